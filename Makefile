@@ -1,0 +1,33 @@
+# Two entry points, each doing all set-up on a fresh machine:
+#   make demo   create .venv if missing, install midair, rehearse the default scenario
+#   make test   the same set-up, then the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test test-thorough bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "midair needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/midair validate scenarios/*.yaml
+	$(BIN)/midair path --scenario scenarios/quickstart.yaml
+	$(BIN)/midair path --scenario scenarios/seed-example.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Hypothesis' thorough profile: many more examples per property.
+test-thorough: $(STAMP)
+	HYPOTHESIS_PROFILE=thorough $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

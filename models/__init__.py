@@ -1,0 +1,11 @@
+"""midair's pure model: everything that decides.
+
+Lives here: Kubernetes versions (``version``), quantities (``quantity``), the frozen
+cluster records (``state``), the version-skew policy (``skew``), compatibility data
+(``compat``), the static upgrade plan (``plan``), actions, safety policies, pre-checks
+and the upgrade strategies (``strategies``).
+
+May import: the standard library and networkx. Never simpy, matplotlib, a Kubernetes
+client (lightkube, kubernetes), ``sim``, a clock, I/O or global random state. A test
+enforces this.
+"""

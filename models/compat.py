@@ -1,0 +1,267 @@
+"""Compatibility data: removed APIs, add-on versions, CNI support ranges, runtime changes.
+
+Every row names its source. Rows whose figure could not be confirmed from a primary
+source carry ``verified=False``; the pre-checks say so when they rely on one.
+
+Sources (abbreviated in the rows):
+- MIGRATION: kubernetes.io/docs/reference/using-api/deprecation-guide (the deprecated
+  API migration guide), kubernetes/website content/en/docs/reference/using-api/deprecation-guide.md
+- COREDNS: coredns/deployment kubernetes/CoreDNS-k8s_version.md
+- KUBEADM: kubernetes/kubernetes cmd/kubeadm/app/constants/constants.go (SupportedEtcdVersion);
+  for 1.20 to 1.26, whose constants.go tags we could not read, the same figures as
+  recorded by kubernetes/minikube pkg/minikube/constants/constants_kubeadm_images.go
+- CALICO: docs.tigera.io, Calico "System requirements" per release
+- CILIUM: docs.cilium.io, "Kubernetes compatibility" per release
+- CHANGELOG: kubernetes/kubernetes CHANGELOG/CHANGELOG-1.NN.md and the release blog posts
+- RELEASES: kubernetes.io/blog release announcements (dated URLs); for 1.24 to 1.31 also
+  kubernetes/website data/releases/schedule.yaml
+
+Corrections to the team's facts file, from the sources above (checked 2026-11-25):
+Calico 3.27 was tested with 1.24-1.28 (not 1.27-1.29); Calico 3.30 with 1.31-1.33 (not
+up to 1.35); Calico 3.31 with 1.32-1.34, to which 1.35 was added later (projectcalico
+discussion #11717). The etcd figures for 1.20-1.26 and "containerd 1.x last supported
+in 1.35" (kubernetes.io/blog/2025/12/17/kubernetes-v1-35-release) are confirmed; Cilium
+1.16 and 1.17 remain unverified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.version import KubeVersion
+
+MIGRATION = "kubernetes.io/docs/reference/using-api/deprecation-guide"
+COREDNS = "coredns/deployment kubernetes/CoreDNS-k8s_version.md"
+KUBEADM = "kubernetes/kubernetes cmd/kubeadm/app/constants/constants.go"
+CALICO = "docs.tigera.io Calico system requirements"
+CILIUM = "docs.cilium.io Kubernetes compatibility"
+CHANGELOG = "kubernetes/kubernetes CHANGELOG-1.NN.md and kubernetes.io/blog release posts"
+RELEASES = "kubernetes.io/blog release announcements"
+
+
+def _v(text: str) -> KubeVersion:
+    return KubeVersion.parse(text)
+
+
+@dataclass(frozen=True)
+class RemovedAPI:
+    group_version: str
+    kind: str
+    removed_in: KubeVersion
+    replacement: str
+    source: str = MIGRATION
+
+
+def _removed(removed_in: str, group_versions: tuple[str, ...], kinds: tuple[str, ...], replacement: str) -> list[RemovedAPI]:
+    return [RemovedAPI(gv, k, _v(removed_in), replacement) for gv in group_versions for k in kinds]
+
+
+REMOVED_APIS: tuple[RemovedAPI, ...] = tuple(
+    _removed("1.16", ("extensions/v1beta1",), ("NetworkPolicy",), "networking.k8s.io/v1")
+    + _removed("1.16", ("extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"),
+               ("Deployment", "DaemonSet", "ReplicaSet", "StatefulSet"), "apps/v1")
+    + _removed("1.22", ("admissionregistration.k8s.io/v1beta1",),
+               ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"), "admissionregistration.k8s.io/v1")
+    + _removed("1.22", ("apiextensions.k8s.io/v1beta1",), ("CustomResourceDefinition",), "apiextensions.k8s.io/v1")
+    + _removed("1.22", ("apiregistration.k8s.io/v1beta1",), ("APIService",), "apiregistration.k8s.io/v1")
+    + _removed("1.22", ("authentication.k8s.io/v1beta1",), ("TokenReview",), "authentication.k8s.io/v1")
+    + _removed("1.22", ("authorization.k8s.io/v1beta1",),
+               ("SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview"), "authorization.k8s.io/v1")
+    + _removed("1.22", ("certificates.k8s.io/v1beta1",), ("CertificateSigningRequest",), "certificates.k8s.io/v1")
+    + _removed("1.22", ("coordination.k8s.io/v1beta1",), ("Lease",), "coordination.k8s.io/v1")
+    + _removed("1.22", ("extensions/v1beta1", "networking.k8s.io/v1beta1"), ("Ingress",), "networking.k8s.io/v1")
+    + _removed("1.22", ("networking.k8s.io/v1beta1",), ("IngressClass",), "networking.k8s.io/v1")
+    + _removed("1.22", ("rbac.authorization.k8s.io/v1beta1",),
+               ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"), "rbac.authorization.k8s.io/v1")
+    + _removed("1.22", ("scheduling.k8s.io/v1beta1",), ("PriorityClass",), "scheduling.k8s.io/v1")
+    + _removed("1.22", ("storage.k8s.io/v1beta1",),
+               ("CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"), "storage.k8s.io/v1")
+    + _removed("1.25", ("batch/v1beta1",), ("CronJob",), "batch/v1")
+    + _removed("1.25", ("discovery.k8s.io/v1beta1",), ("EndpointSlice",), "discovery.k8s.io/v1")
+    + _removed("1.25", ("events.k8s.io/v1beta1",), ("Event",), "events.k8s.io/v1")
+    + _removed("1.25", ("autoscaling/v2beta1",), ("HorizontalPodAutoscaler",), "autoscaling/v2")
+    + _removed("1.25", ("policy/v1beta1",), ("PodDisruptionBudget",), "policy/v1")
+    + _removed("1.25", ("policy/v1beta1",), ("PodSecurityPolicy",), "none: use Pod Security Admission")
+    + _removed("1.25", ("node.k8s.io/v1beta1",), ("RuntimeClass",), "node.k8s.io/v1")
+    + _removed("1.26", ("flowcontrol.apiserver.k8s.io/v1beta1",),
+               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1beta3")
+    + _removed("1.26", ("autoscaling/v2beta2",), ("HorizontalPodAutoscaler",), "autoscaling/v2")
+    + _removed("1.27", ("storage.k8s.io/v1beta1",), ("CSIStorageCapacity",), "storage.k8s.io/v1")
+    + _removed("1.29", ("flowcontrol.apiserver.k8s.io/v1beta2",),
+               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1")
+    + _removed("1.32", ("flowcontrol.apiserver.k8s.io/v1beta3",),
+               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1")
+)
+_REMOVED_INDEX = {(r.group_version, r.kind): r for r in REMOVED_APIS}
+
+
+def removed_api(group_version: str, kind: str) -> RemovedAPI | None:
+    """The removal of ``group_version`` ``kind``, or None if it was never removed (as far as we know)."""
+    return _REMOVED_INDEX.get((group_version, kind))
+
+
+@dataclass(frozen=True)
+class AddonDefaults:
+    minor: KubeVersion
+    coredns: KubeVersion
+    etcd: KubeVersion | None  # at x.y.0 (later patches sometimes moved it); None: not known
+    source: str = f"{COREDNS}; {KUBEADM}"
+
+
+def _addons(minor: str, coredns: str, etcd: str | None) -> AddonDefaults:
+    return AddonDefaults(_v(minor), _v(coredns), _v(etcd) if etcd else None)
+
+
+ADDON_DEFAULTS: tuple[AddonDefaults, ...] = (
+    _addons("1.14", "1.3.1", None),
+    _addons("1.15", "1.3.1", None),
+    _addons("1.16", "1.6.2", None),
+    _addons("1.17", "1.6.5", None),
+    _addons("1.18", "1.6.7", None),
+    _addons("1.19", "1.7.0", "3.4.9"),
+    _addons("1.20", "1.7.0", "3.4.13"),
+    _addons("1.21", "1.8.0", "3.4.13"),
+    _addons("1.22", "1.8.4", "3.5.0"),
+    _addons("1.23", "1.8.6", "3.5.1"),
+    _addons("1.24", "1.8.6", "3.5.3"),
+    _addons("1.25", "1.9.3", "3.5.4"),
+    _addons("1.26", "1.9.3", "3.5.6"),
+    _addons("1.27", "1.10.1", "3.5.7"),
+    _addons("1.28", "1.10.1", "3.5.9"),
+    _addons("1.29", "1.11.1", "3.5.10"),
+    _addons("1.30", "1.11.1", "3.5.12"),
+    _addons("1.31", "1.11.3", "3.5.15"),
+    _addons("1.32", "1.11.3", "3.5.16"),
+    _addons("1.33", "1.12.0", "3.5.21"),
+    _addons("1.34", "1.12.1", "3.6.4"),
+    _addons("1.35", "1.12.4", "3.6.6"),
+)
+_ADDONS_INDEX = {a.minor: a for a in ADDON_DEFAULTS}
+# etcd must be at 3.5.20 or later before it moves to 3.6 (etcd's v3.6 upgrade guide).
+ETCD_MIN_BEFORE_3_6 = _v("3.5.20")
+
+
+def addon_defaults(version: KubeVersion) -> AddonDefaults | None:
+    """What kubeadm installs for the minor release of ``version``, if known."""
+    return _ADDONS_INDEX.get(version.minor_release)
+
+
+def coredns_for(version: KubeVersion) -> KubeVersion | None:
+    row = addon_defaults(version)
+    return row.coredns if row else None
+
+
+@dataclass(frozen=True)
+class CNISupport:
+    flavor: str
+    minor: KubeVersion
+    k8s_min: KubeVersion
+    k8s_max: KubeVersion
+    verified: bool = True
+    source: str = ""
+
+
+def _cni(flavor: str, minor: str, lo: str, hi: str, verified: bool = True) -> CNISupport:
+    return CNISupport(flavor, _v(minor), _v(lo), _v(hi), verified, CALICO if flavor == "calico" else CILIUM)
+
+
+CNI_SUPPORT: tuple[CNISupport, ...] = (
+    _cni("calico", "3.25", "1.23", "1.28"),
+    _cni("calico", "3.26", "1.24", "1.28"),
+    _cni("calico", "3.27", "1.24", "1.28"),
+    _cni("calico", "3.28", "1.27", "1.30"),
+    _cni("calico", "3.29", "1.29", "1.32"),
+    _cni("calico", "3.30", "1.31", "1.33"),
+    _cni("calico", "3.31", "1.32", "1.35"),
+    _cni("cilium", "1.13", "1.19", "1.26"),
+    _cni("cilium", "1.15", "1.26", "1.29"),
+    _cni("cilium", "1.16", "1.27", "1.30", verified=False),
+    _cni("cilium", "1.17", "1.29", "1.32", verified=False),
+    _cni("cilium", "1.18", "1.30", "1.33"),
+    _cni("cilium", "1.19", "1.32", "1.35"),
+)
+CNI_FLAVORS = tuple(sorted({c.flavor for c in CNI_SUPPORT}))
+
+
+def cni_support(flavor: str, version: KubeVersion) -> CNISupport | None:
+    """The tested Kubernetes range of a CNI release, or None when we have no data for it."""
+    for row in CNI_SUPPORT:
+        if row.flavor == flavor and row.minor == version.minor_release:
+            return row
+    return None
+
+
+def cni_supports(flavor: str, version: KubeVersion, kubernetes: KubeVersion) -> bool | None:
+    """Whether the CNI release was tested with that Kubernetes minor; None when unknown."""
+    row = cni_support(flavor, version)
+    if row is None:
+        return None
+    return row.k8s_min <= kubernetes.minor_release <= row.k8s_max
+
+
+@dataclass(frozen=True)
+class RuntimeChange:
+    version: KubeVersion
+    id: str
+    summary: str
+    verified: bool = True
+    source: str = CHANGELOG
+
+
+RUNTIME_CHANGES: tuple[RuntimeChange, ...] = (
+    RuntimeChange(_v("1.24"), "dockershim-removed",
+                  "dockershim removed: a docker:// node cannot run a 1.24+ kubelet without cri-dockerd"),
+    RuntimeChange(_v("1.25"), "psp-removed", "PodSecurityPolicy removed; use Pod Security Admission"),
+    RuntimeChange(_v("1.29"), "in-tree-cloud-providers-disabled", "in-tree cloud providers disabled by default"),
+    RuntimeChange(_v("1.31"), "in-tree-cloud-providers-removed", "in-tree cloud providers removed"),
+    RuntimeChange(_v("1.31"), "cgroup-v1-maintenance", "cgroup v1 support in maintenance mode"),
+    RuntimeChange(_v("1.35"), "cgroup-v1-refused", "the kubelet refuses to start on cgroup v1 by default"),
+    RuntimeChange(_v("1.35"), "containerd-1x-last", "last release that supports containerd 1.x"),
+)
+
+
+def runtime_change(change_id: str) -> RuntimeChange:
+    for c in RUNTIME_CHANGES:
+        if c.id == change_id:
+            return c
+    raise KeyError(change_id)
+
+
+@dataclass(frozen=True)
+class Release:
+    minor: KubeVersion
+    date: str
+    source: str = RELEASES
+
+
+RELEASE_DATES: tuple[Release, ...] = tuple(Release(_v(m), d) for m, d in (
+    ("1.14", "2019-03-25"), ("1.15", "2019-06-19"), ("1.16", "2019-09-18"), ("1.17", "2019-12-09"),
+    ("1.18", "2020-03-25"), ("1.19", "2020-08-26"), ("1.20", "2020-12-08"), ("1.21", "2021-04-08"),
+    ("1.22", "2021-08-04"), ("1.23", "2021-12-07"), ("1.24", "2022-05-03"), ("1.25", "2022-08-23"),
+    ("1.26", "2022-12-09"), ("1.27", "2023-04-11"), ("1.28", "2023-08-15"), ("1.29", "2023-12-13"),
+    ("1.30", "2024-04-17"), ("1.31", "2024-08-13"), ("1.32", "2024-12-11"), ("1.33", "2025-04-23"),
+    ("1.34", "2025-08-27"), ("1.35", "2025-12-17"),
+))
+KNOWN_MINORS = tuple(r.minor for r in RELEASE_DATES)
+NEWEST_KNOWN = KNOWN_MINORS[-1]
+
+
+def release_date(version: KubeVersion) -> str | None:
+    for r in RELEASE_DATES:
+        if r.minor == version.minor_release:
+            return r.date
+    return None
+
+
+# Controller timing defaults. Leader election: component-base config/v1alpha1/defaults.go
+# (RecommendedDefaultLeaderElectionConfiguration). Node lifecycle: node-monitor-grace-period
+# 40 s, raised to 50 s in 1.32 (kubernetes/kubernetes#126287, CHANGELOG-1.32.md); the
+# default not-ready / unreachable toleration is 300 s (plugin/pkg/admission/defaulttolerationseconds).
+LEADER_LEASE_DURATION_S = 15.0
+LEADER_RENEW_DEADLINE_S = 10.0
+LEADER_RETRY_PERIOD_S = 2.0
+NOT_READY_TOLERATION_S = 300.0
+
+
+def node_monitor_grace_s(control_plane: KubeVersion) -> float:
+    return 50.0 if control_plane >= _v("1.32") else 40.0

@@ -1,0 +1,337 @@
+"""Frozen records of a cluster: what a strategy, a policy or a pre-check looks at.
+
+A ``ClusterState`` is one consistent snapshot. The scenario loader builds the first one
+from a file; the simulated and live adapters build one on every ``observe()``. Records
+carry both what was asked for (a workload's replicas, a pool's size) and what was seen
+(a node's readiness, a workload's ready replicas), like a Kubernetes object's spec and
+status. Nothing here changes after construction; use ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+from models.quantity import IntOrPercent
+from models.version import KubeVersion
+
+APISERVER = "kube-apiserver"
+CONTROLLER_MANAGER = "kube-controller-manager"
+SCHEDULER = "kube-scheduler"
+CLOUD_CONTROLLER_MANAGER = "cloud-controller-manager"
+ETCD = "etcd"
+KUBELET = "kubelet"
+KUBE_PROXY = "kube-proxy"
+KUBECTL = "kubectl"
+CONTROL_PLANE_COMPONENTS = (APISERVER, CONTROLLER_MANAGER, SCHEDULER, CLOUD_CONTROLLER_MANAGER)
+
+DEPLOYMENT = "Deployment"
+STATEFULSET = "StatefulSet"
+DAEMONSET = "DaemonSet"
+BARE_POD = "Pod"
+WORKLOAD_KINDS = (DEPLOYMENT, STATEFULSET, DAEMONSET, BARE_POD)
+
+# What a node or a control-plane instance is doing. IDLE means nothing is in flight.
+IDLE = "idle"
+DRAINING = "draining"
+DRAIN_FAILED = "drain-failed"
+UPGRADING = "upgrading"
+UPGRADE_FAILED = "upgrade-failed"
+PROVISIONING = "provisioning"
+PROVISION_FAILED = "provision-failed"
+DELETING = "deleting"
+NODE_PHASES = (IDLE, DRAINING, DRAIN_FAILED, UPGRADING, UPGRADE_FAILED, PROVISIONING, PROVISION_FAILED, DELETING)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Allocatable capacity or requests: CPU in millicores, memory in bytes, pod slots."""
+
+    cpu_m: int = 0
+    memory: int = 0
+    pods: int = 0
+
+    def fits(self, request: Resources) -> bool:
+        return self.cpu_m >= request.cpu_m and self.memory >= request.memory and self.pods >= request.pods
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(self.cpu_m + other.cpu_m, self.memory + other.memory, self.pods + other.pods)
+
+    def __sub__(self, other: Resources) -> Resources:
+        return Resources(self.cpu_m - other.cpu_m, self.memory - other.memory, self.pods - other.pods)
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One control-plane process (an apiserver, controller-manager, scheduler or etcd member)."""
+
+    name: str
+    component: str
+    version: KubeVersion
+    healthy: bool = True
+    phase: str = IDLE
+
+
+@dataclass(frozen=True)
+class ControlPlane:
+    instances: tuple[Instance, ...]
+
+    def of(self, component: str) -> tuple[Instance, ...]:
+        return tuple(i for i in self.instances if i.component == component)
+
+    @property
+    def apiservers(self) -> tuple[Instance, ...]:
+        return self.of(APISERVER)
+
+    def instance(self, name: str) -> Instance:
+        for i in self.instances:
+            if i.name == name:
+                return i
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """The host's configuration as the node-configuration pre-checks see it."""
+
+    systemd_healthy: bool = True
+    ntp_synced: bool = True
+    package_manager_healthy: bool = True
+    kernel_params: tuple[tuple[str, str], ...] = (
+        ("net.ipv4.ip_forward", "1"),
+        ("net.bridge.bridge-nf-call-iptables", "1"),
+    )
+    cgroup_version: int = 2
+    kubelet_running: bool = True
+    kubelet_config_valid: bool = True
+    kubelet_cert_expiry_days: float = 365.0
+    runtime_running: bool = True
+
+
+@dataclass(frozen=True)
+class NodePool:
+    name: str
+    count: int
+    version: KubeVersion
+    allocatable: Resources
+    zones: tuple[str, ...] = ("a",)
+    runtime: str = "containerd://1.7.2"
+    target_runtime: str | None = None
+    config: NodeConfig = NodeConfig()
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    pool: str
+    zone: str
+    kubelet: KubeVersion
+    kube_proxy: KubeVersion
+    allocatable: Resources
+    runtime: str = "containerd://1.7.2"
+    ip: str = ""
+    ready: bool = True
+    schedulable: bool = True
+    phase: str = IDLE
+    # Pods a drain would have to evict (not DaemonSet, mirror or finished pods).
+    pods: int = 0
+    created_at: float = 0.0
+    message: str = ""
+    config: NodeConfig = NodeConfig()
+
+    @property
+    def available(self) -> bool:
+        """Ready, schedulable and not in the middle of an operation."""
+        return self.ready and self.schedulable and self.phase == IDLE
+
+
+@dataclass(frozen=True)
+class PDB:
+    """A PodDisruptionBudget over one workload's pods."""
+
+    min_available: IntOrPercent | None = None
+    max_unavailable: IntOrPercent | None = None
+    unhealthy_pod_eviction_policy: str = "IfHealthyBudget"
+
+    def expected_count(self, replicas: int, matched_pods: int) -> int:
+        # pkg/controller/disruption: an integer minAvailable counts matched pods; the
+        # other forms use the controllers' scale.
+        if self.min_available is not None and not self.min_available.percent:
+            return matched_pods
+        return replicas
+
+    def desired_healthy(self, expected: int) -> int:
+        if self.min_available is not None:
+            if self.min_available.percent:
+                return math.ceil(self.min_available.value * expected / 100)
+            return self.min_available.value
+        if self.max_unavailable is not None:
+            return max(0, expected - self.max_unavailable.scaled(expected, round_up=True))
+        return 0
+
+    def disruptions_allowed(self, current_healthy: int, expected: int) -> int:
+        if expected <= 0:
+            return 0
+        return max(0, current_healthy - self.desired_healthy(expected))
+
+
+@dataclass(frozen=True)
+class WorkloadStatus:
+    desired: int
+    ready: int
+    disruptions_allowed: int | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    kind: str = DEPLOYMENT
+    namespace: str = "default"
+    replicas: int = 1
+    requests: Resources = Resources(100, 128 * 2**20, 1)
+    pdb: PDB | None = None
+    startup_seconds: float | None = None
+    image_pull_s: float | None = None
+    local_storage: bool = False
+    pool: str | None = None
+    grace_period_s: float = 30.0
+    system: bool = False
+    status: WorkloadStatus | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Pod:
+    name: str
+    workload: str
+    node: str | None
+    ready: bool = True
+    phase: str = "Running"
+    local_storage: bool = False
+    daemonset: bool = False
+    mirror: bool = False
+
+
+@dataclass(frozen=True)
+class Addon:
+    """A cluster add-on: ``coredns``, ``kube-proxy`` or ``cni`` (with its flavor)."""
+
+    name: str
+    version: KubeVersion
+    flavor: str | None = None
+    healthy: bool = True
+    phase: str = IDLE
+
+
+@dataclass(frozen=True)
+class APIService:
+    name: str
+    available: bool = True
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class Listener:
+    port: int = 6443
+    backend_port: int = 6443
+    protocol: str = "TCP"
+    healthy: bool = True
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    healthy: bool = True
+    listeners: tuple[Listener, ...] = (Listener(),)
+    acl_allows_nodes: bool = True
+
+
+@dataclass(frozen=True)
+class Subnet:
+    name: str
+    zone: str
+    free_ips: int
+    healthy: bool = True
+
+
+@dataclass(frozen=True)
+class CloudResources:
+    load_balancer: LoadBalancer = LoadBalancer()
+    subnets: tuple[Subnet, ...] = ()
+    vpc_healthy: bool = True
+    instance_quota: int | None = None
+    instances_healthy: bool = True
+
+    def subnet_for(self, zone: str) -> Subnet | None:
+        for s in self.subnets:
+            if s.zone == zone:
+                return s
+        return None
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    control_plane: ControlPlane
+    pools: tuple[NodePool, ...]
+    nodes: tuple[Node, ...]
+    workloads: tuple[Workload, ...] = ()
+    addons: tuple[Addon, ...] = ()
+    cloud: CloudResources = CloudResources()
+    api_services: tuple[APIService, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    api_available: bool = True
+    observed_at: float = 0.0
+
+    @cached_property
+    def _nodes_by_name(self) -> dict[str, Node]:
+        return {n.name: n for n in self.nodes}
+
+    def node(self, name: str) -> Node:
+        return self._nodes_by_name[name]
+
+    def has_node(self, name: str) -> bool:
+        return name in self._nodes_by_name
+
+    def pool(self, name: str) -> NodePool:
+        for p in self.pools:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    @cached_property
+    def _nodes_by_pool(self) -> dict[str, tuple[Node, ...]]:
+        by_pool: dict[str, list[Node]] = {}
+        for n in self.nodes:
+            by_pool.setdefault(n.pool, []).append(n)
+        return {k: tuple(v) for k, v in by_pool.items()}
+
+    def nodes_in(self, pool: str) -> tuple[Node, ...]:
+        return self._nodes_by_pool.get(pool, ())
+
+    def addon(self, name: str) -> Addon | None:
+        for a in self.addons:
+            if a.name == name:
+                return a
+        return None
+
+    def workload(self, name: str) -> Workload:
+        for w in self.workloads:
+            if w.name == name or w.key == name:
+                return w
+        raise KeyError(name)
+
+    @property
+    def oldest_apiserver(self) -> KubeVersion:
+        return min(i.version for i in self.control_plane.apiservers)
+
+    @property
+    def newest_apiserver(self) -> KubeVersion:
+        return max(i.version for i in self.control_plane.apiservers)
+
+    @property
+    def version(self) -> KubeVersion:
+        """The cluster's version as kubectl reports it: the oldest apiserver."""
+        return self.oldest_apiserver

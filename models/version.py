@@ -1,0 +1,120 @@
+"""Kubernetes versions: parse, compare and do minor-version arithmetic.
+
+A Kubernetes version is ``MAJOR.MINOR[.PATCH][-PRERELEASE][+BUILD]`` with an optional
+leading ``v``. A version written without a patch (``1.29``) names the minor release
+as a whole; it compares equal to ``1.29.0`` and prints as ``1.29``. Pre-releases sort
+before their release (``1.30.0-rc.1 < 1.30.0``) by the semantic-versioning rules;
+build metadata is kept but ignored in comparisons.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import total_ordering
+
+_VERSION_RE = re.compile(
+    r"^v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)(?:\.(?P<patch>0|[1-9]\d*))?"
+    r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
+    r"(?:\+(?P<build>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
+)
+
+
+def _pre_key(pre: str | None) -> tuple:
+    # A release sorts after all of its pre-releases; numeric identifiers sort
+    # numerically and before alphanumeric ones (semver 2.0.0, rule 11).
+    if pre is None:
+        return (1,)
+    parts = []
+    for ident in pre.split("."):
+        parts.append((0, int(ident), "") if ident.isdigit() else (1, 0, ident))
+    return (0, tuple(parts))
+
+
+@total_ordering
+@dataclass(frozen=True)
+class KubeVersion:
+    """One Kubernetes version; ``patch`` is None when the text named only a minor."""
+
+    major: int
+    minor: int
+    patch: int | None = None
+    pre: str | None = None
+    build: str | None = field(default=None, compare=False)
+
+    @classmethod
+    def parse(cls, text: str | KubeVersion) -> KubeVersion:
+        if isinstance(text, KubeVersion):
+            return text
+        if not isinstance(text, str):
+            raise ValueError(f"not a Kubernetes version: {text!r} (expected text such as 'v1.29.3')")
+        m = _VERSION_RE.match(text.strip())
+        if not m:
+            raise ValueError(
+                f"not a Kubernetes version: {text!r} "
+                "(expected MAJOR.MINOR[.PATCH], e.g. 'v1.29.3', '1.29', '1.30.0-rc.1')"
+            )
+        patch = m.group("patch")
+        if patch is None and m.group("pre"):
+            raise ValueError(f"not a Kubernetes version: {text!r} (a pre-release needs a patch, e.g. '1.30.0-rc.1')")
+        return cls(
+            int(m.group("major")),
+            int(m.group("minor")),
+            None if patch is None else int(patch),
+            m.group("pre"),
+            m.group("build"),
+        )
+
+    def _key(self) -> tuple:
+        return (self.major, self.minor, self.patch or 0, _pre_key(self.pre))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, KubeVersion):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __lt__(self, other: KubeVersion) -> bool:
+        if not isinstance(other, KubeVersion):
+            return NotImplemented
+        return self._key() < other._key()
+
+    def __str__(self) -> str:
+        text = f"{self.major}.{self.minor}"
+        if self.patch is not None:
+            text += f".{self.patch}"
+        if self.pre:
+            text += f"-{self.pre}"
+        if self.build:
+            text += f"+{self.build}"
+        return text
+
+    def __repr__(self) -> str:
+        return f"KubeVersion('{self}')"
+
+    @property
+    def minor_release(self) -> KubeVersion:
+        """The minor release this version belongs to (``1.29.3`` -> ``1.29``)."""
+        return KubeVersion(self.major, self.minor)
+
+    def minors_to(self, other: KubeVersion) -> int:
+        """How many minor releases ``other`` is ahead of this one (negative: behind)."""
+        if other.major != self.major:
+            raise ValueError(f"cannot count minor releases between {self} and {other}: different major versions")
+        return other.minor - self.minor
+
+    def add_minors(self, n: int) -> KubeVersion:
+        """The minor release ``n`` minors after this one (as a minor, without a patch)."""
+        if self.minor + n < 0:
+            raise ValueError(f"{self} has no minor release {n} before it")
+        return KubeVersion(self.major, self.minor + n)
+
+    def same_minor(self, other: KubeVersion) -> bool:
+        return (self.major, self.minor) == (other.major, other.minor)
+
+
+def parse_version(text: str | KubeVersion) -> KubeVersion:
+    """Parse ``text`` into a ``KubeVersion``; raise ``ValueError`` naming it if it is not one."""
+    return KubeVersion.parse(text)

@@ -1,0 +1,41 @@
+"""Helpers shared by the commands: reading versions and scenarios from arguments, JSON output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from models.version import KubeVersion
+from sim.errors import UsageError
+from sim.scenario import Scenario, load_scenario
+
+
+def version_arg(text: str, option: str) -> KubeVersion:
+    try:
+        return KubeVersion.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
+def versions_arg(texts: list[str] | None, option: str) -> list[KubeVersion]:
+    out = []
+    for text in texts or ():
+        for part in text.split(","):
+            if part.strip():
+                out.append(version_arg(part.strip(), option))
+    return out
+
+
+def add_set_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="PATH=VALUE",
+                        help="override a scenario field, e.g. --set cluster.controlPlane.apiservers=1 (repeatable)")
+
+
+def scenario_from(args: argparse.Namespace, path: str) -> Scenario:
+    return load_scenario(path, args.sets)
+
+
+def print_json(data) -> None:
+    json.dump(data, sys.stdout, indent=2, sort_keys=False)
+    sys.stdout.write("\n")

@@ -1,0 +1,47 @@
+"""Scenario files: load, check and build them into a ``Scenario``.
+
+Lives here: the YAML source with line numbers (``source``), the schema engine
+(``schema``), the scenario format (``fields``), and the builders (``cluster``, ``build``).
+May import ``models`` and PyYAML; never simpy, matplotlib or a Kubernetes client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sim.scenario.build import build_scenario
+from sim.scenario.fields import SCENARIO
+from sim.scenario.model import Dist, FaultSpec, Scenario, StrategySpec, Timing
+from sim.scenario.schema import Checker
+from sim.scenario.source import InputError, Problem, Source, apply_set, load_yaml_file, parse_yaml
+
+__all__ = ["load_scenario", "load_scenario_text", "check_source", "InputError", "Problem", "Scenario",
+           "StrategySpec", "FaultSpec", "Timing", "Dist"]
+
+
+def check_source(src: Source) -> Scenario:
+    """Check a parsed scenario and build it; raise ``InputError`` with every problem found."""
+    ck = Checker(src)
+    data = SCENARIO.check(src.data, (), ck)
+    scenario = None
+    if isinstance(data, dict):
+        scenario = build_scenario(data, ck, src.file)
+    if ck.problems or scenario is None:
+        problems = sorted(ck.problems, key=lambda p: (p.file != src.file, p.line or 0))
+        raise InputError(problems or [src.problem((), "the scenario could not be built")])
+    return scenario
+
+
+def load_scenario(path: str, sets: Iterable[str] = ()) -> Scenario:
+    """Load the scenario file at ``path`` with ``--set`` overrides applied."""
+    src = load_yaml_file(path)
+    for assignment in sets:
+        apply_set(src, assignment)
+    return check_source(src)
+
+
+def load_scenario_text(text: str, file: str = "<scenario>", sets: Iterable[str] = ()) -> Scenario:
+    src = parse_yaml(text, file)
+    for assignment in sets:
+        apply_set(src, assignment)
+    return check_source(src)

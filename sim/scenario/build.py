@@ -1,0 +1,198 @@
+"""Turn checked scenario data into a ``Scenario``: the cluster records and the run settings.
+
+The field types were checked by the schema; here the rules that span fields are
+checked (names that must exist or be unique, budgets against replicas, the target
+against the cluster, strategy knobs against the strategy), each problem naming its line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from models.plan import resolve_batch
+from models.state import NodePool
+from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
+from sim import registry
+from sim.scenario.cluster import build_cluster, check_version_exists
+from sim.scenario.model import Dist, FaultSpec, Scenario, StrategySpec, Timing
+from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Int, IntOrPct, Spec, suggest
+from sim.scenario.source import Path
+
+
+def _param_spec(p: Param) -> Spec:
+    return {
+        INT_OR_PERCENT: IntOrPct(),
+        DURATION: Duration(),
+        INT: Int(min=p.minimum),
+        BOOL: Bool(),
+        CHOICE: Enum(choices=p.choices),
+    }[p.kind]
+
+
+def _dist(raw: Any) -> Dist:
+    if isinstance(raw, float | int):
+        return Dist.constant(raw)
+    (kind, value), = [(k, v) for k, v in raw.items() if v is not None]
+    if kind == "constant":
+        return Dist.constant(value)
+    if kind in ("uniform", "triangular"):
+        return Dist(kind, tuple(float(x) for x in value))
+    if kind == "lognormal":
+        return Dist(kind, (value["median"], value["p95"]))
+    return Dist(kind, (value["mean"],))
+
+
+def check_dist(raw: Any, path: Path, ck: Checker) -> Dist | None:
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        given = [k for k, v in raw.items() if v is not None]
+        if len(given) != 1:
+            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential")
+            return None
+        kind = given[0]
+        value = raw[kind]
+        if kind == "uniform" and (len(value) != 2 or value[0] > value[1]):
+            ck.fail(path + (kind,), "expected [min, max] with min <= max")
+            return None
+        if kind == "triangular" and (len(value) != 3 or not value[0] <= value[1] <= value[2]):
+            ck.fail(path + (kind,), "expected [min, mode, max] with min <= mode <= max")
+            return None
+        if kind == "lognormal" and not 0 < value["median"] <= value["p95"]:
+            ck.fail(path + (kind,), "expected 0 < median <= p95")
+            return None
+    return _dist(raw)
+
+
+def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[StrategySpec, ...]:
+    specs: list[StrategySpec] = []
+    explicit: dict[int, str] = {}
+    indices: list[int] = []  # each spec's position in the file
+    for i, entry in enumerate(raw):
+        if entry is INVALID:
+            continue
+        path: Path = ("strategies", i)
+        name = entry.get("name")
+        if not isinstance(name, str) or not name:
+            ck.fail(path + ("name",), "missing required field 'name' (a strategy: " + ", ".join(registry.known_names()) + ")")
+            continue
+        try:
+            params = registry.params_for(name)
+        except registry.UnknownStrategy as exc:
+            ck.fail(path + ("name",), f"{exc}; {suggest(name, registry.known_names())}".rstrip("; "))
+            continue
+        by_name = {p.name: p for p in params}
+        values: dict[str, Any] = {p.name: p.default for p in params}
+        label = entry.get("label")
+        ok = True
+        for key, value in entry.items():
+            if key in ("name", "label"):
+                continue
+            if key not in by_name:
+                ok = False
+                ck.fail(path + (key,), f"unknown parameter {key!r} for strategy {name!r}; "
+                                       f"{suggest(key, by_name)}valid: {', '.join(by_name) or 'none'}")
+                continue
+            converted = _param_spec(by_name[key]).check(value, path + (key,), ck)
+            if converted is INVALID:
+                ok = False
+            else:
+                values[key] = converted
+        if not ok:
+            continue
+        if "maxSurge" in values and "maxUnavailable" in values:
+            try:
+                for total in [p.count for p in pools] or [1]:
+                    resolve_batch(values["maxSurge"], values["maxUnavailable"], total)
+            except ValueError as exc:
+                ck.fail(path, f"{exc}; set maxSurge or maxUnavailable to 1 or more")
+                continue
+        specs.append(StrategySpec(name, tuple(values.items()), str(label) if label else name))
+        indices.append(i)
+        explicit[len(specs) - 1] = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("name", "label"))
+    # Unlabelled strategies that share a name are told apart by their parameters.
+    names = [s.name for s in specs]
+    specs = [replace(s, label=f"{s.name}({explicit[i]})") if s.label == s.name and names.count(s.name) > 1 and explicit[i]
+             else s for i, s in enumerate(specs)]
+    labels = [s.label for s in specs]
+    for i, s in enumerate(specs):
+        if labels.count(s.label) > 1:
+            ck.fail(("strategies", indices[i]), f"two strategies are both labelled {s.label!r}; give one a distinct 'label'")
+            break
+    return tuple(specs)
+
+
+def build_timing(raw: dict, ck: Checker) -> Timing:
+    def d(key: str, sub: tuple = ()) -> Dist:
+        value = raw[key] if not sub else raw[key][sub[0]]
+        return check_dist(value, ("timing", key, *sub), ck) or Dist.constant(0)
+
+    steps = tuple((k, d("inplace", (k,))) for k in ("stopKubelet", "replaceBinaries", "startKubelet", "rejoin"))
+    return Timing(
+        node_provision=d("nodeProvision"),
+        node_delete=d("nodeDelete"),
+        inplace_steps=steps,
+        runtime_upgrade=d("inplace", ("runtimeUpgrade",)),
+        control_plane_instance=d("controlPlaneInstance"),
+        image_pull=d("imagePull"),
+        pod_startup=d("podStartup"),
+        eviction_retry_s=raw["evictionRetry"],
+        node_monitor_grace_s=raw["nodeMonitorGrace"],
+        not_ready_toleration_s=raw["notReadyToleration"],
+        leader_lease_s=raw["leaderLease"],
+        local_volume_rebind=d("localVolumeRebind"),
+        reconcile_interval_s=raw["reconcileInterval"],
+    )
+
+
+def build_faults(raw: list, ck: Checker) -> tuple[FaultSpec, ...]:
+    out = []
+    for i, f in enumerate(raw):
+        if f is INVALID:
+            continue
+        duration = check_dist(f["duration"], ("faults", i, "duration"), ck)
+        out.append(FaultSpec(type=f["type"], at=f["at"], target=f["target"], probability=f["probability"],
+                             rate=f["rate"], duration=duration, step=f["step"], factor=f["factor"],
+                             delay=f["delay"], index=i))
+    return tuple(out)
+
+
+def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
+    """The scenario, or None when problems (recorded in ``ck``) were found."""
+    cluster = build_cluster(data, ck)
+    target = data["target"]
+    if target is not INVALID and check_version_exists(target, ("target",), ck) and cluster is not None:
+        if target < cluster.oldest_apiserver:
+            ck.fail(("target",), f"target {target} is older than the cluster's control plane {cluster.oldest_apiserver}; "
+                                 f"midair rehearses upgrades (valid: {cluster.oldest_apiserver} or newer)")
+        else:
+            newest_kubelet = max((n.kubelet for n in cluster.nodes), default=None)
+            if newest_kubelet is not None and target < newest_kubelet:
+                ck.fail(("target",), f"target {target} is older than kubelet {newest_kubelet} on a node; "
+                                     f"valid: {newest_kubelet} or newer")
+    strategies = ()
+    if data["strategies"] is not INVALID:
+        strategies = build_strategies(data["strategies"], ck, list(cluster.pools) if cluster else [])
+    timing = build_timing(data["timing"], ck) if data["timing"] is not INVALID else None
+    faults = ()
+    if data["faults"] is not INVALID:
+        faults = build_faults(data["faults"], ck)
+    if ck.problems or cluster is None or any(v is INVALID for v in data.values()):
+        return None
+    horizon = data["horizon"]
+    return Scenario(
+        name=data["metadata"]["name"],
+        description=data["metadata"]["description"],
+        file=file,
+        cluster=cluster,
+        target=target,
+        strategies=strategies,
+        faults=faults,
+        timing=timing,
+        runs=data["runs"],
+        seed=data["seed"],
+        horizon_s=None if horizon == "auto" else float(horizon),
+        safety=data["safety"] == "on",
+        prechecks=data["prechecks"],
+    )

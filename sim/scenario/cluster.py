@@ -1,0 +1,229 @@
+"""Build the first ``ClusterState`` of a scenario from its checked ``cluster:`` and ``workloads:``."""
+
+from __future__ import annotations
+
+from models import compat
+from models.state import (
+    APISERVER,
+    BARE_POD,
+    CONTROLLER_MANAGER,
+    DAEMONSET,
+    ETCD,
+    PDB,
+    SCHEDULER,
+    Addon,
+    CloudResources,
+    ClusterState,
+    ControlPlane,
+    Instance,
+    Listener,
+    LoadBalancer,
+    Node,
+    NodePool,
+    Resources,
+    Subnet,
+    Workload,
+)
+from models.version import KubeVersion
+from sim.scenario.schema import INVALID, Checker, suggest
+from sim.scenario.source import Path
+
+PLENTY_OF_IPS = 4096
+# kubeadm's CoreDNS Deployment requests 100m CPU and 70Mi memory
+# (kubernetes cmd/kubeadm/app/phases/addons/dns/manifests.go).
+COREDNS_REQUESTS = Resources(100, 70 * 2**20, 1)
+MAX_MINOR_AHEAD = 2  # accept releases this far past the newest one midair has data for
+
+
+def check_version_exists(v: KubeVersion, path: Path, ck: Checker) -> bool:
+    if v.major != 1:
+        ck.fail(path, f"{v} is not a Kubernetes version; Kubernetes versions are 1.x (e.g. \"1.29.3\")")
+        return False
+    newest = compat.NEWEST_KNOWN.add_minors(MAX_MINOR_AHEAD)
+    if v.minor_release > newest:
+        ck.fail(path, f"Kubernetes {v.minor_release} does not exist as far as midair knows; "
+                      f"valid: 1.0 to {newest} (newest with data: {compat.NEWEST_KNOWN})")
+        return False
+    return True
+
+
+def node_ip(zone_index: int, k: int) -> str:
+    """The k-th address handed out in a zone's subnet (10.<zone>.0.0/16, from .0.10)."""
+    k += 10
+    return f"10.{zone_index}.{k // 256}.{k % 256}"
+
+
+def _control_plane(cp: dict, version: KubeVersion, ck: Checker) -> ControlPlane:
+    n = cp["apiservers"]
+    counts = {
+        APISERVER: n,
+        CONTROLLER_MANAGER: cp["controllerManagers"] or n,
+        SCHEDULER: cp["schedulers"] or n,
+    }
+    instances = [Instance(f"{c}-{i}", c, version) for c, k in counts.items() for i in range(k)]
+    etcd_version = cp["etcdVersion"] or (compat.addon_defaults(version).etcd if compat.addon_defaults(version) else None)
+    if etcd_version is not None:
+        instances += [Instance(f"{ETCD}-{i}", ETCD, etcd_version) for i in range(cp["etcd"] or n)]
+    by_name = {i.name: i for i in instances}
+    for j, override in enumerate(cp["instances"]):
+        if override is INVALID:
+            continue
+        path = ("cluster", "controlPlane", "instances", j)
+        inst = by_name.get(override["name"])
+        if inst is None:
+            ck.fail(path + ("name",), f"no control-plane instance named {override['name']!r}; "
+                                      f"{suggest(override['name'], by_name)}valid: {', '.join(by_name)}")
+            continue
+        if override["version"] is not None:
+            inst = Instance(inst.name, inst.component, override["version"], inst.healthy)
+        if override["healthy"] is not None:
+            inst = Instance(inst.name, inst.component, inst.version, override["healthy"])
+        by_name[inst.name] = inst
+    return ControlPlane(tuple(by_name.values()))
+
+
+def _pools_and_nodes(raw_pools: list[dict], version: KubeVersion, kube_proxy: KubeVersion,
+                     ck: Checker) -> tuple[list[NodePool], list[Node]]:
+    pools: list[NodePool] = []
+    nodes: list[Node] = []
+    zone_index: dict[str, int] = {}
+    handed_out: dict[str, int] = {}
+    for i, p in enumerate(raw_pools):
+        if p is INVALID:
+            continue
+        path = ("cluster", "nodePools", i)
+        if any(q.name == p["name"] for q in pools):
+            ck.fail(path + ("name",), f"a node pool named {p['name']!r} already exists; pool names must be unique")
+            continue
+        pool_version = p["version"] or version
+        check_version_exists(pool_version, path + ("version",), ck)
+        pool = NodePool(p["name"], p["count"], pool_version, Resources(p["cpu"], p["memory"], p["maxPods"]),
+                        tuple(p["zones"]), p["runtime"], p["targetRuntime"])
+        pools.append(pool)
+        overrides = {o["name"]: (j, o) for j, o in enumerate(p["nodes"]) if o is not INVALID}
+        names = [f"{pool.name}-{k + 1}" for k in range(pool.count)]
+        for name, (j, _) in overrides.items():
+            if name not in names:
+                valid = f"{names[0]} to {names[-1]}" if names else "none (the pool is empty)"
+                ck.fail(path + ("nodes", j, "name"), f"pool {pool.name!r} has no node {name!r}; valid: {valid}")
+        for k, name in enumerate(names):
+            o = overrides.get(name, (None, {}))[1]
+            zone = o.get("zone") or pool.zones[k % len(pool.zones)]
+            zi = zone_index.setdefault(zone, len(zone_index))
+            handed_out[zone] = handed_out.get(zone, 0) + 1
+            kubelet = o.get("version") or pool.version
+            nodes.append(Node(name, pool.name, zone, kubelet, kube_proxy,
+                              pool.allocatable, o.get("runtime") or pool.runtime,
+                              ip=node_ip(zi, handed_out[zone] - 1),
+                              ready=o.get("ready") if o.get("ready") is not None else True,
+                              config=pool.config))
+    return pools, nodes
+
+
+def _raw_pool_names(ck: Checker) -> list[str]:
+    """Pool names as written, including pools that failed their own checks."""
+    try:
+        return [str(p["name"]) for p in ck.src.data["cluster"]["nodePools"] if isinstance(p, dict) and "name" in p]
+    except (KeyError, TypeError):
+        return []
+
+
+def _workloads(raw: list, ck: Checker) -> list[Workload]:
+    out: list[Workload] = []
+    pool_names = _raw_pool_names(ck)
+    for i, w in enumerate(raw):
+        if w is INVALID:
+            continue
+        path = ("workloads", i)
+        if any(x.name == w["name"] and x.namespace == w["namespace"] for x in out):
+            ck.fail(path + ("name",), f"workload {w['namespace']}/{w['name']} is declared twice; names must be unique per namespace")
+            continue
+        replicas = w["replicas"]
+        if w["kind"] == DAEMONSET:
+            if replicas is not None:
+                ck.fail(path + ("replicas",), "a DaemonSet runs one pod per eligible node; remove replicas")
+            replicas = 0
+        elif replicas is None:
+            replicas = 1
+        if w["pool"] is not None and pool_names and w["pool"] not in pool_names:
+            ck.fail(path + ("pool",), f"no node pool named {w['pool']!r}; {suggest(w['pool'], pool_names)}valid: {', '.join(pool_names)}")
+        pdb = _pdb(w, replicas, path, ck)
+        out.append(Workload(w["name"], w["kind"], w["namespace"], replicas,
+                            Resources(w["cpu"], w["memory"], 1), pdb, w["startupSeconds"], w["imagePullSeconds"],
+                            w["localStorage"], w["pool"], w["gracePeriodSeconds"]))
+    return out
+
+
+def _pdb(w: dict, replicas: int, path: Path, ck: Checker) -> PDB | None:
+    raw = w["pdb"]
+    if raw is None:
+        return None
+    pdb_path = path + ("pdb",)
+    lo, hi = raw["minAvailable"], raw["maxUnavailable"]
+    if lo is not None and hi is not None:
+        ck.fail(pdb_path, "set one of minAvailable or maxUnavailable, not both (policy/v1 allows only one)")
+        return None
+    if lo is None and hi is None:
+        ck.fail(pdb_path, "a PodDisruptionBudget needs minAvailable or maxUnavailable")
+        return None
+    for key, value in (("minAvailable", lo), ("maxUnavailable", hi)):
+        if value is None:
+            continue
+        if value.percent and value.value > 100:
+            ck.fail(pdb_path + (key,), f"{value} is more than 100%; valid: 0% to 100%")
+            return None
+        if w["kind"] == BARE_POD:
+            continue
+        if not value.percent and w["kind"] != DAEMONSET and value.value > replicas:
+            ck.fail(pdb_path + (key,), f"{key} {value.value} is larger than the workload's {replicas} replicas; "
+                                       f"valid: 0 to {replicas}, or a percentage")
+            return None
+    return PDB(lo, hi, raw["unhealthyPodEvictionPolicy"])
+
+
+def _addons(raw: dict, version: KubeVersion, ck: Checker) -> tuple[list[Addon], KubeVersion]:
+    addons = []
+    coredns = raw["coredns"] or compat.coredns_for(version)
+    if coredns is None and raw["corednsReplicas"]:
+        ck.fail(("cluster", "addons", "coredns"), f"midair has no default CoreDNS version for Kubernetes {version.minor_release}; "
+                                                  "give cluster.addons.coredns (e.g. \"1.10.1\") or set corednsReplicas: 0")
+    elif coredns is not None:
+        addons.append(Addon("coredns", coredns))
+    kube_proxy = raw["kubeProxy"] or version
+    addons.append(Addon("kube-proxy", kube_proxy))
+    if raw["cni"] is not None:
+        addons.append(Addon("cni", raw["cni"]["version"], raw["cni"]["name"]))
+    return addons, kube_proxy
+
+
+def _cloud(raw: dict, zones: list[str]) -> CloudResources:
+    free = raw["subnetFreeIPs"]
+    subnets = tuple(Subnet(f"subnet-{z}", z, PLENTY_OF_IPS if free is None else free) for z in zones)
+    lb_raw = raw["loadBalancer"] or {"healthy": True, "listeners": None}
+    listeners = tuple(Listener(l["port"], l["backendPort"], l["protocol"], l["healthy"]) for l in lb_raw["listeners"] or ())
+    lb = LoadBalancer(lb_raw["healthy"], listeners or (Listener(),))
+    return CloudResources(lb, subnets, instance_quota=raw["instanceQuota"])
+
+
+def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
+    """The cluster records, or None when a problem (already recorded in ``ck``) prevents them."""
+    workloads = _workloads(data["workloads"], ck) if data["workloads"] is not INVALID else None
+    c = data["cluster"]
+    if c is INVALID or c["version"] is INVALID:
+        return None
+    version = c["version"]
+    if not check_version_exists(version, ("cluster", "version"), ck):
+        return None
+    pieces_ok = all(c[k] is not INVALID for k in ("controlPlane", "nodePools", "addons", "cloud"))
+    if not pieces_ok or workloads is None:
+        return None
+    control_plane = _control_plane(c["controlPlane"], version, ck)
+    addons, kube_proxy = _addons(c["addons"], version, ck)
+    pools, nodes = _pools_and_nodes(c["nodePools"], version, kube_proxy, ck)
+    replicas = c["addons"]["corednsReplicas"]
+    if replicas and any(a.name == "coredns" for a in addons):
+        workloads.insert(0, Workload("coredns", namespace="kube-system", replicas=replicas,
+                                     requests=COREDNS_REQUESTS, system=True))
+    zones = sorted({n.zone for n in nodes} | {z for p in pools for z in p.zones})
+    return ClusterState(control_plane, tuple(pools), tuple(nodes), tuple(workloads), tuple(addons),
+                        _cloud(c["cloud"], zones))

@@ -1,0 +1,217 @@
+"""The scenario format (``apiVersion: midair/v1alpha1``, ``kind: Scenario``) as a schema.
+
+This is the user contract documented field by field in docs/scenario-format.md; a test
+keeps the two in step. Cross-field rules (a PDB larger than its workload, a target
+older than the cluster, a workload pinned to a pool that does not exist) live in
+``sim.scenario.build``.
+"""
+
+from __future__ import annotations
+
+from sim.scenario.schema import (
+    REQUIRED,
+    Anything,
+    Bool,
+    Duration,
+    Enum,
+    Field,
+    Int,
+    IntOrPct,
+    ListOf,
+    MapOf,
+    Num,
+    Obj,
+    OneOf,
+    Quantity,
+    Str,
+    Version,
+)
+
+API_VERSION = "midair/v1alpha1"
+KIND = "Scenario"
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
+FAULT_TYPES = (
+    "node-crash",
+    "inplace-step-failure",
+    "provision-failure",
+    "quota-exhausted",
+    "subnet-exhausted",
+    "slow-image-pull",
+    "pod-startup-failure",
+    "apiserver-crash",
+    "lb-listener-misconfigured",
+    "stuck-pdb",
+    "operator-crash",
+)
+
+
+def _is_number_or_text(v) -> bool:
+    return isinstance(v, (int, float, str)) and not isinstance(v, bool)
+
+
+_DURATION = Duration()
+DISTRIBUTION = OneOf(options=(
+    (_is_number_or_text, _DURATION),
+    (lambda v: isinstance(v, dict), Obj(name="distribution", fields={
+        "constant": Field(_DURATION, doc="always this duration"),
+        "uniform": Field(ListOf(item=_DURATION, min_items=2), doc="[min, max]"),
+        "triangular": Field(ListOf(item=_DURATION, min_items=3), doc="[min, mode, max]"),
+        "lognormal": Field(Obj(name="lognormal", fields={
+            "median": Field(_DURATION, REQUIRED), "p95": Field(_DURATION, REQUIRED)}), doc="{median, p95}"),
+        "exponential": Field(Obj(name="exponential", fields={"mean": Field(_DURATION, REQUIRED)}), doc="{mean}"),
+    })),
+))
+
+PDB = Obj(name="PodDisruptionBudget", fields={
+    "minAvailable": Field(IntOrPct(), doc="pods that must stay available (count or percent)"),
+    "maxUnavailable": Field(IntOrPct(), doc="pods that may be unavailable (count or percent)"),
+    "unhealthyPodEvictionPolicy": Field(Enum(choices=("IfHealthyBudget", "AlwaysAllow")), "IfHealthyBudget"),
+})
+
+WORKLOAD = Obj(name="workload", fields={
+    "name": Field(Str(example="web"), REQUIRED),
+    "kind": Field(Enum(choices=WORKLOAD_KINDS), "Deployment"),
+    "namespace": Field(Str(example="default"), "default"),
+    "replicas": Field(Int(min=0), None, "pods wanted (not for a DaemonSet)"),
+    "cpu": Field(Quantity(kind="cpu"), 100, "CPU request per pod"),
+    "memory": Field(Quantity(kind="memory"), 128 * 2**20, "memory request per pod"),
+    "pdb": Field(PDB),
+    "startupSeconds": Field(Num(min=0), None, "readiness delay after the image is pulled"),
+    "imagePullSeconds": Field(Num(min=0), None, "image pull time on a node that lacks the image"),
+    "localStorage": Field(Bool(), False, "pods keep data on their node's disk (emptyDir, local PV)"),
+    "pool": Field(Str(example="general"), None, "node pool the pods are pinned to"),
+    "gracePeriodSeconds": Field(Num(min=0), 30.0, "terminationGracePeriodSeconds"),
+})
+
+NODE_OVERRIDE = Obj(name="node", fields={
+    "name": Field(Str(example="general-1"), REQUIRED),
+    "version": Field(Version()),
+    "ready": Field(Bool()),
+    "zone": Field(Str(example="a")),
+    "runtime": Field(Str(example="containerd://1.7.2")),
+})
+
+NODE_POOL = Obj(name="node pool", fields={
+    "name": Field(Str(example="general"), REQUIRED),
+    "count": Field(Int(min=0), REQUIRED),
+    "version": Field(Version(), None, "kubelet version (default: cluster.version)"),
+    "cpu": Field(Quantity(kind="cpu"), 4000),
+    "memory": Field(Quantity(kind="memory"), 16 * 2**30),
+    "maxPods": Field(Int(min=1), 110),
+    "zones": Field(ListOf(item=Str(example="a"), min_items=1), ["a"]),
+    "runtime": Field(Str(example="containerd://1.7.2"), "containerd://1.7.2"),
+    "targetRuntime": Field(Str(example="containerd://1.7.20"), None, "runtime the upgrade moves nodes to"),
+    "nodes": Field(ListOf(item=NODE_OVERRIDE), [], "per-node overrides by name"),
+})
+
+INSTANCE_OVERRIDE = Obj(name="control-plane instance", fields={
+    "name": Field(Str(example="kube-apiserver-0"), REQUIRED),
+    "version": Field(Version()),
+    "healthy": Field(Bool()),
+})
+
+CONTROL_PLANE = Obj(name="control plane", fields={
+    "apiservers": Field(Int(min=1), 1),
+    "controllerManagers": Field(Int(min=1), None, "default: as many as apiservers"),
+    "schedulers": Field(Int(min=1), None, "default: as many as apiservers"),
+    "etcd": Field(Int(min=1), None, "members; default: as many as apiservers"),
+    "etcdVersion": Field(Version(), None, "default: what kubeadm installs for the cluster's minor"),
+    "instances": Field(ListOf(item=INSTANCE_OVERRIDE), [], "per-instance overrides by name"),
+})
+
+CNI = Obj(name="CNI", fields={
+    "name": Field(Str(example="calico"), REQUIRED),
+    "version": Field(Version(), REQUIRED),
+})
+
+ADDONS = Obj(name="add-ons", fields={
+    "coredns": Field(Version(), None, "default: what kubeadm installs for the cluster's minor"),
+    "corednsReplicas": Field(Int(min=0), 2),
+    "kubeProxy": Field(Version(), None, "default: cluster.version"),
+    "cni": Field(CNI),
+})
+
+LISTENER = Obj(name="listener", fields={
+    "port": Field(Int(min=1, max=65535), 6443),
+    "backendPort": Field(Int(min=1, max=65535), 6443),
+    "protocol": Field(Enum(choices=("TCP", "HTTPS")), "TCP"),
+    "healthy": Field(Bool(), True),
+})
+
+CLOUD = Obj(name="cloud resources", fields={
+    "subnetFreeIPs": Field(Int(min=0), None, "free IPs in each zone's subnet (default: plenty)"),
+    "instanceQuota": Field(Int(min=0), None, "most VMs the account may run at once (default: no limit)"),
+    "loadBalancer": Field(Obj(name="load balancer", fields={
+        "healthy": Field(Bool(), True),
+        "listeners": Field(ListOf(item=LISTENER), None),
+    })),
+})
+
+CLUSTER = Obj(name="cluster", partial=True, fields={
+    "version": Field(Version(), REQUIRED, "control-plane version"),
+    "controlPlane": Field(CONTROL_PLANE, {}),
+    "nodePools": Field(ListOf(item=NODE_POOL, min_items=1, partial=True), REQUIRED),
+    "addons": Field(ADDONS, {}),
+    "cloud": Field(CLOUD, {}),
+})
+
+# Checked against the named strategy's parameters in sim.scenario.build.
+STRATEGY_ENTRY = MapOf(value=Anything())
+
+FAULT = Obj(name="fault", fields={
+    "type": Field(Enum(choices=FAULT_TYPES), REQUIRED),
+    "at": Field(Duration(), None, "scheduled time after the upgrade starts"),
+    "target": Field(Str(example="node/general-3"), None, "what it hits: kind/name or kind/selector"),
+    "probability": Field(Num(min=0, max=1), None, "chance per opportunity"),
+    "rate": Field(Num(min=0), None, "expected occurrences per hour"),
+    "duration": Field(DISTRIBUTION, None, "how long it lasts (default: for good)"),
+    "step": Field(Int(min=1, max=4), None, "in-place step after which the upgrade stops"),
+    "factor": Field(Num(min=0), None, "multiplier (slow-image-pull)"),
+    "delay": Field(Duration(), None, "how long until the operator is back (operator-crash)"),
+})
+
+INPLACE_TIMING = Obj(name="in-place steps", fields={
+    "stopKubelet": Field(DISTRIBUTION, 2.0),
+    "replaceBinaries": Field(DISTRIBUTION, {"uniform": [5.0, 15.0]}),
+    "startKubelet": Field(DISTRIBUTION, 3.0),
+    "rejoin": Field(DISTRIBUTION, {"uniform": [5.0, 10.0]}),
+    "runtimeUpgrade": Field(DISTRIBUTION, 30.0),
+})
+
+TIMING = Obj(name="timing", fields={
+    "nodeProvision": Field(DISTRIBUTION, {"uniform": [40.0, 150.0]}),
+    "nodeDelete": Field(DISTRIBUTION, 30.0),
+    "inplace": Field(INPLACE_TIMING, {}),
+    "controlPlaneInstance": Field(DISTRIBUTION, {"uniform": [120.0, 300.0]}),
+    "imagePull": Field(DISTRIBUTION, {"lognormal": {"median": 8.0, "p95": 30.0}}),
+    "podStartup": Field(DISTRIBUTION, 5.0),
+    "evictionRetry": Field(_DURATION, 5.0),
+    "nodeMonitorGrace": Field(_DURATION, None, "default: 40s, or 50s from Kubernetes 1.32"),
+    "notReadyToleration": Field(_DURATION, 300.0),
+    "leaderLease": Field(_DURATION, 15.0),
+    "localVolumeRebind": Field(DISTRIBUTION, 300.0),
+    "reconcileInterval": Field(_DURATION, 2.0),
+})
+
+METADATA = Obj(name="metadata", fields={
+    "name": Field(Str(example="quickstart"), REQUIRED),
+    "description": Field(Str(example="what this scenario rehearses"), ""),
+})
+
+SCENARIO = Obj(name="Scenario", partial=True, fields={
+    "apiVersion": Field(Enum(choices=(API_VERSION,)), REQUIRED),
+    "kind": Field(Enum(choices=(KIND,)), REQUIRED),
+    "metadata": Field(METADATA, REQUIRED),
+    "cluster": Field(CLUSTER, REQUIRED),
+    "workloads": Field(ListOf(item=WORKLOAD, partial=True), []),
+    "target": Field(Version(), REQUIRED),
+    "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1, partial=True), [{"name": "inplace"}, {"name": "replace"}]),
+    "faults": Field(ListOf(item=FAULT, partial=True), []),
+    "timing": Field(TIMING, {}),
+    "runs": Field(Int(min=1), 20),
+    "seed": Field(Int(min=0), 0),
+    "horizon": Field(OneOf(options=((lambda v: v == "auto", Enum(choices=("auto",))), (_is_number_or_text, _DURATION))), "auto"),
+    "safety": Field(Enum(choices=("on", "off")), "on"),
+    "prechecks": Field(Enum(choices=("enforce", "ignore")), "enforce"),
+})

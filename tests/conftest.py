@@ -1,0 +1,15 @@
+"""Shared test set-up: Hypothesis profiles and small helpers.
+
+HYPOTHESIS_PROFILE=ci (the default) keeps the suite fast; HYPOTHESIS_PROFILE=thorough
+(`make test-thorough`) runs many more examples.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,109 @@
+"""The midair command as a user runs it: output, JSON contracts and exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sim.cli import main
+from tests.scenario_text import BASE, edit
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_ok_and_bad(capsys, tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(BASE)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(edit("    memory: 512Mi", "    memory: 512Mx"))
+    code, out, err = run(capsys, "validate", str(good), str(bad))
+    assert code == 2
+    assert out == (f"{good}: ok: scenario 'example', 3 apiserver(s), 6 node(s) in 1 pool(s), 4 workload(s), "
+                   "1.27.4 -> 1.29.0; strategies: inplace, replace\n")
+    assert err == (f"{bad}:23: workloads[0].memory: memory '512Mx' has an unknown suffix 'Mx' "
+                   "(valid suffixes: m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei)\n")
+
+
+def test_path_json_contract(capsys):
+    code, out, _ = run(capsys, "path", "--from", "1.24", "--to", "1.29", "--kubelets", "1.24", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "from": "1.24", "to": "1.29", "kubelets": ["1.24"],
+        "steps": [{"component": "control-plane", "version": "1.25"}, {"component": "control-plane", "version": "1.26"},
+                  {"component": "workers", "version": "1.26"}, {"component": "control-plane", "version": "1.27"},
+                  {"component": "control-plane", "version": "1.28"}, {"component": "control-plane", "version": "1.29"},
+                  {"component": "workers", "version": "1.29"}]}
+
+
+def test_path_text(capsys):
+    code, out, _ = run(capsys, "path", "--from", "1.14", "--to", "1.16")
+    assert (code, out) == (0, "1.14 -> 1.16 (kubelets 1.14): 3 step(s), 1 worker roll(s)\n"
+                              "  1. control-plane -> 1.15\n  2. control-plane -> 1.16\n  3. workers       -> 1.16\n")
+
+
+def test_path_from_scenario_with_set(capsys, tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text(BASE)
+    code, out, _ = run(capsys, "path", "--scenario", str(f), "--set", "target=1.28.2", "--json")
+    assert code == 0
+    assert [s["version"] for s in json.loads(out)["steps"]] == ["1.28.2", "1.28.2"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["path", "--from", "1.29", "--to", "1.2x"], "midair path: --to: not a Kubernetes version: '1.2x'"),
+    (["path", "--from", "1.29", "--to", "1.27"], "midair path: target 1.27 is older than the control plane 1.29"),
+    (["path", "--to", "1.29"], "midair path: give --from V and --to V (or --scenario FILE)"),
+    (["skew"], "midair skew: no versions to check"),
+    (["skew", "--kubelet", "1.2.3.4"], "midair skew: --kubelet: not a Kubernetes version: '1.2.3.4'"),
+    (["validate", "/no/such.yaml"], "/no/such.yaml: (file): no such file"),
+], ids=["bad-version", "downgrade", "missing-from", "skew-nothing", "skew-bad-version", "missing-file"])
+def test_bad_input_exits_2_without_traceback(capsys, argv, message):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.startswith(message)
+    assert "Traceback" not in err
+
+
+def test_skew_json_contract_and_exit_1(capsys):
+    code, out, _ = run(capsys, "skew", "--apiserver", "1.29", "--kubelet", "1.30", "--json")
+    assert code == 1
+    assert json.loads(out) == {"violations": [{
+        "rule": "kubelet-newer-than-apiserver", "component": "kubelet", "subject": "kubelet-0", "version": "1.30",
+        "bound": "1.29", "reason": "kubelet 1.30 (kubelet-0) is newer than the oldest kube-apiserver (1.29); it must not be newer",
+        "mandatory": True, "count": 1}]}
+
+
+def test_skew_clean_scenario_exits_0(capsys):
+    code, out, _ = run(capsys, "skew", "--scenario", "scenarios/quickstart.yaml")
+    assert (code, out) == (0, "no skew violations among 27 components\n")
+
+
+def test_skew_allowed_moves(capsys):
+    code, out, _ = run(capsys, "skew", "--apiserver", "1.26", "--kubelet", "1.24", "--allowed", "kube-apiserver", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["violations"] == []
+    assert data["allowed"] == [{"component": "kube-apiserver", "subject": "kube-apiserver-0", "version": "1.26",
+                                "allowed": ["1.24", "1.25", "1.26"],
+                                "refused": [{"version": "1.23", "rules": ["kubelet-newer-than-apiserver"]},
+                                            {"version": "1.27", "rules": ["kubelet-too-old"]},
+                                            {"version": "1.28", "rules": ["control-plane-minor-skip", "kubelet-too-old"]},
+                                            {"version": "1.29", "rules": ["control-plane-minor-skip", "kubelet-too-old"]}]}]
+
+
+def test_usage_error_is_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "frobnicate"], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "invalid choice: 'frobnicate'" in proc.stderr
+
+
+def test_console_scripts_are_declared():
+    import tomllib
+
+    with open("pyproject.toml", "rb") as fh:
+        scripts = tomllib.load(fh)["project"]["scripts"]
+    assert scripts == {"midair": "sim.cli:main", "kubectl-midair": "sim.cli:main"}

@@ -1,0 +1,109 @@
+"""Every class of scenario error names the file, the line and the field, and says what would be valid."""
+
+import pytest
+
+from sim.scenario import InputError, load_scenario
+from tests.scenario_text import BASE, edit
+
+
+def problems(tmp_path, text, sets=()):
+    f = tmp_path / "s.yaml"
+    f.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_scenario(str(f), sets)
+    return [str(p).replace(str(f), "s.yaml") for p in err.value.problems]
+
+
+CASES = [
+    ("yaml-syntax", edit("  cloud: {subnetFreeIPs: 20}", "  cloud: {subnetFreeIPs: 20"),
+     ["s.yaml:18: (yaml): while parsing a flow mapping, expected ',' or '}', but got ':'; "
+      "fix the YAML syntax at this line"]),
+    ("unknown-field", edit("    replicas: 6", "    replica: 6"),
+     ["s.yaml:21: workloads[0].replica: unknown field 'replica'; did you mean 'replicas'? valid fields here: "
+      "name, kind, namespace, replicas, cpu, memory, pdb, startupSeconds, imagePullSeconds, localStorage, pool, "
+      "gracePeriodSeconds"]),
+    ("wrong-type", edit("      count: 6", "      count: six"),
+     ["s.yaml:9: cluster.nodePools[0].count: expected a whole number of 0 or more, got the text 'six'"]),
+    ("bad-quantity", edit("    memory: 512Mi", "    memory: 512Mx"),
+     ["s.yaml:23: workloads[0].memory: memory '512Mx' has an unknown suffix 'Mx' "
+      "(valid suffixes: m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei)"]),
+    ("bad-version", edit('  version: "1.27.4"', '  version: "1.27.x"'),
+     ["s.yaml:5: cluster.version: not a Kubernetes version: '1.27.x' "
+      "(expected MAJOR.MINOR[.PATCH], e.g. 'v1.29.3', '1.29', '1.30.0-rc.1')"]),
+    ("impossible-version", edit('target: "1.29.0"', 'target: "1.99.0"'),
+     ["s.yaml:28: target: Kubernetes 1.99 does not exist as far as midair knows; valid: 1.0 to 1.37 "
+      "(newest with data: 1.35)"]),
+    ("not-kubernetes-major", edit('target: "1.29.0"', 'target: "2.0.0"'),
+     ['s.yaml:28: target: 2.0.0 is not a Kubernetes version; Kubernetes versions are 1.x (e.g. "1.29.3")']),
+    ("negative-count", edit("      count: 6", "      count: -1"),
+     ["s.yaml:9: cluster.nodePools[0].count: -1 is negative; expected a whole number of 0 or more"]),
+    ("pdb-larger-than-replicas", edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: 7}"),
+     ["s.yaml:24: workloads[0].pdb.minAvailable: minAvailable 7 is larger than the workload's 6 replicas; "
+      "valid: 0 to 6, or a percentage"]),
+    ("pdb-both-fields", edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: 4, maxUnavailable: 1}"),
+     ["s.yaml:24: workloads[0].pdb: set one of minAvailable or maxUnavailable, not both (policy/v1 allows only one)"]),
+    ("target-older", edit('target: "1.29.0"', 'target: "1.26.3"'),
+     ["s.yaml:28: target: target 1.26.3 is older than the cluster's control plane 1.27.4; "
+      "midair rehearses upgrades (valid: 1.27.4 or newer)"]),
+    ("unknown-strategy", edit("{name: inplace, maxUnavailable: 1}", "{name: inplase, maxUnavailable: 1}"),
+     ["s.yaml:29: strategies[0].name: unknown strategy 'inplase'; known: inplace, replace (or a class as module:attr); "
+      "did you mean 'inplace'?"]),
+    ("unknown-strategy-param", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavialable: 1}"),
+     ["s.yaml:29: strategies[0].maxUnavialable: unknown parameter 'maxUnavialable' for strategy 'inplace'; "
+      "did you mean 'maxUnavailable'? valid: maxSurge, maxUnavailable, drainTimeout, undrainable, inplaceRetries, drainFirst"]),
+    ("surge-and-unavailable-zero", edit("maxSurge: 1, maxUnavailable: 0", "maxSurge: 0, maxUnavailable: 0"),
+     ["s.yaml:29: strategies[1]: maxSurge and maxUnavailable cannot both be 0: no node could ever be replaced; "
+      "set maxSurge or maxUnavailable to 1 or more"]),
+    ("unknown-pool", edit("    startupSeconds: 15", "    startupSeconds: 15\n    pool: genral"),
+     ["s.yaml:26: workloads[0].pool: no node pool named 'genral'; did you mean 'general'? valid: general"]),
+    ("daemonset-replicas", edit("{name: node-exporter, kind: DaemonSet}", "{name: node-exporter, kind: DaemonSet, replicas: 3}"),
+     ["s.yaml:27: workloads[2].replicas: a DaemonSet runs one pod per eligible node; remove replicas"]),
+    ("wrong-kind", edit("kind: Scenario", "kind: Scenaro"),
+     ["s.yaml:2: kind: 'Scenaro' is not one of the choices; did you mean 'Scenario'? valid: Scenario"]),
+    ("missing-required", edit("target: \"1.29.0\"\n", ""),
+     ["s.yaml:1: target: missing required field 'target' (version, e.g. \"1.29.3\")"]),
+    ("duplicate-key", edit("      count: 6", "      count: 6\n      count: 7"),
+     ["s.yaml:10: cluster.nodePools[0].count: this key appears twice in the same mapping; keep one"]),
+    ("bad-enum-bool", edit("seed: 42", "seed: 42\nsafety: maybe"),
+     ["s.yaml:33: safety: 'maybe' is not one of the choices; valid: on, off"]),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_error(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected
+
+
+def test_all_errors_of_a_file_are_reported_at_once_in_line_order(tmp_path):
+    text = edit("      count: 6", "      count: -1")
+    text = edit("    memory: 512Mi", "    memory: 512Mx", text)
+    text = edit('target: "1.29.0"', 'target: "1.29.x"', text)
+    found = problems(tmp_path, text)
+    assert [p.split(":")[1] for p in found] == ["9", "23", "28"]
+    assert [p.split(": ")[1] for p in found] == ["cluster.nodePools[0].count", "workloads[0].memory", "target"]
+
+
+def test_set_errors_name_the_argument(tmp_path):
+    assert problems(tmp_path, BASE, ["cluster.controlPlane.apiservers=0"]) == [
+        "--set cluster.controlPlane.apiservers=0: cluster.controlPlane.apiservers: 0 is too small; "
+        "expected a whole number of 1 or more"]
+    assert problems(tmp_path, BASE, ["strategies[5].maxUnavailable=1"]) == [
+        "--set strategies[5].maxUnavailable=1: strategies[5]: index 5 is out of range; this list has 2 item(s)"]
+    assert problems(tmp_path, BASE, ["workloads[name=api].replicas=2"]) == [
+        "--set workloads[name=api].replicas=2: workloads: no item with name=api; items have name: web, db, node-exporter"]
+    assert problems(tmp_path, BASE, ["runs"]) == [
+        "--set runs: (--set): expected PATH=VALUE, e.g. --set cluster.controlPlane.apiservers=1"]
+
+
+def test_missing_file_and_directory(tmp_path):
+    with pytest.raises(InputError) as err:
+        load_scenario(str(tmp_path / "nope.yaml"))
+    assert str(err.value) == f"{tmp_path / 'nope.yaml'}: (file): no such file; give the path of a scenario YAML file"
+    with pytest.raises(InputError) as err:
+        load_scenario(str(tmp_path))
+    assert str(err.value).endswith("(file): this is a directory; give the path of a scenario YAML file")
+
+
+def test_empty_file_and_non_mapping(tmp_path):
+    assert problems(tmp_path, "") == ["s.yaml:1: (top level): the file is empty; expected a Scenario mapping"]
+    assert problems(tmp_path, "- a\n- b\n")[0].startswith("s.yaml:1: (top level): expected a Scenario (a mapping with fields apiVersion")
