@@ -20,10 +20,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/midair validate scenarios/*.yaml
 	$(BIN)/midair path --scenario scenarios/quickstart.yaml
-	$(BIN)/midair path --scenario scenarios/seed-example.yaml
+	$(BIN)/midair run scenarios/quickstart.yaml
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Speed and memory figures (written down in benchmarks/README.md).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/scale.py
 
 # Hypothesis' thorough profile: many more examples per property.
 test-thorough: $(STAMP)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import total_ordering
 
 _VERSION_RE = re.compile(
     r"^v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)(?:\.(?P<patch>0|[1-9]\d*))?"
@@ -31,7 +30,6 @@ def _pre_key(pre: str | None) -> tuple:
     return (0, tuple(parts))
 
 
-@total_ordering
 @dataclass(frozen=True)
 class KubeVersion:
     """One Kubernetes version; ``patch`` is None when the text named only a minor."""
@@ -41,6 +39,11 @@ class KubeVersion:
     patch: int | None = None
     pre: str | None = None
     build: str | None = field(default=None, compare=False)
+    _k: tuple = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Versions are compared and hashed in hot loops; compute the sort key once.
+        object.__setattr__(self, "_k", (self.major, self.minor, self.patch or 0, _pre_key(self.pre)))
 
     @classmethod
     def parse(cls, text: str | KubeVersion) -> KubeVersion:
@@ -65,21 +68,33 @@ class KubeVersion:
             m.group("build"),
         )
 
-    def _key(self) -> tuple:
-        return (self.major, self.minor, self.patch or 0, _pre_key(self.pre))
-
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KubeVersion):
             return NotImplemented
-        return self._key() == other._key()
+        return self._k == other._k
 
     def __hash__(self) -> int:
-        return hash(self._key())
+        return hash(self._k)
 
     def __lt__(self, other: KubeVersion) -> bool:
         if not isinstance(other, KubeVersion):
             return NotImplemented
-        return self._key() < other._key()
+        return self._k < other._k
+
+    def __le__(self, other: KubeVersion) -> bool:
+        if not isinstance(other, KubeVersion):
+            return NotImplemented
+        return self._k <= other._k
+
+    def __gt__(self, other: KubeVersion) -> bool:
+        if not isinstance(other, KubeVersion):
+            return NotImplemented
+        return self._k > other._k
+
+    def __ge__(self, other: KubeVersion) -> bool:
+        if not isinstance(other, KubeVersion):
+            return NotImplemented
+        return self._k >= other._k
 
     def __str__(self) -> str:
         text = f"{self.major}.{self.minor}"

@@ -1,6 +1,7 @@
 """The midair command as a user runs it: output, JSON contracts and exit codes."""
 
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -107,3 +108,36 @@ def test_console_scripts_are_declared():
     with open("pyproject.toml", "rb") as fh:
         scripts = tomllib.load(fh)["project"]["scripts"]
     assert scripts == {"midair": "sim.cli:main", "kubectl-midair": "sim.cli:main"}
+
+
+def test_run_prints_the_comparison_and_writes_json(capsys, tmp_path):
+    out_json = tmp_path / "results.json"
+    code, out, _ = run(capsys, "run", "scenarios/seed-example.yaml", "--runs", "3", "--json", str(out_json))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "scenario seed-example: 1.14.10 -> 1.16.15, 3 run(s) per strategy, seed 42"
+    assert lines[1].split() == ["metric", "inplace", "replace"]
+    rows = {line.split()[0]: line for line in lines[3:18]}
+    assert rows["pods_rescheduled"].split() == ["pods_rescheduled", "0", "/", "0", "5", "/", "5"]
+    assert rows["node_ip_changes"].split() == ["node_ip_changes", "0", "/", "0", "2", "/", "2"]
+    assert rows["pods_lost_local_data"].split() == ["pods_lost_local_data", "0", "/", "0", "1", "/", "1"]
+    assert rows["completed"].split() == ["completed", "100%", "of", "3", "100%", "of", "3"]
+    data = json.loads(out_json.read_text())
+    assert [(r["strategy"], r["completed"], r["halted"]) for r in data["runs"]] == [
+        ("inplace", True, None)] * 3 + [("replace", True, None)] * 3
+    assert set(data["runs"][0]) == {"scenario", "strategy", "seed", "completed", "halted", "metrics"}
+    assert data["runs"][0]["seed"] == data["runs"][3]["seed"]  # run i of each strategy shares its seed
+    assert [r["metrics"]["outage_s"] for r in data["runs"][:3]] == [0.0, 0.0, 0.0]
+
+
+def test_run_unknown_strategy_is_exit_2(capsys):
+    code, _, err = run(capsys, "run", "scenarios/seed-example.yaml", "--strategy", "surge")
+    assert code == 2
+    assert err == "midair run: --strategy surge: the scenario has no such strategy; it has: inplace, replace\n"
+
+
+def test_trace_prints_the_decision_log(capsys):
+    code, out, _ = run(capsys, "trace", "scenarios/seed-example.yaml", "--strategy", "replace", "--seed", "1")
+    assert code == 0
+    assert out.splitlines()[0] == "# seed-example, strategy replace, seed 1"
+    assert out == "# seed-example, strategy replace, seed 1\n" + pathlib.Path("tests/golden/seed-example-replace.log").read_text().rsplit("# completed", 1)[0] + "# completed after 1353.27s\n"

@@ -28,3 +28,10 @@ def test_every_scenario_field_is_documented():
 def test_every_strategy_parameter_is_documented():
     params = {p.name for _, ps in BUILTIN.values() for p in ps}
     assert sorted(p for p in params if f"| `{p}` |" not in DOC) == []
+
+
+def test_every_metric_is_documented():
+    from sim.metrics import METRIC_NAMES
+
+    doc = pathlib.Path("docs/metrics.md").read_text()
+    assert [m for m in METRIC_NAMES if f"| `{m}` |" not in doc] == []

@@ -135,6 +135,7 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         inplace_steps=steps,
         runtime_upgrade=d("inplace", ("runtimeUpgrade",)),
         control_plane_instance=d("controlPlaneInstance"),
+        controller_instance=d("controllerInstance"),
         image_pull=d("imagePull"),
         pod_startup=d("podStartup"),
         eviction_retry_s=raw["evictionRetry"],

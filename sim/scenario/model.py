@@ -32,6 +32,7 @@ class Timing:
     inplace_steps: tuple[tuple[str, Dist], ...]
     runtime_upgrade: Dist
     control_plane_instance: Dist
+    controller_instance: Dist
     image_pull: Dist
     pod_startup: Dist
     eviction_retry_s: float

@@ -1,0 +1,170 @@
+"""What a strategy may ask for: frozen action records, each with a reason a person can read.
+
+Actions are intents; an adapter applies them (the simulated world, or a live cluster
+through the Kubernetes API and hook commands). Their effects show up in the next
+observed state, which is how a level-triggered strategy knows they happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from models.version import KubeVersion
+
+
+@dataclass(frozen=True)
+class Action:
+    reason: str
+
+    #: does applying it need the Kubernetes API (as opposed to a machine or a cloud)?
+    needs_api = True
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+    @property
+    def subject(self) -> str:
+        return ""
+
+    def describe(self) -> str:
+        return f"{self.kind} {self.subject}".strip()
+
+    def to_json(self) -> dict:
+        data = {"kind": self.kind}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            data[f.name] = str(value) if isinstance(value, KubeVersion) else value
+        return data
+
+
+@dataclass(frozen=True)
+class Cordon(Action):
+    node: str = ""
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node}"
+
+
+@dataclass(frozen=True)
+class Uncordon(Action):
+    node: str = ""
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node}"
+
+
+@dataclass(frozen=True)
+class Drain(Action):
+    """Cordon the node and evict its pods through their budgets (kubectl drain semantics).
+
+    ``timeout_s`` 0 waits forever; ``force`` deletes pods without asking their budgets.
+    """
+
+    node: str = ""
+    timeout_s: float = 0.0
+    force: bool = False
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node}"
+
+    def describe(self) -> str:
+        return f"Drain node/{self.node}" + (" (force)" if self.force else "")
+
+
+@dataclass(frozen=True)
+class UpgradeNodeInPlace(Action):
+    node: str = ""
+    version: KubeVersion | None = None
+    needs_api = False
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node}"
+
+    def describe(self) -> str:
+        return f"UpgradeNodeInPlace node/{self.node} to {self.version}"
+
+
+@dataclass(frozen=True)
+class ProvisionNode(Action):
+    pool: str = ""
+    version: KubeVersion | None = None
+    needs_api = False
+
+    @property
+    def subject(self) -> str:
+        return f"pool/{self.pool}"
+
+    def describe(self) -> str:
+        return f"ProvisionNode in pool/{self.pool} at {self.version}"
+
+
+@dataclass(frozen=True)
+class DeleteNode(Action):
+    node: str = ""
+    force: bool = False
+    needs_api = False
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node}"
+
+
+@dataclass(frozen=True)
+class UpgradeControlPlaneInstance(Action):
+    instance: str = ""
+    version: KubeVersion | None = None
+    needs_api = False
+
+    @property
+    def subject(self) -> str:
+        return f"instance/{self.instance}"
+
+    def describe(self) -> str:
+        return f"UpgradeControlPlaneInstance {self.instance} to {self.version}"
+
+
+@dataclass(frozen=True)
+class UpgradeAddon(Action):
+    addon: str = ""
+    version: KubeVersion | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"addon/{self.addon}"
+
+    def describe(self) -> str:
+        return f"UpgradeAddon {self.addon} to {self.version}"
+
+
+@dataclass(frozen=True)
+class Halt(Action):
+    """Stop the upgrade and leave the cluster as it is; the reason says why."""
+
+    needs_api = False
+
+
+ACTION_TYPES = {cls.__name__: cls for cls in
+                (Cordon, Uncordon, Drain, UpgradeNodeInPlace, ProvisionNode, DeleteNode,
+                 UpgradeControlPlaneInstance, UpgradeAddon, Halt)}
+
+
+def action_from_json(data: dict) -> Action:
+    """The inverse of ``Action.to_json`` (used by journals)."""
+    data = dict(data)
+    cls = ACTION_TYPES[data.pop("kind")]
+    if data.get("version") is not None:
+        data["version"] = KubeVersion.parse(data["version"])
+    return cls(**data)
+
+
+def action_key(action: Action) -> str:
+    """A stable identity of what an action does, ignoring its reason (for journals and traces)."""
+    data = asdict(action)
+    data.pop("reason")
+    body = ",".join(f"{k}={v}" for k, v in sorted(data.items()))
+    return f"{action.kind}({body})"

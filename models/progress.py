@@ -1,0 +1,101 @@
+"""How far an upgrade has come: which phase of a plan is current, and what work remains.
+
+Strategies use it to find where they are; the runner uses the same definition to decide
+that a run completed, so the two can never disagree about "done".
+"""
+
+from __future__ import annotations
+
+from models import compat
+from models.plan import ADDONS, CONTROL_PLANE, WORKERS, Phase, Plan
+from models.state import CONTROL_PLANE_COMPONENTS, IDLE, ClusterState, Node
+from models.version import KubeVersion
+
+
+def at_least(have: KubeVersion, want: KubeVersion) -> bool:
+    return have >= want
+
+
+def coredns_goal(state: ClusterState, version: KubeVersion) -> KubeVersion | None:
+    """The CoreDNS version a phase at ``version`` wants, or None if it wants no change."""
+    current = state.addon("coredns")
+    wanted = compat.coredns_for(version)
+    if current is None or wanted is None or current.version >= wanted:
+        return None
+    return wanted
+
+
+def control_plane_remaining(state: ClusterState, version: KubeVersion) -> list[str]:
+    return [f"{i.name} at {i.version}, wants {version}"
+            for i in state.control_plane.instances
+            if i.component in CONTROL_PLANE_COMPONENTS and (not at_least(i.version, version) or i.phase != IDLE)]
+
+
+def addons_remaining(state: ClusterState, version: KubeVersion) -> list[str]:
+    out = []
+    proxy = state.addon("kube-proxy")
+    if proxy is not None and (not at_least(proxy.version, version) or proxy.phase != IDLE):
+        out.append(f"kube-proxy at {proxy.version}, wants {version}")
+    lagging = [n.name for n in state.nodes if n.phase != "deleting" and not at_least(n.kube_proxy, version)]
+    if lagging:
+        out.append(f"kube-proxy on {len(lagging)} node(s) below {version}")
+    goal = coredns_goal(state, version)
+    dns = state.addon("coredns")
+    if goal is not None or (dns is not None and dns.phase != IDLE):
+        out.append(f"coredns at {dns.version}, wants {goal or dns.version}")
+    return out
+
+
+def node_done(node: Node, version: KubeVersion) -> bool:
+    return at_least(node.kubelet, version) and node.phase == IDLE and node.ready and node.schedulable
+
+
+def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us: frozenset[str] = frozenset()) -> list[str]:
+    out = []
+    for n in state.nodes:
+        if not at_least(n.kubelet, version):
+            out.append(f"{n.name} kubelet {n.kubelet}, wants {version}")
+        elif n.phase != IDLE:
+            out.append(f"{n.name} is {n.phase}")
+        elif not n.ready:
+            out.append(f"{n.name} is NotReady")
+        elif not n.schedulable and n.name in cordoned_by_us:
+            out.append(f"{n.name} is still cordoned")
+    for p in state.pools:
+        have = sum(1 for n in state.nodes_in(p.name) if n.phase != "deleting")
+        if have < p.count:
+            out.append(f"pool {p.name} has {have} of {p.count} nodes")
+    return out
+
+
+def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset()) -> list[str]:
+    if phase.kind == CONTROL_PLANE:
+        return control_plane_remaining(state, phase.version)
+    if phase.kind == ADDONS:
+        return addons_remaining(state, phase.version)
+    if phase.kind == WORKERS:
+        return workers_remaining(state, phase.version, cordoned_by_us)
+    raise ValueError(f"unknown phase {phase.kind!r}")
+
+
+def current_phase(state: ClusterState, plan: Plan, cordoned_by_us: frozenset[str] = frozenset(),
+                  start: int = 0) -> tuple[int, Phase | None]:
+    """The first phase at or after index ``start`` with work left (and its index), or None when done.
+
+    Phases only move forward: a later phase's batch (nodes cordoned for the final roll)
+    must not send the plan back to an earlier one.
+    """
+    for i in range(start, len(plan.phases)):
+        if phase_remaining(state, plan.phases[i], cordoned_by_us):
+            return i, plan.phases[i]
+    return len(plan.phases), None
+
+
+def remaining_work(state: ClusterState, plan: Plan) -> list[str]:
+    """Everything that still differs from the plan's end state (empty: complete)."""
+    target = plan.target
+    out = control_plane_remaining(state, target)
+    if any(p.kind == ADDONS for p in plan.phases):
+        out += addons_remaining(state, target)
+    out += workers_remaining(state, target)
+    return out

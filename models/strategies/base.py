@@ -1,0 +1,113 @@
+"""What every strategy shares: the ``Decision`` record, the base class, and the two
+movements that do not depend on the node method (control plane, add-ons).
+
+The memo is a JSON-compatible mapping the strategy returns and gets back next time;
+the runner journals it, so a crashed run resumes with it. Strategies treat it as
+immutable and return a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.actions import Action, Halt, UpgradeAddon, UpgradeControlPlaneInstance
+from models.plan import ADDONS, CONTROL_PLANE, Phase, Plan
+from models.progress import at_least, coredns_goal, current_phase
+from models.state import (
+    APISERVER,
+    CLOUD_CONTROLLER_MANAGER,
+    CONTROLLER_MANAGER,
+    IDLE,
+    SCHEDULER,
+    ClusterState,
+)
+from models.strategies.params import Param, defaults
+
+Memo = Mapping[str, Any]
+CONTROL_PLANE_ORDER = (APISERVER, CONTROLLER_MANAGER, SCHEDULER, CLOUD_CONTROLLER_MANAGER)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do now (each action with its reason), what to remember, when to look again."""
+
+    actions: tuple[Action, ...] = ()
+    memo: Memo = field(default_factory=dict)
+    wake_at: float | None = None
+    notes: tuple[str, ...] = ()
+    done: bool = False
+
+
+class Strategy:
+    """Base of the built-in strategies. Subclasses set ``NAME``, ``PARAMS`` and ``decide_workers``."""
+
+    NAME = "strategy"
+    PARAMS: tuple[Param, ...] = ()
+
+    def __init__(self, **params: Any):
+        known = {p.name for p in self.PARAMS}
+        unknown = set(params) - known
+        if unknown:
+            raise TypeError(f"{self.NAME} has no parameter(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(known))}")
+        self.params = {**defaults(self.PARAMS), **params}
+
+    def decide(self, view: ClusterState, plan: Plan, memo: Memo) -> Decision:
+        memo = dict(memo)
+        if memo.get("halted"):
+            return Decision(memo=memo, notes=(f"halted earlier: {memo['halted']}",))
+        cordoned = frozenset(memo.get("cordoned", ()))
+        index, phase = current_phase(view, plan, cordoned, memo.get("phase", 0))
+        memo["phase"] = index
+        if phase is None:
+            return Decision(memo=memo, done=True, notes=("every component is at the target",))
+        if phase.kind == CONTROL_PLANE:
+            return control_plane_step(view, phase, memo)
+        if phase.kind == ADDONS:
+            return addons_step(view, phase, memo)
+        return self.decide_workers(view, plan, phase, memo)
+
+    def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:
+        raise NotImplementedError  # pragma: no cover - every strategy defines it
+
+
+def halt(memo: dict, reason: str) -> Decision:
+    return Decision((Halt(reason),), {**memo, "halted": reason})
+
+
+def control_plane_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:
+    """Upgrade one control-plane instance at a time: apiservers, then controller-managers, schedulers."""
+    busy = [i for i in view.control_plane.instances if i.phase != IDLE]
+    if busy:
+        return Decision(memo=memo, notes=(f"waiting for {busy[0].name} ({busy[0].phase})",))
+    for component in CONTROL_PLANE_ORDER:
+        instances = sorted(view.control_plane.of(component), key=lambda i: i.name)
+        for k, inst in enumerate(instances, 1):
+            if not at_least(inst.version, phase.version):
+                why = f"control plane to {phase.version}: {component} {k} of {len(instances)}, one at a time"
+                if component == APISERVER:
+                    why += (", the others keep serving the API" if len(instances) > 1
+                            else "; the only apiserver, so the API is down while it restarts")
+                else:
+                    why += f"; every apiserver is at {phase.version} (it must never be newer than an apiserver)"
+                return Decision((UpgradeControlPlaneInstance(why, inst.name, phase.version),), memo)
+    return Decision(memo=memo, notes=("control plane settling",))
+
+
+def addons_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:
+    """Bring kube-proxy to the hop's version and CoreDNS to what kubeadm installs with it."""
+    if not view.api_available:
+        return Decision(memo=memo, notes=("add-ons wait for the API",))
+    actions: list[Action] = []
+    proxy = view.addon("kube-proxy")
+    if proxy is not None and proxy.phase == IDLE and not at_least(proxy.version, phase.version):
+        actions.append(UpgradeAddon(f"kube-proxy follows the control plane to {phase.version} "
+                                    "(never newer than the apiserver; within three minors of every kubelet)",
+                                    "kube-proxy", phase.version))
+    dns = view.addon("coredns")
+    goal = coredns_goal(view, phase.version)
+    if dns is not None and dns.phase == IDLE and goal is not None:
+        actions.append(UpgradeAddon(f"CoreDNS {goal} is what kubeadm installs with Kubernetes {phase.version.minor_release}",
+                                    "coredns", goal))
+    return Decision(tuple(actions), memo, notes=() if actions else ("add-ons rolling out",))

@@ -1,0 +1,34 @@
+"""The ``ClusterPort`` protocol: everything the runner may do to a cluster.
+
+``observe()`` returns a frozen ``ClusterState`` (the view strategies see); ``submit()``
+hands over one action and says whether it was accepted (its effects show up in later
+views); ``now()`` is the cluster's clock in seconds; ``changed()`` gives something the
+port's driver can wait on until the cluster changes. ``drive()`` runs the runner's
+generator: each value it yields is the time by which it wants to look again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from models.actions import Action
+from models.state import ClusterState
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    accepted: bool
+    message: str = ""
+
+
+class ClusterPort(Protocol):
+    def observe(self) -> ClusterState: ...
+
+    def submit(self, action: Action) -> SubmitResult: ...
+
+    def now(self) -> float: ...
+
+    def changed(self) -> Any: ...
+
+    def drive(self, loop) -> Any: ...

@@ -1,0 +1,139 @@
+"""The simulated cluster behind the ``ClusterPort`` protocol."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from models.actions import (
+    Action,
+    Cordon,
+    DeleteNode,
+    Drain,
+    Halt,
+    ProvisionNode,
+    Uncordon,
+    UpgradeAddon,
+    UpgradeControlPlaneInstance,
+    UpgradeNodeInPlace,
+)
+from models.state import (
+    IDLE,
+    Addon,
+    ClusterState,
+    ControlPlane,
+    Instance,
+    Node,
+    NodePool,
+    Resources,
+    WorkloadStatus,
+)
+from sim.adapters.port import SubmitResult
+from sim.world import World
+from sim.world.eviction import budget
+
+
+class SimulatedPort:
+    def __init__(self, world: World, reconcile_interval_s: float | None = None):
+        self.world = world
+        self.interval = world.timing.reconcile_interval_s if reconcile_interval_s is None else reconcile_interval_s
+        self._nodes: tuple[Node, ...] = ()
+        self._control_plane: ControlPlane | None = None
+        self._pools = tuple(NodePool(p.name, p.count, p.version, p.allocatable, p.zones, p.runtime,
+                                     p.target_runtime, p.config) for p in world.pool_specs.values())
+
+    # -- observe -------------------------------------------------------------------------
+    def _node_record(self, n) -> Node:
+        if n.record is None:
+            n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
+                            n.runtime, n.ip, n.ready, n.schedulable, n.phase, n.evictable, n.created_at, n.message,
+                            n.config)
+        return n.record
+
+    def observe(self) -> ClusterState:
+        w = self.world
+        w.dirty = False
+        if w.nodes_dirty:
+            self._nodes = tuple(self._node_record(n) for n in sorted(w.nodes.values(), key=lambda n: n.seq))
+            w.nodes_dirty = False
+        if w.cp_dirty or self._control_plane is None:
+            insts = [Instance(i.name, i.component, i.version, i.healthy, i.phase) for i in w.cp.instances.values()]
+            self._control_plane = ControlPlane(tuple(insts) + tuple(w.etcd))
+            w.cp_dirty = False
+        workloads = []
+        for sw in w.workloads.values():
+            if sw.record is None:
+                b = budget(sw)
+                sw.record = replace(sw.spec, status=WorkloadStatus(sw.desired, sw.ready, b[0] if b else None))
+            workloads.append(sw.record)
+        addons = tuple(Addon(name, a["version"], a["flavor"], a["healthy"], a["phase"])
+                       for name, a in w.addon_ops.addons.items())
+        return ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
+                            replace(w.cloud, subnets=w.cloud_ops.subnets()), (), (), w.cp.api_up, w.env.now)
+
+    # -- submit --------------------------------------------------------------------------
+    def submit(self, action: Action) -> SubmitResult:
+        w = self.world
+        if action.needs_api and not w.cp.api_up:
+            return SubmitResult(False, "the API is unavailable")
+        node = w.nodes.get(getattr(action, "node", None) or "")
+        if hasattr(action, "node") and node is None:
+            return SubmitResult(False, f"no node named {action.node}")
+        if isinstance(action, Cordon):
+            w.node_ops.set_schedulable(node, False)
+        elif isinstance(action, Uncordon):
+            w.node_ops.set_schedulable(node, True)
+        elif isinstance(action, Drain):
+            if node.phase not in (IDLE, "drain-failed"):
+                return SubmitResult(False, f"{node.name} is {node.phase}")
+            w.evictions.drain(node, action.timeout_s, action.force)
+        elif isinstance(action, UpgradeNodeInPlace):
+            if node.phase not in (IDLE, "upgrade-failed"):
+                return SubmitResult(False, f"{node.name} is {node.phase}")
+            w.node_ops.upgrade_in_place(node, action.version)
+        elif isinstance(action, DeleteNode):
+            if node.phase == "deleting":
+                return SubmitResult(False, f"{node.name} is already being deleted")
+            w.node_ops.delete(node)
+        elif isinstance(action, ProvisionNode):
+            created = w.node_ops.provision(action.pool, action.version)
+            return SubmitResult(True, f"{created.name}: {created.message or created.phase}")
+        elif isinstance(action, UpgradeControlPlaneInstance):
+            inst = w.cp.instances.get(action.instance)
+            if inst is None or inst.phase != IDLE:
+                return SubmitResult(False, f"{action.instance} is {'unknown' if inst is None else inst.phase}")
+            w.cp.upgrade(action.instance, action.version)
+        elif isinstance(action, UpgradeAddon):
+            if action.addon not in w.addon_ops.addons:
+                return SubmitResult(False, f"no add-on {action.addon}")
+            w.addon_ops.upgrade(action.addon, action.version)
+        elif isinstance(action, Halt):
+            pass
+        else:
+            return SubmitResult(False, f"the simulated cluster cannot apply {action.kind}")
+        return SubmitResult(True)
+
+    # -- time ----------------------------------------------------------------------------
+    def now(self) -> float:
+        return self.world.env.now
+
+    def changed(self):
+        return self.world.changed()
+
+    def drive(self, loop):
+        """Run the runner's generator as a simpy process; it yields the time it wants to look again."""
+        env = self.world.env
+
+        def process():
+            try:
+                until = next(loop)
+                while True:
+                    yield env.timeout(self.interval)
+                    if not self.world.dirty:
+                        delay = max(0.0, until - env.now) if until is not None else None
+                        waits = [self.changed()] + ([env.timeout(delay)] if delay is not None else [])
+                        yield env.any_of(waits)
+                    until = loop.send(None)
+            except StopIteration as stop:
+                return stop.value
+
+        return env.process(process())

@@ -1,0 +1,145 @@
+"""The run's timeline and the metrics computed from it (one definition, used everywhere).
+
+``Recorder`` is fed by the world as things happen (API up/down, ready replicas per
+workload, node counts, counters) and integrates durations as it goes, so nothing is
+scanned twice. ``Recorder.metrics`` returns the names defined in docs/metrics.md, the
+keys of ``metrics`` in the results JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+METRIC_NAMES = (
+    "api_downtime_s", "outage_s", "degraded_s", "pods_evicted", "pods_restarted", "pods_rescheduled",
+    "pods_lost_local_data", "pdb_violations", "skew_violations", "duration_s", "completed", "halted",
+    "peak_extra_nodes", "node_hours", "max_pending_pods", "node_ip_changes", "evictions_refused",
+)
+COUNTERS = ("pods_evicted", "pods_restarted", "pods_rescheduled", "pods_lost_local_data", "pdb_violations",
+            "node_ip_changes", "evictions_refused")
+
+
+def _threshold(w) -> int:
+    """Ready replicas below this count as degraded: the budget's desired healthy, else all replicas."""
+    pdb = w.spec.pdb
+    return pdb.desired_healthy(w.desired) if pdb is not None else w.desired
+
+
+@dataclass
+class WorkloadTrack:
+    key: str
+    threshold: int  # ready below this counts as degraded
+    desired: int
+    ready: int
+    since: float = 0.0
+    outage_s: float = 0.0
+    degraded_s: float = 0.0
+    series: list = field(default_factory=list)  # (time, ready, desired)
+
+
+class Recorder:
+    def __init__(self, baseline_nodes: int, keep_series: bool = True):
+        self.counters = dict.fromkeys(COUNTERS, 0)
+        self.api_up = True
+        self.api_since = 0.0
+        self.api_down_s = 0.0
+        self.api_series: list[tuple[float, bool]] = [(0.0, True)]
+        self.workloads: dict[str, WorkloadTrack] = {}
+        self.baseline_nodes = baseline_nodes
+        self.nodes = baseline_nodes
+        self.nodes_since = 0.0
+        self.node_seconds = 0.0
+        self.peak_nodes = baseline_nodes
+        self.nodes_frozen = False
+        self.max_pending = 0
+        self.skew: list[tuple[float, str, str]] = []
+        self.events: list[tuple[float, str]] = []
+        self.keep_series = keep_series
+
+    # -- feeding -------------------------------------------------------------------------
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] += n
+
+    def api(self, t: float, up: bool) -> None:
+        if not self.api_up:
+            self.api_down_s += t - self.api_since
+        self.api_up, self.api_since = up, t
+        self.api_series.append((t, up))
+        self.events.append((t, "API available" if up else "API unavailable"))
+
+    def track(self, w) -> None:
+        """Start following ``w`` (a SimWorkload) as it is now."""
+        self.workloads[w.key] = WorkloadTrack(w.key, _threshold(w), w.desired, w.ready,
+                                              series=[(0.0, w.ready, w.desired)])
+
+    def workload(self, t: float, w) -> None:
+        """``w`` changed its ready or desired count."""
+        track = self.workloads.get(w.key)
+        if track is None:
+            return
+        self._close(track, t)
+        track.ready, track.desired, track.threshold = w.ready, w.desired, _threshold(w)
+        if self.keep_series:
+            track.series.append((t, w.ready, w.desired))
+
+    def _close(self, track: WorkloadTrack, t: float) -> None:
+        span = t - track.since
+        if track.desired > 0 and track.ready == 0:
+            track.outage_s += span
+        if track.ready < track.threshold:
+            track.degraded_s += span
+        track.since = t
+
+    def upgrade_ended(self, t: float) -> None:
+        """Node counts are a cost of the upgrade itself: stop integrating them here."""
+        self.node_count(t, self.nodes)
+        self.nodes_frozen = True
+
+    def node_count(self, t: float, n: int) -> None:
+        if self.nodes_frozen:
+            return
+        self.node_seconds += self.nodes * (t - self.nodes_since)
+        self.nodes, self.nodes_since = n, t
+        self.peak_nodes = max(self.peak_nodes, n)
+
+    def pending(self, t: float, n: int) -> None:
+        self.max_pending = max(self.max_pending, n)
+
+    def refused_eviction(self, t: float, key: str) -> None:
+        self.counters["evictions_refused"] += 1
+
+    def skew_violation(self, t: float, rule: str, reason: str) -> None:
+        self.skew.append((t, rule, reason))
+        self.events.append((t, f"skew violation {rule}: {reason}"))
+
+    def event(self, t: float, text: str) -> None:
+        self.events.append((t, text))
+
+    # -- results -------------------------------------------------------------------------
+    def finish(self, t: float) -> None:
+        if not self.api_up:
+            self.api_down_s += t - self.api_since
+            self.api_since = t
+        for track in self.workloads.values():
+            self._close(track, t)
+        self.node_count(t, self.nodes)
+
+    def metrics(self, duration_s: float, completed: bool, halted: str | None) -> dict:
+        per = {k: (round(t.outage_s, 3), round(t.degraded_s, 3)) for k, t in sorted(self.workloads.items())}
+        return {
+            "api_downtime_s": round(self.api_down_s, 3),
+            "outage_s": round(sum(o for o, _ in per.values()), 3),
+            "degraded_s": round(sum(d for _, d in per.values()), 3),
+            **{name: self.counters[name] for name in COUNTERS},
+            "skew_violations": len(self.skew),
+            "duration_s": round(duration_s, 3),
+            "completed": completed,
+            "halted": halted,
+            "peak_extra_nodes": max(0, self.peak_nodes - self.baseline_nodes),
+            "node_hours": round(self.node_seconds / 3600.0, 4),
+            "max_pending_pods": self.max_pending,
+        }
+
+    def per_workload(self) -> dict[str, dict]:
+        return {k: {"outage_s": round(t.outage_s, 3), "degraded_s": round(t.degraded_s, 3)}
+                for k, t in sorted(self.workloads.items())}

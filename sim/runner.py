@@ -1,0 +1,141 @@
+"""The reconcile loop: the only loop, the same for the simulated and the live cluster.
+
+    view = port.observe()
+    decision = strategy.decide(view, plan, memo)
+    check each action against the safety policies; submit the approved ones
+    journal the memo and what happened
+    wait until the cluster changes or the decision's wake-up time
+
+``reconcile`` is a generator: it yields the time by which it wants to look again, and
+the port's driver does the waiting (simpy in simulation, the wall clock live). It ends
+when the strategy is done and ``models.progress`` agrees, when a strategy halts, or
+when the horizon passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+from models.actions import Halt
+from models.plan import Plan
+from models.policies import review
+from models.progress import remaining_work
+from sim.adapters.port import ClusterPort
+
+RESYNC_S = 60.0  # look again at least this often, change or not
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    t: float
+    kind: str  # action | failed | refused | unsafe | halt | done
+    action: str
+    reason: str
+    detail: str = ""
+
+    def line(self) -> str:
+        head = f"{self.t:9.1f}s  {self.kind:<7} {self.action}"
+        tail = f"  ({self.detail})" if self.detail else ""
+        return f"{head}{tail}\n{'':18}why: {self.reason}"
+
+
+@dataclass
+class Outcome:
+    completed: bool
+    halted: str | None
+    finished_at: float
+
+
+@dataclass
+class Journal:
+    """The memo and the log, kept after every decision so a crashed run can resume."""
+
+    memo: dict = field(default_factory=dict)
+    entries: list[LogEntry] = field(default_factory=list)
+    decisions: int = 0
+
+    def save(self, memo: dict, new_entries: list[LogEntry]) -> None:
+        self.memo = memo
+        self.entries.extend(new_entries)
+        self.decisions += 1
+
+
+class FileJournal(Journal):
+    """A journal that appends one JSON line per decision to a file and reads it back on resume."""
+
+    def __init__(self, path: str, resume: bool = False):
+        super().__init__()
+        self.path = path
+        if resume:
+            with open(path, encoding="utf-8") as fh:
+                for line in fh:
+                    if line.strip():
+                        record = json.loads(line)
+                        self.memo = record["memo"]
+                        self.entries.extend(LogEntry(**e) for e in record["log"])
+                        self.decisions += 1
+
+    def save(self, memo: dict, new_entries: list[LogEntry]) -> None:
+        super().save(memo, new_entries)
+        line = json.dumps({"memo": memo, "log": [asdict(e) for e in new_entries]}, sort_keys=True)
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safety: bool = True,
+              horizon: float | None = None):
+    """The reconcile loop as a generator; its return value is the ``Outcome``."""
+    memo = dict(journal.memo)
+    while True:
+        now = port.now()
+        if horizon is not None and now >= horizon:
+            remaining = remaining_work(port.observe(), plan)
+            reason = (f"did not finish within the horizon ({horizon:.0f}s simulated); "
+                      f"still to do: {'; '.join(remaining[:3]) or 'nothing'}")
+            journal.save(memo, [LogEntry(now, "halt", "Halt", reason)])
+            return Outcome(False, reason, now)
+        view = port.observe()
+        decision = strategy.decide(view, plan, memo)
+        entries: list[LogEntry] = []
+        halted = None
+        for action, refusal in review(decision.actions, view, plan):
+            if isinstance(action, Halt):
+                halted = action.reason
+                entries.append(LogEntry(now, "halt", "Halt", action.reason))
+                break
+            if refusal is not None and safety:
+                entries.append(LogEntry(now, "refused", action.describe(), action.reason,
+                                        f"{refusal.policy}: {refusal.reason}"))
+                continue
+            result = port.submit(action)
+            kind = "action" if result.accepted else "failed"
+            if refusal is not None:
+                kind = "unsafe" if result.accepted else "failed"
+            detail = result.message if refusal is None else f"safety off, {refusal.policy}: {refusal.reason}"
+            entries.append(LogEntry(now, kind, action.describe(), action.reason, detail))
+        memo = dict(decision.memo)
+        if halted is not None:
+            journal.save(memo, entries)
+            return Outcome(False, halted, now)
+        if decision.done:
+            remaining = remaining_work(view, plan)
+            if not remaining:
+                entries.append(LogEntry(now, "done", "Done", "every component is at the target"))
+                journal.save(memo, entries)
+                return Outcome(True, None, now)
+            reason = f"the strategy stopped with work remaining: {'; '.join(remaining[:3])}"
+            entries.append(LogEntry(now, "halt", "Halt", reason))
+            journal.save(memo, entries)
+            return Outcome(False, reason, now)
+        journal.save(memo, entries)
+        until = now + RESYNC_S
+        if decision.wake_at is not None:
+            until = min(until, decision.wake_at)
+        if horizon is not None:
+            until = min(until, horizon)
+        yield until
+

@@ -1,0 +1,80 @@
+"""One simulated run: a world, a strategy, the runner, and the metrics at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from models.plan import make_plan
+from sim import registry
+from sim.adapters.simulated import SimulatedPort
+from sim.runner import Journal, LogEntry, Outcome, reconcile
+from sim.scenario.model import Scenario, StrategySpec
+from sim.world import World
+
+# After the upgrade ends, keep watching: consequences can lag (a node turns NotReady 40 s
+# after its kubelet fails; its pods are evicted 300 s later). Watch at least AFTERMATH_S,
+# then until the workloads have settled, at most SETTLE_CAP_S.
+AFTERMATH_S = 600.0
+SETTLE_CAP_S = 3600.0
+SETTLE_STEP_S = 10.0
+
+
+@dataclass
+class RunResult:
+    scenario: str
+    strategy: str
+    seed: int
+    completed: bool
+    halted: str | None
+    metrics: dict
+    workloads: dict = field(default_factory=dict)
+    log: list[LogEntry] = field(default_factory=list)
+    world: World | None = None
+
+    def to_json(self) -> dict:
+        return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
+                "completed": self.completed, "halted": self.halted, "metrics": self.metrics}
+
+
+def auto_horizon(scenario: Scenario, plan) -> float:
+    """1 h, plus 30 min per control-plane instance per hop, plus 10 min per node per worker roll."""
+    instances = len(scenario.cluster.control_plane.instances)
+    hops = len(plan.path.control_plane_hops)
+    nodes = len(scenario.cluster.nodes)
+    return 3600.0 + 1800.0 * instances * hops + 600.0 * nodes * max(plan.path.worker_rolls, 1)
+
+
+def build_strategy(spec: StrategySpec):
+    return registry.strategy_class(spec.name)(**spec.kwargs())
+
+
+def plan_for(scenario: Scenario, spec: StrategySpec):
+    params = spec.kwargs()
+    return make_plan(scenario.cluster, scenario.target, params.get("maxSurge"), params.get("maxUnavailable"))
+
+
+def _settled(world: World) -> bool:
+    return world.sched.pending == 0 and all(w.ready >= w.desired for w in world.workloads.values())
+
+
+def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool = False,
+             strategy=None) -> RunResult:
+    """Run ``spec`` on ``scenario`` with ``seed`` to the end and measure it."""
+    world = World(scenario, seed, keep_series=keep_world)
+    port = SimulatedPort(world)
+    plan = plan_for(scenario, spec)
+    horizon = scenario.horizon_s if scenario.horizon_s is not None else auto_horizon(scenario, plan)
+    journal = Journal()
+    proc = port.drive(reconcile(port, strategy or build_strategy(spec), plan, journal,
+                                safety=scenario.safety, horizon=horizon))
+    world.env.run(until=proc)
+    outcome: Outcome = proc.value
+    world.rec.upgrade_ended(world.env.now)
+    end = world.env.now + SETTLE_CAP_S
+    world.env.run(until=world.env.now + AFTERMATH_S)
+    while world.env.now < end and not _settled(world):
+        world.env.run(until=min(end, world.env.now + SETTLE_STEP_S))
+    world.rec.finish(world.env.now)
+    metrics = world.rec.metrics(outcome.finished_at, outcome.completed, outcome.halted)
+    return RunResult(scenario.name, spec.label, seed, outcome.completed, outcome.halted, metrics,
+                     world.rec.per_workload(), journal.entries, world if keep_world else None)

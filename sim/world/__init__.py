@@ -1,0 +1,14 @@
+"""The simulated cluster: a simpy world with one process per activity.
+
+Lives here: the mutable entities (``entities``), the capacity index and scheduler,
+pods and their controllers, nodes (readiness, in-place upgrades, provisioning,
+deletion), evictions and drains, the control plane with its load balancer and leader
+election, add-on rollouts, cloud resources, and ``World`` that ties them together.
+
+May import ``models``, ``sim.scenario``, ``sim.sampling``, ``sim.metrics`` and
+``sim.faults``; never the adapters, the runner or the CLI.
+"""
+
+from sim.world.core import World
+
+__all__ = ["World"]

@@ -1,0 +1,234 @@
+"""The simulated cluster: one simpy environment and the objects that live in it.
+
+``World`` builds the mutable cluster from a scenario's first ``ClusterState``, starts
+the long-running processes (controllers, scheduler, faults), and applies actions
+through the subsystems in this package. It tells waiters when something a strategy
+can observe changed, and checks every version change against the skew policy.
+"""
+
+from __future__ import annotations
+
+import simpy
+
+from models.skew import Versioned, check_versions
+from models.state import (
+    DAEMONSET,
+    DELETING,
+    ETCD,
+    IDLE,
+    KUBE_PROXY,
+    KUBELET,
+    PROVISION_FAILED,
+    PROVISIONING,
+    ClusterState,
+    NodePool,
+)
+from sim.metrics import Recorder
+from sim.sampling import stream
+from sim.scenario.model import Scenario
+from sim.world.addons import AddonOps
+from sim.world.capacity import CapacityIndex
+from sim.world.cloud import CloudOps
+from sim.world.controlplane import ControlPlaneSim
+from sim.world.entities import SimInstance, SimNode, SimWorkload
+from sim.world.eviction import Evictions
+from sim.world.nodes import Nodes
+from sim.world.pods import Pods
+from sim.world.scheduler import Scheduler
+
+
+class World:
+    def __init__(self, scenario: Scenario, seed: int, faults_factory=None, keep_series: bool = True):
+        state: ClusterState = scenario.cluster
+        self.env = simpy.Environment()
+        self.scenario = scenario
+        self.timing = scenario.timing
+        self.rng = stream(seed, "timing")
+        self.start_version = state.oldest_apiserver
+        self.pool_specs: dict[str, NodePool] = {p.name: p for p in state.pools}
+        self.pool_names = tuple(self.pool_specs)
+        self.cloud = state.cloud
+        self.rec = Recorder(sum(p.count for p in state.pools), keep_series)
+        self.nodes: dict[str, SimNode] = {}
+        self.node_counter = {p.name: p.count for p in state.pools}
+        self._seq = 0
+        self._changed = None
+        self.dirty = True
+        self.nodes_dirty = True
+        self.cp_dirty = True
+        self.active_skew: set[tuple] = set()
+        self.version_pairs: dict[tuple, dict[str, None]] = {}  # (kubelet, kube-proxy) -> nodes, in order
+        self.available: set[str] = set()  # names of Ready, schedulable, idle nodes
+        self.available_in: dict[str, int] = {}
+        self.min_available: dict[str, int] = {}  # per pool, the fewest available nodes seen
+        self.index = CapacityIndex(self.eligible)
+        self.sched = Scheduler(self)
+        self.pods = Pods(self)
+        self.evictions = Evictions(self)
+        self.cloud_ops = CloudOps(self, state)
+        self.cp = ControlPlaneSim(self, [SimInstance(i.name, i.component, i.version, i.healthy)
+                                         for i in state.control_plane.instances if i.component != ETCD])
+        self.etcd = [i for i in state.control_plane.instances if i.component == ETCD]
+        self.addon_ops = AddonOps(self, {a.name: {"version": a.version, "flavor": a.flavor, "healthy": a.healthy,
+                                                  "phase": a.phase} for a in state.addons})
+        self.node_ops = Nodes(self)
+        from sim.faults import Faults  # late: faults reach into every subsystem
+        self.faults = (faults_factory or Faults)(self, scenario.faults, stream(seed, "faults"))
+        for n in state.nodes:
+            node = self._new_node(n.name, self.pool_specs[n.pool], n.zone, n.kubelet, n.ip, 0.0)
+            node.kube_proxy, node.runtime, node.config = n.kube_proxy, n.runtime, n.config
+            if not n.ready:
+                node.kubelet_up = False
+                node.ready = False
+            self.count_versions(node, True)
+            self._track_availability(node)
+            self.index.update(node)
+        self.workloads: dict[str, SimWorkload] = {w.key: SimWorkload(w) for w in state.workloads}
+        self._place_initial_pods()
+        self.rec.node_count(0.0, self.vm_count())
+        self.min_available = dict(self.available_in)  # the floor counts from the start, not from an empty pool
+        self.env.process(self.pods.run_controllers())
+        self.env.process(self.sched.run())
+        self.faults.start()
+        self.versions_changed()
+
+    # -- nodes ---------------------------------------------------------------------------
+    def _new_node(self, name, pool: NodePool, zone, kubelet, ip, created_at) -> SimNode:
+        self._seq += 1
+        proxy = self.addon_ops.addons["kube-proxy"]["version"] if "kube-proxy" in self.addon_ops.addons else kubelet
+        node = SimNode(name, pool.name, zone, kubelet, proxy, pool.target_runtime or pool.runtime,
+                       pool.allocatable, ip, self._seq, created_at, pool.config)
+        self.nodes[name] = node
+        self.nodes_dirty = True
+        return node
+
+    def add_node(self, pool: NodePool, zone: str, version, phase: str) -> SimNode:
+        self.node_counter[pool.name] += 1
+        node = self._new_node(f"{pool.name}-{self.node_counter[pool.name]}", pool, zone, version, "", self.env.now)
+        node.phase = phase
+        node.alive = node.kubelet_up = node.ready = False
+        self.index.update(node)
+        self.touch(node)
+        return node
+
+    def remove_node(self, node: SimNode) -> None:
+        self.count_versions(node, False)
+        node.removed = True
+        self._track_availability(node)
+        del self.nodes[node.name]
+        self.cloud_ops.release(node)
+        self.index.update(node)
+        self.nodes_dirty = True
+        self.notify()
+        self.daemonsets_changed()
+        self.versions_changed()
+        self.rec.node_count(self.env.now, self.vm_count())
+
+    def vm_count(self) -> int:
+        return sum(1 for n in self.nodes.values() if n.phase != PROVISION_FAILED)
+
+    def eligible(self, node: SimNode) -> bool:
+        return (not node.removed and node.alive and node.ready and node.schedulable
+                and node.phase not in (DELETING, PROVISIONING, PROVISION_FAILED))
+
+    def daemon_nodes(self, w: SimWorkload) -> list[SimNode]:
+        return [n for n in sorted(self.nodes.values(), key=lambda n: n.seq)
+                if n.alive and n.phase not in (DELETING, PROVISIONING, PROVISION_FAILED)
+                and (w.spec.pool is None or n.pool == w.spec.pool)]
+
+    def daemonsets_changed(self) -> None:
+        for w in self.workloads.values():
+            if w.kind == DAEMONSET:
+                desired = len(self.daemon_nodes(w))
+                if desired != w.desired:
+                    w.desired = desired
+                    w.record = None
+                    self.rec.workload(self.env.now, w)
+                self.pods.changed(w)
+
+    def _place_initial_pods(self) -> None:
+        for w in self.workloads.values():
+            if w.kind == DAEMONSET:
+                w.desired = len(self.daemon_nodes(w))
+            self.rec.track(w)
+            for pod in self.pods.reconcile(w, initial=True):
+                node = self.sched.place(pod)
+                if node is None:
+                    self.sched.queue.append(pod)
+                else:
+                    self.pods.bind(pod, node, instant=True)
+        self.sched.kicked = bool(self.sched.queue)
+        self.rec.pending(0.0, len(self.sched.queue))
+
+    # -- versions on nodes ----------------------------------------------------------------
+    def count_versions(self, node: SimNode, present: bool) -> None:
+        """Add ``node``'s (kubelet, kube-proxy) pair to the running tally, or take it out."""
+        names = self.version_pairs.setdefault((node.kubelet, node.kube_proxy), {})
+        if present:
+            names[node.name] = None
+        else:
+            names.pop(node.name, None)
+
+    def set_node_versions(self, node: SimNode, kubelet=None, kube_proxy=None) -> None:
+        counted = node.name in self.version_pairs.get((node.kubelet, node.kube_proxy), {})
+        if counted:
+            self.count_versions(node, False)
+        node.kubelet = kubelet or node.kubelet
+        node.kube_proxy = kube_proxy or node.kube_proxy
+        if counted:
+            self.count_versions(node, True)
+        self.touch(node)
+        self.versions_changed()
+
+    # -- change notification -------------------------------------------------------------
+    def touch(self, node: SimNode) -> None:
+        node.record = None
+        self.nodes_dirty = True
+        self._track_availability(node)
+        self.notify()
+
+    def _track_availability(self, node: SimNode) -> None:
+        """Keep each pool's count of available nodes, and the lowest it has been."""
+        available = (not node.removed and node.ready and node.schedulable and node.phase == IDLE)
+        if available != (node.name in self.available):
+            if available:
+                self.available.add(node.name)
+            else:
+                self.available.discard(node.name)
+            count = self.available_in[node.pool] = self.available_in.get(node.pool, 0) + (1 if available else -1)
+            if count < self.min_available.get(node.pool, count + 1):
+                self.min_available[node.pool] = count
+
+    def touch_control_plane(self) -> None:
+        self.cp_dirty = True
+        self.notify()
+
+    def notify(self) -> None:
+        self.dirty = True
+        if self._changed is not None and not self._changed.triggered:
+            self._changed.succeed()
+
+    def changed(self):
+        """An event that fires at the next observable change."""
+        if self._changed is None or self._changed.triggered:
+            self._changed = self.env.event()
+        return self._changed
+
+    def versions_changed(self, apiserver: bool = False) -> None:
+        """Check the new versions against the skew policy; record violations that start now."""
+        if apiserver:
+            for node in list(self.nodes.values()):
+                self.node_ops.refresh(node)
+        items = [Versioned(i.component, i.name, i.version) for i in self.cp.instances.values()]
+        for (kubelet, proxy), names in sorted(self.version_pairs.items()):
+            if names:
+                key = f"nodes:{kubelet}:{proxy}"
+                items.append(Versioned(KUBELET, next(iter(names)), kubelet, key, len(names)))
+                items.append(Versioned(KUBE_PROXY, next(iter(names)), proxy, key, len(names)))
+        now = set()
+        for v in check_versions(items):
+            identity = (v.rule, v.component, str(v.version), str(v.bound))
+            now.add(identity)
+            if identity not in self.active_skew:
+                self.rec.skew_violation(self.env.now, v.rule, v.reason)
+        self.active_skew = now

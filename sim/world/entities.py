@@ -1,0 +1,121 @@
+"""The world's mutable objects: nodes, pods, workloads and control-plane instances.
+
+They change as simulated time passes; the adapter turns them into frozen
+``models.state`` records when a strategy observes the cluster. Each object caches its
+record and drops the cache when it changes.
+"""
+
+from __future__ import annotations
+
+from models.state import IDLE, Workload
+from models.version import KubeVersion
+
+PENDING = "Pending"
+STARTING = "Starting"
+RUNNING = "Running"
+TERMINATING = "Terminating"
+GONE = "Gone"
+
+
+class SimInstance:
+    __slots__ = ("name", "component", "version", "running", "healthy", "phase")
+
+    def __init__(self, name: str, component: str, version: KubeVersion, healthy: bool = True):
+        self.name = name
+        self.component = component
+        self.version = version
+        self.running = True
+        self.healthy = healthy
+        self.phase = IDLE
+
+
+class SimNode:
+    __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
+                 "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
+                 "phase", "message", "pods", "evictable", "created_at", "images", "episode", "seq", "stamp",
+                 "record", "removed", "config")
+
+    def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None):
+        self.name = name
+        self.pool = pool
+        self.zone = zone
+        self.kubelet = kubelet
+        self.kube_proxy = kube_proxy
+        self.runtime = runtime
+        self.cpu, self.memory, self.max_pods = allocatable.cpu_m, allocatable.memory, allocatable.pods
+        self.used_cpu = self.used_memory = self.used_pods = 0
+        self.ip = ip
+        self.alive = True
+        self.kubelet_up = True
+        self.ready = True
+        self.schedulable = True
+        self.phase = IDLE
+        self.message = ""
+        self.pods: set[SimPod] = set()
+        self.evictable = 0  # pods a drain must evict: not DaemonSet, not yet gone
+        self.created_at = created_at
+        self.images: set[str] = set()
+        self.episode = 0  # bumps on every health change, cancelling stale timers
+        self.seq = seq
+        self.stamp = 0  # bumps on every capacity or eligibility change (capacity index)
+        self.record = None
+        self.removed = False
+        self.config = config
+
+    def fits(self, pod: SimPod) -> bool:
+        r = pod.workload.spec.requests
+        return (self.cpu - self.used_cpu >= r.cpu_m and self.memory - self.used_memory >= r.memory
+                and self.max_pods - self.used_pods >= 1)
+
+    @property
+    def free_cpu(self) -> int:
+        return self.cpu - self.used_cpu
+
+
+class SimWorkload:
+    __slots__ = ("spec", "key", "pods", "ready", "desired", "zone_counts", "template", "volumes", "next_index",
+                 "terminating", "record")
+
+    def __init__(self, spec: Workload):
+        self.spec = spec
+        self.key = spec.key
+        self.pods: set[SimPod] = set()  # every pod not yet gone
+        self.ready = 0
+        self.desired = spec.replicas
+        self.zone_counts: dict[str, int] = {}
+        self.template = 0  # bumps on a rolling update (CoreDNS)
+        # StatefulSet local volumes: ordinal -> node holding it, or None while a new one is bound.
+        self.volumes: dict[int, str | None] = {}
+        self.next_index = 0
+        self.terminating = 0  # pods in w.pods that are terminating
+        self.record = None  # the frozen Workload last observed; dropped on every change
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+
+class SimPod:
+    __slots__ = ("uid", "name", "workload", "node", "state", "ready", "ordinal", "pinned", "replacement",
+                 "gen", "template", "daemon_node")
+
+    def __init__(self, uid: int, name: str, workload: SimWorkload, ordinal: int | None = None,
+                 replacement: bool = False, template: int = 0):
+        self.uid = uid
+        self.name = name
+        self.workload = workload
+        self.node: SimNode | None = None
+        self.state = PENDING
+        self.ready = False
+        self.ordinal = ordinal
+        self.pinned: str | None = None  # node name a local volume ties the pod to
+        self.replacement = replacement
+        self.gen = 0  # bumps whenever a running start-up must be abandoned
+        self.template = template
+        self.daemon_node: str | None = None
+
+    def __lt__(self, other: SimPod) -> bool:
+        return self.uid < other.uid
+
+    def __hash__(self) -> int:
+        return self.uid

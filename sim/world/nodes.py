@@ -1,0 +1,213 @@
+"""Nodes: readiness, cordoning, in-place upgrades, provisioning and deletion.
+
+A node is healthy while its VM is alive, its kubelet runs and posts status, and its
+kubelet is not newer than the oldest apiserver (the seed's warning: a newer kubelet
+makes the node NotReady). An unhealthy node turns NotReady after the node-monitor
+grace period (40 s; 50 s from 1.32); its pods then stop being Ready, and after the
+not-ready toleration (300 s) the node lifecycle controller evicts them.
+
+An in-place upgrade is four steps (stop the kubelet, replace binaries and config,
+start it, rejoin); containers keep running unless the container runtime is upgraded
+too. It can stop after any step (a fault), leaving the node half-done and NotReady.
+"""
+
+from __future__ import annotations
+
+from models import compat
+from models.state import (
+    DELETING,
+    IDLE,
+    PROVISION_FAILED,
+    PROVISIONING,
+    UPGRADE_FAILED,
+    UPGRADING,
+)
+from sim.sampling import sample
+from sim.world.entities import SimNode
+
+STEPS = ("stopKubelet", "replaceBinaries", "startKubelet", "rejoin")
+
+
+class Nodes:
+    def __init__(self, world):
+        self.world = world
+        self._kubelet_waiters: dict[str, list] = {}
+
+    # -- health --------------------------------------------------------------------------
+    def healthy(self, node: SimNode) -> bool:
+        world = self.world
+        if not (node.alive and node.kubelet_up):
+            return False
+        if node.kubelet.minor_release > world.cp.oldest_apiserver().minor_release:
+            return False
+        return world.faults.node_healthy(node)
+
+    def grace_s(self) -> float:
+        t = self.world.timing.node_monitor_grace_s
+        return t if t is not None else compat.node_monitor_grace_s(self.world.cp.oldest_apiserver())
+
+    def refresh(self, node: SimNode) -> None:
+        """Re-evaluate ``node``'s health after anything that can change it."""
+        if node.removed:
+            return
+        world = self.world
+        healthy = self.healthy(node)
+        if node.kubelet_up:
+            for ev in self._kubelet_waiters.pop(node.name, []):
+                if not ev.triggered:
+                    ev.succeed()
+        if healthy:
+            node.episode += 1  # cancels a pending NotReady transition
+            if not node.ready:
+                self._set_ready(node, True)
+        elif node.ready:
+            node.episode += 1
+            world.env.process(self._going_not_ready(node, node.episode))
+
+    def _going_not_ready(self, node: SimNode, episode: int):
+        world = self.world
+        yield world.env.timeout(self.grace_s())
+        if node.episode != episode or node.removed:
+            return
+        self._set_ready(node, False)
+        yield world.env.timeout(world.timing.not_ready_toleration_s)
+        while node.episode == episode and not node.removed and not world.cp.controllers_available:
+            yield world.cp.when_controllers_available()
+        if node.episode != episode or node.removed:
+            return
+        for pod in sorted(node.pods):  # taint-based eviction by the node lifecycle controller
+            if pod.workload.kind != "DaemonSet":
+                world.pods.terminate(pod)
+
+    def _set_ready(self, node: SimNode, ready: bool) -> None:
+        world = self.world
+        node.ready = ready
+        for pod in sorted(node.pods):
+            world.pods.set_ready(pod, ready)
+        world.touch(node)
+        world.index.update(node)
+        if ready:
+            world.sched.kick()
+
+    def when_kubelet_up(self, node: SimNode):
+        ev = self.world.env.event()
+        self._kubelet_waiters.setdefault(node.name, []).append(ev)
+        return ev
+
+    # -- cordon --------------------------------------------------------------------------
+    def set_schedulable(self, node: SimNode, schedulable: bool) -> None:
+        node.schedulable = schedulable
+        self.world.touch(node)
+        self.world.index.update(node)
+        if schedulable:
+            self.world.sched.kick()
+
+    # -- in place ------------------------------------------------------------------------
+    def upgrade_in_place(self, node: SimNode, version) -> None:
+        node.phase = UPGRADING
+        node.message = ""
+        self.world.touch(node)
+        self.world.env.process(self._in_place(node, version))
+
+    def _fail(self, node: SimNode, message: str) -> None:
+        node.phase = UPGRADE_FAILED
+        node.message = message
+        node.kubelet_up = False
+        self.world.touch(node)
+        self.refresh(node)
+
+    def _in_place(self, node: SimNode, version):
+        world = self.world
+        steps = dict(world.timing.inplace_steps)
+        pool = world.pool_specs[node.pool]
+        for k, step in enumerate(STEPS, 1):
+            if not node.alive:
+                self._fail(node, f"node unreachable during step {k} ({step})")
+                return
+            if step == "stopKubelet":
+                node.kubelet_up = False
+                self.refresh(node)
+            yield world.env.timeout(sample(steps[step], world.rng))
+            if step == "replaceBinaries" and pool.target_runtime and node.runtime != pool.target_runtime:
+                yield world.env.timeout(sample(world.timing.runtime_upgrade, world.rng))
+                node.runtime = pool.target_runtime
+                world.pods.restart_containers(node)
+            if step == "startKubelet":
+                world.set_node_versions(node, kubelet=version)
+                problem = world.faults.kubelet_start_problem(node)
+                if problem:
+                    self._fail(node, problem)
+                    return
+            failure = world.faults.inplace_step_fails(node, k, step)
+            if failure:
+                self._fail(node, failure)
+                return
+        node.kubelet_up = True
+        node.phase = IDLE
+        node.message = f"upgraded in place to {version}"
+        world.touch(node)
+        self.refresh(node)
+
+    # -- provisioning and deletion -------------------------------------------------------
+    def provision(self, pool_name: str, version) -> SimNode:
+        world = self.world
+        pool = world.pool_specs[pool_name]
+        zone = self._zone_for(pool)
+        node = world.add_node(pool, zone, version, phase=PROVISIONING)
+        problem = world.cloud_ops.reserve(node)
+        if problem:
+            node.phase = PROVISION_FAILED
+            node.message = problem
+            world.touch(node)
+            return node
+        world.env.process(self._provision(node))
+        return node
+
+    def _zone_for(self, pool) -> str:
+        counts = {z: 0 for z in pool.zones}
+        for n in self.world.nodes.values():
+            if n.pool == pool.name and n.phase not in (DELETING, PROVISION_FAILED) and n.zone in counts:
+                counts[n.zone] += 1
+        return min(pool.zones, key=lambda z: (counts[z], pool.zones.index(z)))
+
+    def _provision(self, node: SimNode):
+        world = self.world
+        yield world.env.timeout(sample(world.timing.node_provision, world.rng))
+        if node.removed or node.phase != PROVISIONING:
+            return
+        problem = world.faults.provision_fails(node)
+        if problem:
+            node.phase = PROVISION_FAILED
+            node.message = problem
+            world.touch(node)
+            return
+        node.alive = True
+        node.kubelet_up = True
+        node.phase = IDLE
+        node.message = "joined"
+        world.rec.count("node_ip_changes")
+        world.count_versions(node, True)
+        world.touch(node)
+        self.refresh(node)
+        world.daemonsets_changed()
+        world.versions_changed()
+
+    def delete(self, node: SimNode) -> None:
+        world = self.world
+        was_failed = node.phase == PROVISION_FAILED
+        node.phase = DELETING
+        node.schedulable = False
+        world.touch(node)
+        world.index.update(node)
+        world.evictions.kill_all(node)
+        if was_failed:
+            world.remove_node(node)
+            return
+        world.env.process(self._delete(node))
+
+    def _delete(self, node: SimNode):
+        world = self.world
+        node.alive = False
+        node.kubelet_up = False
+        yield world.env.timeout(sample(world.timing.node_delete, world.rng))
+        world.remove_node(node)

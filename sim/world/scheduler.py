@@ -1,0 +1,80 @@
+"""The kube-scheduler: places pending pods on Ready, schedulable nodes with room.
+
+It runs only while the API is up and a scheduler leader exists. Pods of a workload are
+spread over zones (fewest of the workload's pods first), then the node with the most
+free CPU is chosen (the default LeastAllocated scoring, simplified). A pod whose local
+volume lives on a node may only go there.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from sim.world.entities import PENDING, SimNode, SimPod
+
+
+class Scheduler:
+    def __init__(self, world):
+        self.world = world
+        self.queue: deque[SimPod] = deque()
+        self.kicked = False
+        self._wake = None
+
+    def enqueue(self, pod: SimPod) -> None:
+        self.queue.append(pod)
+        self.kick()
+
+    def kick(self) -> None:
+        self.kicked = True
+        if self._wake is not None and not self._wake.triggered:
+            self._wake.succeed()
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for p in self.queue if p.state == PENDING and p.node is None)
+
+    def run(self):
+        env = self.world.env
+        cp = self.world.cp
+        while True:
+            if not self.kicked:
+                self._wake = env.event()
+                yield self._wake
+            if not cp.scheduler_available:
+                yield cp.when_scheduler_available()
+                continue
+            self.kicked = False
+            self.schedule_pending()
+
+    def schedule_pending(self) -> None:
+        waiting: deque[SimPod] = deque()
+        while self.queue:
+            pod = self.queue.popleft()
+            if pod.state != PENDING or pod.node is not None:
+                continue
+            node = self.place(pod)
+            if node is None:
+                waiting.append(pod)
+            else:
+                self.world.pods.bind(pod, node)
+        self.queue = waiting
+        self.world.rec.pending(self.world.env.now, len(waiting))
+
+    def place(self, pod: SimPod) -> SimNode | None:
+        world = self.world
+        if pod.pinned is not None:
+            node = world.nodes.get(pod.pinned)
+            ok = node is not None and world.eligible(node) and node.fits(pod)
+            return node if ok else None
+        spec = pod.workload.spec
+        pools = (spec.pool,) if spec.pool else world.pool_names
+        counts = pod.workload.zone_counts
+        for zone in sorted(world.index.zones(pools), key=lambda z: (counts.get(z, 0), z)):
+            best = None
+            for pool in pools:
+                node = world.index.best_fit(pool, zone, pod)
+                if node is not None and (best is None or node.free_cpu > best.free_cpu):
+                    best = node
+            if best is not None:
+                return best
+        return None

@@ -1,0 +1,82 @@
+"""The reconcile loop, the ports and the registry, apart from any one strategy."""
+
+from importlib.metadata import EntryPoint
+
+import pytest
+
+from models.actions import Cordon
+from models.plan import make_plan
+from sim import registry
+from sim.adapters.dryrun import DryRunPort
+from sim.adapters.simulated import SimulatedPort
+from sim.runner import FileJournal, Journal, LogEntry, reconcile
+from sim.scenario import load_scenario
+from sim.simulate import simulate
+from sim.world import World
+
+
+def test_dry_run_records_and_applies_nothing():
+    scenario = load_scenario("scenarios/seed-example.yaml")
+    world = World(scenario, seed=1)
+    port = DryRunPort(SimulatedPort(world))
+    result = port.submit(Cordon("test", "workers-1"))
+    assert (result.accepted, result.message) == (True, "dry run: not applied")
+    assert [a.describe() for _, a in port.recorded] == ["Cordon node/workers-1"]
+    assert port.observe().node("workers-1").schedulable is True
+
+
+def test_horizon_halts_a_run_that_does_not_converge():
+    scenario = load_scenario("scenarios/seed-example.yaml", ["horizon=10m"])
+    r = simulate(scenario, scenario.strategy("inplace"), seed=1)
+    assert r.completed is False
+    assert r.halted == ("did not finish within the horizon (600s simulated); still to do: "
+                        "kube-apiserver-0 at 1.15, wants 1.16.15; kube-apiserver-1 at 1.15, wants 1.16.15; "
+                        "kube-controller-manager-0 at 1.15, wants 1.16.15")
+    assert r.metrics["duration_s"] == 600.0
+
+
+def test_file_journal_survives_a_restart(tmp_path):
+    path = str(tmp_path / "run.journal")
+    journal = FileJournal(path)
+    journal.save({"cordoned": ["a"]}, [LogEntry(1.0, "action", "Cordon node/a", "why")])
+    journal.save({"cordoned": ["a", "b"]}, [LogEntry(2.0, "action", "Cordon node/b", "why")])
+    again = FileJournal(path, resume=True)
+    assert again.memo == {"cordoned": ["a", "b"]}
+    assert [e.action for e in again.entries] == ["Cordon node/a", "Cordon node/b"]
+    assert again.decisions == 2
+
+
+def test_resuming_from_a_journal_repeats_nothing():
+    """Stop the loop after a few decisions, start a new one from the journal: same end, no action twice."""
+    scenario = load_scenario("scenarios/seed-example.yaml")
+    spec = scenario.strategy("replace")
+    plan = make_plan(scenario.cluster, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
+    world = World(scenario, seed=1)
+    port = SimulatedPort(world)
+    journal = Journal()
+    strategy = registry.strategy_class("replace")(**spec.kwargs())
+    first = reconcile(port, strategy, plan, journal)
+    next(first)
+    for _ in range(40):  # the first operator runs a while, then dies
+        world.env.run(until=world.env.now + 30)
+        first.send(None)
+    first.close()
+    proc = port.drive(reconcile(port, registry.strategy_class("replace")(**spec.kwargs()), plan, journal))
+    world.env.run(until=proc)
+    assert proc.value.completed
+    actions = [(e.action, e.detail) for e in journal.entries if e.kind == "action"]  # detail names a new node
+    assert len(actions) == len(set(actions)) == 21
+
+
+def test_entry_point_strategies_are_found(monkeypatch):
+    ep = EntryPoint("workers-first", "tests.strategy_fixtures:WorkersFirst", registry.GROUP)
+    monkeypatch.setattr(registry, "entry_points", lambda group: [ep] if group == registry.GROUP else [])
+    assert "workers-first" in registry.known_names()
+    assert registry.strategy_class("workers-first").NAME == "workers-first"
+    assert [p.name for p in registry.params_for("workers-first")][:2] == ["maxSurge", "maxUnavailable"]
+
+
+def test_unknown_strategy_lists_the_known_ones():
+    with pytest.raises(registry.UnknownStrategy) as err:
+        registry.strategy_class("canary")
+    assert str(err.value) == "unknown strategy 'canary'; known: inplace, replace (or a class as module:attr)"
