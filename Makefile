@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-thorough bench clean
+.PHONY: demo example test test-thorough bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "midair needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -20,7 +20,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/midair validate scenarios/*.yaml
 	$(BIN)/midair path --scenario scenarios/quickstart.yaml
-	$(BIN)/midair run scenarios/quickstart.yaml
+	$(BIN)/midair sweep scenarios/quickstart.yaml --out reports/demo
+
+# Refresh the committed example report from the demo's.
+example: demo
+	rm -rf reports/example && cp -r reports/demo reports/example
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -28,6 +32,7 @@ test: $(STAMP)
 # Speed and memory figures (written down in benchmarks/README.md).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/sweep.py
 
 # Hypothesis' thorough profile: many more examples per property.
 test-thorough: $(STAMP)

@@ -36,7 +36,8 @@ def addons_remaining(state: ClusterState, version: KubeVersion) -> list[str]:
     proxy = state.addon("kube-proxy")
     if proxy is not None and (not at_least(proxy.version, version) or proxy.phase != IDLE):
         out.append(f"kube-proxy at {proxy.version}, wants {version}")
-    lagging = [n.name for n in state.nodes if n.phase != "deleting" and not at_least(n.kube_proxy, version)]
+    # a node that is down cannot run the new kube-proxy; the DaemonSet updates it when it is back
+    lagging = [n.name for n in state.nodes if n.ready and n.phase != "deleting" and not at_least(n.kube_proxy, version)]
     if lagging:
         out.append(f"kube-proxy on {len(lagging)} node(s) below {version}")
     goal = coredns_goal(state, version)

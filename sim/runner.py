@@ -56,6 +56,10 @@ class Journal:
     entries: list[LogEntry] = field(default_factory=list)
     decisions: int = 0
 
+    def intend(self, memo: dict) -> None:
+        """Write-ahead: keep the memo of a decision before its actions are submitted."""
+        self.memo = memo
+
     def save(self, memo: dict, new_entries: list[LogEntry]) -> None:
         self.memo = memo
         self.entries.extend(new_entries)
@@ -71,19 +75,29 @@ class FileJournal(Journal):
         if resume:
             with open(path, encoding="utf-8") as fh:
                 for line in fh:
-                    if line.strip():
+                    if not line.strip():
+                        continue
+                    try:
                         record = json.loads(line)
-                        self.memo = record["memo"]
-                        self.entries.extend(LogEntry(**e) for e in record["log"])
-                        self.decisions += 1
+                    except json.JSONDecodeError:
+                        break  # a line cut short by the crash: everything before it stands
+                    self.memo = record["memo"]
+                    self.entries.extend(LogEntry(**e) for e in record["log"])
+                    self.decisions += 0 if record.get("intent") else 1
+
+    def _append(self, record: dict) -> None:
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, sort_keys=True) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def intend(self, memo: dict) -> None:
+        super().intend(memo)
+        self._append({"memo": memo, "log": [], "intent": True})
 
     def save(self, memo: dict, new_entries: list[LogEntry]) -> None:
         super().save(memo, new_entries)
-        line = json.dumps({"memo": memo, "log": [asdict(e) for e in new_entries]}, sort_keys=True)
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        self._append({"memo": memo, "log": [asdict(e) for e in new_entries]})
 
 
 def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safety: bool = True,
@@ -100,6 +114,7 @@ def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safe
             return Outcome(False, reason, now)
         view = port.observe()
         decision = strategy.decide(view, plan, memo)
+        journal.intend(dict(decision.memo))
         entries: list[LogEntry] = []
         halted = None
         for action, refusal in review(decision.actions, view, plan):

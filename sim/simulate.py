@@ -57,6 +57,41 @@ def _settled(world: World) -> bool:
     return world.sched.pending == 0 and all(w.ready >= w.desired for w in world.workloads.values())
 
 
+class Operator:
+    """The upgrade process: it runs the reconcile loop; a crash kills it between two decisions,
+    and after a delay a new one starts from the journal (a fresh strategy object, the saved memo)."""
+
+    def __init__(self, world: World, port: SimulatedPort, make_strategy, plan, journal: Journal,
+                 safety: bool, horizon: float):
+        self.world, self.port, self.make_strategy = world, port, make_strategy
+        self.plan, self.journal, self.safety, self.horizon = plan, journal, safety, horizon
+        self.current = None
+        self.delay = 0.0
+        world.faults.on_operator_crash = self.crash
+
+    def crash(self, delay: float) -> None:
+        if self.current is not None and self.current.is_alive:
+            self.delay = delay
+            self.world.env.process(self._interrupt(self.current))
+
+    def _interrupt(self, proc):
+        yield self.world.env.timeout(0)
+        if proc.is_alive:
+            proc.interrupt("operator crash")
+
+    def run(self):
+        env = self.world.env
+        while True:
+            loop = reconcile(self.port, self.make_strategy(), self.plan, self.journal,
+                             safety=self.safety, horizon=self.horizon)
+            self.current = self.port.drive(loop)
+            outcome = yield self.current
+            if outcome is not None:
+                return outcome
+            self.world.rec.event(env.now, f"the operator crashed; it resumes from its journal in {self.delay:g}s")
+            yield env.timeout(self.delay)
+
+
 def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool = False,
              strategy=None) -> RunResult:
     """Run ``spec`` on ``scenario`` with ``seed`` to the end and measure it."""
@@ -65,8 +100,9 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     plan = plan_for(scenario, spec)
     horizon = scenario.horizon_s if scenario.horizon_s is not None else auto_horizon(scenario, plan)
     journal = Journal()
-    proc = port.drive(reconcile(port, strategy or build_strategy(spec), plan, journal,
-                                safety=scenario.safety, horizon=horizon))
+    make = (lambda: strategy) if strategy is not None else (lambda: build_strategy(spec))
+    operator = Operator(world, port, make, plan, journal, scenario.safety, horizon)
+    proc = world.env.process(operator.run())
     world.env.run(until=proc)
     outcome: Outcome = proc.value
     world.rec.upgrade_ended(world.env.now)

@@ -1,62 +1,219 @@
-"""Many runs: strategies × runs of one scenario, with per-run seeds derived from the root seed.
+"""Sweeps: scenario variants × strategies × runs, on any executor, with identical results.
 
-Run i of every strategy uses the same seed (common random numbers), so strategies
-meet the same luck. The results are identical whatever executes them.
+A variant is the scenario with some ``--set`` overrides (one point of a ``--grid``). Run
+*i* of every (variant, strategy) uses the seed derived from the root seed and *i*, so
+strategies meet the same luck, and a result never depends on which worker ran it or
+in which order: results are put back in job order before anything is written.
+
+Executors map a function over jobs: ``serial``, a local ``process`` pool (the default),
+or ``dask`` (a Dask distributed scheduler, the ``dask`` extra). Finished runs can be
+appended to a checkpoint file as they arrive, so an interrupted sweep resumes where it
+stopped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import itertools
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from sim.errors import UsageError
 from sim.metrics import METRIC_NAMES
 from sim.sampling import derive_seed
-from sim.scenario.model import Scenario, StrategySpec
-from sim.simulate import RunResult, simulate
+from sim.scenario import Scenario, load_scenario
+from sim.scenario.model import StrategySpec
+from sim.simulate import simulate
 from sim.stats import summarize
 
 NUMERIC = tuple(m for m in METRIC_NAMES if m not in ("completed", "halted"))
 
 
 @dataclass(frozen=True)
+class Variant:
+    name: str  # "" for the scenario as written
+    sets: tuple[str, ...]
+    scenario: Scenario
+
+
+@dataclass(frozen=True)
 class Job:
     index: int
+    variant: str
     strategy: StrategySpec
+    run: int
     seed: int
 
+    @property
+    def label(self) -> str:
+        return f"{self.strategy.label} [{self.variant}]" if self.variant else self.strategy.label
 
-def jobs(scenario: Scenario, strategies: Iterable[StrategySpec], runs: int, root_seed: int) -> list[Job]:
+    @property
+    def key(self) -> str:
+        """Identifies the job across restarts (for resuming)."""
+        return f"{self.variant}|{self.strategy.label}|{self.run}|{self.seed}"
+
+
+def parse_grid(grids: Iterable[str]) -> list[tuple[str, list[str]]]:
+    axes = []
+    for g in grids:
+        path, sep, values = g.partition("=")
+        if not sep or not path or not values:
+            raise UsageError(f"--grid {g}: expected PATH=V1,V2,... e.g. --grid strategies[0].maxUnavailable=1,2,3")
+        axes.append((path, [v.strip() for v in values.split(",") if v.strip()]))
+    return axes
+
+
+def variants(path: str, sets: Iterable[str], grids: Iterable[str]) -> list[Variant]:
+    """The scenario once per point of the grid (or once, without a grid)."""
+    axes = parse_grid(grids)
     out = []
-    for spec in strategies:
-        for i in range(runs):
-            out.append(Job(len(out), spec, derive_seed(root_seed, "run", i)))
+    for point in itertools.product(*[[(p, v) for v in vs] for p, vs in axes]) if axes else [()]:
+        extra = tuple(f"{p}={v}" for p, v in point)
+        name = ", ".join(f"{p}={v}" for p, v in point)
+        out.append(Variant(name, extra, load_scenario(path, [*sets, *extra])))
     return out
 
 
-def run_serial(scenario: Scenario, work: list[Job], progress: Callable[[int, int], None] | None = None) -> list[RunResult]:
-    results = []
-    for k, job in enumerate(work):
-        results.append(simulate(scenario, job.strategy, job.seed))
-        if progress:
-            progress(k + 1, len(work))
-    return results
+def jobs(work: Iterable[tuple[Variant, Iterable[StrategySpec]]], runs: int, root_seed: int) -> list[Job]:
+    out: list[Job] = []
+    for variant, strategies in work:
+        for spec in strategies:
+            for i in range(runs):
+                out.append(Job(len(out), variant.name, spec, i, derive_seed(root_seed, "run", i)))
+    return out
 
 
-def summary(results: list[RunResult]) -> dict[str, dict]:
-    """Per strategy label: statistics of every numeric metric, and how runs ended."""
-    by_label: dict[str, list[RunResult]] = {}
-    for r in results:
-        by_label.setdefault(r.strategy, []).append(r)
+@dataclass(frozen=True)
+class Row:
+    """One finished run, as written to results.json."""
+
+    job: Job
+    data: dict
+
+    @property
+    def label(self) -> str:
+        return self.job.label
+
+
+def run_job(scenario: Scenario, job: Job) -> Row:
+    result = simulate(scenario, job.strategy, job.seed)
+    data = result.to_json()
+    data["strategy"] = job.strategy.label
+    data["variant"] = job.variant
+    data["run"] = job.run
+    return Row(job, data)
+
+
+def _run_pair(args: tuple[Scenario, Job]) -> Row:
+    return run_job(*args)
+
+
+class SerialExecutor:
+    name = "serial"
+
+    def map(self, fn: Callable, items: list) -> Iterator:
+        return map(fn, items)
+
+
+class ProcessExecutor:
+    """A local process pool; results come back in submission order."""
+
+    name = "process"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+
+    def map(self, fn: Callable, items: list) -> Iterator:
+        if self.workers <= 1 or len(items) <= 1:
+            yield from map(fn, items)
+            return
+        chunk = max(1, len(items) // (self.workers * 8))
+        with ProcessPoolExecutor(self.workers) as pool:
+            yield from pool.map(fn, items, chunksize=chunk)
+
+
+class DaskExecutor:
+    """Jobs on a Dask distributed cluster (``--executor dask --scheduler ADDR``)."""
+
+    name = "dask"
+
+    def __init__(self, address: str | None):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UsageError("--executor dask needs the dask extra: pip install 'midair[dask]'") from None
+        try:
+            self.client = Client(address) if address else Client(processes=False)
+        except OSError as exc:
+            raise UsageError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
+
+    def map(self, fn: Callable, items: list) -> Iterator:
+        futures = self.client.map(fn, items, pure=False)
+        for future in futures:  # in submission order
+            yield future.result()
+
+
+def executor_for(name: str, workers: int | None, scheduler: str | None):
+    if name == "serial":
+        return SerialExecutor()
+    if name == "process":
+        return ProcessExecutor(workers or os.cpu_count() or 1)
+    if name == "dask":
+        return DaskExecutor(scheduler)
+    raise UsageError(f"--executor {name}: valid: serial, process, dask")
+
+
+def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: str | None = None,
+              progress: Callable[[int, int], None] | None = None) -> list[Row]:
+    """Run every job not already in ``checkpoint``; return all rows in job order."""
+    by_name = {v.name: v.scenario for v in variants_}
+    done: dict[str, dict] = {}
+    if checkpoint and os.path.exists(checkpoint):
+        with open(checkpoint, encoding="utf-8") as fh:
+            for line in fh:
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    break  # cut short by the interruption
+                done[record["key"]] = record["data"]
+    todo = [j for j in work if j.key not in done]
+    finished = len(work) - len(todo)
+    if progress:
+        progress(finished, len(work))
+    sink = open(checkpoint, "a", encoding="utf-8") if checkpoint else None
+    try:
+        for row in executor.map(_run_pair, [(by_name[j.variant], j) for j in todo]):
+            done[row.job.key] = row.data
+            if sink:
+                sink.write(json.dumps({"key": row.job.key, "data": row.data}) + "\n")
+                sink.flush()
+            finished += 1
+            if progress:
+                progress(finished, len(work))
+    finally:
+        if sink:
+            sink.close()
+    return [Row(j, done[j.key]) for j in work]
+
+
+def summary(rows: list[Row]) -> dict[str, dict]:
+    """Per label (strategy, with its variant): statistics of every numeric metric, and how runs ended."""
+    by_label: dict[str, list[dict]] = {}
+    for r in rows:
+        by_label.setdefault(r.label, []).append(r.data)
     out = {}
     for label, runs in by_label.items():
         halts: dict[str, int] = {}
         for r in runs:
-            if r.halted:
-                halts[r.halted] = halts.get(r.halted, 0) + 1
+            if r["halted"]:
+                halts[r["halted"]] = halts.get(r["halted"], 0) + 1
         out[label] = {
             "runs": len(runs),
-            "completed": sum(1 for r in runs if r.completed) / len(runs),
+            "completed": sum(1 for r in runs if r["completed"]) / len(runs),
             "halted": dict(sorted(halts.items())),
-            "metrics": {m: summarize([float(r.metrics[m]) for r in runs]) for m in NUMERIC},
+            "metrics": {m: summarize([float(r["metrics"][m]) for r in runs]) for m in NUMERIC},
         }
     return out

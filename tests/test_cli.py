@@ -125,7 +125,8 @@ def test_run_prints_the_comparison_and_writes_json(capsys, tmp_path):
     data = json.loads(out_json.read_text())
     assert [(r["strategy"], r["completed"], r["halted"]) for r in data["runs"]] == [
         ("inplace", True, None)] * 3 + [("replace", True, None)] * 3
-    assert set(data["runs"][0]) == {"scenario", "strategy", "seed", "completed", "halted", "metrics"}
+    assert (data["scenario"], data["root_seed"]) == ("seed-example", 42)
+    assert list(data["runs"][0]) == ["scenario", "strategy", "seed", "completed", "halted", "metrics", "variant", "run"]
     assert data["runs"][0]["seed"] == data["runs"][3]["seed"]  # run i of each strategy shares its seed
     assert [r["metrics"]["outage_s"] for r in data["runs"][:3]] == [0.0, 0.0, 0.0]
 

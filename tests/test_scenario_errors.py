@@ -50,7 +50,7 @@ CASES = [
       "did you mean 'inplace'?"]),
     ("unknown-strategy-param", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavialable: 1}"),
      ["s.yaml:29: strategies[0].maxUnavialable: unknown parameter 'maxUnavialable' for strategy 'inplace'; "
-      "did you mean 'maxUnavailable'? valid: maxSurge, maxUnavailable, drainTimeout, undrainable, inplaceRetries, drainFirst"]),
+      "did you mean 'maxUnavailable'? valid: maxSurge, maxUnavailable, drainTimeout, undrainable, inplaceRetries, onInplaceFailure, drainFirst"]),
     ("surge-and-unavailable-zero", edit("maxSurge: 1, maxUnavailable: 0", "maxSurge: 0, maxUnavailable: 0"),
      ["s.yaml:29: strategies[1]: maxSurge and maxUnavailable cannot both be 0: no node could ever be replaced; "
       "set maxSurge or maxUnavailable to 1 or more"]),

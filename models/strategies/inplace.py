@@ -4,19 +4,33 @@ The seed's in-place method: nodes are cordoned in batches of maxUnavailable, upg
 in place (stop the kubelet, replace binaries and configuration, start it, rejoin) and
 uncordoned once Ready. Containers keep running through the kubelet restart, so no pod
 is evicted, rescheduled or loses local data, and node IPs stay. The upgrade is not
-atomic: a node can stop half-way; a failed node is retried ``inplaceRetries`` times,
-then the upgrade halts. ``drainFirst`` drains each node first, as upstream advises.
+atomic: a node can stop half-way. A failed node is retried ``inplaceRetries`` times;
+then ``onInplaceFailure`` halts the upgrade or replaces the node (drain, delete, add a
+new one at the target). ``drainFirst`` drains each node first, as upstream advises.
 """
 
 from __future__ import annotations
 
-from models.actions import Action, Cordon, Uncordon, UpgradeNodeInPlace
+from models.actions import Action, Cordon, DeleteNode, ProvisionNode, Uncordon, UpgradeNodeInPlace
 from models.plan import Phase, Plan
 from models.progress import at_least
-from models.state import DRAIN_FAILED, DRAINING, IDLE, UPGRADE_FAILED, UPGRADING, ClusterState, Node
+from models.state import (
+    DELETING,
+    DRAIN_FAILED,
+    DRAINING,
+    IDLE,
+    PROVISION_FAILED,
+    PROVISIONING,
+    UPGRADE_FAILED,
+    UPGRADING,
+    ClusterState,
+    Node,
+)
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import INPLACE_PARAMS
 from models.strategies.workers import by_name, drain, on_drain_failed
+
+RETRY_BACKOFF_S = 60.0  # wait 60 s before the first retry, 120 s before the second, ...
 
 
 class InPlace(Strategy):
@@ -29,48 +43,74 @@ class InPlace(Strategy):
         version = phase.version
         cordoned = set(memo.get("cordoned", ()))
         retries = dict(memo.get("retries", {}))
+        self._now = view.observed_at
+        self._retry_at = dict(memo.get("retry_at", {}))
+        replacing = {n for n in memo.get("replacing", ()) if view.has_node(n)}
         for pool in view.pools:
-            nodes = by_name(view.nodes_in(pool.name))
+            nodes = [n for n in by_name(view.nodes_in(pool.name)) if n.phase != DELETING]
+            live = [n for n in nodes if n.phase != PROVISION_FAILED]
             todo = [n for n in nodes if not at_least(n.kubelet, version) or n.name in cordoned or n.phase != IDLE]
-            if not todo:
+            if not todo and len(live) >= pool.count:
                 continue
             batch = plan.batch(pool.name).unavailable
             if batch == 0:
                 return halt(memo, f"in-place upgrades take nodes out of service; pool {pool.name} allows "
                                   "maxUnavailable 0 (set maxUnavailable to 1 or more)")
             actions: list[Action] = []
+            if len(live) < pool.count and not any(n.phase == PROVISIONING for n in nodes):
+                actions.append(ProvisionNode(f"pool {pool.name} has {len(live)} of {pool.count} nodes: "
+                                             f"add one at {version}", pool.name, version))
             for node in todo:
-                if node.name in cordoned or node.phase != IDLE:
-                    step = self._next_step(node, version, cordoned, retries, memo)
-                    if isinstance(step, Decision):
-                        return step
-                    if step is not None:
-                        actions.append(step)
-            slots = batch - sum(1 for n in nodes if not n.available)
+                if node.name in replacing:
+                    step = self._replace_step(node, memo)
+                elif node.name in cordoned or node.phase != IDLE:
+                    step = self._next_step(node, version, cordoned, retries, replacing, memo)
+                else:
+                    continue
+                if isinstance(step, Decision):
+                    return step
+                if step is not None:
+                    actions.append(step)
+            missing = max(0, pool.count - len(live))  # a node being replaced is out of service too
+            slots = batch - sum(1 for n in nodes if not n.available) - missing
             for node in todo:
-                if slots <= 0:
-                    break
-                if node.name not in cordoned and node.phase == IDLE and node.available:
-                    actions.append(Cordon(f"in-place batch of {batch} in pool {pool.name}: cordon before upgrading "
-                                          f"the kubelet to {version}", node.name))
-                    cordoned.add(node.name)
-                    slots -= 1
-            memo = {**memo, "cordoned": sorted(cordoned), "retries": retries}
-            return Decision(tuple(actions), memo)
+                if node.name in cordoned or node.phase != IDLE or node.name in replacing or at_least(node.kubelet, version):
+                    continue
+                if node.available and slots <= 0:
+                    continue
+                why = (f"in-place batch of {batch} in pool {pool.name}: cordon before upgrading the kubelet to {version}"
+                       if node.available else
+                       f"{node.name} is already out of service (NotReady): upgrading it in place takes no batch slot")
+                actions.append(Cordon(why, node.name))
+                cordoned.add(node.name)
+                slots -= 1 if node.available else 0
+            memo = {**memo, "cordoned": sorted(cordoned), "retries": retries, "replacing": sorted(replacing),
+                    "retry_at": self._retry_at}
+            wake = min(self._retry_at.values(), default=None)
+            return Decision(tuple(actions), memo, wake_at=wake)
         return Decision(memo=memo, notes=("waiting for upgraded nodes to become Ready",))
 
-    def _next_step(self, node: Node, version, cordoned: set, retries: dict, memo: dict) -> Action | Decision | None:
-        if node.phase in (UPGRADING, DRAINING):
+    def _next_step(self, node: Node, version, cordoned: set, retries: dict, replacing: set,
+                   memo: dict) -> Action | Decision | None:
+        if node.phase in (UPGRADING, DRAINING, PROVISIONING):
             return None
         if node.phase == DRAIN_FAILED:
             return on_drain_failed(node, self.params, memo)
         if node.phase == UPGRADE_FAILED:
             tries = retries.get(node.name, 0)
-            if tries >= self.params["inplaceRetries"]:
+            if tries < self.params["inplaceRetries"]:
+                due = self._retry_at.setdefault(node.name, self._now + RETRY_BACKOFF_S * (tries + 1))
+                if self._now < due:
+                    return None  # back off before trying again (the decision wakes up at ``due``)
+                del self._retry_at[node.name]
+                retries[node.name] = tries + 1
+                return UpgradeNodeInPlace(f"retry {tries + 1} of {self.params['inplaceRetries']} after: {node.message}",
+                                          node.name, version)
+            if self.params["onInplaceFailure"] == "halt":
                 return halt(memo, f"in-place upgrade of {node.name} failed {tries + 1} times: {node.message}")
-            retries[node.name] = tries + 1
-            return UpgradeNodeInPlace(f"retry {tries + 1} of {self.params['inplaceRetries']} after: {node.message}",
-                                      node.name, version)
+            replacing.add(node.name)
+            cordoned.discard(node.name)
+            return self._replace_step(node, memo)
         if at_least(node.kubelet, version):
             if not node.ready:
                 return None
@@ -84,3 +124,15 @@ class InPlace(Strategy):
             return drain(node, self.params, f"drainFirst: evict {node.pods} pod(s) before the kubelet moves to {version}")
         return UpgradeNodeInPlace(f"{node.name} is cordoned: replace kubelet {node.kubelet} with {version} in place; "
                                   "its pods keep running", node.name, version)
+
+    def _replace_step(self, node: Node, memo: dict) -> Action | Decision | None:
+        """onInplaceFailure: replace. Drain what can be drained, then delete; the pool is refilled above."""
+        why = f"in-place upgrade of {node.name} kept failing ({node.message}); onInplaceFailure: replace"
+        if node.phase == DRAINING:
+            return None
+        if node.phase == DRAIN_FAILED:
+            return on_drain_failed(node, self.params, memo)
+        if node.pods and node.ready:
+            return drain(node, self.params, f"{why}: drain it first")
+        return DeleteNode(f"{why}: delete it" + ("" if node.ready else " (NotReady: its pods cannot be evicted)"),
+                          node.name, force=not node.ready)

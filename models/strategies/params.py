@@ -43,12 +43,16 @@ UNDRAINABLE = Param("undrainable", CHOICE, "fail",
                     "force (delete the pods despite their budget; counted as PDB violations)",
                     choices=UNDRAINABLE_CHOICES)
 INPLACE_RETRIES = Param("inplaceRetries", INT, 2, "how many times a failed in-place node upgrade is retried", minimum=0)
+ON_INPLACE_FAILURE = Param("onInplaceFailure", CHOICE, "halt",
+                           "when a node's in-place upgrade still fails after its retries: halt the upgrade, or "
+                           "replace the node (drain it, delete it, add a new one at the target)",
+                           choices=("halt", "replace"))
 DRAIN_FIRST = Param("drainFirst", BOOL, False,
                     "drain a node before upgrading it in place (upstream's advice for minor kubelet upgrades); "
                     "off by default, as in the seed's in-place method, so pods are not rebuilt")
 
 COMMON_PARAMS: tuple[Param, ...] = (MAX_SURGE, MAX_UNAVAILABLE, DRAIN_TIMEOUT, UNDRAINABLE)
-INPLACE_PARAMS: tuple[Param, ...] = (*COMMON_PARAMS, INPLACE_RETRIES, DRAIN_FIRST)
+INPLACE_PARAMS: tuple[Param, ...] = (*COMMON_PARAMS, INPLACE_RETRIES, ON_INPLACE_FAILURE, DRAIN_FIRST)
 # Rolling replacement defaults to Cluster API's MachineDeployment: maxSurge 1, maxUnavailable 0.
 REPLACE_PARAMS: tuple[Param, ...] = (
     replace(MAX_SURGE, default=IntOrPercent(1)),

@@ -29,6 +29,7 @@ class Replace(Strategy):
         version = phase.version
         removing = set(memo.get("removing", ()))
         failures = dict(memo.get("provision_failures", {}))
+        joined_before = dict(memo.get("joined", {}))
         for pool in view.pools:
             nodes = [n for n in by_name(view.nodes_in(pool.name)) if n.phase != DELETING]
             old = [n for n in nodes if not at_least(n.kubelet, version)]
@@ -38,12 +39,16 @@ class Replace(Strategy):
                 continue
             batch = plan.batch(pool.name)
             actions: list[Action] = []
+            joined = sum(1 for n in new if n.ready and n.phase == IDLE)
+            if joined > joined_before.get(pool.name, 0):
+                failures[pool.name] = 0  # a node joined: failures only count while none succeeds
+            joined_before[pool.name] = joined
             for n in new:
                 if n.phase == PROVISION_FAILED:
                     failures[pool.name] = failures.get(pool.name, 0) + 1
                     if failures[pool.name] >= PROVISION_ATTEMPTS:
                         return halt(memo, f"could not add a node to pool {pool.name} in {failures[pool.name]} "
-                                          f"attempts: {n.message}")
+                                          f"attempts in a row: {n.message}")
                     actions.append(DeleteNode(f"clean up {n.name}, which never became a node: {n.message}", n.name))
             for n in old:
                 if n.name not in removing:
@@ -74,6 +79,6 @@ class Replace(Strategy):
                 actions.append(drain(n, self.params, f"replace {n.name} (kubelet {n.kubelet}): pool {pool.name} keeps at "
                                                      f"least {pool.count - batch.unavailable} available nodes"))
                 removing.add(n.name)
-            memo = {**memo, "removing": sorted(removing), "provision_failures": failures}
+            memo = {**memo, "removing": sorted(removing), "provision_failures": failures, "joined": joined_before}
             return Decision(tuple(actions), memo)
         return Decision(memo=memo, notes=("waiting for new nodes to become Ready",))

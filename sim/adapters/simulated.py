@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import simpy
+
 from models.actions import (
     Action,
     Cordon,
@@ -45,7 +47,8 @@ class SimulatedPort:
     def _node_record(self, n) -> Node:
         if n.record is None:
             n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
-                            n.runtime, n.ip, n.ready, n.schedulable, n.phase, n.evictable, n.created_at, n.message,
+                            n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(self.world.evictions.remaining(n)),
+                            n.created_at, n.message,
                             n.config)
         return n.record
 
@@ -83,7 +86,7 @@ class SimulatedPort:
         elif isinstance(action, Uncordon):
             w.node_ops.set_schedulable(node, True)
         elif isinstance(action, Drain):
-            if node.phase not in (IDLE, "drain-failed"):
+            if node.phase not in (IDLE, "drain-failed", "upgrade-failed"):
                 return SubmitResult(False, f"{node.name} is {node.phase}")
             w.evictions.drain(node, action.timeout_s, action.force)
         elif isinstance(action, UpgradeNodeInPlace):
@@ -127,6 +130,7 @@ class SimulatedPort:
             try:
                 until = next(loop)
                 while True:
+                    self.world.faults.operator_decision()
                     yield env.timeout(self.interval)
                     if not self.world.dirty:
                         delay = max(0.0, until - env.now) if until is not None else None
@@ -135,5 +139,8 @@ class SimulatedPort:
                     until = loop.send(None)
             except StopIteration as stop:
                 return stop.value
+            except simpy.Interrupt:
+                loop.close()  # the operator died between two decisions
+                return None
 
         return env.process(process())

@@ -5,24 +5,35 @@ from __future__ import annotations
 import json
 import sys
 
-from sim.commands.common import add_set_option, scenario_from
+from sim.commands.common import add_set_option
 from sim.errors import EXIT_OK, UsageError
 from sim.output import atomic_write_text
-from sim.sweep import jobs, run_serial, summary
+from sim.progress import progress_bar
+from sim.sweep import executor_for, jobs, run_sweep, summary, variants
 
 TABLE_METRICS = ("completed", "duration_s", "api_downtime_s", "outage_s", "degraded_s", "pods_evicted",
                  "pods_restarted", "pods_rescheduled", "pods_lost_local_data", "pdb_violations", "skew_violations",
                  "node_ip_changes", "peak_extra_nodes", "node_hours", "max_pending_pods")
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="rehearse the upgrade with each strategy and compare the costs")
+def add_sweep_options(p) -> None:
     p.add_argument("scenario", metavar="SCENARIO")
     p.add_argument("--strategy", action="append", metavar="NAME", help="only this strategy (label or name; repeatable)")
     p.add_argument("--runs", type=int, metavar="N", help="runs per strategy (default: the scenario's runs)")
     p.add_argument("--seed", type=int, metavar="S", help="root seed (default: the scenario's seed)")
-    p.add_argument("--json", metavar="FILE", help='write every run as JSON: {"runs": [...]}')
+    p.add_argument("--grid", action="append", default=[], metavar="PATH=V1,V2",
+                   help="also vary a field over values, e.g. --grid strategies[0].maxUnavailable=1,2,3 (repeatable)")
+    p.add_argument("--workers", type=int, metavar="N", help="processes (default: the number of cores)")
+    p.add_argument("--executor", default="process", choices=("process", "serial", "dask"),
+                   help="where runs execute (default: a local process pool)")
+    p.add_argument("--scheduler", metavar="ADDR", help="the Dask scheduler's address (with --executor dask)")
     add_set_option(p)
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("run", help="rehearse the upgrade with each strategy and compare the costs")
+    add_sweep_options(p)
+    p.add_argument("--json", metavar="FILE", help='write every run as JSON: {"runs": [...]}')
     p.set_defaults(run=run)
 
 
@@ -37,6 +48,23 @@ def select_strategies(scenario, wanted: list[str] | None):
             raise UsageError(f"--strategy {name}: the scenario has no such strategy; it has: {labels}")
         chosen += [m for m in matches if m not in chosen]
     return chosen
+
+
+def execute(args, checkpoint: str | None = None):
+    """Load the variants, run every job; returns (base scenario, variants, rows, root seed, runs)."""
+    if args.runs is not None and args.runs < 1:
+        raise UsageError("--runs must be 1 or more")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    vs = variants(args.scenario, args.sets, args.grid)
+    base = vs[0].scenario
+    runs = args.runs or base.runs
+    seed = base.seed if args.seed is None else args.seed
+    work = jobs([(v, select_strategies(v.scenario, args.strategy)) for v in vs], runs, seed)
+    executor = executor_for(args.executor, args.workers, args.scheduler)
+    with progress_bar(f"{base.name}: {len(work)} run(s)") as advance:
+        rows = run_sweep(vs, work, executor, checkpoint, advance)
+    return base, vs, rows, seed, runs
 
 
 def format_table(stats: dict[str, dict]) -> str:
@@ -58,22 +86,20 @@ def format_table(stats: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n(mean / p95 per metric; seconds for *_s)\n"
 
 
+def results_json(base, rows, seed: int) -> str:
+    data = {"scenario": base.name, "root_seed": seed, "runs": [r.data for r in rows]}
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
 def run(args) -> int:
-    scenario = scenario_from(args, args.scenario)
-    if args.runs is not None and args.runs < 1:
-        raise UsageError("--runs must be 1 or more")
-    strategies = select_strategies(scenario, args.strategy)
-    runs = args.runs or scenario.runs
-    seed = scenario.seed if args.seed is None else args.seed
-    results = run_serial(scenario, jobs(scenario, strategies, runs, seed))
-    stats = summary(results)
-    print(f"scenario {scenario.name}: {scenario.cluster.version} -> {scenario.target}, {runs} run(s) per strategy, seed {seed}")
+    base, _, rows, seed, runs = execute(args)
+    stats = summary(rows)
+    print(f"scenario {base.name}: {base.cluster.version} -> {base.target}, {runs} run(s) per strategy, seed {seed}")
     print(format_table(stats))
     for label, s in stats.items():
         for reason, n in s["halted"].items():
             print(f"{label}: {n} run(s) halted: {reason}")
     if args.json:
-        data = {"runs": [r.to_json() for r in results]}
-        atomic_write_text(args.json, json.dumps(data, indent=2) + "\n")
+        atomic_write_text(args.json, results_json(base, rows, seed))
         print(f"wrote {args.json}", file=sys.stderr)
     return EXIT_OK

@@ -15,6 +15,7 @@ from models.state import NodePool
 from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
 from sim import registry
 from sim.scenario.cluster import build_cluster, check_version_exists
+from sim.scenario.faults import check_fault
 from sim.scenario.model import Dist, FaultSpec, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Int, IntOrPct, Spec, suggest
 from sim.scenario.source import Path
@@ -147,15 +148,17 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
     )
 
 
-def build_faults(raw: list, ck: Checker) -> tuple[FaultSpec, ...]:
+def build_faults(raw: list, ck: Checker, cluster) -> tuple[FaultSpec, ...]:
     out = []
     for i, f in enumerate(raw):
         if f is INVALID:
             continue
         duration = check_dist(f["duration"], ("faults", i, "duration"), ck)
-        out.append(FaultSpec(type=f["type"], at=f["at"], target=f["target"], probability=f["probability"],
-                             rate=f["rate"], duration=duration, step=f["step"], factor=f["factor"],
-                             delay=f["delay"], index=i))
+        spec = FaultSpec(type=f["type"], at=f["at"], target=f["target"], probability=f["probability"],
+                         rate=f["rate"], duration=duration, step=f["step"], factor=f["factor"],
+                         delay=f["delay"], limit=f["limit"], index=i)
+        check_fault(spec, f, i, cluster, ck)
+        out.append(spec)
     return tuple(out)
 
 
@@ -178,7 +181,7 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
     timing = build_timing(data["timing"], ck) if data["timing"] is not INVALID else None
     faults = ()
     if data["faults"] is not INVALID:
-        faults = build_faults(data["faults"], ck)
+        faults = build_faults(data["faults"], ck, cluster)
     if ck.problems or cluster is None or any(v is INVALID for v in data.values()):
         return None
     horizon = data["horizon"]

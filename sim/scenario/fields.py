@@ -162,13 +162,14 @@ STRATEGY_ENTRY = MapOf(value=Anything())
 FAULT = Obj(name="fault", fields={
     "type": Field(Enum(choices=FAULT_TYPES), REQUIRED),
     "at": Field(Duration(), None, "scheduled time after the upgrade starts"),
-    "target": Field(Str(example="node/general-3"), None, "what it hits: kind/name or kind/selector"),
+    "target": Field(Str(example="node/general-3"), None, "what it hits: kind/name (node, pool, zone, workload, apiserver)"),
     "probability": Field(Num(min=0, max=1), None, "chance per opportunity"),
     "rate": Field(Num(min=0), None, "expected occurrences per hour"),
     "duration": Field(DISTRIBUTION, None, "how long it lasts (default: for good)"),
     "step": Field(Int(min=1, max=4), None, "in-place step after which the upgrade stops"),
     "factor": Field(Num(min=0), None, "multiplier (slow-image-pull)"),
     "delay": Field(Duration(), None, "how long until the operator is back (operator-crash)"),
+    "limit": Field(Int(min=1), None, "fire at most this many times"),
 })
 
 INPLACE_TIMING = Obj(name="in-place steps", fields={

@@ -69,6 +69,7 @@ class FaultSpec:
     step: int | None = None
     factor: float | None = None
     delay: float | None = None
+    limit: int | None = None
     index: int = 0
 
 

@@ -25,6 +25,18 @@ class AddonOps:
         runner = self._kube_proxy if name == "kube-proxy" else self._coredns if name == "coredns" else self._instant
         self.world.env.process(runner(addon, version))
 
+    def node_ready(self, node) -> None:
+        """A node (back) in service with an old kube-proxy: the DaemonSet replaces its pod."""
+        proxy = self.addons.get("kube-proxy")
+        if proxy is not None and proxy["phase"] == IDLE and node.kube_proxy < proxy["version"]:
+            self.world.env.process(self._catch_up(node, proxy["version"]))
+
+    def _catch_up(self, node, version):
+        yield from self._wait_for_controllers()
+        yield self.world.env.timeout(sample(self.world.timing.pod_startup, self.world.rng))
+        if not node.removed and node.kube_proxy < version:
+            self.world.set_node_versions(node, kube_proxy=version)
+
     def _wait_for_controllers(self):
         cp = self.world.cp
         while not cp.controllers_available:

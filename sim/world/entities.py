@@ -32,7 +32,7 @@ class SimInstance:
 class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
-                 "phase", "message", "pods", "evictable", "created_at", "images", "episode", "seq", "stamp",
+                 "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
                  "record", "removed", "config")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None):
@@ -52,7 +52,6 @@ class SimNode:
         self.phase = IDLE
         self.message = ""
         self.pods: set[SimPod] = set()
-        self.evictable = 0  # pods a drain must evict: not DaemonSet, not yet gone
         self.created_at = created_at
         self.images: set[str] = set()
         self.episode = 0  # bumps on every health change, cancelling stale timers

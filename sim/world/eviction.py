@@ -38,7 +38,7 @@ class Evictions:
             return True, ""
         allowed, desired = b
         if self.world.faults.pdb_stuck(w):
-            allowed = 0
+            return False, f"PodDisruptionBudget {w.key} allows no disruption (a stuck-pdb fault)"
         if not pod.ready:  # a running pod that is not Ready
             if w.spec.pdb.unhealthy_pod_eviction_policy == "AlwaysAllow" or w.ready >= desired:
                 return True, ""
@@ -59,11 +59,22 @@ class Evictions:
             world.rec.count("pods_lost_local_data")  # emptyDir data goes with the pod
         world.pods.terminate(pod)
 
+    @staticmethod
+    def remaining(node: SimNode) -> list[SimPod]:
+        """The pods a drain of ``node`` still waits for.
+
+        Not DaemonSet pods; and not pods already terminating on a node whose kubelet is
+        down: they cannot finish there (Cluster API's drain skips them likewise).
+        """
+        return [p for p in sorted(node.pods) if p.workload.kind != DAEMONSET and p.state != GONE
+                and not (p.state == TERMINATING and not node.kubelet_up)]
+
     def drain(self, node: SimNode, timeout_s: float, force: bool) -> None:
         world = self.world
         node.phase = DRAINING
         node.message = ""
         world.node_ops.set_schedulable(node, False)
+        world.faults.on_node_operation(node)
         world.env.process(self._drain(node, timeout_s, force))
 
     def _drain(self, node: SimNode, timeout_s: float, force: bool):
@@ -75,7 +86,7 @@ class Evictions:
         while True:
             if node.removed or node.phase != DRAINING:
                 return
-            targets = [p for p in sorted(node.pods) if p.workload.kind != DAEMONSET and p.state != GONE]
+            targets = self.remaining(node)
             if not targets:
                 node.phase = IDLE
                 node.message = "drained"

@@ -38,9 +38,7 @@ class Nodes:
         world = self.world
         if not (node.alive and node.kubelet_up):
             return False
-        if node.kubelet.minor_release > world.cp.oldest_apiserver().minor_release:
-            return False
-        return world.faults.node_healthy(node)
+        return node.kubelet.minor_release <= world.cp.oldest_apiserver().minor_release
 
     def grace_s(self) -> float:
         t = self.world.timing.node_monitor_grace_s
@@ -88,6 +86,7 @@ class Nodes:
         world.index.update(node)
         if ready:
             world.sched.kick()
+            world.addon_ops.node_ready(node)
 
     def when_kubelet_up(self, node: SimNode):
         ev = self.world.env.event()
@@ -107,7 +106,32 @@ class Nodes:
         node.phase = UPGRADING
         node.message = ""
         self.world.touch(node)
+        self.world.faults.on_node_operation(node)
         self.world.env.process(self._in_place(node, version))
+
+    # -- crashes -------------------------------------------------------------------------
+    def crash(self, node: SimNode, duration: float | None) -> None:
+        """The VM dies: the kubelet stops posting; it comes back after ``duration`` (None: never)."""
+        node.alive = False
+        node.kubelet_up = False
+        node.message = "the machine crashed"
+        self.world.touch(node)
+        self.refresh(node)
+        self.world.rec.event(self.world.env.now, f"node {node.name} crashed")
+        if duration is not None:
+            self.world.env.process(self._come_back(node, duration))
+
+    def _come_back(self, node: SimNode, duration: float):
+        yield self.world.env.timeout(duration)
+        if node.removed:
+            return
+        node.alive = True
+        node.kubelet_up = node.phase != UPGRADE_FAILED
+        node.message = "the machine rebooted"
+        self.world.pods.restart_containers(node)  # every container died with the machine
+        self.world.touch(node)
+        self.refresh(node)
+        self.world.rec.event(self.world.env.now, f"node {node.name} came back")
 
     def _fail(self, node: SimNode, message: str) -> None:
         node.phase = UPGRADE_FAILED
@@ -134,10 +158,6 @@ class Nodes:
                 world.pods.restart_containers(node)
             if step == "startKubelet":
                 world.set_node_versions(node, kubelet=version)
-                problem = world.faults.kubelet_start_problem(node)
-                if problem:
-                    self._fail(node, problem)
-                    return
             failure = world.faults.inplace_step_fails(node, k, step)
             if failure:
                 self._fail(node, failure)

@@ -18,6 +18,9 @@ from models.state import BARE_POD, DAEMONSET, STATEFULSET
 from sim.sampling import sample
 from sim.world.entities import GONE, PENDING, RUNNING, STARTING, TERMINATING, SimNode, SimPod, SimWorkload
 
+CRASH_BACKOFF_S = 10.0
+CRASH_BACKOFF_MAX_S = 300.0
+
 
 class Pods:
     def __init__(self, world):
@@ -49,8 +52,7 @@ class Pods:
         node.used_memory += r.memory
         node.used_pods += 1
         if pod.workload.kind != DAEMONSET:
-            node.evictable += 1
-            world.touch(node)
+            world.touch(node)  # its count of pods to drain changed
         world.index.update(node)
         w = pod.workload
         w.zone_counts[node.zone] = w.zone_counts.get(node.zone, 0) + 1
@@ -66,13 +68,17 @@ class Pods:
             pod.state = STARTING
             world.env.process(self._start(pod, pull=w.key not in node.images))
 
-    def _start(self, pod: SimPod, pull: bool):
+    def _start(self, pod: SimPod, pull: bool, attempt: int = 0):
         world = self.world
         gen = pod.gen
+        if attempt:  # CrashLoopBackOff: 10 s, doubling, at most 5 min (the kubelet's back-off)
+            yield world.env.timeout(min(CRASH_BACKOFF_S * 2 ** (attempt - 1), CRASH_BACKOFF_MAX_S))
+            if pod.gen != gen:
+                return
         spec = pod.workload.spec
         if pull:
             pull_s = spec.image_pull_s if spec.image_pull_s is not None else sample(world.timing.image_pull, world.rng)
-            yield world.env.timeout(pull_s * world.faults.image_pull_factor())
+            yield world.env.timeout(pull_s * world.faults.image_pull_factor(pod))
             if pod.gen != gen:
                 return
             pod.node.images.add(pod.workload.key)
@@ -81,7 +87,8 @@ class Pods:
         if pod.gen != gen:
             return
         if world.faults.pod_fails_to_start(pod):
-            world.env.process(self._start(pod, pull=False))  # CrashLoopBackOff: try again
+            world.rec.count("pods_restarted")
+            world.env.process(self._start(pod, pull=False, attempt=attempt + 1))
             return
         self._run(pod)
 
@@ -158,7 +165,6 @@ class Pods:
             node.used_pods -= 1
             w.zone_counts[node.zone] -= 1
             if w.kind != DAEMONSET:
-                node.evictable -= 1
                 world.touch(node)
             world.index.update(node)
             world.sched.kick()

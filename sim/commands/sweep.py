@@ -1,0 +1,43 @@
+"""``midair sweep``: many seeded runs of every strategy (and grid point), and the report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+
+from sim.commands.run import add_sweep_options, execute, format_table, results_json
+from sim.errors import EXIT_OK, UsageError
+from sim.report import write_report
+from sim.sweep import summary
+
+CHECKPOINT = ".runs.jsonl"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sweep", help="run every strategy many times and write the comparison report",
+                       description="Writes results.json, summary.csv, summary.md, figures/ and report.html into "
+                                   "--out DIR (default reports/<scenario>-<timestamp>/). Interrupted? Run the same "
+                                   "command with --out DIR --resume to continue where it stopped.")
+    add_sweep_options(p)
+    p.add_argument("--out", metavar="DIR", help="the report directory")
+    p.add_argument("--resume", action="store_true", help="keep the runs already finished in --out DIR")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if args.resume and not args.out:
+        raise UsageError("--resume needs --out DIR, the report directory of the interrupted sweep")
+    name = os.path.splitext(os.path.basename(args.scenario))[0]
+    out = args.out or os.path.join("reports", f"{name}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}")
+    os.makedirs(out, exist_ok=True)
+    checkpoint = os.path.join(out, CHECKPOINT)
+    if not args.resume and os.path.exists(checkpoint):
+        os.unlink(checkpoint)
+    base, vs, rows, seed, runs = execute(args, checkpoint)
+    print(f"scenario {base.name}: {base.cluster.version} -> {base.target}, {runs} run(s) per strategy, seed {seed}")
+    print(format_table(summary(rows)))
+    written = write_report(out, base, vs, rows, seed, results_json(base, rows, seed))
+    os.unlink(checkpoint)
+    print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
+    return EXIT_OK

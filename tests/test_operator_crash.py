@@ -1,0 +1,44 @@
+"""The upgrade operator may die at any moment and resume from its journal: the cluster ends the same,
+and no action is applied twice."""
+
+from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.scenario import load_scenario
+from sim.simulate import simulate
+
+SEED = 11
+
+
+def final_state(world):
+    nodes = sorted((n.name, n.pool, n.zone, str(n.kubelet), str(n.kube_proxy), n.ip, n.ready, n.schedulable, n.phase)
+                   for n in world.nodes.values())
+    cp = sorted((i.name, str(i.version), i.running) for i in world.cp.instances.values())
+    addons = sorted((name, str(a["version"])) for name, a in world.addon_ops.addons.items())
+    return nodes, cp, addons
+
+
+def applied(result):
+    return Counter((e.action, e.detail) for e in result.log if e.kind == "action")
+
+
+def run(label, faults="[]"):
+    scenario = load_scenario("scenarios/seed-example.yaml", [f"faults={faults}"])
+    return simulate(scenario, scenario.strategy(label), SEED, keep_world=True)
+
+
+BASE = {label: run(label) for label in ("inplace", "replace")}
+
+
+@settings(max_examples=15)
+@given(label=st.sampled_from(["inplace", "replace"]), fraction=st.floats(0.0, 0.98), delay=st.sampled_from([5, 90, 600]))
+def test_crash_at_any_time_ends_in_the_same_state_without_repeating(label, fraction, delay):
+    base = BASE[label]
+    at = round(fraction * base.metrics["duration_s"], 1)
+    r = run(label, f"[{{type: operator-crash, at: {at}s, delay: {delay}s}}]")
+    assert r.completed, r.halted
+    assert any(text.startswith("the operator crashed") for _, text in r.world.rec.events)
+    assert final_state(r.world) == final_state(base.world)
+    assert applied(r) == applied(base)
