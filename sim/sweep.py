@@ -146,7 +146,7 @@ class DaskExecutor:
         except ImportError:
             raise UsageError("--executor dask needs the dask extra: pip install 'midair[dask]'") from None
         try:
-            self.client = Client(address) if address else Client(processes=False)
+            self.client = Client(address, timeout="5s") if address else Client(processes=False)
         except OSError as exc:
             raise UsageError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
 
@@ -154,6 +154,9 @@ class DaskExecutor:
         futures = self.client.map(fn, items, pure=False)
         for future in futures:  # in submission order
             yield future.result()
+
+    def close(self) -> None:
+        self.client.close()
 
 
 def executor_for(name: str, workers: int | None, scheduler: str | None):

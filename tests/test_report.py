@@ -120,3 +120,16 @@ def test_resume_without_out_is_a_usage_error(capsys):
 
 def test_readme_points_at_the_committed_example():
     assert pathlib.Path("reports/example/report.html").exists()
+
+
+def test_dask_executor_gives_the_same_results(tmp_path):
+    serial = sweep(tmp_path, "serial", "--executor", "serial")
+    dask = sweep(tmp_path, "dask", "--executor", "dask")  # no --scheduler: an in-process Dask cluster
+    assert (dask / "results.json").read_bytes() == (serial / "results.json").read_bytes()
+
+
+def test_unreachable_dask_scheduler_is_exit_2(capsys):
+    code = main(["run", "scenarios/seed-example.yaml", "--executor", "dask", "--scheduler", "tcp://127.0.0.1:1",
+                 "--runs", "1"])
+    assert code == 2
+    assert capsys.readouterr().err.startswith("midair run: --scheduler tcp://127.0.0.1:1: cannot reach the Dask scheduler")

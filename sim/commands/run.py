@@ -62,8 +62,12 @@ def execute(args, checkpoint: str | None = None):
     seed = base.seed if args.seed is None else args.seed
     work = jobs([(v, select_strategies(v.scenario, args.strategy)) for v in vs], runs, seed)
     executor = executor_for(args.executor, args.workers, args.scheduler)
-    with progress_bar(f"{base.name}: {len(work)} run(s)") as advance:
-        rows = run_sweep(vs, work, executor, checkpoint, advance)
+    try:
+        with progress_bar(f"{base.name}: {len(work)} run(s)") as advance:
+            rows = run_sweep(vs, work, executor, checkpoint, advance)
+    finally:
+        if hasattr(executor, "close"):
+            executor.close()
     return base, vs, rows, seed, runs
 
 
