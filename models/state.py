@@ -71,6 +71,7 @@ class Instance:
     version: KubeVersion
     healthy: bool = True
     phase: str = IDLE
+    message: str = ""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
 
 from models.actions import Halt
@@ -25,6 +26,7 @@ from models.progress import remaining_work
 from sim.adapters.port import ClusterPort
 
 RESYNC_S = 60.0  # look again at least this often, change or not
+WALL_CLOCK = 1e9  # times past this are seconds since the epoch (2001 onwards), not since the start
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,10 @@ class LogEntry:
     detail: str = ""
 
     def line(self) -> str:
-        head = f"{self.t:9.1f}s  {self.kind:<7} {self.action}"
+        # simulated time counts seconds from the start; a live run's time is the wall clock
+        when = (datetime.fromtimestamp(self.t, timezone.utc).strftime("%H:%M:%SZ") if self.t >= WALL_CLOCK
+                else f"{self.t:9.1f}s")
+        head = f"{when:>10}  {self.kind:<7} {self.action}"
         tail = f"  ({self.detail})" if self.detail else ""
         return f"{head}{tail}\n{'':18}why: {self.reason}"
 
@@ -55,6 +60,7 @@ class Journal:
     memo: dict = field(default_factory=dict)
     entries: list[LogEntry] = field(default_factory=list)
     decisions: int = 0
+    listener: object = None  # called with the new entries of each decision (progress output)
 
     def intend(self, memo: dict) -> None:
         """Write-ahead: keep the memo of a decision before its actions are submitted."""
@@ -64,26 +70,47 @@ class Journal:
         self.memo = memo
         self.entries.extend(new_entries)
         self.decisions += 1
+        if self.listener is not None and new_entries:
+            self.listener(new_entries)
+
+
+class JournalError(Exception):
+    pass
 
 
 class FileJournal(Journal):
-    """A journal that appends one JSON line per decision to a file and reads it back on resume."""
+    """A journal that appends one JSON line per decision to a file and reads it back on resume.
 
-    def __init__(self, path: str, resume: bool = False):
+    The first line is a header (what is being upgraded, how); a resumed run checks it.
+    """
+
+    def __init__(self, path: str, resume: bool = False, header: dict | None = None):
         super().__init__()
         self.path = path
-        if resume:
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    if not line.strip():
-                        continue
-                    try:
-                        record = json.loads(line)
-                    except json.JSONDecodeError:
-                        break  # a line cut short by the crash: everything before it stands
-                    self.memo = record["memo"]
-                    self.entries.extend(LogEntry(**e) for e in record["log"])
-                    self.decisions += 0 if record.get("intent") else 1
+        self.header: dict = header or {}
+        if not resume:
+            if os.path.exists(path):
+                raise JournalError(f"{path} exists: continue it with --resume {path}, or move it away")
+            self._append({"header": self.header})
+            return
+        try:
+            fh = open(path, encoding="utf-8")
+        except FileNotFoundError:
+            raise JournalError(f"{path}: no such journal") from None
+        with fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    break  # a line cut short by the crash: everything before it stands
+                if "header" in record:
+                    self.header = record["header"]
+                    continue
+                self.memo = record["memo"]
+                self.entries.extend(LogEntry(**e) for e in record["log"])
+                self.decisions += 0 if record.get("intent") else 1
 
     def _append(self, record: dict) -> None:
         with open(self.path, "a", encoding="utf-8") as fh:

@@ -37,10 +37,11 @@ def test_horizon_halts_a_run_that_does_not_converge():
 
 def test_file_journal_survives_a_restart(tmp_path):
     path = str(tmp_path / "run.journal")
-    journal = FileJournal(path)
+    journal = FileJournal(path, header={"strategy": "inplace"})
     journal.save({"cordoned": ["a"]}, [LogEntry(1.0, "action", "Cordon node/a", "why")])
     journal.save({"cordoned": ["a", "b"]}, [LogEntry(2.0, "action", "Cordon node/b", "why")])
     again = FileJournal(path, resume=True)
+    assert again.header == {"strategy": "inplace"}
     assert again.memo == {"cordoned": ["a", "b"]}
     assert [e.action for e in again.entries] == ["Cordon node/a", "Cordon node/b"]
     assert again.decisions == 2

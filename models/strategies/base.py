@@ -21,6 +21,7 @@ from models.state import (
     CONTROLLER_MANAGER,
     IDLE,
     SCHEDULER,
+    UPGRADE_FAILED,
     ClusterState,
 )
 from models.strategies.params import Param, defaults
@@ -58,8 +59,12 @@ class Strategy:
         if memo.get("halted"):
             return Decision(memo=memo, notes=(f"halted earlier: {memo['halted']}",))
         cordoned = frozenset(memo.get("cordoned", ()))
-        index, phase = current_phase(view, plan, cordoned, memo.get("phase", 0))
-        memo["phase"] = index
+        # The memo names the phase reached, not its index: a plan recomputed on resume
+        # (with the hops already done left out) still finds where the upgrade stands.
+        labels = [str(p) for p in plan.phases]
+        start = labels.index(memo["phase"]) if memo.get("phase") in labels else 0
+        index, phase = current_phase(view, plan, cordoned, start)
+        memo["phase"] = str(phase) if phase is not None else "done"
         if phase is None:
             return Decision(memo=memo, done=True, notes=("every component is at the target",))
         if phase.kind == CONTROL_PLANE:
@@ -78,6 +83,10 @@ def halt(memo: dict, reason: str) -> Decision:
 
 def control_plane_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:
     """Upgrade one control-plane instance at a time: apiservers, then controller-managers, schedulers."""
+    failed = [i for i in view.control_plane.instances if i.phase == UPGRADE_FAILED]
+    if failed:
+        return halt(memo, f"the upgrade of {failed[0].name} to {phase.version} failed"
+                          + (f": {failed[0].message}" if failed[0].message else ""))
     busy = [i for i in view.control_plane.instances if i.phase != IDLE]
     if busy:
         return Decision(memo=memo, notes=(f"waiting for {busy[0].name} ({busy[0].phase})",))

@@ -2,7 +2,8 @@
 
 Lives here: the YAML source with line numbers (``source``), the schema engine
 (``schema``), the scenario format (``fields``), and the builders (``cluster``, ``build``).
-May import ``models`` and PyYAML; never simpy, matplotlib or a Kubernetes client.
+May import ``models``, PyYAML and ``sim.adapters.hooks`` (to check hook templates); never
+simpy, matplotlib or a Kubernetes client.
 """
 
 from __future__ import annotations

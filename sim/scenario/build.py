@@ -16,7 +16,8 @@ from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT
 from sim import registry
 from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.faults import check_fault
-from sim.scenario.model import Dist, FaultSpec, Scenario, StrategySpec, Timing
+from sim.adapters.hooks import check_template
+from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Int, IntOrPct, Spec, suggest
 from sim.scenario.source import Path
 
@@ -162,6 +163,18 @@ def build_faults(raw: list, ck: Checker, cluster) -> tuple[FaultSpec, ...]:
     return tuple(out)
 
 
+def build_live(raw: dict, ck: Checker) -> LiveSettings:
+    hooks = []
+    for name, template in (raw["hooks"] or {}).items():
+        if template is None:
+            continue
+        problem = check_template(template)
+        if problem:
+            ck.fail(("live", "hooks", name), problem)
+        hooks.append((name, template))
+    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"])
+
+
 def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
     """The scenario, or None when problems (recorded in ``ck``) were found."""
     cluster = build_cluster(data, ck)
@@ -182,6 +195,7 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
     faults = ()
     if data["faults"] is not INVALID:
         faults = build_faults(data["faults"], ck, cluster)
+    live = build_live(data["live"], ck) if data["live"] is not INVALID else None
     if ck.problems or cluster is None or any(v is INVALID for v in data.values()):
         return None
     horizon = data["horizon"]
@@ -199,4 +213,5 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         horizon_s=None if horizon == "auto" else float(horizon),
         safety=data["safety"] == "on",
         prechecks=data["prechecks"],
+        live=live,
     )

@@ -197,6 +197,21 @@ TIMING = Obj(name="timing", fields={
     "reconcileInterval": Field(_DURATION, 2.0),
 })
 
+HOOK_TEMPLATE = Str(example="ssh {node} sudo /usr/local/bin/upgrade-kubelet {version}")
+LIVE = Obj(name="live", fields={
+    "poolLabel": Field(Str(example="cloud.google.com/gke-nodepool"), None,
+                       "node label naming a node's pool (default: the usual cloud labels)"),
+    "hooks": Field(Obj(name="hooks", fields={
+        "upgradeNode": Field(HOOK_TEMPLATE, None, "upgrade a node's kubelet in place: {node} {pool} {version} {zone}"),
+        "provisionNode": Field(HOOK_TEMPLATE, None, "add a node to a pool at a version: {pool} {version} {zone}"),
+        "deleteNode": Field(HOOK_TEMPLATE, None, "remove a node's machine: {node} {pool} {zone}"),
+        "upgradeControlPlane": Field(HOOK_TEMPLATE, None, "upgrade one control-plane instance: {instance} {version}"),
+    }), {}),
+    "hookTimeout": Field(Duration(), 1800.0, "a hook running longer fails"),
+    "drainParallelism": Field(Int(min=1), 10, "evictions in flight at once per drain"),
+    "pollInterval": Field(Duration(), 5.0, "how often the cluster is looked at again"),
+})
+
 METADATA = Obj(name="metadata", fields={
     "name": Field(Str(example="quickstart"), REQUIRED),
     "description": Field(Str(example="what this scenario rehearses"), ""),
@@ -217,4 +232,5 @@ SCENARIO = Obj(name="Scenario", partial=True, fields={
     "horizon": Field(OneOf(options=((lambda v: v == "auto", Enum(choices=("auto",))), (_is_number_or_text, _DURATION))), "auto"),
     "safety": Field(Enum(choices=("on", "off")), "on"),
     "prechecks": Field(Enum(choices=("enforce", "ignore")), "enforce"),
+    "live": Field(LIVE, {}),
 })

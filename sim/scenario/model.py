@@ -74,6 +74,20 @@ class FaultSpec:
 
 
 @dataclass(frozen=True)
+class LiveSettings:
+    """How ``midair apply`` drives a real cluster (the scenario's ``live:`` section)."""
+
+    pool_label: str | None = None
+    hooks: tuple[tuple[str, str], ...] = ()
+    hook_timeout_s: float = 1800.0
+    drain_parallelism: int = 10
+    poll_interval_s: float = 5.0
+
+    def hook(self, name: str) -> str | None:
+        return dict(self.hooks).get(name)
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     file: str
@@ -88,6 +102,7 @@ class Scenario:
     safety: bool
     prechecks: str
     description: str = ""
+    live: LiveSettings = LiveSettings()
 
     def strategy(self, label_or_name: str) -> StrategySpec:
         for s in self.strategies:

@@ -1,0 +1,76 @@
+"""Hooks: the user's commands for what happens on a machine or in a cloud.
+
+A scenario's ``live.hooks`` holds command templates; ``{node}``, ``{pool}``, ``{version}``,
+``{zone}`` and ``{instance}`` are filled in (shell-quoted) and the command runs through
+the shell with a timeout. Its output is logged; its exit status is the action's result.
+A provisioning hook may print the new node's name as its last line of output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+from dataclasses import dataclass
+
+HOOKS = ("upgradeNode", "provisionNode", "deleteNode", "upgradeControlPlane")
+PLACEHOLDERS = ("node", "pool", "version", "zone", "instance")
+
+
+@dataclass(frozen=True)
+class HookResult:
+    ok: bool
+    code: int | None
+    output: str
+
+    @property
+    def last_line(self) -> str:
+        lines = [line for line in self.output.splitlines() if line.strip()]
+        return lines[-1].strip() if lines else ""
+
+    def message(self, name: str) -> str:
+        if self.ok:
+            return f"hook {name} succeeded"
+        if self.code is None:
+            return f"hook {name} timed out"
+        tail = f": {self.last_line}" if self.last_line else ""
+        return f"hook {name} exited {self.code}{tail}"
+
+
+def render(template: str, **values) -> str:
+    """The command line, every placeholder shell-quoted; an unknown one is a ``KeyError``."""
+    return template.format_map({k: shlex.quote(str(v)) for k, v in values.items()})
+
+
+def check_template(template: str) -> str | None:
+    """A problem with a hook template, or None."""
+    import string
+
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        return f"cannot read the template ({exc}); write placeholders as {{node}}, and braces as {{{{ }}}}"
+    unknown = [n for n in names if n not in PLACEHOLDERS]
+    if unknown:
+        return f"unknown placeholder {{{unknown[0]}}}; valid: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+    return None
+
+
+async def run_hook(command: str, timeout_s: float, log) -> HookResult:
+    """Run ``command`` through the shell; ``log(line)`` gets its output as it comes."""
+    proc = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE,
+                                                 stderr=asyncio.subprocess.STDOUT)
+    lines: list[str] = []
+
+    async def pump():
+        async for raw in proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            lines.append(line)
+            log(line)
+
+    try:
+        await asyncio.wait_for(asyncio.gather(pump(), proc.wait()), timeout_s)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return HookResult(False, None, "\n".join(lines))
+    return HookResult(proc.returncode == 0, proc.returncode, "\n".join(lines))

@@ -1,0 +1,120 @@
+"""Assemble a ``ClusterState`` from a cluster's objects (live lists or a ``kubectl get -o json`` dump)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from models.state import (
+    DAEMONSET,
+    DEPLOYMENT,
+    IDLE,
+    STATEFULSET,
+    ClusterState,
+    ControlPlane,
+    Node,
+    NodePool,
+    Resources,
+)
+from models.version import KubeVersion
+from sim.adapters import kube_translate as kt
+
+KINDS = ("Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "APIService")
+
+
+class DumpError(ValueError):
+    pass
+
+
+def group_dump(data) -> dict[str, list[dict]]:
+    """Objects by kind from ``kubectl get ... -o json`` output (a List, or a single object)."""
+    if not isinstance(data, dict):
+        raise DumpError("expected a JSON object (the output of kubectl get ... -o json)")
+    items = data.get("items") if data.get("kind", "").endswith("List") or "items" in data else [data]
+    if not isinstance(items, list):
+        raise DumpError("'items' is not a list")
+    out: dict[str, list[dict]] = {k: [] for k in KINDS}
+    for item in items:
+        if isinstance(item, dict) and item.get("kind") in out:
+            out[item["kind"]].append(item)
+    if not out["Node"]:
+        raise DumpError("the dump holds no Node objects; dump with: kubectl get nodes,pods,pdb,deploy,rs,sts,ds -A -o json")
+    return out
+
+
+def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None,
+                pool_sizes: dict[str, int] | None = None, api_version: KubeVersion | None = None,
+                phases: dict[str, tuple[str, str]] | None = None, extra_nodes: tuple[Node, ...] = (),
+                now: float = 0.0, api_available: bool = True) -> ClusterState:
+    """The cluster as midair sees it. ``phases`` maps node names to (phase, message) of operations
+    this process runs; ``extra_nodes`` are placeholders for nodes being provisioned."""
+    get = lambda kind: objects.get(kind, []) or []  # noqa: E731
+    owners = kt.replica_set_owners(get("ReplicaSet"))
+    pods = [kt.translate_pod(p, owners) for p in get("Pod")]
+    addons = kt.addons(get("DaemonSet"), get("Deployment"))
+    ds_proxy = next((a.version for a in addons if a.name == "kube-proxy"), None)
+    proxy_on: dict[str, KubeVersion] = {}
+    for obj, info in zip(get("Pod"), pods):
+        if info.owner_kind == "DaemonSet" and info.owner_name == "kube-proxy" and info.node:
+            containers = (obj.get("spec") or {}).get("containers") or [{}]
+            v = kt.image_version(containers[0].get("image"))
+            if v:
+                proxy_on[info.node] = v
+    drainable: dict[str, int] = {}
+    for p in pods:
+        if p.node and p.evictable:
+            drainable[p.node] = drainable.get(p.node, 0) + 1
+    phases = phases or {}
+    nodes = []
+    for obj in get("Node"):
+        name = (obj.get("metadata") or {}).get("name", "")
+        node = kt.translate_node(obj, pool_label, proxy_on.get(name, ds_proxy), drainable.get(name, 0))
+        if name in phases:
+            node = replace(node, phase=phases[name][0], message=phases[name][1])
+        nodes.append(node)
+    nodes = sorted(nodes, key=lambda n: n.name) + list(extra_nodes)
+    pools = _pools(nodes, pool_sizes or {})
+    pdbs = [kt.translate_pdb(p) for p in get("PodDisruptionBudget")]
+    workloads = [kt.translate_workload(o, kind, pdbs, pool_label)
+                 for kind, source in ((DEPLOYMENT, "Deployment"), (STATEFULSET, "StatefulSet"), (DAEMONSET, "DaemonSet"))
+                 for o in get(source) if not _is_addon(o, kind)]
+    workloads += [kt.bare_pod_workload(p) for p in pods if p.owner_kind is None and not p.mirror and p.node]
+    instances = kt.control_plane_instances(get("Pod"), api_version)
+    return ClusterState(
+        control_plane=ControlPlane(tuple(instances)),
+        pools=tuple(pools),
+        nodes=tuple(nodes),
+        workloads=tuple(sorted(workloads, key=lambda w: (not w.system, w.namespace, w.name))),
+        addons=tuple(addons),
+        api_services=tuple(kt.api_services(get("APIService"))),
+        pods=tuple(kt.pod_records(pods)),
+        api_available=api_available,
+        observed_at=now,
+    )
+
+
+def _is_addon(obj: dict, kind: str) -> bool:
+    """kube-proxy and the CNI run as DaemonSets but are add-ons to midair, not workloads."""
+    meta = obj.get("metadata") or {}
+    return kind == DAEMONSET and meta.get("namespace") == "kube-system" and (
+        meta.get("name") == "kube-proxy" or meta.get("name") in kt.CNI_DAEMONSETS)
+
+
+def _pools(nodes: list[Node], sizes: dict[str, int]) -> list[NodePool]:
+    by_pool: dict[str, list[Node]] = {}
+    for n in nodes:
+        by_pool.setdefault(n.pool, []).append(n)
+    for name in sizes:
+        by_pool.setdefault(name, [])
+    out = []
+    for name, members in sorted(by_pool.items()):
+        live = [n for n in members if n.phase == IDLE] or members
+        first = live[0] if live else None
+        out.append(NodePool(
+            name=name,
+            count=sizes.get(name, len(members)),
+            version=min((n.kubelet for n in members), default=KubeVersion(0, 0)),
+            allocatable=first.allocatable if first else Resources(),
+            zones=tuple(sorted({n.zone for n in members})) or ("unknown",),
+            runtime=first.runtime if first else "",
+        ))
+    return out

@@ -1,0 +1,325 @@
+"""Pure translators from Kubernetes API JSON to midair's frozen records.
+
+Input is the cluster's objects grouped by kind (``{"Node": [...], "Pod": [...], ...}``),
+as the live adapter lists them or as ``kubectl get ... -o json`` dumps them. Missing
+fields, older API versions and unknown extra fields are tolerated: every lookup has a
+default. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from models.quantity import IntOrPercent, parse_cpu, parse_memory
+from models.state import (
+    APISERVER,
+    BARE_POD,
+    CONTROLLER_MANAGER,
+    DAEMONSET,
+    DEPLOYMENT,
+    ETCD,
+    PDB,
+    SCHEDULER,
+    STATEFULSET,
+    Addon,
+    APIService,
+    Instance,
+    Node,
+    Pod,
+    Resources,
+    Workload,
+    WorkloadStatus,
+)
+from models.version import KubeVersion
+
+ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+POOL_LABELS = ("cloud.google.com/gke-nodepool", "eks.amazonaws.com/nodegroup", "kubernetes.azure.com/agentpool",
+               "alpha.eksctl.io/nodegroup-name", "cluster.x-k8s.io/deployment-name", "node.kubernetes.io/pool",
+               "kops.k8s.io/instancegroup", "pool")
+CONTROL_PLANE_LABEL = "component"
+CNI_DAEMONSETS = {"calico-node": "calico", "cilium": "cilium", "kube-flannel-ds": "flannel", "weave-net": "weave"}
+_TAG = re.compile(r":(v?\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.+-]*)?)(?:@sha256:[0-9a-f]+)?$")
+
+
+def _get(obj: dict, *path, default=None):
+    for key in path:
+        if not isinstance(obj, dict) or key not in obj or obj[key] is None:
+            return default
+        obj = obj[key]
+    return obj
+
+
+def image_version(image: str | None) -> KubeVersion | None:
+    """The version in an image tag: ``registry.k8s.io/kube-proxy:v1.29.3`` -> 1.29.3 (None if none)."""
+    if not image:
+        return None
+    m = _TAG.search(image)
+    if not m:
+        return None
+    try:
+        return KubeVersion.parse(m.group(1))
+    except ValueError:
+        return None
+
+
+def version_of(text: str | None) -> KubeVersion | None:
+    try:
+        return KubeVersion.parse(text) if text else None
+    except ValueError:
+        return None
+
+
+def _condition(obj: dict, kind: str) -> bool:
+    for c in _get(obj, "status", "conditions", default=[]) or []:
+        if c.get("type") == kind:
+            return c.get("status") == "True"
+    return False
+
+
+def pool_of(labels: dict, pool_label: str | None) -> str:
+    if pool_label:
+        return labels.get(pool_label, "default")
+    for key in POOL_LABELS:
+        if key in labels:
+            return labels[key]
+    return "default"
+
+
+def zone_of(labels: dict) -> str:
+    for key in ZONE_LABELS:
+        if key in labels:
+            return labels[key]
+    return "unknown"
+
+
+def _quantity(parse, text, default: int) -> int:
+    try:
+        return parse(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+def translate_node(obj: dict, pool_label: str | None, kube_proxy: KubeVersion | None, pods: int = 0) -> Node:
+    labels = _get(obj, "metadata", "labels", default={}) or {}
+    info = _get(obj, "status", "nodeInfo", default={}) or {}
+    kubelet = version_of(info.get("kubeletVersion")) or KubeVersion(0, 0)
+    proxy = kube_proxy or version_of(info.get("kubeProxyVersion")) or kubelet
+    alloc = _get(obj, "status", "allocatable", default={}) or {}
+    ips = [a.get("address", "") for a in _get(obj, "status", "addresses", default=[]) or [] if a.get("type") == "InternalIP"]
+    return Node(
+        name=_get(obj, "metadata", "name", default=""),
+        pool=pool_of(labels, pool_label),
+        zone=zone_of(labels),
+        kubelet=kubelet,
+        kube_proxy=proxy,
+        allocatable=Resources(_quantity(parse_cpu, alloc.get("cpu"), 0), _quantity(parse_memory, alloc.get("memory"), 0),
+                              int(_quantity(int, alloc.get("pods"), 110))),
+        runtime=info.get("containerRuntimeVersion", ""),
+        ip=ips[0] if ips else "",
+        ready=_condition(obj, "Ready"),
+        schedulable=not _get(obj, "spec", "unschedulable", default=False),
+        pods=pods,
+    )
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    """What the translators need of a pod."""
+
+    namespace: str
+    name: str
+    node: str | None
+    owner_kind: str | None
+    owner_name: str | None
+    labels: dict = field(hash=False, compare=False)
+    ready: bool = False
+    phase: str = "Pending"
+    terminating: bool = False
+    mirror: bool = False
+    local_storage: bool = False
+
+    @property
+    def daemonset(self) -> bool:
+        return self.owner_kind == "DaemonSet"
+
+    @property
+    def evictable(self) -> bool:
+        """Would a drain have to evict it (kubectl drain's filters)?"""
+        return not (self.daemonset or self.mirror or self.phase in ("Succeeded", "Failed"))
+
+
+def _has_local_storage(spec: dict) -> bool:
+    return any("emptyDir" in v or "hostPath" in v for v in spec.get("volumes", []) or [])
+
+
+def translate_pod(obj: dict, replica_sets: dict[tuple[str, str], str]) -> PodInfo:
+    meta = obj.get("metadata", {}) or {}
+    ns = meta.get("namespace", "default")
+    owner = next((o for o in meta.get("ownerReferences", []) or [] if o.get("controller")), None)
+    kind, name = (owner.get("kind"), owner.get("name")) if owner else (None, None)
+    if kind == "ReplicaSet":
+        template_hash = (meta.get("labels") or {}).get("pod-template-hash")
+        if (ns, name) in replica_sets:
+            kind, name = "Deployment", replica_sets[(ns, name)]
+        elif template_hash and name.endswith(f"-{template_hash}"):
+            # a Deployment names its ReplicaSets <deployment>-<pod-template-hash>
+            kind, name = "Deployment", name[: -len(template_hash) - 1]
+    return PodInfo(ns, meta.get("name", ""), _get(obj, "spec", "nodeName"), kind, name, meta.get("labels", {}) or {},
+                   ready=_condition(obj, "Ready"), phase=_get(obj, "status", "phase", default="Pending"),
+                   terminating=bool(meta.get("deletionTimestamp")),
+                   mirror="kubernetes.io/config.mirror" in (meta.get("annotations", {}) or {}),
+                   local_storage=_has_local_storage(obj.get("spec", {}) or {}))
+
+
+def replica_set_owners(replica_sets: list[dict]) -> dict[tuple[str, str], str]:
+    out = {}
+    for rs in replica_sets:
+        meta = rs.get("metadata", {}) or {}
+        owner = next((o for o in meta.get("ownerReferences", []) or [] if o.get("kind") == "Deployment"), None)
+        if owner:
+            out[(meta.get("namespace", "default"), meta.get("name", ""))] = owner.get("name", "")
+    return out
+
+
+def _requests(template_spec: dict) -> Resources:
+    cpu = mem = 0
+    for c in template_spec.get("containers", []) or []:
+        req = _get(c, "resources", "requests", default={}) or {}
+        cpu += _quantity(parse_cpu, req.get("cpu"), 0)
+        mem += _quantity(parse_memory, req.get("memory"), 0)
+    return Resources(cpu, mem, 1)
+
+
+def _int_or_percent(value) -> IntOrPercent | None:
+    if value is None:
+        return None
+    try:
+        return IntOrPercent.parse(value)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class PDBInfo:
+    namespace: str
+    name: str
+    selector: dict = field(hash=False, compare=False)
+    pdb: PDB = PDB()
+    disruptions_allowed: int = 0
+
+
+def translate_pdb(obj: dict) -> PDBInfo:
+    spec = obj.get("spec", {}) or {}
+    pdb = PDB(_int_or_percent(spec.get("minAvailable")), _int_or_percent(spec.get("maxUnavailable")),
+              spec.get("unhealthyPodEvictionPolicy") or "IfHealthyBudget")
+    return PDBInfo(_get(obj, "metadata", "namespace", default="default"), _get(obj, "metadata", "name", default=""),
+                   _get(spec, "selector", "matchLabels", default={}) or {}, pdb,
+                   int(_get(obj, "status", "disruptionsAllowed", default=0) or 0))
+
+
+def _matches(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: str | None) -> Workload:
+    meta = obj.get("metadata", {}) or {}
+    ns = meta.get("namespace", "default")
+    spec = obj.get("spec", {}) or {}
+    status = obj.get("status", {}) or {}
+    template = _get(spec, "template", "spec", default={}) or {}
+    labels = _get(spec, "template", "metadata", "labels", default={}) or {}
+    if kind == DAEMONSET:
+        replicas, desired, ready = 0, int(status.get("desiredNumberScheduled", 0) or 0), int(status.get("numberReady", 0) or 0)
+    else:
+        replicas = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
+        desired, ready = replicas, int(status.get("readyReplicas", 0) or 0)
+    match = next((p for p in pdbs if p.namespace == ns and _matches(p.selector, labels)), None)
+    local = _has_local_storage(template) or (kind == STATEFULSET and any(
+        _get(t, "spec", "storageClassName", default="") in ("local-storage", "local-path", "openebs-hostpath")
+        for t in spec.get("volumeClaimTemplates", []) or []))
+    selector = template.get("nodeSelector", {}) or {}
+    pool = selector.get(pool_label) if pool_label else next((selector[k] for k in POOL_LABELS if k in selector), None)
+    return Workload(
+        name=meta.get("name", ""), kind=kind, namespace=ns, replicas=replicas, requests=_requests(template),
+        pdb=match.pdb if match else None, local_storage=local, pool=pool,
+        grace_period_s=float(template.get("terminationGracePeriodSeconds", 30) or 30),
+        system=ns == "kube-system",
+        status=WorkloadStatus(desired, ready, match.disruptions_allowed if match else None),
+    )
+
+
+def bare_pod_workload(p: PodInfo) -> Workload:
+    return Workload(p.name, BARE_POD, p.namespace, 1, local_storage=p.local_storage,
+                    status=WorkloadStatus(1, 1 if p.ready else 0, None))
+
+
+def control_plane_instances(pods: list[dict], api_version: KubeVersion | None) -> list[Instance]:
+    """Static control-plane pods (kubeadm labels them component=...), else one apiserver at /version."""
+    components = {"kube-apiserver": APISERVER, "kube-controller-manager": CONTROLLER_MANAGER,
+                  "kube-scheduler": SCHEDULER, "etcd": ETCD}
+    out = []
+    for obj in pods:
+        if _get(obj, "metadata", "namespace") != "kube-system":
+            continue
+        component = components.get((_get(obj, "metadata", "labels", default={}) or {}).get(CONTROL_PLANE_LABEL))
+        containers = _get(obj, "spec", "containers", default=[]) or []
+        version = image_version(containers[0].get("image")) if containers else None
+        if component and version:
+            out.append(Instance(_get(obj, "metadata", "name", default=component), component, version,
+                                healthy=_condition(obj, "Ready")))
+    if not any(i.component == APISERVER for i in out) and api_version is not None:
+        # a managed control plane: only its version is visible
+        out += [Instance(c, c, api_version) for c in (APISERVER, CONTROLLER_MANAGER, SCHEDULER)]
+    return sorted(out, key=lambda i: (i.component, i.name))
+
+
+def _rolled_out(obj: dict, kind: str) -> bool:
+    s = obj.get("status", {}) or {}
+    if kind == DAEMONSET:
+        want = s.get("desiredNumberScheduled", 0) or 0
+        return (s.get("updatedNumberScheduled", 0) or 0) >= want and (s.get("numberAvailable", 0) or 0) >= want
+    want = _get(obj, "spec", "replicas", default=1)
+    return (s.get("updatedReplicas", 0) or 0) >= want and (s.get("availableReplicas", 0) or 0) >= want
+
+
+def addons(daemonsets: list[dict], deployments: list[dict]) -> list[Addon]:
+    out = []
+
+    def image(obj):
+        containers = _get(obj, "spec", "template", "spec", "containers", default=[]) or []
+        return image_version(containers[0].get("image")) if containers else None
+
+    for obj in deployments:
+        if (_get(obj, "metadata", "namespace"), _get(obj, "metadata", "name")) == ("kube-system", "coredns") and image(obj):
+            out.append(Addon("coredns", image(obj), phase="idle" if _rolled_out(obj, DEPLOYMENT) else "upgrading"))
+    for obj in daemonsets:
+        name = _get(obj, "metadata", "name")
+        if _get(obj, "metadata", "namespace") != "kube-system" or not image(obj):
+            continue
+        phase = "idle" if _rolled_out(obj, DAEMONSET) else "upgrading"
+        if name == "kube-proxy":
+            out.append(Addon("kube-proxy", image(obj), phase=phase))
+        elif name in CNI_DAEMONSETS:
+            out.append(Addon("cni", image(obj), CNI_DAEMONSETS[name], phase=phase))
+    order = {"coredns": 0, "kube-proxy": 1, "cni": 2}
+    return sorted(out, key=lambda a: order[a.name])
+
+
+def api_services(objs: list[dict]) -> list[APIService]:
+    out = []
+    for obj in objs:
+        svc = _get(obj, "spec", "service")
+        out.append(APIService(_get(obj, "metadata", "name", default=""), _condition(obj, "Available"),
+                              f"{svc.get('namespace')}/{svc.get('name')}" if svc else None))
+    return out
+
+
+def pod_records(pods: list[PodInfo]) -> list[Pod]:
+    return [Pod(p.name, f"{p.owner_kind or BARE_POD}/{p.owner_name or p.name}", p.node, p.ready, p.phase,
+                p.local_storage, p.daemonset, p.mirror) for p in pods]
+
+
+__all__ = ["translate_node", "translate_pod", "translate_pdb", "translate_workload", "control_plane_instances",
+           "addons", "api_services", "replica_set_owners", "bare_pod_workload", "pod_records", "image_version",
+           "PodInfo", "PDBInfo", "POOL_LABELS", "DEPLOYMENT", "STATEFULSET", "DAEMONSET"]

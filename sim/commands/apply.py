@@ -1,0 +1,120 @@
+"""``midair apply``: run a strategy on a live cluster. Dry-run by default.
+
+Without ``--execute`` nothing is changed: it prints what it would do and why, decision
+after decision, until the decisions repeat (nothing changes in a dry run). With
+``--server-dry-run`` every mutating request is sent with dryRun=All and no hook runs.
+With ``--execute`` it acts, journalling the memo and every action to a file after
+each decision; ``--resume JOURNAL`` continues after a crash or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from models.plan import make_plan
+from sim.adapters.dryrun import DryRunPort
+from sim.commands.common import add_set_option, scenario_from
+from sim.commands.live_common import add_kube_options, connect
+from sim.commands.run import select_strategies
+from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from sim.runner import FileJournal, Journal, JournalError, reconcile
+from sim.simulate import build_strategy
+
+MAX_DRY_DECISIONS = 5
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("apply", help="run a strategy on a live cluster (dry-run unless --execute)")
+    p.add_argument("scenario", metavar="SCENARIO")
+    add_kube_options(p)
+    p.add_argument("--strategy", metavar="NAME", help="which of the scenario's strategies (default: the first)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--execute", action="store_true", help="act on the cluster")
+    mode.add_argument("--server-dry-run", action="store_true", help="send mutating requests with dryRun=All; run no hook")
+    p.add_argument("--journal", metavar="FILE", help="where to journal the run (default: SCENARIO-NAME.journal)")
+    p.add_argument("--resume", metavar="JOURNAL", help="continue the run journalled in JOURNAL")
+    p.add_argument("--force", action="store_true", help="go ahead despite blocking pre-check findings")
+    add_set_option(p)
+    p.set_defaults(run=run)
+
+
+def _print(entries) -> None:
+    for e in entries:
+        print(e.line(), flush=True)
+
+
+def run(args) -> int:
+    scenario = scenario_from(args, args.scenario)
+    spec = select_strategies(scenario, [args.strategy] if args.strategy else None)[0]
+    if args.resume and not args.execute:
+        raise UsageError("--resume continues a run that acts on the cluster: add --execute")
+    journal: Journal
+    if args.resume:
+        try:
+            journal = FileJournal(args.resume, resume=True)
+        except JournalError as exc:
+            raise UsageError(str(exc)) from None
+        h = journal.header
+        if (h.get("strategy"), h.get("target")) != (spec.label, str(scenario.target)):
+            raise UsageError(f"{args.resume} journals strategy {h.get('strategy')} to {h.get('target')}, "
+                             f"not {spec.label} to {scenario.target}")
+    port = connect(args, scenario.live, journal.header.get("pool_sizes") if args.resume else None,
+                   server_dry_run=args.server_dry_run, run_hooks=args.execute, timing=scenario.timing)
+    try:
+        state = port.observe()
+        if not args.resume:
+            port.pool_sizes = {p.name: p.count for p in state.pools}
+        plan = make_plan(state, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
+        steps = ", ".join(f"{s.component} {s.version}" for s in plan.path.steps) or "nothing to do"
+        mode = "execute" if args.execute else "server-side dry run" if args.server_dry_run else "dry run"
+        print(f"# {scenario.name}: {state.version} -> {scenario.target} with {spec.label} ({mode}); path: {steps}")
+        if not args.execute:
+            return _dry(port if args.server_dry_run else DryRunPort(port), spec, plan, scenario)
+        if not args.resume:
+            header = {"scenario": scenario.name, "strategy": spec.label, "target": str(scenario.target),
+                      "pool_sizes": port.pool_sizes}
+            path = args.journal or f"{scenario.name}.journal"
+            try:
+                journal = FileJournal(path, header=header)
+            except JournalError as exc:
+                raise UsageError(str(exc)) from None
+            print(f"# journal: {path} (continue after a crash with --execute --resume {path})")
+        journal.listener = _print
+        try:
+            outcome = port.drive(reconcile(port, build_strategy(spec), plan, journal, safety=scenario.safety,
+                                           horizon=scenario.horizon_s))
+        except KeyboardInterrupt:
+            print(f"\ninterrupted; continue with: midair apply {args.scenario} --execute --resume {journal.path}",
+                  file=sys.stderr)
+            return 130
+    finally:
+        port.close()
+    if outcome.completed:
+        print("# completed: every component is at the target")
+        return EXIT_OK
+    print(f"# halted: {outcome.halted}")
+    return EXIT_FINDINGS
+
+
+def _dry(port, spec, plan, scenario) -> int:
+    """Decide until the decisions repeat: in a dry run the cluster does not change."""
+    journal = Journal()
+    loop = reconcile(port, build_strategy(spec), plan, journal, safety=scenario.safety)
+    seen: list[list[str]] = []
+    try:
+        next(loop)
+        for _ in range(MAX_DRY_DECISIONS):
+            latest = journal.entries[sum(len(x) for x in seen):]
+            actions = [f"{e.kind} {e.action}" for e in latest]
+            if seen and actions == seen[-1]:
+                break
+            seen.append(actions)
+            for e in latest:
+                print(e.line().replace(" action  ", " would   ", 1))
+            loop.send(None)
+    except StopIteration:
+        pass
+    what = "sent with dryRun=All" if getattr(port, "recorded", None) is None else "applied"
+    print(f"# dry run: nothing {what if what == 'applied' else 'persisted (' + what + ')'}; "
+          f"{len(seen)} decision(s) shown; --execute to act")
+    return EXIT_OK

@@ -1,0 +1,119 @@
+"""Write a cluster as a scenario file, so a user can rehearse an upgrade of their own cluster.
+
+Used by ``midair snapshot`` (a live cluster) and ``midair import`` (a ``kubectl get -o
+json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format names them;
+``anonymize`` also replaces pool, namespace and workload names with stable hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import yaml
+
+from models.quantity import IntOrPercent, format_cpu, format_memory
+from models.state import DAEMONSET, ClusterState
+from models.version import KubeVersion
+from sim.adapters.kube_translate import CNI_DAEMONSETS
+
+MODELLED_ELSEWHERE = {("kube-system", "coredns"), ("kube-system", "kube-proxy")} | {("kube-system", n) for n in CNI_DAEMONSETS}
+
+
+def _hash(prefix: str, text: str) -> str:
+    return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:6]}"
+
+
+def _intstr(v: IntOrPercent):
+    return v.to_json()
+
+
+def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | None = None, anonymize: bool = False,
+                        description: str = "") -> dict:
+    cp_version = state.oldest_apiserver
+    pool_names = {p.name: (f"pool-{i + 1}" if anonymize else p.name) for i, p in enumerate(state.pools)}
+    pools = []
+    for p in state.pools:
+        members = sorted(state.nodes_in(p.name), key=lambda n: n.name)
+        entry = {"name": pool_names[p.name], "count": p.count, "version": str(p.version),
+                 "cpu": format_cpu(p.allocatable.cpu_m), "memory": format_memory(p.allocatable.memory),
+                 "maxPods": p.allocatable.pods or 110, "zones": list(p.zones)}
+        if p.runtime:
+            entry["runtime"] = p.runtime
+        overrides = []
+        for i, n in enumerate(members[: p.count], 1):
+            o = {}
+            if n.kubelet != p.version:
+                o["version"] = str(n.kubelet)
+            if not n.ready:
+                o["ready"] = False
+            if o:
+                overrides.append({"name": f"{pool_names[p.name]}-{i}", **o})
+        if overrides:
+            entry["nodes"] = overrides
+        pools.append(entry)
+    cp = state.control_plane
+    addons: dict = {}
+    dns = state.addon("coredns")
+    dns_workload = next((w for w in state.workloads if (w.namespace, w.name) == ("kube-system", "coredns")), None)
+    addons["corednsReplicas"] = dns_workload.replicas if dns_workload else 0
+    if dns is not None:
+        addons["coredns"] = str(dns.version)
+    proxy = state.addon("kube-proxy")
+    if proxy is not None:
+        addons["kubeProxy"] = str(proxy.version)
+    cni = state.addon("cni")
+    if cni is not None:
+        addons["cni"] = {"name": cni.flavor, "version": str(cni.version)}
+    workloads = []
+    for w in state.workloads:
+        if (w.namespace, w.name) in MODELLED_ELSEWHERE:
+            continue
+        ns = _hash("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
+        entry = {"name": _hash("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
+        if ns != "default":
+            entry["namespace"] = ns
+        if w.kind != DAEMONSET:
+            entry["replicas"] = w.replicas
+        if w.requests.cpu_m:
+            entry["cpu"] = format_cpu(w.requests.cpu_m)
+        if w.requests.memory:
+            entry["memory"] = format_memory(w.requests.memory)
+        if w.pdb is not None:
+            pdb = {}
+            if w.pdb.min_available is not None:
+                pdb["minAvailable"] = _intstr(w.pdb.min_available)
+            if w.pdb.max_unavailable is not None:
+                pdb["maxUnavailable"] = _intstr(w.pdb.max_unavailable)
+            entry["pdb"] = pdb
+        if w.local_storage:
+            entry["localStorage"] = True
+        if w.pool and w.pool in pool_names:
+            entry["pool"] = pool_names[w.pool]
+        if w.grace_period_s != 30.0:
+            entry["gracePeriodSeconds"] = w.grace_period_s
+        workloads.append(entry)
+    target = target or cp_version.add_minors(1)
+    return {
+        "apiVersion": "midair/v1alpha1",
+        "kind": "Scenario",
+        "metadata": {"name": name, "description": description},
+        "cluster": {
+            "version": str(cp_version),
+            "controlPlane": {"apiservers": max(1, len(cp.apiservers)),
+                             "controllerManagers": max(1, len(cp.of("kube-controller-manager"))),
+                             "schedulers": max(1, len(cp.of("kube-scheduler")))},
+            "nodePools": pools,
+            "addons": addons,
+        },
+        "workloads": workloads,
+        "target": str(target),
+        "strategies": [{"name": "inplace", "maxUnavailable": 1}, {"name": "replace", "maxSurge": 1, "maxUnavailable": 0}],
+        "faults": [],
+        "runs": 20,
+        "seed": 0,
+    }
+
+
+def to_yaml(scenario: dict, header: str) -> str:
+    body = yaml.safe_dump(scenario, sort_keys=False, default_flow_style=None, width=110)
+    return "".join(f"# {line}\n" for line in header.splitlines()) + body

@@ -1,0 +1,137 @@
+"""Render a simulated world as the Kubernetes API objects a real cluster would hold for it,
+so that the live adapter can be checked against the simulated one on the same cluster."""
+
+from __future__ import annotations
+
+from models.state import BARE_POD, DAEMONSET, DEPLOYMENT, ETCD, STATEFULSET
+from sim.world.eviction import budget
+
+POOL_LABEL = "node.kubernetes.io/pool"
+
+
+def _meta(name, namespace=None, labels=None, owner=None, annotations=None) -> dict:
+    meta = {"name": name, "uid": f"uid-{namespace}-{name}"}
+    if namespace:
+        meta["namespace"] = namespace
+    if labels:
+        meta["labels"] = labels
+    if annotations:
+        meta["annotations"] = annotations
+    if owner:
+        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1],
+                                    "uid": f"uid-{owner[1]}", "controller": True}]
+    return meta
+
+
+def _containers(name, image, requests) -> list[dict]:
+    res = {}
+    if requests.cpu_m:
+        res["cpu"] = f"{requests.cpu_m}m"
+    if requests.memory:
+        res["memory"] = str(requests.memory)
+    return [{"name": name, "image": image, "resources": {"requests": res}}]
+
+
+def _ready(value: bool) -> list[dict]:
+    return [{"type": "Ready", "status": "True" if value else "False"}]
+
+
+def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
+    objs: dict = {}
+    for n in world.nodes.values():
+        node = {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": _meta(n.name, labels={POOL_LABEL: n.pool, "topology.kubernetes.io/zone": n.zone}),
+            "spec": {"unschedulable": True} if not n.schedulable else {},
+            "status": {"nodeInfo": {"kubeletVersion": f"v{n.kubelet}", "kubeProxyVersion": f"v{n.kube_proxy}",
+                                    "containerRuntimeVersion": n.runtime},
+                       "conditions": _ready(n.ready),
+                       "allocatable": {"cpu": f"{n.cpu}m", "memory": str(n.memory), "pods": str(n.max_pods)},
+                       "addresses": [{"type": "InternalIP", "address": n.ip}, {"type": "Hostname", "address": n.name}]},
+        }
+        if extra_unknown_fields:
+            node["status"]["someFutureField"] = {"x": 1}
+        objs[("v1/nodes", None, n.name)] = node
+    for w in world.workloads.values():
+        spec, ns, name = w.spec, w.spec.namespace, w.spec.name
+        labels = {"app": name}
+        pod_labels = {**labels, "pod-template-hash": "rs"} if spec.kind == DEPLOYMENT else labels
+        image = "registry.k8s.io/coredns/coredns:v%s" % world.addon_ops.addons["coredns"]["version"] \
+            if w.key == "kube-system/coredns" else f"example/{name}:1"
+        template = {"metadata": {"labels": labels}, "spec": {"containers": _containers(name, image, spec.requests),
+                                                             "terminationGracePeriodSeconds": int(spec.grace_period_s)}}
+        if spec.pool:
+            template["spec"]["nodeSelector"] = {POOL_LABEL: spec.pool}
+        if spec.local_storage and spec.kind != STATEFULSET:
+            template["spec"]["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+        owner = None
+        if spec.kind == DEPLOYMENT:
+            objs[("apps/v1/deployments", ns, name)] = {
+                "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(name, ns),
+                "spec": {"replicas": spec.replicas, "selector": {"matchLabels": labels}, "template": template},
+                "status": {"replicas": spec.replicas, "readyReplicas": w.ready, "updatedReplicas": spec.replicas,
+                           "availableReplicas": w.ready}}
+            objs[("apps/v1/replicasets", ns, f"{name}-rs")] = {
+                "apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": _meta(f"{name}-rs", ns, owner=("Deployment", name)),
+                "spec": {"replicas": spec.replicas, "template": template}}
+            owner = ("ReplicaSet", f"{name}-rs")
+        elif spec.kind == STATEFULSET:
+            sts = {"replicas": spec.replicas, "selector": {"matchLabels": labels}, "template": template}
+            if spec.local_storage:
+                sts["volumeClaimTemplates"] = [{"metadata": {"name": "data"}, "spec": {"storageClassName": "local-storage"}}]
+            objs[("apps/v1/statefulsets", ns, name)] = {
+                "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": _meta(name, ns), "spec": sts,
+                "status": {"replicas": spec.replicas, "readyReplicas": w.ready}}
+            owner = ("StatefulSet", name)
+        elif spec.kind == DAEMONSET:
+            objs[("apps/v1/daemonsets", ns, name)] = {
+                "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta(name, ns),
+                "spec": {"selector": {"matchLabels": labels}, "template": template},
+                "status": {"desiredNumberScheduled": w.desired, "numberReady": w.ready,
+                           "updatedNumberScheduled": w.desired, "numberAvailable": w.ready}}
+            owner = ("DaemonSet", name)
+        if spec.pdb is not None:
+            pdb_spec = {"selector": {"matchLabels": labels}}
+            if spec.pdb.min_available is not None:
+                pdb_spec["minAvailable"] = spec.pdb.min_available.to_json()
+            if spec.pdb.max_unavailable is not None:
+                pdb_spec["maxUnavailable"] = spec.pdb.max_unavailable.to_json()
+            objs[("policy/v1/poddisruptionbudgets", ns, f"{name}-pdb")] = {
+                "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(f"{name}-pdb", ns),
+                "spec": pdb_spec, "status": {"disruptionsAllowed": budget(w)[0]}}
+        for pod in sorted(w.pods):
+            if pod.node is None:
+                continue
+            pod_spec = {"nodeName": pod.node.name, "containers": _containers(name, image, spec.requests)}
+            if spec.local_storage and spec.kind != STATEFULSET:
+                pod_spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+            objs[("v1/pods", ns, pod.name)] = {
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": _meta(pod.name, ns, pod_labels, owner if spec.kind != BARE_POD else None),
+                "spec": pod_spec, "status": {"phase": "Running", "conditions": _ready(pod.ready)}}
+    for inst in world.cp.instances.values():
+        if inst.component == ETCD:
+            continue
+        objs[("v1/pods", "kube-system", inst.name)] = {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": _meta(inst.name, "kube-system", {"component": inst.component, "tier": "control-plane"},
+                              annotations={"kubernetes.io/config.mirror": "x"}),
+            "spec": {"containers": [{"name": inst.component, "image": f"registry.k8s.io/{inst.component}:v{inst.version}"}]},
+            "status": {"phase": "Running", "conditions": _ready(inst.running and inst.healthy)}}
+    proxy = world.addon_ops.addons.get("kube-proxy")
+    if proxy:
+        objs[("apps/v1/daemonsets", "kube-system", "kube-proxy")] = {
+            "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("kube-proxy", "kube-system"),
+            "spec": {"template": {"spec": {"containers": [{"name": "kube-proxy",
+                                                            "image": f"registry.k8s.io/kube-proxy:v{proxy['version']}"}]}}}}
+    cni = world.addon_ops.addons.get("cni")
+    if cni:
+        objs[("apps/v1/daemonsets", "kube-system", "calico-node")] = {
+            "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("calico-node", "kube-system"),
+            "spec": {"template": {"spec": {"containers": [{"name": "calico-node",
+                                                            "image": f"docker.io/calico/node:v{cni['version']}"}]}}}}
+    objs[("apiregistration.k8s.io/v1/apiservices", None, "v1beta1.metrics.k8s.io")] = {
+        "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": _meta("v1beta1.metrics.k8s.io"),
+        "spec": {"service": {"namespace": "kube-system", "name": "metrics-server"}},
+        "status": {"conditions": [{"type": "Available", "status": "True"}]}}
+    return objs

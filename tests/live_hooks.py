@@ -1,0 +1,45 @@
+"""Hook scripts for the live adapter's tests: they do to the fake API what a node agent would.
+
+    python tests/live_hooks.py upgrade-node NODE VERSION
+    python tests/live_hooks.py upgrade-control-plane INSTANCE VERSION
+    python tests/live_hooks.py fail MESSAGE
+
+The fake API's address comes from $MIDAIR_TEST_SERVER.
+"""
+
+import json
+import os
+import sys
+import urllib.request
+
+
+def patch(path: str, body: dict) -> None:
+    request = urllib.request.Request(os.environ["MIDAIR_TEST_SERVER"] + path, data=json.dumps(body).encode(),
+                                     method="PATCH", headers={"Content-Type": "application/merge-patch+json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0]
+    if command == "upgrade-node":
+        node, version = argv[1], argv[2]
+        print(f"replacing the kubelet on {node} with {version}")
+        patch(f"/api/v1/nodes/{node}", {"status": {"nodeInfo": {"kubeletVersion": f"v{version}"}}})
+        print("kubelet restarted")
+        return 0
+    if command == "upgrade-control-plane":
+        instance, version = argv[1], argv[2]
+        component = instance.rsplit("-", 1)[0]
+        patch(f"/api/v1/namespaces/kube-system/pods/{instance}",
+              {"spec": {"containers": [{"name": component, "image": f"registry.k8s.io/{component}:v{version}"}]}})
+        return 0
+    if command == "fail":
+        print(argv[1])
+        return 3
+    print(f"unknown command {command}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,146 @@
+"""One contract, two adapters: the simulated cluster and a real API (a fake one on loopback)
+must look the same to a strategy and answer its actions the same way."""
+
+import sys
+import time
+from dataclasses import replace
+
+import pytest
+
+from models.actions import Cordon, Drain, Uncordon, UpgradeAddon, UpgradeNodeInPlace
+from models.version import parse_version as V
+from sim.adapters.kube_client import Kube, load_config
+from sim.adapters.live import LivePort
+from sim.adapters.simulated import SimulatedPort
+from sim.scenario import load_scenario
+from sim.scenario.model import LiveSettings
+from sim.world import World
+from tests.kube_fake import KubeThread
+from tests.kube_objects import POOL_LABEL, objects_from_world
+
+HOOKS = (("upgradeNode", f"{sys.executable} tests/live_hooks.py upgrade-node {{node}} {{version}}"),)
+SETS = ["workloads[name=web].pdb.minAvailable=2"]  # the web budget allows no disruption
+
+
+def projection(state):
+    """What the contract promises to be equal."""
+    return {
+        "control_plane": sorted((i.name, i.component, str(i.version)) for i in state.control_plane.instances
+                                if i.component != "etcd"),
+        "pools": sorted((p.name, p.count, str(p.version), tuple(sorted(p.zones))) for p in state.pools),
+        "nodes": sorted((n.name, n.pool, n.zone, str(n.kubelet), str(n.kube_proxy), n.runtime, n.ip, n.ready,
+                         n.schedulable, n.phase, n.pods, n.allocatable) for n in state.nodes),
+        "workloads": sorted((w.key, w.kind, w.replicas, w.pdb, w.local_storage, w.requests, w.status.desired,
+                             w.status.ready, w.status.disruptions_allowed) for w in state.workloads),
+        "addons": sorted((a.name, str(a.version), a.flavor, a.phase) for a in state.addons),
+        "api_available": state.api_available,
+    }
+
+
+class Sim:
+    def __init__(self, world):
+        self.world = world
+        self.port = SimulatedPort(world)
+
+    def wait(self, until, timeout):
+        end = self.world.env.now + timeout
+        while self.world.env.now < end:
+            state = self.port.observe()
+            if until(state):
+                return state
+            self.world.env.run(until=self.world.env.now + 1)
+        return self.port.observe()
+
+
+class Live:
+    def __init__(self, world, tmp_path, monkeypatch):
+        self.server = KubeThread(objects_from_world(world), version=f"v{world.start_version}").__enter__()
+        monkeypatch.setenv("MIDAIR_TEST_SERVER", self.server.url)
+        config = load_config(self.server.kubeconfig(tmp_path / "kubeconfig"), None)
+        settings = LiveSettings(pool_label=POOL_LABEL, hooks=HOOKS, hook_timeout_s=30, poll_interval_s=0.2)
+        sizes = {p.name: p.count for p in world.scenario.cluster.pools}
+        self.port = LivePort(lambda: Kube(config), settings, sizes, log=lambda text: None, eviction_retry_s=0.2,
+                             reconcile_interval_s=0.05)
+
+    def wait(self, until, timeout):
+        end = time.monotonic() + min(timeout, 20)
+        while time.monotonic() < end:
+            state = self.port.observe()
+            if until(state):
+                return state
+            time.sleep(0.1)
+        return self.port.observe()
+
+    def close(self):
+        self.port.close()
+        self.server.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["simulated", "live"])
+def adapter(request, tmp_path, monkeypatch):
+    marker = request.node.get_closest_marker("scenario_sets")
+    scenario = load_scenario("scenarios/seed-example.yaml", marker.args[0] if marker else SETS)
+    world = World(scenario, seed=1)
+    if request.param == "simulated":
+        yield Sim(world)
+    else:
+        live = Live(world, tmp_path, monkeypatch)
+        yield live
+        live.close()
+
+
+def test_observe_returns_equal_views(tmp_path, monkeypatch):
+    scenario = load_scenario("scenarios/seed-example.yaml", SETS)
+    world = World(scenario, seed=1)
+    live = Live(world, tmp_path, monkeypatch)
+    try:
+        live_view = live.port.observe()
+    finally:
+        live.close()
+    sim_view = SimulatedPort(world).observe()
+    assert projection(live_view) == projection(sim_view)
+    assert len(sim_view.nodes) == 2 and sim_view.node("workers-1").pods == 3
+
+
+def test_cordon_and_uncordon(adapter):
+    adapter.port.submit(Cordon("test", "workers-1"))
+    state = adapter.port.observe()
+    assert (state.node("workers-1").schedulable, state.node("workers-1").available) == (False, False)
+    adapter.port.submit(Uncordon("test", "workers-1"))
+    assert adapter.port.observe().node("workers-1").schedulable is True
+
+
+def test_drain_refused_by_a_budget_fails_after_its_timeout(adapter):
+    assert adapter.port.observe().node("workers-1").pods == 3  # web, db and a CoreDNS pod
+    assert adapter.port.submit(Drain("test", "workers-1", timeout_s=3.0)).accepted
+    state = adapter.wait(lambda s: s.node("workers-1").phase == "drain-failed", timeout=30)
+    failed = state.node("workers-1")
+    assert failed.phase == "drain-failed"
+    assert "evictions refused with HTTP 429 (default/web: " in failed.message
+    assert failed.schedulable is False
+    # the evicted pods finish terminating; the web pod, refused by its budget, stays
+    state = adapter.wait(lambda s: s.node("workers-1").pods == 1, timeout=60)
+    assert state.node("workers-1").pods == 1
+
+
+@pytest.mark.scenario_sets([])  # web's budget (minAvailable 1 of 2) allows one eviction
+def test_drain_with_room_in_the_budgets_empties_the_node(adapter):
+    assert adapter.port.submit(Drain("test", "workers-1", timeout_s=60.0)).accepted
+    state = adapter.wait(lambda s: s.node("workers-1").phase != "draining", timeout=120)
+    assert (state.node("workers-1").phase, state.node("workers-1").pods) == ("idle", 0)
+    assert state.node("workers-1").schedulable is False
+
+
+def test_in_place_upgrade_through_the_hook(adapter):
+    adapter.port.submit(Cordon("test", "workers-2"))
+    assert adapter.port.submit(UpgradeNodeInPlace("test", "workers-2", V("1.14.10"))).accepted
+    state = adapter.wait(lambda s: s.node("workers-2").phase == "idle" and s.node("workers-2").ready, timeout=120)
+    assert (str(state.node("workers-2").kubelet), state.node("workers-2").phase) == ("1.14.10", "idle")
+
+
+def test_add_on_upgrade_patches_the_image(adapter):
+    assert adapter.port.submit(UpgradeAddon("test", "kube-proxy", V("1.15.12"))).accepted
+    state = adapter.wait(lambda s: s.addon("kube-proxy").phase == "idle"
+                         and all(str(n.kube_proxy) == "1.15.12" for n in s.nodes), timeout=120)
+    assert str(state.addon("kube-proxy").version) == "1.15.12"
+    assert {str(n.kube_proxy) for n in state.nodes} == {"1.15.12"}

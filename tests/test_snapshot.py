@@ -1,0 +1,62 @@
+"""midair import and midair snapshot: a real cluster (or its dump) as a scenario that loads and runs."""
+
+import pathlib
+
+from sim.cli import main
+from sim.scenario import load_scenario
+from sim.simulate import simulate
+from sim.world import World
+from tests.kube_fake import KubeThread
+from tests.kube_objects import POOL_LABEL, objects_from_world
+
+
+def test_import_a_kubectl_dump(tmp_path, capsys):
+    out = tmp_path / "eks.yaml"
+    assert main(["import", "tests/data/kubectl-dump.json", "-o", str(out), "--target", "1.29.4"]) == 0
+    err = capsys.readouterr().err
+    assert "no control-plane pods in the dump; assuming the control plane runs 1.28.5-eks-5e0fdde" in err
+    s = load_scenario(str(out))
+    assert (str(s.cluster.version), str(s.target), [p.name for p in s.cluster.pools]) == (
+        "1.28.5-eks-5e0fdde", "1.29.4", ["general"])
+    assert [(n.name, str(n.kubelet), n.ready) for n in s.cluster.nodes] == [
+        ("general-1", "1.28.5-eks-5e0fdde", True), ("general-2", "1.27.9-eks-5e0fdde", False)]
+    assert sorted(w.key for w in s.cluster.workloads) == ["kube-system/coredns", "shop/checkout", "shop/redis",
+                                                         "shop/scratch"]
+    text = out.read_text()
+    assert text.startswith("# midair scenario written from tests/data/kubectl-dump.json at ")
+
+
+def test_import_anonymized_hides_names(tmp_path):
+    out = tmp_path / "anon.yaml"
+    assert main(["import", "tests/data/kubectl-dump.json", "-o", str(out), "--anonymize"]) == 0
+    text = out.read_text()
+    assert "checkout" not in text and "shop" not in text and "general" not in text
+    s = load_scenario(str(out))
+    assert [p.name for p in s.cluster.pools] == ["pool-1"]
+
+
+def test_import_bad_input_is_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["import", str(bad)]) == 2
+    assert capsys.readouterr().err.startswith(f"midair import: {bad}:1: not JSON")
+    assert main(["import", str(tmp_path / "missing.json")]) == 2
+
+
+def test_snapshot_a_live_cluster_and_rehearse_it(tmp_path):
+    scenario = load_scenario("scenarios/quickstart.yaml", ["faults=[]"])
+    world = World(scenario, seed=1)
+    with KubeThread(objects_from_world(world), version="v1.29.8") as server:
+        out = tmp_path / "snap.yaml"
+        code = main(["snapshot", "--kubeconfig", server.kubeconfig(tmp_path / "kc"), "-o", str(out),
+                     "--pool-label", POOL_LABEL, "--target", "1.31.2", "--name", "mine"])
+        assert code == 0
+    s = load_scenario(str(out))
+    assert (s.name, str(s.cluster.version), str(s.target)) == ("mine", "1.29.8", "1.31.2")
+    assert [(p.name, p.count) for p in s.cluster.pools] == [("general", 6), ("stateful", 3)]
+    assert len(s.cluster.control_plane.apiservers) == 3
+    assert {w.key: w.replicas for w in s.cluster.workloads} == {
+        w.key: w.replicas for w in scenario.cluster.workloads}
+    result = simulate(s, s.strategy("inplace"), seed=1)
+    assert result.completed
+    assert pathlib.Path(out).read_text().count("\n") > 20
