@@ -9,10 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.commands import apply, path, run, skew, snapshot, sweep, trace, validate
+from sim.commands import apply, path, precheck, run, skew, snapshot, sweep, trace, validate
 from sim.errors import EXIT_BAD_INPUT, InputError, UsageError
 
-COMMANDS = (validate, skew, path, run, sweep, trace, apply, snapshot)
+COMMANDS = (validate, precheck, skew, path, run, sweep, trace, apply, snapshot)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from models.plan import make_plan
+from models.prechecks import blocking
 from sim import registry
 from sim.adapters.simulated import SimulatedPort
+from sim.metrics import Recorder
+from sim.prechecks import findings_for
 from sim.runner import Journal, LogEntry, Outcome, reconcile
 from sim.scenario.model import Scenario, StrategySpec
 from sim.world import World
@@ -92,9 +95,26 @@ class Operator:
             yield env.timeout(self.delay)
 
 
+def blocked_result(scenario: Scenario, spec: StrategySpec, seed: int, blocks) -> RunResult:
+    """A run that ``prechecks: enforce`` stopped before it started."""
+    ids = ", ".join(sorted({f.id for f in blocks}))
+    reason = f"blocked by {len(blocks)} pre-check finding(s): {ids} (see midair precheck; prechecks: ignore to run anyway)"
+    rec = Recorder(sum(p.count for p in scenario.cluster.pools), keep_series=False)
+    rec.finish(0.0)
+    return RunResult(scenario.name, spec.label, seed, False, reason, rec.metrics(0.0, False, reason))
+
+
 def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool = False,
-             strategy=None) -> RunResult:
-    """Run ``spec`` on ``scenario`` with ``seed`` to the end and measure it."""
+             strategy=None, findings=None) -> RunResult:
+    """Run ``spec`` on ``scenario`` with ``seed`` to the end and measure it.
+
+    With ``prechecks: enforce`` (the default) a blocking pre-check finding stops the run
+    before it starts; ``findings`` may pass them in when they are already known.
+    """
+    if scenario.prechecks == "enforce":
+        blocks = blocking(findings if findings is not None else findings_for(scenario, spec))
+        if blocks:
+            return blocked_result(scenario, spec, seed, blocks)
     world = World(scenario, seed, keep_series=keep_world)
     port = SimulatedPort(world)
     plan = plan_for(scenario, spec)

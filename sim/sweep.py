@@ -24,6 +24,7 @@ from sim.errors import UsageError
 from sim.metrics import METRIC_NAMES
 from sim.sampling import derive_seed
 from sim.scenario import Scenario, load_scenario
+from sim.prechecks import findings_for
 from sim.scenario.model import StrategySpec
 from sim.simulate import simulate
 from sim.stats import summarize
@@ -98,8 +99,14 @@ class Row:
         return self.job.label
 
 
+_FINDINGS: dict[tuple, list] = {}  # per process: pre-check findings per (scenario, variant, strategy)
+
+
 def run_job(scenario: Scenario, job: Job) -> Row:
-    result = simulate(scenario, job.strategy, job.seed)
+    key = (scenario.file, scenario.name, job.variant, job.strategy.label)
+    if key not in _FINDINGS:
+        _FINDINGS[key] = findings_for(scenario, job.strategy)
+    result = simulate(scenario, job.strategy, job.seed, findings=_FINDINGS[key])
     data = result.to_json()
     data["strategy"] = job.strategy.label
     data["variant"] = job.variant

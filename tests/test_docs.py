@@ -35,3 +35,10 @@ def test_every_metric_is_documented():
 
     doc = pathlib.Path("docs/metrics.md").read_text()
     assert [m for m in METRIC_NAMES if f"| `{m}` |" not in doc] == []
+
+
+def test_every_precheck_id_is_documented():
+    from models.prechecks import CHECKS
+
+    doc = pathlib.Path("docs/prechecks.md").read_text()
+    assert [c.id for c in CHECKS if f"| `{c.id}` | {c.severity} |" not in doc] == []

@@ -46,6 +46,9 @@ def cluster(tmp_path):
 def apply(server, scenario, kubeconfig, *args, wait=True):
     env = {**os.environ, "MIDAIR_TEST_SERVER": server.url}
     cmd = [sys.executable, "-m", "sim.cli", "apply", scenario, "--kubeconfig", kubeconfig, *args]
+    if "--resume" not in args and "--no-force" not in args:
+        cmd.append("--force")  # web's budget blocks on purpose: it holds a drain for the kill
+    cmd = [c for c in cmd if c != "--no-force"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if wait:
         out, err = proc.communicate(timeout=180)
@@ -59,7 +62,8 @@ def test_dry_run_sends_no_mutating_request(cluster):
     assert code == 0, out
     assert server.requests(MUTATING) == []
     lines = out.splitlines()
-    assert lines[0] == ("# e2e: 1.29.3 -> 1.30.2 with inplace (dry run); path: control-plane 1.30.2, workers 1.30.2")
+    assert lines[0] == "Disruption risks:"
+    assert "# e2e: 1.29.3 -> 1.30.2 with inplace (dry run); path: control-plane 1.30.2, workers 1.30.2" in lines
     assert "would   UpgradeControlPlaneInstance kube-apiserver-0 to 1.30.2" in out
     assert lines[-1] == "# dry run: nothing applied; 1 decision(s) shown; --execute to act"
 
@@ -97,6 +101,15 @@ def test_upgrade_killed_mid_drain_resumes_without_evicting_twice(cluster, tmp_pa
     assert len(evicted) == len(set(evicted)) > 0  # no pod evicted twice
     assert [name for name, code in evictions if code == 404] == []  # none asked for after it was gone
     assert server.requests(kmock.method.DELETE, kmock.resource("v1/pods")) == []  # only the Eviction subresource
+
+
+def test_a_blocking_finding_stops_apply_unless_forced(cluster):
+    server, scenario, kubeconfig = cluster
+    code, out, _ = apply(server, scenario, kubeconfig, "--execute", "--no-force")
+    assert code == 1
+    assert "  BLOCK disruption.pdb-never-allows  workload/default/web" in out
+    assert out.splitlines()[-1] == "# blocked: 1 pre-check finding(s) block the upgrade; fix them, or --force"
+    assert server.requests(MUTATING) == []
 
 
 def test_unreachable_cluster_is_one_clear_error(tmp_path):

@@ -47,6 +47,8 @@ def test_report_files_are_all_there(report):
     md = (report / "summary.md").read_text()
     assert md.startswith("# midair: seed-example, 1.14.10 → 1.16.15\n")
     assert "| metric | mean | p50 | p95 | max | 95% interval of the mean |" in md
+    assert ("- WARN: disruption.local-storage workload/default/db: its local volumes are lost when the node is "
+            "replaced; fix: move the data to network storage, or upgrade in place (for replace)") in md
     assert oct(os.stat(report / "report.html").st_mode & 0o777) == oct(0o666 & ~_umask())
 
 
@@ -73,6 +75,7 @@ def test_report_html_is_self_contained(report):
     parser.feed(text)
     assert {"comparison", "timeline", "distributions", "scatter", "detail-0", "detail-1"} <= parser.ids
     assert parser.tags.count("svg") == 3
+    assert "findings" in parser.ids
 
 
 def test_report_html_renders_in_headless_chromium(report):

@@ -83,8 +83,15 @@ def test_wrong_strategy_with_safety_on_is_refused_and_recorded():
     assert all(n.ready for n in r.world.nodes.values())
 
 
+def test_a_budget_that_never_allows_is_blocked_by_the_prechecks():
+    r = run("replace", ["workloads[name=web].pdb.minAvailable=2"])
+    assert (r.completed, r.metrics["duration_s"]) == (False, 0.0)
+    assert r.halted == ("blocked by 1 pre-check finding(s): disruption.pdb-never-allows "
+                        "(see midair precheck; prechecks: ignore to run anyway)")
+
+
 def test_a_budget_that_never_allows_blocks_the_drain_and_halts_after_the_timeout():
-    r = run("replace", ["workloads[name=web].pdb.minAvailable=2", "strategies[1].drainTimeout=10m"])
+    r = run("replace", ["workloads[name=web].pdb.minAvailable=2", "strategies[1].drainTimeout=10m", "prechecks=ignore"])
     assert r.completed is False
     assert r.halted == ("drain of workers-1 did not finish within 600s: PodDisruptionBudget default/web allows "
                         "0 disruptions (2 healthy, 2 desired); evictions refused with HTTP 429 (default/web: 121) "

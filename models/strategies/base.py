@@ -14,6 +14,7 @@ from typing import Any
 
 from models.actions import Action, Halt, UpgradeAddon, UpgradeControlPlaneInstance
 from models.plan import ADDONS, CONTROL_PLANE, Phase, Plan
+from models.prechecks.base import Traits
 from models.progress import at_least, coredns_goal, current_phase
 from models.state import (
     APISERVER,
@@ -53,6 +54,11 @@ class Strategy:
         if unknown:
             raise TypeError(f"{self.NAME} has no parameter(s) {', '.join(sorted(unknown))}; valid: {', '.join(sorted(known))}")
         self.params = {**defaults(self.PARAMS), **params}
+
+    @classmethod
+    def traits(cls, params: dict) -> Traits:
+        """What this strategy does to nodes, for the pre-checks (unknown: assume everything)."""
+        return Traits(cls.NAME)
 
     def decide(self, view: ClusterState, plan: Plan, memo: Memo) -> Decision:
         memo = dict(memo)

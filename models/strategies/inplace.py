@@ -26,6 +26,7 @@ from models.state import (
     ClusterState,
     Node,
 )
+from models.prechecks.base import Traits
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import INPLACE_PARAMS
 from models.strategies.workers import by_name, drain, on_drain_failed
@@ -36,6 +37,11 @@ RETRY_BACKOFF_S = 60.0  # wait 60 s before the first retry, 120 s before the sec
 class InPlace(Strategy):
     NAME = "inplace"
     PARAMS = INPLACE_PARAMS
+
+    @classmethod
+    def traits(cls, params: dict) -> Traits:
+        return Traits(cls.NAME, creates_nodes=params.get("onInplaceFailure") == "replace",
+                      drains=bool(params.get("drainFirst")), in_place=True)
 
     def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:
         if not view.api_available:

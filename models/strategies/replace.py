@@ -12,6 +12,7 @@ from models.actions import Action, DeleteNode, ProvisionNode
 from models.plan import Phase, Plan
 from models.progress import at_least
 from models.state import DELETING, DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, ClusterState
+from models.prechecks.base import Traits
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import REPLACE_PARAMS
 from models.strategies.workers import by_name, drain, on_drain_failed
@@ -22,6 +23,10 @@ PROVISION_ATTEMPTS = 3
 class Replace(Strategy):
     NAME = "replace"
     PARAMS = REPLACE_PARAMS
+
+    @classmethod
+    def traits(cls, params: dict) -> Traits:
+        return Traits(cls.NAME, creates_nodes=True, drains=True, in_place=False)
 
     def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:
         if not view.api_available:

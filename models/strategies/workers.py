@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-
 from models.actions import Action, Drain
+from models.sorting import natural_key
 from models.state import Node
 from models.strategies.base import Decision, halt
-
-
-@lru_cache(maxsize=1 << 16)
-def natural_key(name: str) -> tuple:
-    """``general-2`` before ``general-10``."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 def by_name(nodes) -> list[Node]:

@@ -1,5 +1,6 @@
 """``midair apply``: run a strategy on a live cluster. Dry-run by default.
 
+Pre-checks run first on the live state; a blocking finding stops it unless ``--force``.
 Without ``--execute`` nothing is changed: it prints what it would do and why, decision
 after decision, until the decisions repeat (nothing changes in a dry run). With
 ``--server-dry-run`` every mutating request is sent with dryRun=All and no hook runs.
@@ -17,6 +18,7 @@ from sim.commands.common import add_set_option, scenario_from
 from sim.commands.live_common import add_kube_options, connect
 from sim.commands.run import select_strategies
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from sim.prechecks import check_cluster, format_findings
 from sim.runner import FileJournal, Journal, JournalError, reconcile
 from sim.simulate import build_strategy
 
@@ -64,6 +66,13 @@ def run(args) -> int:
         state = port.observe()
         if not args.resume:
             port.pool_sizes = {p.name: p.count for p in state.pools}
+        findings = check_cluster(state, scenario.target, spec, scenario.manifests)
+        if findings:
+            print(format_findings(findings), end="")
+        blocks = [f for f in findings if f.severity == "BLOCK"]
+        if blocks and not args.force and not args.resume:
+            print(f"# blocked: {len(blocks)} pre-check finding(s) block the upgrade; fix them, or --force")
+            return EXIT_FINDINGS
         plan = make_plan(state, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
         steps = ", ".join(f"{s.component} {s.version}" for s in plan.path.steps) or "nothing to do"
         mode = "execute" if args.execute else "server-side dry run" if args.server_dry_run else "dry run"

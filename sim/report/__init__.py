@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 from datetime import datetime, timezone
 
+from models.prechecks.base import SEVERITY_ORDER
 from sim.output import atomic_write_text
+from sim.prechecks import findings_for
 from sim.report import figures, html, tables
 from sim.simulate import simulate
 from sim.sweep import Row, summary
@@ -38,9 +40,32 @@ def timeline_data(variants_by_name: dict, rows_by_label: dict[str, list[Row]]) -
     return runs
 
 
-def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: int, results_json: str,
-                 findings: list[tuple[str, str]] = ()) -> list[str]:
+def report_findings(variants_, rows: list[Row]) -> list[tuple[str, str]]:
+    """The pre-check findings of every (variant, strategy) in the sweep, each once, most severe first."""
+    seen: dict[tuple, list[str]] = {}
+    order = []
+    specs = {}
+    for r in rows:
+        specs.setdefault((r.job.variant, r.job.strategy.label), r.job.strategy)
+    by_name = {v.name: v.scenario for v in variants_}
+    for (variant, label), spec in specs.items():
+        for f in findings_for(by_name[variant], spec):
+            key = (f.severity, f.id, f.subject, f.reason)
+            if key not in seen:
+                seen[key] = []
+                order.append((f, key))
+            seen[key].append(f"{label} [{variant}]" if variant else label)
+    everyone = {f"{lb} [{v}]" if v else lb for v, lb in specs}
+    out = []
+    for f, key in sorted(order, key=lambda x: (SEVERITY_ORDER[x[0].severity], x[0].id, x[0].subject)):
+        who = "" if set(seen[key]) == everyone else f" (for {', '.join(seen[key])})"
+        out.append((f.severity, f"{f.id} {f.subject}: {f.reason}; fix: {f.fix}{who}"))
+    return out
+
+
+def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: int, results_json: str) -> list[str]:
     """Write the report; returns the paths written."""
+    findings = report_findings(variants_, rows)
     stats = summary(rows)
     rows_by_label: dict[str, list[Row]] = {}
     for r in rows:

@@ -7,6 +7,7 @@ against the cluster, strategy knobs against the strategy), each problem naming i
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from typing import Any
 
@@ -214,4 +215,5 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         safety=data["safety"] == "on",
         prechecks=data["prechecks"],
         live=live,
+        manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
     )

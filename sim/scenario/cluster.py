@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from models import compat
 from models.state import (
     APISERVER,
+    APIService,
     BARE_POD,
     CONTROLLER_MANAGER,
     DAEMONSET,
@@ -19,6 +22,7 @@ from models.state import (
     Listener,
     LoadBalancer,
     Node,
+    NodeConfig,
     NodePool,
     Resources,
     Subnet,
@@ -82,6 +86,24 @@ def _control_plane(cp: dict, version: KubeVersion, ck: Checker) -> ControlPlane:
     return ControlPlane(tuple(by_name.values()))
 
 
+def node_config(base: NodeConfig, os: dict | None, kubelet: dict | None, runtime_running: bool | None) -> NodeConfig:
+    """A pool's (or a node's) host configuration; what is not given stays as in ``base``."""
+    changes: dict = {}
+    if os:
+        changes.update(systemd_healthy=os["systemd"], ntp_synced=os["ntpSynced"],
+                       package_manager_healthy=os["packageManager"], cgroup_version=1 if os["cgroup"] == "v1" else 2)
+        if os["kernel"]:
+            params = dict(base.kernel_params)
+            params.update({k: str(v) for k, v in os["kernel"].items()})
+            changes["kernel_params"] = tuple(sorted(params.items()))
+    if kubelet:
+        changes.update(kubelet_running=kubelet["running"], kubelet_config_valid=kubelet["configValid"],
+                       kubelet_cert_expiry_days=kubelet["certExpiryDays"])
+    if runtime_running is not None:
+        changes["runtime_running"] = runtime_running
+    return replace(base, **changes)
+
+
 def _pools_and_nodes(raw_pools: list[dict], version: KubeVersion, kube_proxy: KubeVersion,
                      ck: Checker) -> tuple[list[NodePool], list[Node]]:
     pools: list[NodePool] = []
@@ -97,8 +119,9 @@ def _pools_and_nodes(raw_pools: list[dict], version: KubeVersion, kube_proxy: Ku
             continue
         pool_version = p["version"] or version
         check_version_exists(pool_version, path + ("version",), ck)
+        config = node_config(NodeConfig(), p["os"], p["kubelet"], p["runtimeRunning"])
         pool = NodePool(p["name"], p["count"], pool_version, Resources(p["cpu"], p["memory"], p["maxPods"]),
-                        tuple(p["zones"]), p["runtime"], p["targetRuntime"])
+                        tuple(p["zones"]), p["runtime"], p["targetRuntime"], config)
         pools.append(pool)
         overrides = {o["name"]: (j, o) for j, o in enumerate(p["nodes"]) if o is not INVALID}
         names = [f"{pool.name}-{k + 1}" for k in range(pool.count)]
@@ -116,7 +139,7 @@ def _pools_and_nodes(raw_pools: list[dict], version: KubeVersion, kube_proxy: Ku
                               pool.allocatable, o.get("runtime") or pool.runtime,
                               ip=node_ip(zi, handed_out[zone] - 1),
                               ready=o.get("ready") if o.get("ready") is not None else True,
-                              config=pool.config))
+                              config=node_config(pool.config, o.get("os"), o.get("kubelet"), o.get("runtimeRunning"))))
     return pools, nodes
 
 
@@ -189,20 +212,30 @@ def _addons(raw: dict, version: KubeVersion, ck: Checker) -> tuple[list[Addon], 
                                                   "give cluster.addons.coredns (e.g. \"1.10.1\") or set corednsReplicas: 0")
     elif coredns is not None:
         addons.append(Addon("coredns", coredns))
+    if addons:
+        addons[0] = replace(addons[0], healthy=raw["corednsHealthy"])
     kube_proxy = raw["kubeProxy"] or version
-    addons.append(Addon("kube-proxy", kube_proxy))
+    addons.append(Addon("kube-proxy", kube_proxy, healthy=raw["kubeProxyHealthy"]))
     if raw["cni"] is not None:
-        addons.append(Addon("cni", raw["cni"]["version"], raw["cni"]["name"]))
+        addons.append(Addon("cni", raw["cni"]["version"], raw["cni"]["name"], healthy=raw["cni"]["healthy"]))
     return addons, kube_proxy
 
 
-def _cloud(raw: dict, zones: list[str]) -> CloudResources:
+def _cloud(raw: dict, zones: list[str], ck: Checker) -> CloudResources:
     free = raw["subnetFreeIPs"]
-    subnets = tuple(Subnet(f"subnet-{z}", z, PLENTY_OF_IPS if free is None else free) for z in zones)
-    lb_raw = raw["loadBalancer"] or {"healthy": True, "listeners": None}
+    given = {s["zone"]: s for s in raw["subnets"] or ()}
+    for j, sub in enumerate(raw["subnets"] or ()):
+        if sub["zone"] not in zones:
+            ck.fail(("cluster", "cloud", "subnets", j, "zone"),
+                    f"no node pool uses zone {sub['zone']!r}; {suggest(sub['zone'], zones)}valid: {', '.join(zones)}")
+    subnets = tuple(Subnet(given[z]["name"] or f"subnet-{z}", z, given[z]["freeIPs"], given[z]["healthy"]) if z in given
+                    else Subnet(f"subnet-{z}", z, PLENTY_OF_IPS if free is None else free) for z in zones)
+    lb_raw = raw["loadBalancer"] or {"healthy": True, "listeners": None, "aclAllowsNodes": True}
     listeners = tuple(Listener(l["port"], l["backendPort"], l["protocol"], l["healthy"]) for l in lb_raw["listeners"] or ())
-    lb = LoadBalancer(lb_raw["healthy"], listeners or (Listener(),))
-    return CloudResources(lb, subnets, instance_quota=raw["instanceQuota"])
+    lb = LoadBalancer(lb_raw["healthy"], listeners or (Listener(),), lb_raw["aclAllowsNodes"])
+    return CloudResources(lb, subnets, vpc_healthy=(raw["vpc"] or {"healthy": True})["healthy"],
+                          instance_quota=raw["instanceQuota"],
+                          instances_healthy=(raw["instances"] or {"healthy": True})["healthy"])
 
 
 def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
@@ -225,5 +258,6 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
         workloads.insert(0, Workload("coredns", namespace="kube-system", replicas=replicas,
                                      requests=COREDNS_REQUESTS, system=True))
     zones = sorted({n.zone for n in nodes} | {z for p in pools for z in p.zones})
+    services = tuple(APIService(a["name"], a["available"], a["service"]) for a in c["apiServices"])
     return ClusterState(control_plane, tuple(pools), tuple(nodes), tuple(workloads), tuple(addons),
-                        _cloud(c["cloud"], zones))
+                        _cloud(c["cloud"], zones, ck), services)

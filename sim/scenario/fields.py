@@ -84,12 +84,28 @@ WORKLOAD = Obj(name="workload", fields={
     "gracePeriodSeconds": Field(Num(min=0), 30.0, "terminationGracePeriodSeconds"),
 })
 
+OS = Obj(name="os", fields={
+    "systemd": Field(Bool(), True, "systemd is running and healthy"),
+    "ntpSynced": Field(Bool(), True, "the clock is synchronised (NTP)"),
+    "packageManager": Field(Bool(), True, "the package manager works (in-place upgrades install packages)"),
+    "kernel": Field(MapOf(value=Str(example="1")), None, "kernel parameters (sysctl), e.g. net.ipv4.ip_forward"),
+    "cgroup": Field(Enum(choices=("v1", "v2")), "v2", "cgroup version"),
+})
+KUBELET = Obj(name="kubelet", fields={
+    "running": Field(Bool(), True),
+    "configValid": Field(Bool(), True),
+    "certExpiryDays": Field(Num(), 365.0, "days until the kubelet's client certificate expires"),
+})
+
 NODE_OVERRIDE = Obj(name="node", fields={
     "name": Field(Str(example="general-1"), REQUIRED),
     "version": Field(Version()),
     "ready": Field(Bool()),
     "zone": Field(Str(example="a")),
     "runtime": Field(Str(example="containerd://1.7.2")),
+    "os": Field(OS),
+    "kubelet": Field(KUBELET),
+    "runtimeRunning": Field(Bool()),
 })
 
 NODE_POOL = Obj(name="node pool", fields={
@@ -103,6 +119,9 @@ NODE_POOL = Obj(name="node pool", fields={
     "runtime": Field(Str(example="containerd://1.7.2"), "containerd://1.7.2"),
     "targetRuntime": Field(Str(example="containerd://1.7.20"), None, "runtime the upgrade moves nodes to"),
     "nodes": Field(ListOf(item=NODE_OVERRIDE), [], "per-node overrides by name"),
+    "os": Field(OS, {}),
+    "kubelet": Field(KUBELET, {}),
+    "runtimeRunning": Field(Bool(), True),
 })
 
 INSTANCE_OVERRIDE = Obj(name="control-plane instance", fields={
@@ -123,6 +142,7 @@ CONTROL_PLANE = Obj(name="control plane", fields={
 CNI = Obj(name="CNI", fields={
     "name": Field(Str(example="calico"), REQUIRED),
     "version": Field(Version(), REQUIRED),
+    "healthy": Field(Bool(), True),
 })
 
 ADDONS = Obj(name="add-ons", fields={
@@ -130,6 +150,8 @@ ADDONS = Obj(name="add-ons", fields={
     "corednsReplicas": Field(Int(min=0), 2),
     "kubeProxy": Field(Version(), None, "default: cluster.version"),
     "cni": Field(CNI),
+    "corednsHealthy": Field(Bool(), True),
+    "kubeProxyHealthy": Field(Bool(), True),
 })
 
 LISTENER = Obj(name="listener", fields={
@@ -139,13 +161,30 @@ LISTENER = Obj(name="listener", fields={
     "healthy": Field(Bool(), True),
 })
 
+SUBNET = Obj(name="subnet", fields={
+    "zone": Field(Str(example="a"), REQUIRED),
+    "freeIPs": Field(Int(min=0), REQUIRED),
+    "healthy": Field(Bool(), True),
+    "name": Field(Str(example="vsw-a"), None),
+})
+
 CLOUD = Obj(name="cloud resources", fields={
     "subnetFreeIPs": Field(Int(min=0), None, "free IPs in each zone's subnet (default: plenty)"),
     "instanceQuota": Field(Int(min=0), None, "most VMs the account may run at once (default: no limit)"),
     "loadBalancer": Field(Obj(name="load balancer", fields={
         "healthy": Field(Bool(), True),
         "listeners": Field(ListOf(item=LISTENER), None),
+        "aclAllowsNodes": Field(Bool(), True, "the listener ACL lets the nodes reach the apiservers"),
     })),
+    "vpc": Field(Obj(name="VPC", fields={"healthy": Field(Bool(), True)}), None),
+    "subnets": Field(ListOf(item=SUBNET), None, "per-zone subnets (instead of subnetFreeIPs)"),
+    "instances": Field(Obj(name="instances", fields={"healthy": Field(Bool(), True)}), None),
+})
+
+APISERVICE = Obj(name="APIService", fields={
+    "name": Field(Str(example="v1beta1.metrics.k8s.io"), REQUIRED),
+    "available": Field(Bool(), True),
+    "service": Field(Str(example="kube-system/metrics-server"), None),
 })
 
 CLUSTER = Obj(name="cluster", partial=True, fields={
@@ -154,6 +193,7 @@ CLUSTER = Obj(name="cluster", partial=True, fields={
     "nodePools": Field(ListOf(item=NODE_POOL, min_items=1, partial=True), REQUIRED),
     "addons": Field(ADDONS, {}),
     "cloud": Field(CLOUD, {}),
+    "apiServices": Field(ListOf(item=APISERVICE), [], "aggregated APIs and whether they are Available"),
 })
 
 # Checked against the named strategy's parameters in sim.scenario.build.
@@ -233,4 +273,6 @@ SCENARIO = Obj(name="Scenario", partial=True, fields={
     "safety": Field(Enum(choices=("on", "off")), "on"),
     "prechecks": Field(Enum(choices=("enforce", "ignore")), "enforce"),
     "live": Field(LIVE, {}),
+    "manifests": Field(ListOf(item=Str(example="deploy/")), [],
+                       "files or directories of your manifests (YAML, multi-document) to scan for removed APIs"),
 })

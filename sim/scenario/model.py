@@ -103,6 +103,7 @@ class Scenario:
     prechecks: str
     description: str = ""
     live: LiveSettings = LiveSettings()
+    manifests: tuple[str, ...] = ()  # paths, relative to the working directory
 
     def strategy(self, label_or_name: str) -> StrategySpec:
         for s in self.strategies:

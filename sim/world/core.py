@@ -29,6 +29,7 @@ from sim.scenario.model import Scenario
 from sim.world.addons import AddonOps
 from sim.world.capacity import CapacityIndex
 from sim.world.cloud import CloudOps
+from sim.world.consequences import Consequences
 from sim.world.controlplane import ControlPlaneSim
 from sim.world.entities import SimInstance, SimNode, SimWorkload
 from sim.world.eviction import Evictions
@@ -72,12 +73,13 @@ class World:
         self.addon_ops = AddonOps(self, {a.name: {"version": a.version, "flavor": a.flavor, "healthy": a.healthy,
                                                   "phase": a.phase} for a in state.addons})
         self.node_ops = Nodes(self)
+        self.consequences = Consequences(self, state)
         from sim.faults import Faults  # late: faults reach into every subsystem
         self.faults = (faults_factory or Faults)(self, scenario.faults, stream(seed, "faults"))
         for n in state.nodes:
             node = self._new_node(n.name, self.pool_specs[n.pool], n.zone, n.kubelet, n.ip, 0.0)
             node.kube_proxy, node.runtime, node.config = n.kube_proxy, n.runtime, n.config
-            if not n.ready:
+            if not (n.ready and n.config.kubelet_running and n.config.runtime_running):
                 node.kubelet_up = False
                 node.ready = False
             self.count_versions(node, True)
@@ -89,6 +91,7 @@ class World:
         self.min_available = dict(self.available_in)  # the floor counts from the start, not from an empty pool
         self.env.process(self.pods.run_controllers())
         self.env.process(self.sched.run())
+        self.consequences.start()
         self.faults.start()
         self.versions_changed()
 

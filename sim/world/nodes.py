@@ -34,11 +34,17 @@ class Nodes:
         self._kubelet_waiters: dict[str, list] = {}
 
     # -- health --------------------------------------------------------------------------
-    def healthy(self, node: SimNode) -> bool:
+    def posting(self, node: SimNode) -> bool:
+        """Does the node's kubelet post its status? (If not, the node turns NotReady after the grace period.)"""
         world = self.world
         if not (node.alive and node.kubelet_up):
             return False
-        return node.kubelet.minor_release <= world.cp.oldest_apiserver().minor_release
+        if node.kubelet.minor_release > world.cp.oldest_apiserver().minor_release:
+            return False
+        return world.consequences.posting(node)
+
+    def healthy(self, node: SimNode) -> bool:
+        return self.posting(node) and self.world.consequences.reports_ready(node)
 
     def grace_s(self) -> float:
         t = self.world.timing.node_monitor_grace_s
@@ -49,22 +55,25 @@ class Nodes:
         if node.removed:
             return
         world = self.world
-        healthy = self.healthy(node)
         if node.kubelet_up:
             for ev in self._kubelet_waiters.pop(node.name, []):
                 if not ev.triggered:
                     ev.succeed()
-        if healthy:
+        if self.healthy(node):
             node.episode += 1  # cancels a pending NotReady transition
             if not node.ready:
                 self._set_ready(node, True)
         elif node.ready:
             node.episode += 1
-            world.env.process(self._going_not_ready(node, node.episode))
+            # a kubelet that posts "not ready" (its network plugin failed) is NotReady at once;
+            # one that stopped posting is noticed after the node-monitor grace period
+            delay = 0.0 if self.posting(node) else self.grace_s()
+            world.env.process(self._going_not_ready(node, node.episode, delay))
 
-    def _going_not_ready(self, node: SimNode, episode: int):
+    def _going_not_ready(self, node: SimNode, episode: int, delay: float):
         world = self.world
-        yield world.env.timeout(self.grace_s())
+        if delay:
+            yield world.env.timeout(delay)
         if node.episode != episode or node.removed:
             return
         self._set_ready(node, False)
@@ -80,6 +89,7 @@ class Nodes:
     def _set_ready(self, node: SimNode, ready: bool) -> None:
         world = self.world
         node.ready = ready
+        world.rec.event(world.env.now, f"node {node.name} {'Ready' if ready else 'NotReady'}")
         for pod in sorted(node.pods):
             world.pods.set_ready(pod, ready)
         world.touch(node)
@@ -158,6 +168,10 @@ class Nodes:
                 world.pods.restart_containers(node)
             if step == "startKubelet":
                 world.set_node_versions(node, kubelet=version)
+                problem = world.consequences.kubelet_start_problem(node, version)
+                if problem:
+                    self._fail(node, problem)
+                    return
             failure = world.faults.inplace_step_fails(node, k, step)
             if failure:
                 self._fail(node, failure)

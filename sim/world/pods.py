@@ -187,6 +187,11 @@ class Pods:
             if not cp.controllers_available:
                 yield cp.when_controllers_available()
                 continue
+            delay = self.world.consequences.controller_delay()
+            if delay:
+                yield env.timeout(delay)
+                if not cp.controllers_available:
+                    continue
             self.kicked = False
             dirty, self.dirty = self.dirty, set()
             for key in sorted(dirty):

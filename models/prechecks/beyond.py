@@ -1,0 +1,107 @@
+"""Beyond the seed's three families: version skew now and along the path, removed APIs in the
+user's manifests, disruption risks, and spare capacity for the strategy."""
+
+from __future__ import annotations
+
+from models import compat
+from models.prechecks.base import BLOCK, INFO, WARN, check
+from models.skew import check_state
+from models.state import BARE_POD, DAEMONSET, STATEFULSET
+
+CHECKS: list = []
+
+
+@check(CHECKS, "skew.now", "skew", BLOCK, "the cluster breaks the version-skew policy already")
+def skew_now(ctx, c):
+    for v in check_state(ctx.state):
+        yield c.finding(BLOCK if v.mandatory else WARN, f"{v.component}/{v.subject}", f"{v.reason} ({v.rule})",
+                        "bring the component within the policy first (kubernetes.io/releases/version-skew-policy)")
+
+
+@check(CHECKS, "skew.path", "skew", BLOCK, "there is no skew-safe path to the target")
+def skew_path(ctx, c):
+    if ctx.path_error:
+        yield c.finding(BLOCK, f"target/{ctx.target}", ctx.path_error, "choose a reachable target or fix the versions")
+
+
+@check(CHECKS, "apis.removed", "apis", BLOCK, "a manifest uses an API removed at or before the target")
+def removed_apis(ctx, c):
+    for ref in ctx.manifests:
+        removed = compat.removed_api(ref.api_version, ref.kind)
+        if removed is not None and removed.removed_in.minor_release <= ctx.target.minor_release:
+            name = f" {ref.name}" if ref.name else ""
+            yield c.finding(BLOCK, f"{ref.file}:{ref.line}", f"{ref.kind}{name} uses {ref.api_version}, removed in "
+                            f"{removed.removed_in}", f"migrate it to {removed.replacement}")
+
+
+@check(CHECKS, "apis.unreadable", "apis", WARN, "a manifest could not be read")
+def unreadable(ctx, c):
+    for file, line, problem in ctx.manifest_problems:
+        yield c.finding(WARN, f"{file}:{line}", problem, "fix the file, or leave it out of manifests")
+
+
+def _user(ctx):
+    return [w for w in ctx.state.workloads if w.kind != DAEMONSET]
+
+
+@check(CHECKS, "disruption.pdb-never-allows", "disruption", BLOCK, "a PodDisruptionBudget can never allow an eviction")
+def pdb_never_allows(ctx, c):
+    for w in _user(ctx):
+        pdb = w.pdb
+        if pdb is None:
+            continue
+        if pdb.desired_healthy(w.replicas) >= w.replicas or (pdb.max_unavailable is not None
+                                                             and pdb.max_unavailable.scaled(w.replicas, True) == 0):
+            severity = BLOCK if ctx.traits.drains else INFO
+            yield c.finding(severity, f"workload/{w.key}", f"its budget wants {pdb.desired_healthy(w.replicas)} of "
+                            f"{w.replicas} pods healthy at all times: no eviction can ever succeed, so a drain waits for "
+                            "its timeout", "relax the budget (or add replicas) for the upgrade")
+
+
+@check(CHECKS, "disruption.single-replica", "disruption", WARN, "a workload has a single replica")
+def single_replica(ctx, c):
+    for w in _user(ctx):
+        if w.replicas == 1 and w.kind != BARE_POD:
+            yield c.finding(WARN if ctx.traits.drains else INFO, f"workload/{w.key}",
+                            "one replica: it is out whenever its node is drained or replaced",
+                            "run two or more replicas, with a budget")
+
+
+@check(CHECKS, "disruption.local-storage", "disruption", WARN, "pods keep data on their node under a replacing strategy")
+def local_storage(ctx, c):
+    if not ctx.traits.creates_nodes and not ctx.traits.drains:
+        return
+    for w in _user(ctx):
+        if w.local_storage:
+            what = "its local volumes are lost when the node is replaced" if w.kind == STATEFULSET else \
+                "its emptyDir data is lost when the pod is evicted"
+            yield c.finding(WARN, f"workload/{w.key}", what, "move the data to network storage, or upgrade in place")
+
+
+@check(CHECKS, "disruption.bare-pod", "disruption", WARN, "bare pods are never recreated")
+def bare_pods(ctx, c):
+    if not ctx.traits.drains and not ctx.traits.creates_nodes:
+        return
+    for w in ctx.state.workloads:
+        if w.kind == BARE_POD:
+            yield c.finding(WARN, f"workload/{w.key}", "a pod without a controller: evicted, it is gone for good",
+                            "run it under a Deployment or StatefulSet")
+
+
+@check(CHECKS, "capacity.spare", "capacity", WARN, "too little spare capacity for the strategy")
+def spare(ctx, c):
+    if not ctx.traits.drains:
+        return
+    for pool in ctx.state.pools:
+        b = ctx.traits.batch(pool.name)
+        out = max(0, b.unavailable - b.surge)  # nodes out of service beyond what surge replaces
+        if out == 0:
+            continue
+        left = pool.count - out
+        pinned = [w for w in ctx.state.workloads if w.kind != DAEMONSET and w.pool == pool.name]
+        want = sum(w.requests.cpu_m * w.replicas for w in pinned)
+        have = pool.allocatable.cpu_m * left
+        if pinned and want > have:
+            yield c.finding(WARN, f"pool/{pool.name}", f"with {out} node(s) drained the other {left} offer "
+                            f"{have}m CPU for {want}m of requests: pods will wait (Pending)",
+                            "add a surge node (maxSurge) or lower maxUnavailable")

@@ -1,0 +1,52 @@
+"""``midair precheck``: the pre-upgrade checks, grouped by family, most severe first."""
+
+from __future__ import annotations
+
+from sim.commands.common import add_set_option, print_json, scenario_from, version_arg
+from sim.commands.live_common import add_kube_options, connect
+from sim.commands.run import select_strategies
+from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from sim.prechecks import check_cluster, format_findings
+from sim.scenario.model import LiveSettings
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("precheck", help="check a cluster before its upgrade; exit 1 if anything blocks",
+                       description="Checks a scenario's cluster, or with --live the cluster of a kubeconfig context. "
+                                   "Finding ids are listed in docs/prechecks.md.")
+    p.add_argument("scenario", metavar="SCENARIO", nargs="?", help="the scenario (optional with --live)")
+    p.add_argument("--to", dest="target", metavar="V", help="the target version (default: the scenario's)")
+    p.add_argument("--strategy", metavar="NAME", help="check for this strategy (default: checks for any)")
+    p.add_argument("--live", action="store_true", help="check the live cluster of --context instead")
+    p.add_argument("--manifests", action="append", default=[], metavar="PATH",
+                   help="also scan these files or directories for removed APIs (repeatable)")
+    add_kube_options(p)
+    p.add_argument("--json", action="store_true", help='print {"findings": [{"id", "family", "severity", '
+                                                       '"subject", "reason", "fix"}, ...]}')
+    add_set_option(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if not args.scenario and not args.live:
+        raise UsageError("give a SCENARIO, or --live --to V for the cluster of a kubeconfig context")
+    if not args.scenario and not args.target:
+        raise UsageError("--live without a scenario needs --to V, the target version")
+    scenario = scenario_from(args, args.scenario) if args.scenario else None
+    target = version_arg(args.target, "--to") if args.target else scenario.target
+    spec = select_strategies(scenario, [args.strategy])[0] if (args.strategy and scenario) else None
+    if args.live:
+        port = connect(args, scenario.live if scenario else LiveSettings())
+        try:
+            state = port.observe()
+        finally:
+            port.close()
+    else:
+        state = scenario.cluster
+    manifests = (scenario.manifests if scenario else ()) + tuple(args.manifests)
+    findings = check_cluster(state, target, spec, manifests)
+    if args.json:
+        print_json({"findings": [f.to_json() for f in findings]})
+    else:
+        print(format_findings(findings), end="")
+    return EXIT_FINDINGS if any(f.severity == "BLOCK" for f in findings) else EXIT_OK

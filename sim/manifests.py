@@ -1,0 +1,76 @@
+"""Scan the user's manifests for the APIs they use: files or directories of YAML (or JSON),
+multi-document, as written by hand or rendered by Helm (comments and ``---`` separators),
+with a ``kind: List`` unpacked. Each object is reported with its file and line."""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+
+from models.prechecks import ManifestRef
+
+SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def _files(path: str) -> list[str]:
+    if os.path.isdir(path):
+        out = []
+        for root, dirs, names in os.walk(path):
+            dirs.sort()
+            out += [os.path.join(root, n) for n in sorted(names) if n.endswith(SUFFIXES)]
+        return out
+    return [path]
+
+
+def _scalar(node: yaml.MappingNode, key: str) -> tuple[str | None, int]:
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key and isinstance(v, yaml.ScalarNode):
+            return v.value, k.start_mark.line + 1
+    return None, node.start_mark.line + 1
+
+
+def _child(node: yaml.MappingNode, key: str):
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return v
+    return None
+
+
+def _objects(node, file: str) -> list[ManifestRef]:
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    api_version, line = _scalar(node, "apiVersion")
+    kind, _ = _scalar(node, "kind")
+    if kind and kind.endswith("List"):
+        items = _child(node, "items")
+        return [ref for item in (items.value if isinstance(items, yaml.SequenceNode) else []) for ref in _objects(item, file)]
+    if not api_version or not kind:
+        return []
+    meta = _child(node, "metadata")
+    name = _scalar(meta, "name")[0] if isinstance(meta, yaml.MappingNode) else None
+    return [ManifestRef(file, line, api_version, kind, name or "")]
+
+
+def scan(paths) -> tuple[list[ManifestRef], list[tuple[str, int, str]]]:
+    """The objects found, and the (file, line, problem) of what could not be read."""
+    refs: list[ManifestRef] = []
+    problems: list[tuple[str, int, str]] = []
+    for path in paths:
+        if not os.path.exists(path):
+            problems.append((path, 0, "no such file or directory"))
+            continue
+        for file in _files(path):
+            try:
+                with open(file, encoding="utf-8") as fh:
+                    text = fh.read()
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append((file, 0, f"cannot be read ({exc})"))
+                continue
+            try:
+                for doc in yaml.compose_all(text, Loader=yaml.SafeLoader):
+                    refs += _objects(doc, file)
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or exc.context_mark
+                problems.append((file, mark.line + 1 if mark else 0, f"not valid YAML: {exc.problem or exc}"))
+    return refs, problems
