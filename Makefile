@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo example test test-thorough bench clean
+.PHONY: demo example docs-figures test test-thorough bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "midair needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -21,6 +21,12 @@ demo: $(STAMP)
 	$(BIN)/midair validate scenarios/*.yaml
 	$(BIN)/midair path --scenario scenarios/quickstart.yaml
 	$(BIN)/midair sweep scenarios/quickstart.yaml --out reports/demo
+
+# The figures of docs/strategies.md: every built-in strategy on the default scenario.
+docs-figures: $(STAMP)
+	$(BIN)/midair sweep scenarios/quickstart.yaml --out reports/strategies \
+	  --set 'strategies=[{name: inplace}, {name: replace}, {name: surge, maxSurge: 2, maxUnavailable: 1}, {name: bluegreen, drainBatch: 2, soakSeconds: 2m}]'
+	mkdir -p docs/figures && cp reports/strategies/figures/*.svg docs/figures/
 
 # Refresh the committed example report from the demo's.
 example: demo

@@ -116,8 +116,12 @@ class DeleteNode(Action):
 
 @dataclass(frozen=True)
 class UpgradeControlPlaneInstance(Action):
+    """Replace one control-plane instance with one at ``version``; with ``surge`` the new one
+    starts before the old one stops."""
+
     instance: str = ""
     version: KubeVersion | None = None
+    surge: bool = False
     needs_api = False
 
     @property
@@ -125,7 +129,7 @@ class UpgradeControlPlaneInstance(Action):
         return f"instance/{self.instance}"
 
     def describe(self) -> str:
-        return f"UpgradeControlPlaneInstance {self.instance} to {self.version}"
+        return f"UpgradeControlPlaneInstance {self.instance} to {self.version}" + (" (surge)" if self.surge else "")
 
 
 @dataclass(frozen=True)

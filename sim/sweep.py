@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -209,6 +210,11 @@ def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: s
     return [Row(j, done[j.key]) for j in work]
 
 
+def halt_kind(reason: str) -> str:
+    """A halt reason with its counts of refused evictions left out, so that alike halts group together."""
+    return re.sub(r"(evictions refused with HTTP 429 \()[^)]*\)", lambda m: m.group(1) + "...)", reason)
+
+
 def summary(rows: list[Row]) -> dict[str, dict]:
     """Per label (strategy, with its variant): statistics of every numeric metric, and how runs ended."""
     by_label: dict[str, list[dict]] = {}
@@ -219,7 +225,8 @@ def summary(rows: list[Row]) -> dict[str, dict]:
         halts: dict[str, int] = {}
         for r in runs:
             if r["halted"]:
-                halts[r["halted"]] = halts.get(r["halted"], 0) + 1
+                reason = halt_kind(r["halted"])
+                halts[reason] = halts.get(reason, 0) + 1
         out[label] = {
             "runs": len(runs),
             "completed": sum(1 for r in runs if r["completed"]) / len(runs),

@@ -81,6 +81,10 @@ class FakeCluster:
         self.state = replace(self.state, addons=tuple(replace(a, **changes) if a.name == name else a
                                                       for a in self.state.addons))
 
+    def advance(self, until: float) -> None:
+        """Let time pass (nothing happens in between: every operation completes by steps)."""
+        self.state = replace(self.state, observed_at=max(self.state.observed_at, until))
+
     def step(self) -> bool:
         """Complete one pending operation; False when none is pending."""
         if not self.ops:

@@ -42,3 +42,11 @@ def test_every_precheck_id_is_documented():
 
     doc = pathlib.Path("docs/prechecks.md").read_text()
     assert [c.id for c in CHECKS if f"| `{c.id}` | {c.severity} |" not in doc] == []
+
+
+def test_every_strategy_and_preset_is_documented():
+    from models.strategies.presets import PRESETS
+
+    doc = pathlib.Path("docs/strategies.md").read_text()
+    assert [n for n in BUILTIN if f"## `{n}`" not in doc] == []
+    assert [n for n in PRESETS if f"| `{n}` |" not in doc] == []

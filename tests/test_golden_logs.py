@@ -13,11 +13,15 @@ from sim.scenario import load_scenario
 from sim.simulate import simulate
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
-CASES = [("seed-example", "inplace"), ("seed-example", "replace"), ("quickstart", "inplace"), ("quickstart", "replace")]
+CASES = [("seed-example", "inplace"), ("seed-example", "replace"), ("quickstart", "inplace"), ("quickstart", "replace"),
+         ("quickstart", "surge"), ("quickstart", "bluegreen")]
+EXTRA = {"surge": ["strategies=[{name: surge, maxSurge: 2, maxUnavailable: 1}]"],
+         "bluegreen": ["strategies=[{name: bluegreen, drainBatch: 2, soakSeconds: 2m}]", "faults=[]",
+                       "workloads[name=cache].localStorage=false", "workloads[name=db].localStorage=false"]}
 
 
 def decision_log(scenario_name: str, label: str) -> str:
-    scenario = load_scenario(f"scenarios/{scenario_name}.yaml")
+    scenario = load_scenario(f"scenarios/{scenario_name}.yaml", EXTRA.get(label, []))
     result = simulate(scenario, scenario.strategy(label), seed=1)
     lines = [e.line() for e in result.log]
     lines.append(f"# completed={result.completed} halted={result.halted} duration_s={result.metrics['duration_s']}")

@@ -21,11 +21,11 @@ SCENARIOS = {
     "wide-batches": ("scenarios/quickstart.yaml", ["strategies[0].maxUnavailable=50%", "strategies[1].maxSurge=3",
                                                    "strategies[1].maxUnavailable=1"]),
 }
-STRATEGIES = ["inplace", "replace"]
+STRATEGIES = ["inplace", "replace", "surge", "bluegreen"]
 
 
 def converge(path, sets, label, order, seed, max_steps=5000):
-    scenario = load_scenario(path, sets)
+    scenario = load_scenario(path, [*sets, f"strategies=[{{name: {label}}}]"] if label not in ("inplace", "replace") else sets)
     spec = scenario.strategy(label)
     strategy = registry.strategy_class(spec.name)(**spec.kwargs())
     params = spec.kwargs()
@@ -49,7 +49,9 @@ def converge(path, sets, label, order, seed, max_steps=5000):
             assert remaining_work(view, plan) == []
             return step, state
         if not decision.actions and not cluster.step():
-            pytest.fail(f"stuck at step {step}: {decision.notes}")
+            if decision.wake_at is None or decision.wake_at <= cluster.state.observed_at:
+                pytest.fail(f"stuck at step {step}: {decision.notes}")
+            cluster.advance(decision.wake_at)
         elif decision.actions and cluster.order == "random" and cluster.rng.random() < 0.5:
             cluster.step()
     pytest.fail("did not converge")
@@ -69,7 +71,8 @@ def test_strategy_converges(name, label, order, seeds):
 
 
 def test_a_decision_is_a_pure_function_of_its_inputs():
-    scenario = load_scenario("scenarios/quickstart.yaml")
+    scenario = load_scenario("scenarios/quickstart.yaml", ["strategies=[{name: inplace}, {name: replace}, "
+                                                           "{name: surge}, {name: bluegreen}]"])
     plan = make_plan(scenario.cluster, scenario.target, 1, 0)
     for label in STRATEGIES:
         spec = scenario.strategy(label)

@@ -74,7 +74,7 @@ class Strategy:
         if phase is None:
             return Decision(memo=memo, done=True, notes=("every component is at the target",))
         if phase.kind == CONTROL_PLANE:
-            return control_plane_step(view, phase, memo)
+            return control_plane_step(view, phase, memo, bool(self.params.get("controlPlaneSurge")))
         if phase.kind == ADDONS:
             return addons_step(view, phase, memo)
         return self.decide_workers(view, plan, phase, memo)
@@ -87,8 +87,11 @@ def halt(memo: dict, reason: str) -> Decision:
     return Decision((Halt(reason),), {**memo, "halted": reason})
 
 
-def control_plane_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:
-    """Upgrade one control-plane instance at a time: apiservers, then controller-managers, schedulers."""
+def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool = False) -> Decision:
+    """Upgrade one control-plane instance at a time: apiservers, then controller-managers, schedulers.
+
+    With ``surge`` each new instance starts before its old one stops (controlPlaneSurge).
+    """
     failed = [i for i in view.control_plane.instances if i.phase == UPGRADE_FAILED]
     if failed:
         return halt(memo, f"the upgrade of {failed[0].name} to {phase.version} failed"
@@ -101,12 +104,14 @@ def control_plane_step(view: ClusterState, phase: Phase, memo: dict) -> Decision
         for k, inst in enumerate(instances, 1):
             if not at_least(inst.version, phase.version):
                 why = f"control plane to {phase.version}: {component} {k} of {len(instances)}, one at a time"
-                if component == APISERVER:
+                if surge:
+                    why += "; controlPlaneSurge: the new instance starts before the old one stops"
+                elif component == APISERVER:
                     why += (", the others keep serving the API" if len(instances) > 1
                             else "; the only apiserver, so the API is down while it restarts")
                 else:
                     why += f"; every apiserver is at {phase.version} (it must never be newer than an apiserver)"
-                return Decision((UpgradeControlPlaneInstance(why, inst.name, phase.version),), memo)
+                return Decision((UpgradeControlPlaneInstance(why, inst.name, phase.version, surge),), memo)
     return Decision(memo=memo, notes=("control plane settling",))
 
 

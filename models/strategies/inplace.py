@@ -29,7 +29,7 @@ from models.state import (
 from models.prechecks.base import Traits
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import INPLACE_PARAMS
-from models.strategies.workers import by_name, drain, on_drain_failed
+from models.strategies.workers import SKIP, BatchGate, drain, on_drain_failed, ordered, skipped_halt
 
 RETRY_BACKOFF_S = 60.0  # wait 60 s before the first retry, 120 s before the second, ...
 
@@ -49,13 +49,16 @@ class InPlace(Strategy):
         version = phase.version
         cordoned = set(memo.get("cordoned", ()))
         retries = dict(memo.get("retries", {}))
+        skipped = set(memo.get("skipped", ()))
         self._now = view.observed_at
         self._retry_at = dict(memo.get("retry_at", {}))
         replacing = {n for n in memo.get("replacing", ()) if view.has_node(n)}
+        gate = BatchGate(view, memo, self.params)
         for pool in view.pools:
-            nodes = [n for n in by_name(view.nodes_in(pool.name)) if n.phase != DELETING]
+            nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
             live = [n for n in nodes if n.phase != PROVISION_FAILED]
-            todo = [n for n in nodes if not at_least(n.kubelet, version) or n.name in cordoned or n.phase != IDLE]
+            todo = [n for n in nodes if n.name not in skipped and
+                    (not at_least(n.kubelet, version) or n.name in cordoned or n.phase != IDLE)]
             if not todo and len(live) >= pool.count:
                 continue
             batch = plan.batch(pool.name).unavailable
@@ -73,13 +76,21 @@ class InPlace(Strategy):
                     step = self._next_step(node, version, cordoned, retries, replacing, memo)
                 else:
                     continue
+                if step == SKIP:
+                    skipped.add(node.name)
+                    cordoned.discard(node.name)
+                    continue
                 if isinstance(step, Decision):
                     return step
                 if step is not None:
                     actions.append(step)
+            busy = any(n.name in cordoned or n.phase != IDLE for n in nodes if n.name not in skipped)
+            allowed = gate.open(pool.name, busy)
+            if isinstance(allowed, str):
+                return halt(memo, allowed)
             missing = max(0, pool.count - len(live))  # a node being replaced is out of service too
             slots = batch - sum(1 for n in nodes if not n.available) - missing
-            for node in todo:
+            for node in todo if allowed else ():
                 if node.name in cordoned or node.phase != IDLE or node.name in replacing or at_least(node.kubelet, version):
                     continue
                 if node.available and slots <= 0:
@@ -89,11 +100,16 @@ class InPlace(Strategy):
                        f"{node.name} is already out of service (NotReady): upgrading it in place takes no batch slot")
                 actions.append(Cordon(why, node.name))
                 cordoned.add(node.name)
+                gate.started(pool.name)
                 slots -= 1 if node.available else 0
-            memo = {**memo, "cordoned": sorted(cordoned), "retries": retries, "replacing": sorted(replacing),
-                    "retry_at": self._retry_at}
-            wake = min(self._retry_at.values(), default=None)
-            return Decision(tuple(actions), memo, wake_at=wake)
+            memo = gate.save({**memo, "cordoned": sorted(cordoned), "retries": retries, "replacing": sorted(replacing),
+                              "retry_at": self._retry_at, "skipped": sorted(skipped)})
+            if skipped and not actions and not busy and not self._retry_at and gate.wake_at is None:
+                return skipped_halt(memo)  # the nodes left cordoned use up what maxUnavailable allows
+            wake = min([*self._retry_at.values(), *([gate.wake_at] if gate.wake_at else [])], default=None)
+            return Decision(tuple(actions), memo, wake_at=wake, notes=(gate.note,) if gate.note else ())
+        if skipped:
+            return skipped_halt(memo)
         return Decision(memo=memo, notes=("waiting for upgraded nodes to become Ready",))
 
     def _next_step(self, node: Node, version, cordoned: set, retries: dict, replacing: set,

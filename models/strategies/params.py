@@ -18,7 +18,8 @@ INT = "int"
 BOOL = "bool"
 CHOICE = "choice"
 
-UNDRAINABLE_CHOICES = ("fail", "wait", "force")
+UNDRAINABLE_CHOICES = ("fail", "wait", "force", "cordon-and-continue")
+ORDER_CHOICES = ("name", "zone", "pool", "least-loaded")
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,17 @@ DRAIN_TIMEOUT = Param("drainTimeout", DURATION, 900.0,
                       "(default 15 min, as kOps and EKS managed node groups)")
 UNDRAINABLE = Param("undrainable", CHOICE, "fail",
                     "what to do when a drain times out: fail (halt the upgrade), wait (keep retrying), "
-                    "force (delete the pods despite their budget; counted as PDB violations)",
+                    "force (delete the pods despite their budgets; counted as PDB violations), "
+                    "cordon-and-continue (leave the node cordoned on its old version and go on, as AKS can)",
                     choices=UNDRAINABLE_CHOICES)
+SOAK = Param("soakSeconds", DURATION, 0.0, "wait this long after each batch of nodes before the next one")
+VALIDATE = Param("validate", BOOL, False,
+                 "between batches, wait until every node is Ready and every workload is at its budget (kOps-style)")
+VALIDATE_TIMEOUT = Param("validateTimeout", DURATION, 900.0, "how long validation may wait before the upgrade halts")
+ORDER = Param("order", CHOICE, "name", "the order nodes are taken in: name, zone (zone by zone), pool, "
+                                      "least-loaded (fewest pods first)", choices=ORDER_CHOICES)
+CONTROL_PLANE_SURGE = Param("controlPlaneSurge", BOOL, False,
+                            "add each new control-plane instance before removing the old one (no gap in its service)")
 INPLACE_RETRIES = Param("inplaceRetries", INT, 2, "how many times a failed in-place node upgrade is retried", minimum=0)
 ON_INPLACE_FAILURE = Param("onInplaceFailure", CHOICE, "halt",
                            "when a node's in-place upgrade still fails after its retries: halt the upgrade, or "
@@ -50,16 +60,25 @@ ON_INPLACE_FAILURE = Param("onInplaceFailure", CHOICE, "halt",
 DRAIN_FIRST = Param("drainFirst", BOOL, False,
                     "drain a node before upgrading it in place (upstream's advice for minor kubelet upgrades); "
                     "off by default, as in the seed's in-place method, so pods are not rebuilt")
+GREEN_BATCH = Param("greenBatch", INT_OR_PERCENT, IntOrPercent(100, percent=True),
+                    "green nodes created at once (a count or a percent of the pool; 100% creates the whole green pool)")
+DRAIN_BATCH = Param("drainBatch", INT_OR_PERCENT, IntOrPercent(1),
+                    "blue nodes drained at once (a count or a percent of the pool)")
+FINAL_SOAK = Param("finalSoakSeconds", DURATION, 600.0,
+                   "keep the drained blue pool this long before deleting it; a failed health check rolls back")
 
-COMMON_PARAMS: tuple[Param, ...] = (MAX_SURGE, MAX_UNAVAILABLE, DRAIN_TIMEOUT, UNDRAINABLE)
+COMMON_PARAMS: tuple[Param, ...] = (MAX_SURGE, MAX_UNAVAILABLE, DRAIN_TIMEOUT, UNDRAINABLE, SOAK, VALIDATE,
+                                    VALIDATE_TIMEOUT, ORDER, CONTROL_PLANE_SURGE)
 INPLACE_PARAMS: tuple[Param, ...] = (*COMMON_PARAMS, INPLACE_RETRIES, ON_INPLACE_FAILURE, DRAIN_FIRST)
 # Rolling replacement defaults to Cluster API's MachineDeployment: maxSurge 1, maxUnavailable 0.
 REPLACE_PARAMS: tuple[Param, ...] = (
     replace(MAX_SURGE, default=IntOrPercent(1)),
     replace(MAX_UNAVAILABLE, default=IntOrPercent(0)),
-    DRAIN_TIMEOUT,
-    UNDRAINABLE,
+    *COMMON_PARAMS[2:],
 )
+# Surge upgrades default to GKE's: maxSurge 1, maxUnavailable 0.
+SURGE_PARAMS: tuple[Param, ...] = REPLACE_PARAMS
+BLUEGREEN_PARAMS: tuple[Param, ...] = (*REPLACE_PARAMS, GREEN_BATCH, DRAIN_BATCH, FINAL_SOAK)
 
 
 def defaults(params: tuple[Param, ...]) -> dict[str, Any]:

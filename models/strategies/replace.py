@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from models.actions import Action, DeleteNode, ProvisionNode
 from models.plan import Phase, Plan
-from models.progress import at_least
-from models.state import DELETING, DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, ClusterState
 from models.prechecks.base import Traits
+from models.progress import at_least
+from models.state import DELETING, DRAIN_FAILED, IDLE, PROVISION_FAILED, ClusterState, Node
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import REPLACE_PARAMS
-from models.strategies.workers import by_name, drain, on_drain_failed
+from models.strategies.workers import SKIP, BatchGate, drain, on_drain_failed, ordered, skipped_halt
 
 PROVISION_ATTEMPTS = 3
 
@@ -32,58 +32,89 @@ class Replace(Strategy):
         if not view.api_available:
             return Decision(memo=memo, notes=("workers wait for the API",))
         version = phase.version
-        removing = set(memo.get("removing", ()))
+        removing = {n for n in memo.get("removing", ()) if view.has_node(n)}
+        skipped = set(memo.get("skipped", ()))
         failures = dict(memo.get("provision_failures", {}))
         joined_before = dict(memo.get("joined", {}))
+        gate = BatchGate(view, memo, self.params)
         for pool in view.pools:
-            nodes = [n for n in by_name(view.nodes_in(pool.name)) if n.phase != DELETING]
-            old = [n for n in nodes if not at_least(n.kubelet, version)]
+            nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
+            old = [n for n in nodes if not at_least(n.kubelet, version) and n.name not in skipped]
             new = [n for n in nodes if at_least(n.kubelet, version)]
-            settled = all(n.phase == IDLE and n.ready for n in new) and len(new) >= pool.count
+            wanted = pool.count - sum(1 for n in nodes if n.name in skipped)
+            settled = all(n.phase == IDLE and n.ready for n in new) and len(new) >= wanted
             if not old and settled:
                 continue
-            batch = plan.batch(pool.name)
             actions: list[Action] = []
-            joined = sum(1 for n in new if n.ready and n.phase == IDLE)
-            if joined > joined_before.get(pool.name, 0):
-                failures[pool.name] = 0  # a node joined: failures only count while none succeeds
-            joined_before[pool.name] = joined
-            for n in new:
-                if n.phase == PROVISION_FAILED:
-                    failures[pool.name] = failures.get(pool.name, 0) + 1
-                    if failures[pool.name] >= PROVISION_ATTEMPTS:
-                        return halt(memo, f"could not add a node to pool {pool.name} in {failures[pool.name]} "
-                                          f"attempts in a row: {n.message}")
-                    actions.append(DeleteNode(f"clean up {n.name}, which never became a node: {n.message}", n.name))
+            halted = self._provision_failures(pool.name, new, failures, joined_before, memo, actions)
+            if halted:
+                return halted
             for n in old:
-                if n.name not in removing:
-                    continue
-                if n.phase == DRAIN_FAILED:
-                    step = on_drain_failed(n, self.params, memo)
+                if n.name in removing:
+                    step = self._removal_step(n, version, memo)
+                    if step == SKIP:
+                        skipped.add(n.name)
+                        removing.discard(n.name)
+                        continue
                     if isinstance(step, Decision):
                         return step
-                    actions.append(step)
-                elif n.phase == IDLE and not n.schedulable and n.pods == 0:
-                    actions.append(DeleteNode(f"{n.name} is drained: delete it (its replacement runs {version})", n.name))
-                elif n.phase == IDLE and n.schedulable:
-                    actions.append(drain(n, self.params, f"{n.name} is being replaced but schedulable again: drain it"))
+                    if step is not None:
+                        actions.append(step)
+            batch = plan.batch(pool.name)
             live = [n for n in nodes if n.phase != PROVISION_FAILED]
             live_new = [n for n in new if n.phase != PROVISION_FAILED]
-            to_add = min(pool.count - len(live_new), pool.count + batch.surge - len(live))
+            to_add = min(wanted - len(live_new), pool.count + batch.surge - len(live))
             for _ in range(max(0, to_add)):
-                actions.append(ProvisionNode(f"pool {pool.name}: {len(live_new)} of {pool.count} nodes at {version}; "
-                                             f"maxSurge {batch.surge} allows {pool.count + batch.surge} nodes", pool.name, version))
+                actions.append(ProvisionNode(f"pool {pool.name}: {len(live_new)} of {wanted} nodes at {version}; "
+                                             f"maxSurge {batch.surge} allows {pool.count + batch.surge} nodes",
+                                             pool.name, version))
+            busy = bool(removing & {n.name for n in old}) or any(n.phase != IDLE for n in new)
+            allowed = gate.open(pool.name, busy)
+            if isinstance(allowed, str):
+                return halt(memo, allowed)
             can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
-            for n in old:
+            for n in old if allowed else ():
                 if n.name in removing or n.phase != IDLE:
                     continue
                 if n.available:
                     if can_remove <= 0:
                         continue
                     can_remove -= 1
-                actions.append(drain(n, self.params, f"replace {n.name} (kubelet {n.kubelet}): pool {pool.name} keeps at "
-                                                     f"least {pool.count - batch.unavailable} available nodes"))
+                actions.append(drain(n, self.params, f"replace {n.name} (kubelet {n.kubelet}): pool {pool.name} keeps "
+                                                     f"at least {pool.count - batch.unavailable} available nodes"))
                 removing.add(n.name)
-            memo = {**memo, "removing": sorted(removing), "provision_failures": failures, "joined": joined_before}
-            return Decision(tuple(actions), memo)
+                gate.started(pool.name)
+            memo = gate.save({**memo, "removing": sorted(removing), "provision_failures": failures,
+                              "joined": joined_before, "skipped": sorted(skipped)})
+            if skipped and not actions and not removing and gate.wake_at is None and not any(
+                    n.phase != IDLE for n in nodes if n.name not in skipped):
+                return skipped_halt(memo)  # what is left cannot move past the nodes left cordoned
+            return Decision(tuple(actions), memo, wake_at=gate.wake_at, notes=(gate.note,) if gate.note else ())
+        if skipped:
+            return skipped_halt(memo)
         return Decision(memo=memo, notes=("waiting for new nodes to become Ready",))
+
+    def _provision_failures(self, pool: str, new: list[Node], failures: dict, joined_before: dict, memo: dict,
+                            actions: list) -> Decision | None:
+        """Clean up machines that never joined; three failures in a row halt."""
+        joined = sum(1 for n in new if n.ready and n.phase == IDLE)
+        if joined > joined_before.get(pool, 0):
+            failures[pool] = 0  # a node joined: failures only count while none succeeds
+        joined_before[pool] = joined
+        for n in new:
+            if n.phase == PROVISION_FAILED:
+                failures[pool] = failures.get(pool, 0) + 1
+                if failures[pool] >= PROVISION_ATTEMPTS:
+                    return halt(memo, f"could not add a node to pool {pool} in {failures[pool]} attempts in a row: "
+                                      f"{n.message}")
+                actions.append(DeleteNode(f"clean up {n.name}, which never became a node: {n.message}", n.name))
+        return None
+
+    def _removal_step(self, n: Node, version, memo: dict):
+        if n.phase == DRAIN_FAILED:
+            return on_drain_failed(n, self.params, memo)
+        if n.phase == IDLE and not n.schedulable and n.pods == 0:
+            return DeleteNode(f"{n.name} is drained: delete it (its replacement runs {version})", n.name)
+        if n.phase == IDLE and n.schedulable:
+            return drain(n, self.params, f"{n.name} is being replaced but schedulable again: drain it")
+        return None

@@ -1,23 +1,38 @@
-"""Helpers for the worker movement that every node method shares."""
+"""Helpers for the worker movement that every node method shares: node order, drains and
+their failures, and the gate between batches (soak time, kOps-style validation)."""
 
 from __future__ import annotations
 
 from models.actions import Action, Drain
 from models.sorting import natural_key
-from models.state import Node
+from models.state import IDLE, ClusterState, Node
 from models.strategies.base import Decision, halt
+
+SKIP = "skip"  # on_drain_failed's answer for undrainable: cordon-and-continue
+VALIDATE_RECHECK_S = 10.0
 
 
 def by_name(nodes) -> list[Node]:
     return sorted(nodes, key=lambda n: natural_key(n.name))
 
 
+def ordered(nodes, order: str) -> list[Node]:
+    """Nodes in the order a strategy takes them (the ``order`` knob)."""
+    if order == "zone":
+        return sorted(nodes, key=lambda n: (n.zone, natural_key(n.name)))
+    if order == "pool":
+        return sorted(nodes, key=lambda n: (n.pool, natural_key(n.name)))
+    if order == "least-loaded":
+        return sorted(nodes, key=lambda n: (n.pods, natural_key(n.name)))
+    return by_name(nodes)
+
+
 def drain(node: Node, params: dict, why: str, force: bool = False) -> Drain:
     return Drain(why, node.name, float(params["drainTimeout"]), force)
 
 
-def on_drain_failed(node: Node, params: dict, memo: dict) -> Action | Decision:
-    """What the ``undrainable`` knob says to do about a drain that timed out."""
+def on_drain_failed(node: Node, params: dict, memo: dict) -> Action | Decision | str:
+    """What the ``undrainable`` knob says to do about a drain that timed out (``SKIP``: leave it cordoned)."""
     policy = params["undrainable"]
     timeout = params["drainTimeout"]
     if policy == "fail":
@@ -26,4 +41,80 @@ def on_drain_failed(node: Node, params: dict, memo: dict) -> Action | Decision:
     if policy == "force":
         return drain(node, params, f"drain of {node.name} timed out ({node.message}); undrainable: force deletes "
                                    "the remaining pods despite their budgets", force=True)
+    if policy == "cordon-and-continue":
+        return SKIP
     return drain(node, params, f"drain of {node.name} timed out ({node.message}); undrainable: wait, so drain again")
+
+
+def skipped_halt(memo: dict) -> Decision:
+    names = ", ".join(memo.get("skipped", ()))
+    return halt(memo, f"left {len(memo.get('skipped', ()))} node(s) cordoned on their old version because they "
+                      f"could not be drained (undrainable: cordon-and-continue): {names}")
+
+
+def healthy(view: ClusterState) -> str | None:
+    """Why the cluster is not healthy right now (None: it is): a node NotReady, a workload below its budget."""
+    for n in view.nodes:
+        if not n.ready and n.phase == IDLE:
+            return f"node {n.name} is NotReady"
+    for w in view.workloads:
+        if w.status is None:
+            continue
+        want = w.pdb.desired_healthy(w.status.desired) if w.pdb is not None else w.status.desired
+        if w.status.ready < want:
+            return f"workload {w.key} has {w.status.ready} Ready of the {want} it needs"
+    return None
+
+
+class BatchGate:
+    """Between batches: soak for ``soakSeconds``, then (with ``validate``) wait for a healthy cluster.
+
+    With neither knob set, nodes roll continuously as slots free up. With either, a pool
+    works in batches: a new batch starts only once the last one is finished and the gate
+    opens. The gate's state lives in the memo under ``batch``.
+    """
+
+    def __init__(self, view: ClusterState, memo: dict, params: dict):
+        self.view = view
+        self.now = view.observed_at
+        self.params = params
+        self.state = {k: dict(v) for k, v in memo.get("batch", {}).items()}
+        self.batched = bool(params["soakSeconds"]) or bool(params["validate"])
+        self.wake_at: float | None = None
+        self.note = ""
+
+    def open(self, pool: str, busy: bool) -> bool | str:
+        """May a new batch start in ``pool``? True, False, or a halt reason."""
+        if not self.batched:
+            return True
+        s = self.state.setdefault(pool, {})
+        if busy:
+            return False
+        if s.get("running"):
+            s["running"] = False
+            s["done_at"] = self.now
+        done_at = s.get("done_at")
+        if done_at is None:
+            return True
+        soak_until = done_at + self.params["soakSeconds"]
+        if self.now < soak_until:
+            self.wake_at = soak_until
+            self.note = f"soaking pool {pool} until {soak_until:.0f}s"
+            return False
+        if self.params["validate"]:
+            problem = healthy(self.view)
+            if problem:
+                if self.now >= soak_until + self.params["validateTimeout"]:
+                    return (f"the cluster did not validate within {self.params['validateTimeout']:g}s after a batch "
+                            f"in pool {pool}: {problem}")
+                self.wake_at = self.now + VALIDATE_RECHECK_S
+                self.note = f"validating: {problem}"
+                return False
+        return True
+
+    def started(self, pool: str) -> None:
+        if self.batched:
+            self.state.setdefault(pool, {})["running"] = True
+
+    def save(self, memo: dict) -> dict:
+        return {**memo, "batch": self.state} if self.batched else memo

@@ -104,7 +104,7 @@ class SimulatedPort:
             inst = w.cp.instances.get(action.instance)
             if inst is None or inst.phase != IDLE:
                 return SubmitResult(False, f"{action.instance} is {'unknown' if inst is None else inst.phase}")
-            w.cp.upgrade(action.instance, action.version)
+            w.cp.upgrade(action.instance, action.version, action.surge)
         elif isinstance(action, UpgradeAddon):
             if action.addon not in w.addon_ops.addons:
                 return SubmitResult(False, f"no add-on {action.addon}")

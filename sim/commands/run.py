@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from models.strategies.presets import PRESETS
 from sim.commands.common import add_set_option
 from sim.errors import EXIT_OK, UsageError
 from sim.output import atomic_write_text
@@ -27,7 +28,21 @@ def add_sweep_options(p) -> None:
     p.add_argument("--executor", default="process", choices=("process", "serial", "dask"),
                    help="where runs execute (default: a local process pool)")
     p.add_argument("--scheduler", metavar="ADDR", help="the Dask scheduler's address (with --executor dask)")
+    add_preset_option(p)
     add_set_option(p)
+
+
+def add_preset_option(p) -> None:
+    p.add_argument("--preset", action="append", default=[], metavar="NAME", choices=sorted(PRESETS),
+                   help=f"compare platform presets instead of the scenario's strategies ({', '.join(sorted(PRESETS))}; "
+                        "repeatable)")
+
+
+def preset_sets(args) -> list[str]:
+    """--preset NAME... as a --set of the scenario's strategies."""
+    if not getattr(args, "preset", None):
+        return []
+    return ["strategies=[" + ", ".join(f"{{preset: {p}}}" for p in args.preset) + "]"]
 
 
 def add_parser(sub) -> None:
@@ -56,7 +71,7 @@ def execute(args, checkpoint: str | None = None):
         raise UsageError("--runs must be 1 or more")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be 1 or more")
-    vs = variants(args.scenario, args.sets, args.grid)
+    vs = variants(args.scenario, [*args.sets, *preset_sets(args)], args.grid)
     base = vs[0].scenario
     runs = args.runs or base.runs
     seed = base.seed if args.seed is None else args.seed

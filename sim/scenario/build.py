@@ -14,6 +14,7 @@ from typing import Any
 from models.plan import resolve_batch
 from models.state import NodePool
 from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
+from models.strategies.presets import PRESETS
 from sim import registry
 from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.faults import check_fault
@@ -76,9 +77,22 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
         if entry is INVALID:
             continue
         path: Path = ("strategies", i)
+        if "preset" in entry:
+            preset = PRESETS.get(entry["preset"]) if isinstance(entry["preset"], str) else None
+            if preset is None:
+                ck.fail(path + ("preset",), f"unknown preset {entry['preset']!r}; "
+                                            f"{suggest(str(entry['preset']), PRESETS)}valid: {', '.join(PRESETS)}")
+                continue
+            if "name" in entry:
+                ck.fail(path + ("name",), f"give either a preset or a name, not both (preset {preset.name} is "
+                                          f"strategy {preset.strategy})")
+                continue
+            entry = {"name": preset.strategy, "label": entry.get("label", preset.name), **dict(preset.params),
+                     **{k: v for k, v in entry.items() if k not in ("preset", "label")}}
         name = entry.get("name")
         if not isinstance(name, str) or not name:
-            ck.fail(path + ("name",), "missing required field 'name' (a strategy: " + ", ".join(registry.known_names()) + ")")
+            ck.fail(path + ("name",), "missing required field 'name' (a strategy: " + ", ".join(registry.known_names())
+                    + "), or 'preset' (" + ", ".join(PRESETS) + ")")
             continue
         try:
             params = registry.params_for(name)

@@ -122,18 +122,22 @@ class ControlPlaneSim:
             self.world.touch_control_plane()
 
     # -- actions -------------------------------------------------------------------------
-    def upgrade(self, name: str, version) -> None:
+    def upgrade(self, name: str, version, surge: bool = False) -> None:
         inst = self.instances[name]
         inst.phase = UPGRADING
-        self.world.env.process(self._upgrade(inst, version))
+        self.world.env.process(self._upgrade(inst, version, surge))
         self.world.touch_control_plane()
 
-    def _upgrade(self, inst: SimInstance, version):
+    def _upgrade(self, inst: SimInstance, version, surge: bool):
         world = self.world
-        inst.running = False
-        self.refresh()
+        if not surge:
+            inst.running = False
+            self.refresh()
         dist = world.timing.control_plane_instance if inst.component == APISERVER else world.timing.controller_instance
         yield world.env.timeout(sample(dist, world.rng))
+        if surge:  # the new instance is up: the old one stops, its leadership (if any) passes on
+            inst.running = False
+            self.refresh()
         inst.version = version
         inst.running = True
         inst.phase = IDLE

@@ -112,6 +112,7 @@ class World:
         node.alive = node.kubelet_up = node.ready = False
         self.index.update(node)
         self.touch(node)
+        self.rec.node_count(self.env.now, self.vm_count())
         return node
 
     def remove_node(self, node: SimNode) -> None:

@@ -193,6 +193,7 @@ class Nodes:
             node.phase = PROVISION_FAILED
             node.message = problem
             world.touch(node)
+            world.rec.node_count(world.env.now, world.vm_count())  # no machine was created
             return node
         world.env.process(self._provision(node))
         return node
@@ -214,6 +215,7 @@ class Nodes:
             node.phase = PROVISION_FAILED
             node.message = problem
             world.touch(node)
+            world.rec.node_count(world.env.now, world.vm_count())
             return
         node.alive = True
         node.kubelet_up = True

@@ -1,0 +1,147 @@
+"""``bluegreen``: a green pool beside the blue one, then the blue one drained and removed.
+
+Per pool: green nodes at the target are created (all at once, or ``greenBatch`` at a
+time); once the green pool is whole and Ready, every blue node is cordoned, then drained
+``drainBatch`` at a time with ``soakSeconds`` after each batch; the drained blue pool is
+kept for ``finalSoakSeconds`` and then deleted. A health check at the end of every soak
+(every node Ready, every workload at its budget) rolls back on failure, as long as the
+blue pool exists: blue is uncordoned, green drained and deleted, and the upgrade halts.
+Its cost is a whole second pool for the length of the upgrade.
+"""
+
+from __future__ import annotations
+
+from models.actions import Action, Cordon, DeleteNode, ProvisionNode, Uncordon
+from models.plan import Phase, Plan
+from models.progress import at_least
+from models.quantity import IntOrPercent
+from models.state import DELETING, DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
+from models.strategies.base import Decision, halt
+from models.strategies.params import BLUEGREEN_PARAMS
+from models.strategies.replace import Replace
+from models.strategies.workers import SKIP, drain, healthy, on_drain_failed, ordered
+
+
+def _count(value: IntOrPercent, total: int) -> int:
+    return max(1, value.scaled(total, round_up=True))
+
+
+class BlueGreen(Replace):
+    NAME = "bluegreen"
+    PARAMS = BLUEGREEN_PARAMS
+
+    def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:
+        if not view.api_available:
+            return Decision(memo=memo, notes=("workers wait for the API",))
+        version = phase.version
+        now = view.observed_at
+        stages = {k: dict(v) for k, v in memo.get("bluegreen", {}).items()}
+        failures = dict(memo.get("provision_failures", {}))
+        joined_before = dict(memo.get("joined", {}))
+        for pool in view.pools:
+            nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
+            blue = [n for n in nodes if not at_least(n.kubelet, version)]
+            green = [n for n in nodes if at_least(n.kubelet, version)]
+            st = stages.setdefault(f"{pool.name}@{version}", {"stage": "green"})  # each worker roll is its own
+            if st["stage"] == "rollback":
+                return self._rollback(view, pool.name, blue, green, st, stages, memo)
+            if not blue and all(n.phase == IDLE and n.ready and n.schedulable for n in green) and len(green) >= pool.count:
+                continue
+            actions: list[Action] = []
+            halted = self._provision_failures(pool.name, green, failures, joined_before, memo, actions)
+            if halted:
+                return halted
+            save = lambda: {**memo, "bluegreen": stages, "provision_failures": failures, "joined": joined_before}  # noqa: E731
+            stage = st["stage"]
+            if stage == "green":
+                live = [n for n in green if n.phase != PROVISION_FAILED]
+                joined = [n for n in live if n.phase == IDLE]
+                sick = [n for n in joined if not n.ready]
+                if sick:
+                    return self._start_rollback(st, stages, memo, f"green node {sick[0].name} is NotReady")
+                in_flight = sum(1 for n in live if n.phase == PROVISIONING)
+                room = _count(self.params["greenBatch"], pool.count) - in_flight
+                for _ in range(max(0, min(room, pool.count - len(live)))):
+                    actions.append(ProvisionNode(f"green pool for {pool.name}: {len(live)} of {pool.count} green "
+                                                 f"node(s) at {version}", pool.name, version))
+                if len(joined) >= pool.count and not actions:
+                    st["stage"] = "cordon"
+                    stage = "cordon"
+            if stage == "cordon":
+                actions += [Cordon(f"blue-green in pool {pool.name}: the green pool is Ready; cordon blue so new "
+                                   "pods go to green", n.name) for n in blue if n.schedulable]
+                st.update(stage="drain", soak_until=None)
+                return Decision(tuple(actions), save())
+            if stage == "drain":
+                return self._drain_stage(view, pool.name, blue, st, stages, memo, save, now)
+            if stage == "final-soak":
+                if now < st["until"]:
+                    return Decision(memo=save(), wake_at=st["until"], notes=(f"final soak of pool {pool.name}",))
+                problem = healthy(view)
+                if problem:
+                    return self._start_rollback(st, stages, memo, problem)
+                st["stage"] = "delete"
+                stage = "delete"
+            if stage == "delete":
+                actions += [DeleteNode(f"blue-green in pool {pool.name}: the final soak passed; delete blue {n.name}",
+                                       n.name, force=not n.ready) for n in blue]
+                return Decision(tuple(actions), save())
+            return Decision(tuple(actions), save())
+        return Decision(memo={**memo, "bluegreen": stages}, notes=("waiting for the green pools",))
+
+    def _drain_stage(self, view, pool, blue, st, stages, memo, save, now) -> Decision:
+        draining = [n for n in blue if n.phase in (DRAINING, DRAIN_FAILED)]
+        actions: list[Action] = []
+        for n in draining:
+            if n.phase == DRAIN_FAILED:
+                step = on_drain_failed(n, self.params, memo)
+                if isinstance(step, Decision):
+                    return step
+                if step == SKIP:
+                    return halt(memo, f"blue node {n.name} could not be drained; blue-green cannot delete the blue "
+                                      "pool while it holds pods (undrainable: cordon-and-continue)")
+                actions.append(step)
+        if draining:
+            return Decision(tuple(actions), save())
+        left = [n for n in blue if n.pods > 0 or n.schedulable]
+        if st.get("draining"):  # the last batch has just finished draining
+            st.update(draining=False, batch_done_at=now)
+        if st.get("batch_done_at") is not None:
+            until = st["batch_done_at"] + self.params["soakSeconds"]
+            if now < until:
+                return Decision(memo=save(), wake_at=until, notes=(f"soaking after a drain batch in pool {pool}",))
+            problem = healthy(view) if self.params["soakSeconds"] else None
+            if problem:
+                return self._start_rollback(st, stages, memo, problem)
+            st["batch_done_at"] = None
+        if not left:
+            st.update(stage="final-soak", until=now + self.params["finalSoakSeconds"])
+            return Decision(memo=save(), wake_at=st["until"])
+        size = _count(self.params["drainBatch"], len(blue))
+        for n in left[:size]:
+            actions.append(drain(n, self.params, f"blue-green in pool {pool}: drain blue {n.name} "
+                                                 f"({size} at a time) onto the green pool"))
+        st["draining"] = True
+        return Decision(tuple(actions), save())
+
+    def _start_rollback(self, st, stages, memo, problem: str) -> Decision:
+        st.update(stage="rollback", reason=problem)
+        return Decision(memo={**memo, "bluegreen": stages}, notes=(f"rolling back: {problem}",))
+
+    def _rollback(self, view, pool, blue, green, st, stages, memo) -> Decision:
+        """Uncordon blue, drain green onto it, delete green, halt."""
+        why = f"blue-green rollback in pool {pool} ({st['reason']})"
+        actions: list[Action] = [Uncordon(f"{why}: blue takes the pods back", n.name) for n in blue if not n.schedulable]
+        if actions:
+            return Decision(tuple(actions), {**memo, "bluegreen": stages})  # blue first, so green can drain onto it
+        for n in green:
+            if n.phase == IDLE and n.schedulable and n.ready:
+                actions.append(drain(n, self.params, f"{why}: drain green {n.name}"))
+            elif n.phase in (IDLE, PROVISION_FAILED) and (n.pods == 0 or not n.ready):
+                actions.append(DeleteNode(f"{why}: delete green {n.name}", n.name, force=not n.ready and n.pods > 0))
+            elif n.phase == DRAIN_FAILED:
+                actions.append(drain(n, self.params, f"{why}: drain green {n.name} again"))
+        if not green and not actions:
+            return halt({**memo, "bluegreen": stages}, f"rolled back: {st['reason']}; the blue pool {pool} is "
+                                                       "serving again on its old version")
+        return Decision(tuple(actions), {**memo, "bluegreen": stages})

@@ -1,0 +1,60 @@
+"""Presets: the upgrade settings of real platforms, as a strategy and its knobs.
+
+Each default names where it comes from (the team's reference table of how managed
+systems parameterise upgrades; docs/strategies.md lists them with their sources).
+A preset's knobs can be overridden like any strategy's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    strategy: str
+    params: tuple[tuple[str, object], ...]
+    summary: str
+    sources: tuple[tuple[str, str], ...]  # knob -> where its value comes from
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset("gke-surge", "surge", (("maxSurge", 1), ("maxUnavailable", 0), ("drainTimeout", "1h"), ("undrainable", "force")),
+           "GKE surge upgrade: one surge node, none unavailable; budgets honoured for up to an hour, then forced",
+           (("maxSurge, maxUnavailable", "GKE surge upgrade defaults (maxSurge 1, maxUnavailable 0)"),
+            ("drainTimeout, undrainable", "GKE honours PodDisruptionBudgets for up to 1 hour, then evicts "
+                                          "(a secondary source; the team's reference marks it so)"))),
+    Preset("eks-managed", "replace", (("maxSurge", 1), ("maxUnavailable", 1), ("drainTimeout", "15m"),
+                                      ("undrainable", "fail")),
+           "EKS managed node group: new node first, one unavailable; a drain blocked by a budget fails after 15 min",
+           (("maxSurge", "EKS managed node groups launch the new node first"),
+            ("maxUnavailable", "EKS managed node groups: maxUnavailable 1 by default (at most 100)"),
+            ("drainTimeout, undrainable", "EKS: a PodDisruptionBudget-blocked drain fails the update after 15 min "
+                                          "unless forced"))),
+    Preset("aks", "surge", (("maxSurge", "10%"), ("maxUnavailable", 0), ("drainTimeout", "30m"), ("soakSeconds", 0),
+                            ("undrainable", "fail")),
+           "AKS: 10% surge, 30 min drain timeout, no soak; an undrainable node fails the upgrade "
+           "(or set undrainable: cordon-and-continue)",
+           (("maxSurge", "AKS default max surge 10%"), ("drainTimeout", "AKS drain timeout 30 min"),
+            ("soakSeconds", "AKS node soak duration 0"),
+            ("undrainable", "AKS undrainable-node behaviour: fail, or cordon the node and keep its surge node"))),
+    Preset("capi", "replace", (("maxSurge", 1), ("maxUnavailable", 0), ("drainTimeout", 0), ("undrainable", "wait"),
+                               ("controlPlaneSurge", True)),
+           "Cluster API: MachineDeployment rolling update 1/0, drains forever, control plane with surge 1",
+           (("maxSurge, maxUnavailable", "Cluster API MachineDeployment RollingUpdate defaults: maxSurge 1, "
+                                         "maxUnavailable 0"),
+            ("drainTimeout, undrainable", "Cluster API nodeDrainTimeout 0 = forever, retried every 20 s"),
+            ("controlPlaneSurge", "Cluster API KubeadmControlPlane rolls with maxSurge 1"))),
+    Preset("kops", "replace", (("maxSurge", 0), ("maxUnavailable", 1), ("drainTimeout", "15m"), ("validate", True),
+                               ("soakSeconds", 15), ("undrainable", "fail")),
+           "kOps rolling update: one node at a time, drained for up to 15 min, the cluster validated between nodes",
+           (("maxSurge, maxUnavailable", "kOps replaces instance groups one node at a time"),
+            ("drainTimeout", "kOps drain timeout 15 min"), ("validate", "kOps validates the cluster between nodes"),
+            ("soakSeconds", "kOps interval 15 s between nodes"))),
+    Preset("ack-inplace", "inplace", (("maxUnavailable", 1), ("drainFirst", False), ("inplaceRetries", 2),
+                                      ("onInplaceFailure", "halt")),
+           "Alibaba ACK (the seed): in place, in batches, control plane first, after the pre-checks",
+           (("strategy", "the seed: ACK upgrades nodes in place, in batches, after a pre-check of cloud resources, "
+                         "components and node configuration"),)),
+)}

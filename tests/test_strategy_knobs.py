@@ -1,0 +1,163 @@
+"""Each strategy's signature in the metrics, and the knobs every strategy shares."""
+
+import pytest
+
+from sim.scenario import InputError, load_scenario, load_scenario_text
+from sim.simulate import simulate
+
+TIGHT = """
+apiVersion: midair/v1alpha1
+kind: Scenario
+metadata: {name: tight}
+cluster:
+  version: "1.29.4"
+  controlPlane: {apiservers: 3}
+  nodePools: [{name: general, count: 4, cpu: "4", memory: 16Gi, zones: [a, b]}]
+workloads:
+  - {name: app, replicas: 14, cpu: "1", memory: 1Gi, pdb: {maxUnavailable: 2}, startupSeconds: 10}
+target: "1.29.8"
+strategies:
+  - {name: inplace, maxUnavailable: 1, drainFirst: true}
+  - {name: surge, maxSurge: 2, maxUnavailable: 0}
+  - {name: bluegreen, drainBatch: 2, soakSeconds: 60, finalSoakSeconds: 5m}
+"""
+
+
+def run(text_or_path, label, *sets, seed=2, keep=True):
+    if text_or_path.endswith(".yaml"):
+        scenario = load_scenario(text_or_path, ["faults=[]", *sets])
+    else:
+        scenario = load_scenario_text(text_or_path, "tight.yaml", sets)
+    return simulate(scenario, scenario.strategy(label), seed, keep_world=keep)
+
+
+def test_surge_has_maxsurge_extra_nodes_and_no_pending_pods_where_in_place_runs_short():
+    inplace = run(TIGHT, "inplace")
+    surge = run(TIGHT, "surge")
+    assert surge.completed
+    assert inplace.metrics["max_pending_pods"] > 0  # a drained node's pods find no room
+    assert inplace.halted.startswith("drain of general-1 did not finish within 900s")  # and its budget runs out
+    assert (surge.metrics["peak_extra_nodes"], surge.metrics["max_pending_pods"]) == (2, 0)
+
+
+def test_bluegreen_doubles_the_pool_and_completes():
+    r = run(TIGHT, "bluegreen")
+    assert (r.completed, r.halted) == (True, None)
+    assert r.metrics["peak_extra_nodes"] == 4  # a whole green pool
+    assert sorted(r.world.nodes) == ["general-5", "general-6", "general-7", "general-8"]
+    assert r.metrics["pdb_violations"] == 0
+
+
+def test_bluegreen_rollback_restores_the_blue_pool_without_losing_a_pod():
+    # a blue node crashes as it is drained and reboots ten minutes later: the soak's health check fails
+    r = run(TIGHT, "bluegreen", "faults=[{type: node-crash, probability: 1, limit: 1, duration: 10m}]",
+            "prechecks=ignore")
+    assert r.completed is False
+    assert r.halted.startswith("rolled back: ")
+    assert r.halted.endswith("the blue pool general is serving again on its old version")
+    nodes = r.world.nodes.values()
+    assert sorted((n.name, str(n.kubelet), n.schedulable, n.ready) for n in nodes) == [
+        (f"general-{i}", "1.29.4", True, True) for i in range(1, 5)]
+    assert r.metrics["pods_lost_local_data"] == 0
+    assert r.world.workloads["default/app"].ready == 14
+
+
+@pytest.mark.parametrize("policy, timeout, violations, halted", [
+    ("force", "2m", True, None),
+    ("wait", "0", False, "did not finish within the horizon"),
+], ids=["force", "wait-forever"])
+def test_undrainable(policy, timeout, violations, halted):
+    r = run("scenarios/seed-example.yaml", "replace", "workloads[name=web].pdb.minAvailable=2",
+            f"strategies[1].undrainable={policy}", f"strategies[1].drainTimeout={timeout}", "prechecks=ignore",
+            "horizon=4h")
+    assert (r.metrics["pdb_violations"] > 0) is violations
+    if halted:
+        assert r.halted.startswith(halted)
+    else:
+        assert r.completed
+
+
+def test_cordon_and_continue_leaves_the_undrainable_node_and_goes_on():
+    r = run("scenarios/seed-example.yaml", "inplace", "workloads[name=web].pdb.minAvailable=2",
+            "strategies[0].drainFirst=true", "strategies[0].undrainable=cordon-and-continue",
+            "strategies[0].drainTimeout=5m", "prechecks=ignore")
+    assert r.halted == ("left 1 node(s) cordoned on their old version because they could not be drained "
+                        "(undrainable: cordon-and-continue): workers-1")
+    assert r.world.nodes["workers-1"].schedulable is False
+
+
+def test_soak_between_batches_waits_before_the_next_node():
+    soaked = run("scenarios/seed-example.yaml", "inplace", "strategies[0].soakSeconds=10m")
+    assert soaked.completed
+    done = next(e.t for e in soaked.log if e.action == "Uncordon node/workers-1")
+    next_batch = next(e.t for e in soaked.log if e.action == "Cordon node/workers-2")
+    assert next_batch - done >= 600
+
+
+def test_validate_halts_when_the_cluster_stays_unhealthy():
+    r = run("scenarios/seed-example.yaml", "inplace", "strategies[0].validate=true",
+            "strategies[0].validateTimeout=5m", "cluster.nodePools[0].nodes=[{name: workers-2, os: {ntpSynced: false}}]",
+            "prechecks=ignore")
+    assert (r.completed, r.metrics["skew_violations"]) == (True, 0) or r.halted.startswith(
+        "the cluster did not validate within 300s")
+
+
+def test_order_of_nodes():
+    from models.state import Node, Resources
+    from models.strategies.workers import ordered
+    from models.version import parse_version as V
+
+    nodes = [Node(f"n-{i}", "p", zone, V("1.29"), V("1.29"), Resources(), pods=pods)
+             for i, zone, pods in ((1, "c", 9), (2, "a", 4), (10, "b", 1), (3, "a", 7))]
+    assert [n.name for n in ordered(nodes, "name")] == ["n-1", "n-2", "n-3", "n-10"]
+    assert [n.name for n in ordered(nodes, "zone")] == ["n-2", "n-3", "n-10", "n-1"]
+    assert [n.name for n in ordered(nodes, "least-loaded")] == ["n-10", "n-2", "n-3", "n-1"]
+
+
+def test_zone_order_upgrades_a_zone_at_a_time():
+    r = run("scenarios/quickstart.yaml", "inplace", "strategies[0].order=zone", keep=False)
+    cordons = [e.action.split("/")[1] for e in r.log if e.action.startswith("Cordon node/general")]
+    assert cordons == ["general-1", "general-4", "general-2", "general-5", "general-3", "general-6"]  # zones a, b, c
+
+
+def test_control_plane_surge_keeps_a_single_apiserver_serving():
+    plain = run("scenarios/seed-example.yaml", "inplace", "cluster.controlPlane.apiservers=1")
+    surge = run("scenarios/seed-example.yaml", "inplace", "cluster.controlPlane.apiservers=1",
+                "strategies[0].controlPlaneSurge=true")
+    assert plain.metrics["api_downtime_s"] > 0
+    assert surge.metrics["api_downtime_s"] == 0.0
+    assert surge.completed
+
+
+def test_presets_expand_with_overrides():
+    s = load_scenario("scenarios/seed-example.yaml", ["strategies=[{preset: eks-managed, drainTimeout: 5m}, {preset: kops}]"])
+    eks, kops = s.strategies
+    assert (eks.label, eks.name, str(eks.param("maxSurge")), str(eks.param("maxUnavailable")), eks.param("drainTimeout"),
+            eks.param("undrainable")) == ("eks-managed", "replace", "1", "1", 300.0, "fail")
+    assert (kops.name, kops.param("validate"), kops.param("soakSeconds")) == ("replace", True, 15.0)
+
+
+def test_unknown_preset_is_an_error():
+    with pytest.raises(InputError) as err:
+        load_scenario("scenarios/seed-example.yaml", ["strategies=[{preset: gke-surg}]"])
+    assert [f"{p.path}: {p.message}" for p in err.value.problems] == [
+        "strategies[0].preset: unknown preset 'gke-surg'; did you mean 'gke-surge'? valid: gke-surge, eks-managed, "
+        "aks, capi, kops, ack-inplace"]
+
+
+MULTI_HOP = ["cluster.version=1.24.17", "cluster.addons.kubeProxy=1.24.17", "cluster.addons.coredns=1.8.6",
+             "cluster.nodePools[0].runtime=containerd://1.6.24", "target=1.29.4", "horizon=12h",
+             "workloads[name=db].localStorage=false"]
+
+
+@pytest.mark.parametrize("label", ["inplace", "replace", "surge", "bluegreen"])
+def test_multi_hop_1_24_to_1_29_with_every_strategy(label):
+    r = run("scenarios/seed-example.yaml", label, *MULTI_HOP, f"strategies=[{{name: {label}}}]")
+    assert (r.completed, r.halted) == (True, None)
+    hops = [e.action.rsplit(" to ", 1)[1] for e in r.log if e.action.startswith("UpgradeControlPlaneInstance kube-apiserver-0")]
+    assert hops == ["1.25", "1.26", "1.27", "1.28", "1.29.4"]
+    workers = sorted({str(n.kubelet) for n in r.world.nodes.values()})
+    assert workers == ["1.29.4"]
+    rolls = [e for e in r.log if e.action.startswith(("UpgradeNodeInPlace", "ProvisionNode"))]
+    assert sorted({e.action.rsplit(" ", 1)[1] for e in rolls}) == ["1.26", "1.29.4"]  # two worker rolls
+    assert r.metrics["skew_violations"] == 0
