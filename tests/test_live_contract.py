@@ -3,7 +3,6 @@ must look the same to a strategy and answer its actions the same way."""
 
 import sys
 import time
-from dataclasses import replace
 
 import pytest
 

@@ -60,3 +60,18 @@ def test_snapshot_a_live_cluster_and_rehearse_it(tmp_path):
     result = simulate(s, s.strategy("inplace"), seed=1)
     assert result.completed
     assert pathlib.Path(out).read_text().count("\n") > 20
+
+
+def test_precheck_live_checks_the_cluster_of_a_context(tmp_path, capsys):
+    import json
+
+    scenario = load_scenario("scenarios/quickstart.yaml", ["faults=[]"])
+    world = World(scenario, seed=1)
+    with KubeThread(objects_from_world(world), version="v1.29.8") as server:
+        kc = server.kubeconfig(tmp_path / "kc")
+        assert main(["precheck", "--live", "--kubeconfig", kc, "--to", "1.33.1", "--json"]) == 1
+        found = json.loads(capsys.readouterr().out)["findings"]
+        assert ("core.cni-unsupported", "BLOCK", "addon/cni calico 3.29.1") in {
+            (f["id"], f["severity"], f["subject"]) for f in found}
+        assert main(["precheck", "--live", "--kubeconfig", kc]) == 2
+        assert capsys.readouterr().err == "midair precheck: --live without a scenario needs --to V, the target version\n"

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from models.actions import Action, Cordon, DeleteNode, ProvisionNode, Uncordon
 from models.plan import Phase, Plan
-from models.progress import at_least
 from models.quantity import IntOrPercent
-from models.state import DELETING, DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
+from models.state import DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import BLUEGREEN_PARAMS
-from models.strategies.replace import Replace
-from models.strategies.workers import SKIP, drain, healthy, on_drain_failed, ordered
+from models.strategies.replace import Books, Replace
+from models.strategies.workers import SKIP, drain, healthy, on_drain_failed
 
 
 def _count(value: IntOrPercent, total: int) -> int:
@@ -36,22 +35,20 @@ class BlueGreen(Replace):
         version = phase.version
         now = view.observed_at
         stages = {k: dict(v) for k, v in memo.get("bluegreen", {}).items()}
-        failures = dict(memo.get("provision_failures", {}))
-        joined_before = dict(memo.get("joined", {}))
+        books = Books.load(view, memo)
         for pool in view.pools:
-            nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
-            blue = [n for n in nodes if not at_least(n.kubelet, version)]
-            green = [n for n in nodes if at_least(n.kubelet, version)]
+            _, blue, green, _ = self.pool_nodes(view, pool, version, set())
             st = stages.setdefault(f"{pool.name}@{version}", {"stage": "green"})  # each worker roll is its own
             if st["stage"] == "rollback":
                 return self._rollback(view, pool.name, blue, green, st, stages, memo)
             if not blue and all(n.phase == IDLE and n.ready and n.schedulable for n in green) and len(green) >= pool.count:
                 continue
             actions: list[Action] = []
-            halted = self._provision_failures(pool.name, green, failures, joined_before, memo, actions)
+            halted = self._provision_failures(pool.name, green, books, memo, actions)
             if halted:
                 return halted
-            save = lambda: {**memo, "bluegreen": stages, "provision_failures": failures, "joined": joined_before}  # noqa: E731
+            save = lambda: {**memo, "bluegreen": stages, "provision_failures": books.failures,  # noqa: E731
+                            "joined": books.joined}
             stage = st["stage"]
             if stage == "green":
                 live = [n for n in green if n.phase != PROVISION_FAILED]

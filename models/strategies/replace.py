@@ -8,6 +8,8 @@ is rebuilt elsewhere, local disk data is lost and node IPs change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from models.actions import Action, DeleteNode, ProvisionNode
 from models.plan import Phase, Plan
 from models.prechecks.base import Traits
@@ -20,6 +22,25 @@ from models.strategies.workers import SKIP, BatchGate, drain, on_drain_failed, o
 PROVISION_ATTEMPTS = 3
 
 
+@dataclass
+class Books:
+    """What a replacing strategy remembers between decisions (kept in the memo)."""
+
+    removing: set
+    skipped: set
+    failures: dict
+    joined: dict
+
+    @classmethod
+    def load(cls, view: ClusterState, memo: dict) -> Books:
+        return cls({n for n in memo.get("removing", ()) if view.has_node(n)}, set(memo.get("skipped", ())),
+                   dict(memo.get("provision_failures", {})), dict(memo.get("joined", {})))
+
+    def save(self, memo: dict, gate: BatchGate) -> dict:
+        return gate.save({**memo, "removing": sorted(self.removing), "provision_failures": self.failures,
+                          "joined": self.joined, "skipped": sorted(self.skipped)})
+
+
 class Replace(Strategy):
     NAME = "replace"
     PARAMS = REPLACE_PARAMS
@@ -28,38 +49,29 @@ class Replace(Strategy):
     def traits(cls, params: dict) -> Traits:
         return Traits(cls.NAME, creates_nodes=True, drains=True, in_place=False)
 
+    def pool_nodes(self, view: ClusterState, pool, version, skipped: set):
+        """A pool's nodes in order (not those being deleted), its old and new ones, and how many new it wants."""
+        nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
+        old = [n for n in nodes if not at_least(n.kubelet, version) and n.name not in skipped]
+        new = [n for n in nodes if at_least(n.kubelet, version)]
+        return nodes, old, new, pool.count - sum(1 for n in nodes if n.name in skipped)
+
     def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:
         if not view.api_available:
             return Decision(memo=memo, notes=("workers wait for the API",))
         version = phase.version
-        removing = {n for n in memo.get("removing", ()) if view.has_node(n)}
-        skipped = set(memo.get("skipped", ()))
-        failures = dict(memo.get("provision_failures", {}))
-        joined_before = dict(memo.get("joined", {}))
+        books = Books.load(view, memo)
         gate = BatchGate(view, memo, self.params)
         for pool in view.pools:
-            nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
-            old = [n for n in nodes if not at_least(n.kubelet, version) and n.name not in skipped]
-            new = [n for n in nodes if at_least(n.kubelet, version)]
-            wanted = pool.count - sum(1 for n in nodes if n.name in skipped)
+            nodes, old, new, wanted = self.pool_nodes(view, pool, version, books.skipped)
             settled = all(n.phase == IDLE and n.ready for n in new) and len(new) >= wanted
             if not old and settled:
                 continue
             actions: list[Action] = []
-            halted = self._provision_failures(pool.name, new, failures, joined_before, memo, actions)
-            if halted:
-                return halted
-            for n in old:
-                if n.name in removing:
-                    step = self._removal_step(n, version, memo)
-                    if step == SKIP:
-                        skipped.add(n.name)
-                        removing.discard(n.name)
-                        continue
-                    if isinstance(step, Decision):
-                        return step
-                    if step is not None:
-                        actions.append(step)
+            stop = (self._provision_failures(pool.name, new, books, memo, actions)
+                    or self._removals(old, books, version, memo, actions))
+            if stop:
+                return stop
             batch = plan.batch(pool.name)
             live = [n for n in nodes if n.phase != PROVISION_FAILED]
             live_new = [n for n in new if n.phase != PROVISION_FAILED]
@@ -68,13 +80,13 @@ class Replace(Strategy):
                 actions.append(ProvisionNode(f"pool {pool.name}: {len(live_new)} of {wanted} nodes at {version}; "
                                              f"maxSurge {batch.surge} allows {pool.count + batch.surge} nodes",
                                              pool.name, version))
-            busy = bool(removing & {n.name for n in old}) or any(n.phase != IDLE for n in new)
+            busy = bool(books.removing & {n.name for n in old}) or any(n.phase != IDLE for n in new)
             allowed = gate.open(pool.name, busy)
             if isinstance(allowed, str):
                 return halt(memo, allowed)
             can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
             for n in old if allowed else ():
-                if n.name in removing or n.phase != IDLE:
+                if n.name in books.removing or n.phase != IDLE:
                     continue
                 if n.available:
                     if can_remove <= 0:
@@ -82,32 +94,51 @@ class Replace(Strategy):
                     can_remove -= 1
                 actions.append(drain(n, self.params, f"replace {n.name} (kubelet {n.kubelet}): pool {pool.name} keeps "
                                                      f"at least {pool.count - batch.unavailable} available nodes"))
-                removing.add(n.name)
+                books.removing.add(n.name)
                 gate.started(pool.name)
-            memo = gate.save({**memo, "removing": sorted(removing), "provision_failures": failures,
-                              "joined": joined_before, "skipped": sorted(skipped)})
-            if skipped and not actions and not removing and gate.wake_at is None and not any(
-                    n.phase != IDLE for n in nodes if n.name not in skipped):
-                return skipped_halt(memo)  # what is left cannot move past the nodes left cordoned
-            return Decision(tuple(actions), memo, wake_at=gate.wake_at, notes=(gate.note,) if gate.note else ())
-        if skipped:
+            return self.decision(actions, books, memo, gate, nodes)
+        return self.finished(books, memo)
+
+    def decision(self, actions: list, books: Books, memo: dict, gate: BatchGate, nodes) -> Decision:
+        memo = books.save(memo, gate)
+        if books.skipped and not actions and not books.removing and gate.wake_at is None and not any(
+                n.phase != IDLE for n in nodes if n.name not in books.skipped):
+            return skipped_halt(memo)  # what is left cannot move past the nodes left cordoned
+        return Decision(tuple(actions), memo, wake_at=gate.wake_at, notes=(gate.note,) if gate.note else ())
+
+    def finished(self, books: Books, memo: dict) -> Decision:
+        if books.skipped:
             return skipped_halt(memo)
         return Decision(memo=memo, notes=("waiting for new nodes to become Ready",))
 
-    def _provision_failures(self, pool: str, new: list[Node], failures: dict, joined_before: dict, memo: dict,
-                            actions: list) -> Decision | None:
+    def _provision_failures(self, pool: str, new: list[Node], books: Books, memo: dict, actions: list) -> Decision | None:
         """Clean up machines that never joined; three failures in a row halt."""
         joined = sum(1 for n in new if n.ready and n.phase == IDLE)
-        if joined > joined_before.get(pool, 0):
-            failures[pool] = 0  # a node joined: failures only count while none succeeds
-        joined_before[pool] = joined
+        if joined > books.joined.get(pool, 0):
+            books.failures[pool] = 0  # a node joined: failures only count while none succeeds
+        books.joined[pool] = joined
         for n in new:
             if n.phase == PROVISION_FAILED:
-                failures[pool] = failures.get(pool, 0) + 1
-                if failures[pool] >= PROVISION_ATTEMPTS:
-                    return halt(memo, f"could not add a node to pool {pool} in {failures[pool]} attempts in a row: "
-                                      f"{n.message}")
+                books.failures[pool] = books.failures.get(pool, 0) + 1
+                if books.failures[pool] >= PROVISION_ATTEMPTS:
+                    return halt(memo, f"could not add a node to pool {pool} in {books.failures[pool]} attempts in a "
+                                      f"row: {n.message}")
                 actions.append(DeleteNode(f"clean up {n.name}, which never became a node: {n.message}", n.name))
+        return None
+
+    def _removals(self, old: list[Node], books: Books, version, memo: dict, actions: list) -> Decision | None:
+        """The next step of every old node on its way out (drained: delete; drain failed: the undrainable knob)."""
+        for n in old:
+            if n.name not in books.removing:
+                continue
+            step = self._removal_step(n, version, memo)
+            if step == SKIP:
+                books.skipped.add(n.name)
+                books.removing.discard(n.name)
+            elif isinstance(step, Decision):
+                return step
+            elif step is not None:
+                actions.append(step)
         return None
 
     def _removal_step(self, n: Node, version, memo: dict):

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from models.actions import Action, ProvisionNode
 from models.plan import Phase, Plan
-from models.progress import at_least
 from models.state import DELETING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import SURGE_PARAMS
-from models.strategies.replace import Replace
-from models.strategies.workers import SKIP, BatchGate, drain, ordered, skipped_halt
+from models.strategies.replace import Books, Replace
+from models.strategies.workers import BatchGate, drain
 
 
 class Surge(Replace):
@@ -26,34 +25,19 @@ class Surge(Replace):
         if not view.api_available:
             return Decision(memo=memo, notes=("workers wait for the API",))
         version = phase.version
-        removing = {n for n in memo.get("removing", ()) if view.has_node(n)}
-        skipped = set(memo.get("skipped", ()))
-        failures = dict(memo.get("provision_failures", {}))
-        joined_before = dict(memo.get("joined", {}))
+        books = Books.load(view, memo)
         gate = BatchGate(view, memo, self.params)
         for pool in view.pools:
-            nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
-            old = [n for n in nodes if not at_least(n.kubelet, version) and n.name not in skipped]
-            new = [n for n in nodes if at_least(n.kubelet, version)]
-            wanted = pool.count - sum(1 for n in nodes if n.name in skipped)
+            nodes, old, new, wanted = self.pool_nodes(view, pool, version, books.skipped)
             if not old and len(new) >= wanted and all(n.phase == IDLE and n.ready for n in new):
                 continue
             actions: list[Action] = []
-            halted = self._provision_failures(pool.name, new, failures, joined_before, memo, actions)
-            if halted:
-                return halted
+            in_batch = [n for n in old if n.name in books.removing]
+            stop = (self._provision_failures(pool.name, new, books, memo, actions)
+                    or self._removals(old, books, version, memo, actions))
+            if stop:
+                return stop
             batch = plan.batch(pool.name)
-            in_batch = [n for n in old if n.name in removing]
-            for n in in_batch:
-                step = self._removal_step(n, version, memo)
-                if step == SKIP:
-                    skipped.add(n.name)
-                    removing.discard(n.name)
-                    continue
-                if isinstance(step, Decision):
-                    return step
-                if step is not None:
-                    actions.append(step)
             live = [n for n in nodes if n.phase != PROVISION_FAILED]
             extra = len(live) - pool.count
             surge_nodes = min(batch.surge, len(old))
@@ -74,14 +58,7 @@ class Surge(Replace):
                     for n in old[:size]:
                         actions.append(drain(n, self.params, f"surge batch in pool {pool.name}: {size} old node(s) "
                                                              f"drained together behind {surge_nodes} surge node(s)"))
-                        removing.add(n.name)
+                        books.removing.add(n.name)
                     gate.started(pool.name)
-            memo = gate.save({**memo, "removing": sorted(removing), "provision_failures": failures,
-                              "joined": joined_before, "skipped": sorted(skipped)})
-            if skipped and not actions and not removing and gate.wake_at is None and not any(
-                    n.phase != IDLE for n in nodes if n.name not in skipped):
-                return skipped_halt(memo)  # what is left cannot move past the nodes left cordoned
-            return Decision(tuple(actions), memo, wake_at=gate.wake_at, notes=(gate.note,) if gate.note else ())
-        if skipped:
-            return skipped_halt(memo)
-        return Decision(memo=memo, notes=("waiting for new nodes to become Ready",))
+            return self.decision(actions, books, memo, gate, nodes)
+        return self.finished(books, memo)

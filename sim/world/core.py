@@ -161,7 +161,7 @@ class World:
                     self.sched.queue.append(pod)
                 else:
                     self.pods.bind(pod, node, instant=True)
-        self.sched.kicked = bool(self.sched.queue)
+        self.sched.wake.kicked = bool(self.sched.queue)
         self.rec.pending(0.0, len(self.sched.queue))
 
     # -- versions on nodes ----------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 from models.state import BARE_POD, DAEMONSET, STATEFULSET
 from sim.sampling import sample
 from sim.world.entities import GONE, PENDING, RUNNING, STARTING, TERMINATING, SimNode, SimPod, SimWorkload
+from sim.world.passes import Kick, run_passes
 
 CRASH_BACKOFF_S = 10.0
 CRASH_BACKOFF_MAX_S = 300.0
@@ -27,8 +28,7 @@ class Pods:
         self.world = world
         self.next_uid = 0
         self.dirty: set[str] = set()
-        self.kicked = False
-        self._wake = None
+        self.wake = Kick(world.env)
 
     # -- creation and binding -------------------------------------------------------------
     def new_pod(self, w: SimWorkload, ordinal: int | None = None, replacement: bool = False) -> SimPod:
@@ -173,29 +173,17 @@ class Pods:
     # -- controllers ---------------------------------------------------------------------------
     def changed(self, w: SimWorkload) -> None:
         self.dirty.add(w.key)
-        self.kicked = True
-        if self._wake is not None and not self._wake.triggered:
-            self._wake.succeed()
+        self.wake.kick()
 
     def run_controllers(self):
-        env = self.world.env
         cp = self.world.cp
-        while True:
-            if not self.kicked:
-                self._wake = env.event()
-                yield self._wake
-            if not cp.controllers_available:
-                yield cp.when_controllers_available()
-                continue
-            delay = self.world.consequences.controller_delay()
-            if delay:
-                yield env.timeout(delay)
-                if not cp.controllers_available:
-                    continue
-            self.kicked = False
-            dirty, self.dirty = self.dirty, set()
-            for key in sorted(dirty):
-                self.reconcile(self.world.workloads[key])
+        return run_passes(self.world.env, self.wake, lambda: cp.controllers_available, cp.when_controllers_available,
+                          self._pass, delay=self.world.consequences.controller_delay)
+
+    def _pass(self) -> None:
+        dirty, self.dirty = self.dirty, set()
+        for key in sorted(dirty):
+            self.reconcile(self.world.workloads[key])
 
     def reconcile(self, w: SimWorkload, initial: bool = False) -> list[SimPod]:
         """Create the pods ``w`` lacks; returns them (bound already for DaemonSets)."""

@@ -11,40 +11,30 @@ from __future__ import annotations
 from collections import deque
 
 from sim.world.entities import PENDING, SimNode, SimPod
+from sim.world.passes import Kick, run_passes
 
 
 class Scheduler:
     def __init__(self, world):
         self.world = world
         self.queue: deque[SimPod] = deque()
-        self.kicked = False
-        self._wake = None
+        self.wake = Kick(world.env)
 
     def enqueue(self, pod: SimPod) -> None:
         self.queue.append(pod)
         self.kick()
 
     def kick(self) -> None:
-        self.kicked = True
-        if self._wake is not None and not self._wake.triggered:
-            self._wake.succeed()
+        self.wake.kick()
 
     @property
     def pending(self) -> int:
         return sum(1 for p in self.queue if p.state == PENDING and p.node is None)
 
     def run(self):
-        env = self.world.env
         cp = self.world.cp
-        while True:
-            if not self.kicked:
-                self._wake = env.event()
-                yield self._wake
-            if not cp.scheduler_available:
-                yield cp.when_scheduler_available()
-                continue
-            self.kicked = False
-            self.schedule_pending()
+        return run_passes(self.world.env, self.wake, lambda: cp.scheduler_available, cp.when_scheduler_available,
+                          self.schedule_pending)
 
     def schedule_pending(self) -> None:
         waiting: deque[SimPod] = deque()
