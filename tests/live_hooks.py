@@ -1,6 +1,7 @@
 """Hook scripts for the live adapter's tests: they do to the fake API what a node agent would.
 
     python tests/live_hooks.py upgrade-node NODE VERSION
+    python tests/live_hooks.py upgrade-node-later NODE VERSION SECONDS   (reports the version SECONDS later)
     python tests/live_hooks.py upgrade-control-plane INSTANCE VERSION
     python tests/live_hooks.py fail MESSAGE
 
@@ -33,6 +34,18 @@ def main(argv: list[str]) -> int:
         component = instance.rsplit("-", 1)[0]
         patch(f"/api/v1/namespaces/kube-system/pods/{instance}",
               {"spec": {"containers": [{"name": component, "image": f"registry.k8s.io/{component}:v{version}"}]}})
+        return 0
+    if command == "upgrade-node-later":  # exits at once; the kubelet reports its version a moment later
+        node, version = argv[1], argv[2]
+        import subprocess
+        subprocess.Popen([sys.executable, __file__, "upgrade-node-after", argv[3], node, version],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        print("kubelet restarting")
+        return 0
+    if command == "upgrade-node-after":
+        import time
+        time.sleep(float(argv[1]))
+        patch(f"/api/v1/nodes/{argv[2]}", {"status": {"nodeInfo": {"kubeletVersion": f"v{argv[3]}"}}})
         return 0
     if command == "fail":
         print(argv[1])

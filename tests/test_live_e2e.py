@@ -173,3 +173,25 @@ def test_every_request_of_an_upgrade_is_allowed_by_the_shipped_rbac(cluster, tmp
     refused = sorted(f"{m} {p}" for m, p in requests if not _allowed(rules, m, p))
     assert refused == []
     assert any(p.endswith("/eviction") for _, p in requests)
+
+
+def test_a_target_older_than_the_live_cluster_is_one_clear_error(cluster):
+    server, scenario, kubeconfig = cluster
+    # the scenario describes a 1.28 cluster going to 1.29.0; the live one already runs 1.29.3
+    code, out, err = apply(server, scenario, kubeconfig, "--set", "cluster.version=1.28.4", "--set", "target=1.29.0")
+    assert code == 2
+    assert err == (f"midair apply: {scenario}: target 1.29.0 is older than the control plane 1.29.3; midair plans "
+                   "upgrades, not downgrades\n")
+    assert "Traceback" not in err
+    assert server.requests(MUTATING) == []
+
+
+def test_the_horizon_counts_from_when_apply_starts(cluster, tmp_path):
+    # a live run's clock is the wall clock: a 3 h horizon is 3 h from now, not 3 h after 1970
+    server, scenario, kubeconfig = cluster
+    budget = server.call(lambda: server.km.objects["policy/v1/poddisruptionbudgets", "default", "web-pdb"])
+    server.call(budget.patch, {"status": {"disruptionsAllowed": 10}})  # let the drains through
+    code, out, err = apply(server, scenario, kubeconfig, "--execute", "--set", "horizon=3h",
+                           "--journal", str(tmp_path / "run.journal"))
+    assert code == 0, out + err
+    assert out.splitlines()[-1] == "# completed: every component is at the target"

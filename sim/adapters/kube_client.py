@@ -151,6 +151,9 @@ class Kube:
                 raise
         return out
 
+    async def node(self, name: str) -> dict:
+        return await self._get_json(f"/api/v1/nodes/{name}", None, "get", f"nodes/{name}")
+
     async def pods_on(self, node: str) -> list[dict]:
         return await self._list(PATHS["Pod"], f"pods on {node}", {"fieldSelector": f"spec.nodeName={node}"})
 

@@ -275,12 +275,17 @@ def control_plane_instances(pods: list[dict], api_version: KubeVersion | None) -
 
 
 def _rolled_out(obj: dict, kind: str) -> bool:
+    """As kubectl rollout status: the controller saw the latest spec, and every replica is updated and available."""
     s = obj.get("status", {}) or {}
+    generation = _get(obj, "metadata", "generation")
+    if generation is not None and (s.get("observedGeneration") or 0) < generation:
+        return False
     if kind == DAEMONSET:
         want = s.get("desiredNumberScheduled", 0) or 0
         return (s.get("updatedNumberScheduled", 0) or 0) >= want and (s.get("numberAvailable", 0) or 0) >= want
     want = _get(obj, "spec", "replicas", default=1)
-    return (s.get("updatedReplicas", 0) or 0) >= want and (s.get("availableReplicas", 0) or 0) >= want
+    old_left = (s.get("replicas", 0) or 0) - (s.get("updatedReplicas", 0) or 0)
+    return (s.get("updatedReplicas", 0) or 0) >= want and (s.get("availableReplicas", 0) or 0) >= want and old_left <= 0
 
 
 def addons(daemonsets: list[dict], deployments: list[dict]) -> list[Addon]:

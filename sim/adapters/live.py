@@ -60,6 +60,8 @@ class LivePort:
         self.retry_s = eviction_retry_s
         self.interval = reconcile_interval_s
         self.node_ops: dict[str, tuple[str, str]] = {}
+        self.expected_nodes: dict[str, tuple] = {}  # node -> (kubelet version a hook promised, deadline)
+        self.expected_instances: dict[str, tuple] = {}
         self.instance_ops: dict[str, tuple[str, str]] = {}
         self.placeholders: dict[str, Node] = {}
         self._provisioned = 0
@@ -109,6 +111,13 @@ class LivePort:
             joined = placeholder.message.startswith("joining as ")
             if joined and placeholder.message.removeprefix("joining as ") in names:
                 del self.placeholders[name]
+        state = self._build(objects, version, node_ops, instance_ops)
+        if self._confirm(state):  # an upgrade a hook reported done now shows in the cluster
+            state = self._build(objects, version, dict(self.node_ops), dict(self.instance_ops))
+        self.last = state
+        return state
+
+    def _build(self, objects, version, node_ops, instance_ops) -> ClusterState:
         state = build_state(objects, pool_label=self.settings.pool_label, pool_sizes=self.pool_sizes,
                             api_version=version, phases=node_ops, extra_nodes=tuple(self.placeholders.values()),
                             now=self.clock())
@@ -116,8 +125,35 @@ class LivePort:
             instances = tuple(replace(i, phase=instance_ops[i.name][0], message=instance_ops[i.name][1])
                               if i.name in instance_ops else i for i in state.control_plane.instances)
             state = replace(state, control_plane=ControlPlane(instances))
-        self.last = state
         return state
+
+    def _confirm(self, state: ClusterState) -> bool:
+        """A hook's success counts once the cluster shows the new version (or fails after the hook timeout)."""
+        changed = False
+        now = self.clock()
+        for name, (version, deadline) in list(self.expected_nodes.items()):
+            have = state.node(name).kubelet if state.has_node(name) else None
+            if have is not None and have >= version:
+                self.node_ops.pop(name, None)
+            elif now >= deadline:
+                self.node_ops[name] = (UPGRADE_FAILED, f"the upgradeNode hook succeeded but the kubelet still "
+                                                       f"reports {have} after {self.settings.hook_timeout_s:g}s")
+            else:
+                continue
+            del self.expected_nodes[name]
+            changed = True
+        versions = {i.name: i.version for i in state.control_plane.instances}
+        for name, (version, deadline) in list(self.expected_instances.items()):
+            if name in versions and versions[name] >= version:
+                self.instance_ops.pop(name, None)
+            elif now >= deadline:
+                self.instance_ops[name] = (UPGRADE_FAILED, f"the upgradeControlPlane hook succeeded but {name} still "
+                                                           f"runs {versions.get(name)}")
+            else:
+                continue
+            del self.expected_instances[name]
+            changed = True
+        return changed
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
@@ -180,11 +216,20 @@ class LivePort:
             if command is not None:
                 result = await self._run_hook(hook, command)
                 if not result.ok:
-                    self.node_ops[node] = (UPGRADE_FAILED if phase == UPGRADING else phase, result.message(hook))
+                    if delete:  # the node stays; the strategy may try again
+                        self.node_ops.pop(node, None)
+                        self.log(result.message(hook))
+                    else:
+                        self.node_ops[node] = (UPGRADE_FAILED, result.message(hook))
                     return
             if delete:
                 await self.kube.delete_node(node)
-            self.node_ops.pop(node, None)
+                self.node_ops.pop(node, None)
+            elif "version" in values and self.run_hooks:
+                self.node_ops[node] = (phase, f"waiting for the kubelet to report {values['version']}")
+                self.expected_nodes[node] = (values["version"], self.clock() + self.settings.hook_timeout_s)
+            else:
+                self.node_ops.pop(node, None)
 
         self._spawn(go())
         return SubmitResult(True, command or "")
@@ -239,7 +284,10 @@ class LivePort:
 
         async def go():
             result = await self._run_hook("upgradeControlPlane", command)
-            if result.ok:
+            if result.ok and self.run_hooks:
+                self.instance_ops[action.instance] = (UPGRADING, f"waiting for it to run {action.version}")
+                self.expected_instances[action.instance] = (action.version, self.clock() + self.settings.hook_timeout_s)
+            elif result.ok:
                 self.instance_ops.pop(action.instance, None)
             else:
                 self.instance_ops[action.instance] = (UPGRADE_FAILED, result.message("upgradeControlPlane"))

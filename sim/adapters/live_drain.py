@@ -16,9 +16,16 @@ from models.state import DRAIN_FAILED, DRAINING, IDLE
 from sim.adapters.kube_translate import translate_pod
 
 
-def _left(pods: list[dict]) -> list:
+def _left(pods: list[dict], node_ready: bool = True) -> list:
+    """Pods the drain still waits for. On a NotReady node, pods already terminating cannot finish:
+    they are not waited for (as the simulation and Cluster API's drain do)."""
     infos = [translate_pod(p, {}) for p in pods]
-    return [p for p in infos if p.evictable]
+    return [p for p in infos if p.evictable and (node_ready or not p.terminating)]
+
+
+async def _ready(kube, node: str) -> bool:
+    conditions = ((await kube.node(node)).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 async def drain_node(kube, node: str, timeout_s: float, force: bool, parallelism: int, retry_s: float,
@@ -64,7 +71,7 @@ async def drain_node(kube, node: str, timeout_s: float, force: bool, parallelism
         set_status(DRAIN_FAILED, failure(last_reason or "the drain timed out"))
         return
     while not kube.dry_run:  # a server-side dry run deletes nothing: there is nothing to wait for
-        remaining = _left(await kube.pods_on(node))
+        remaining = _left(await kube.pods_on(node), await _ready(kube, node))
         if not remaining:
             break
         if expired():

@@ -73,7 +73,10 @@ def run(args) -> int:
         if blocks and not args.force and not args.resume:
             print(f"# blocked: {len(blocks)} pre-check finding(s) block the upgrade; fix them, or --force")
             return EXIT_FINDINGS
-        plan = make_plan(state, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
+        try:
+            plan = make_plan(state, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
+        except ValueError as exc:
+            raise UsageError(f"{args.scenario}: {exc}") from None
         steps = ", ".join(f"{s.component} {s.version}" for s in plan.path.steps) or "nothing to do"
         mode = "execute" if args.execute else "server-side dry run" if args.server_dry_run else "dry run"
         print(f"# {scenario.name}: {state.version} -> {scenario.target} with {spec.label} ({mode}); path: {steps}")
@@ -90,8 +93,10 @@ def run(args) -> int:
             print(f"# journal: {path} (continue after a crash with --execute --resume {path})")
         journal.listener = _print
         try:
+            # a scenario's horizon counts simulated seconds from the start; live, from now
+            horizon = port.now() + scenario.horizon_s if scenario.horizon_s is not None else None
             outcome = port.drive(reconcile(port, build_strategy(spec), plan, journal, safety=scenario.safety,
-                                           horizon=scenario.horizon_s))
+                                           horizon=horizon))
         except KeyboardInterrupt:
             print(f"\ninterrupted; continue with: midair apply {args.scenario} --execute --resume {journal.path}",
                   file=sys.stderr)
