@@ -65,6 +65,9 @@ CASES = [
      ["s.yaml:1: target: missing required field 'target' (version, e.g. \"1.29.3\")"]),
     ("duplicate-key", edit("      count: 6", "      count: 6\n      count: 7"),
      ["s.yaml:10: cluster.nodePools[0].count: this key appears twice in the same mapping; keep one"]),
+    ("zero-eviction-retry", edit("seed: 42", "seed: 42\ntiming: {evictionRetry: 0}"),
+     ["s.yaml:33: timing.evictionRetry: 0s would make the simulation spin without time passing; give a duration "
+      "above 0, e.g. 5s"]),
     ("bad-enum-bool", edit("seed: 42", "seed: 42\nsafety: maybe"),
      ["s.yaml:33: safety: 'maybe' is not one of the choices; valid: on, off"]),
 ]

@@ -145,6 +145,10 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         value = raw[key] if not sub else raw[key][sub[0]]
         return check_dist(value, ("timing", key, *sub), ck) or Dist.constant(0)
 
+    for key in ("evictionRetry", "reconcileInterval"):
+        if raw[key] <= 0:
+            ck.fail(("timing", key), f"{raw[key]:g}s would make the simulation spin without time passing; "
+                                     "give a duration above 0, e.g. 5s")
     steps = tuple((k, d("inplace", (k,))) for k in ("stopKubelet", "replaceBinaries", "startKubelet", "rejoin"))
     return Timing(
         node_provision=d("nodeProvision"),

@@ -56,6 +56,11 @@ def target_names(state: ClusterState, kind: str) -> list[str]:
     return []
 
 
+def _future_node(state: ClusterState, name: str) -> bool:
+    pool, _, number = name.rpartition("-")
+    return number.isdigit() and any(p.name == pool and int(number) > p.count for p in state.pools)
+
+
 def check_fault(f: FaultSpec, raw: dict, i: int, state: ClusterState | None, ck: Checker) -> None:
     """Record a problem for each field the fault type does not take, and for a target that does not exist."""
     rule = RULES[f.type]
@@ -80,6 +85,8 @@ def check_fault(f: FaultSpec, raw: dict, i: int, state: ClusterState | None, ck:
         ck.fail(path + ("target",), f"{f.type} cannot target {kind!r}; valid targets: {valid}")
         return
     names = target_names(state, kind)
+    if kind == "node" and _future_node(state, name):
+        return  # a node the upgrade will create (POOL-N past the pool's size)
     if name not in names:
         shown = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
         ck.fail(path + ("target",), f"no {kind} named {name!r}; {suggest(name, names)}valid: {shown}")

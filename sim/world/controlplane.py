@@ -135,10 +135,11 @@ class ControlPlaneSim:
             self.refresh()
         dist = world.timing.control_plane_instance if inst.component == APISERVER else world.timing.controller_instance
         yield world.env.timeout(sample(dist, world.rng))
-        if surge:  # the new instance is up: the old one stops, its leadership (if any) passes on
+        if surge and inst.component != APISERVER:
+            # the new instance is up and the old one stops: a leader's lease must still expire
             inst.running = False
             self.refresh()
-        inst.version = version
+        inst.version = version  # an apiserver's replacement simply takes over behind the load balancer
         inst.running = True
         inst.phase = IDLE
         self.refresh()

@@ -33,7 +33,7 @@ class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
-                 "record", "removed", "config")
+                 "record", "removed", "config", "going_down")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None):
         self.name = name
@@ -55,6 +55,7 @@ class SimNode:
         self.created_at = created_at
         self.images: set[str] = set()
         self.episode = 0  # bumps on every health change, cancelling stale timers
+        self.going_down = False  # a NotReady transition is pending (its grace period runs)
         self.seq = seq
         self.stamp = 0  # bumps on every capacity or eligibility change (capacity index)
         self.record = None
@@ -96,7 +97,7 @@ class SimWorkload:
 
 class SimPod:
     __slots__ = ("uid", "name", "workload", "node", "state", "ready", "ordinal", "pinned", "replacement",
-                 "gen", "template", "daemon_node")
+                 "gen", "template", "daemon_node", "started")
 
     def __init__(self, uid: int, name: str, workload: SimWorkload, ordinal: int | None = None,
                  replacement: bool = False, template: int = 0):
@@ -112,6 +113,7 @@ class SimPod:
         self.gen = 0  # bumps whenever a running start-up must be abandoned
         self.template = template
         self.daemon_node: str | None = None
+        self.started = False  # its containers exist (phase Running in Kubernetes), Ready or not
 
     def __lt__(self, other: SimPod) -> bool:
         return self.uid < other.uid

@@ -11,7 +11,7 @@ A drain that outlives its timeout stops and leaves the node ``drain-failed``.
 from __future__ import annotations
 
 from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
-from sim.world.entities import GONE, RUNNING, TERMINATING, SimNode, SimPod, SimWorkload
+from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
 
 
 def budget(w: SimWorkload) -> tuple[int, int] | None:
@@ -31,7 +31,7 @@ class Evictions:
     def allowed(self, pod: SimPod) -> tuple[bool, str]:
         """Would the Eviction API accept ``pod`` now? (and why not)."""
         w = pod.workload
-        if pod.state != RUNNING:  # Pending (not started yet): deleted without a budget check
+        if not pod.started:  # Pending (containers not created yet): deleted without a budget check
             return True, ""
         b = budget(w)
         if b is None:
@@ -39,8 +39,8 @@ class Evictions:
         allowed, desired = b
         if self.world.faults.pdb_stuck(w):
             return False, f"PodDisruptionBudget {w.key} allows no disruption (a stuck-pdb fault)"
-        if not pod.ready:  # a running pod that is not Ready
-            if w.spec.pdb.unhealthy_pod_eviction_policy == "AlwaysAllow" or w.ready >= desired:
+        if not pod.ready:  # a running pod that is not Ready (pkg/registry/core/pod/storage/eviction.go)
+            if w.spec.pdb.unhealthy_pod_eviction_policy == "AlwaysAllow" or (w.ready >= desired and desired > 0):
                 return True, ""
         if allowed > 0:
             return True, ""

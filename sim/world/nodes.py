@@ -60,13 +60,17 @@ class Nodes:
                 if not ev.triggered:
                     ev.succeed()
         if self.healthy(node):
-            node.episode += 1  # cancels a pending NotReady transition
+            if node.going_down or not node.ready:
+                node.episode += 1  # cancels a pending NotReady transition
+                node.going_down = False
             if not node.ready:
                 self._set_ready(node, True)
-        elif node.ready:
-            node.episode += 1
+        elif node.ready and (self.posting(node) or not node.going_down):
             # a kubelet that posts "not ready" (its network plugin failed) is NotReady at once;
-            # one that stopped posting is noticed after the node-monitor grace period
+            # one that stopped posting is noticed after the node-monitor grace period, counted
+            # from when it stopped (a later refresh does not restart it)
+            node.episode += 1
+            node.going_down = True
             delay = 0.0 if self.posting(node) else self.grace_s()
             world.env.process(self._going_not_ready(node, node.episode, delay))
 
@@ -76,6 +80,7 @@ class Nodes:
             yield world.env.timeout(delay)
         if node.episode != episode or node.removed:
             return
+        node.going_down = False
         self._set_ready(node, False)
         yield world.env.timeout(world.timing.not_ready_toleration_s)
         while node.episode == episode and not node.removed and not world.cp.controllers_available:
@@ -126,6 +131,7 @@ class Nodes:
         node.kubelet_up = False
         node.message = "the machine crashed"
         self.world.touch(node)
+        self.world.index.update(node)
         self.refresh(node)
         self.world.rec.event(self.world.env.now, f"node {node.name} crashed")
         if duration is not None:
@@ -140,6 +146,7 @@ class Nodes:
         node.message = "the machine rebooted"
         self.world.pods.restart_containers(node)  # every container died with the machine
         self.world.touch(node)
+        self.world.index.update(node)
         self.refresh(node)
         self.world.rec.event(self.world.env.now, f"node {node.name} came back")
 
@@ -162,6 +169,9 @@ class Nodes:
                 node.kubelet_up = False
                 self.refresh(node)
             yield world.env.timeout(sample(steps[step], world.rng))
+            if not node.alive:  # it died during the step
+                self._fail(node, f"node unreachable during step {k} ({step})")
+                return
             if step == "replaceBinaries" and pool.target_runtime and node.runtime != pool.target_runtime:
                 yield world.env.timeout(sample(world.timing.runtime_upgrade, world.rng))
                 node.runtime = pool.target_runtime
@@ -236,6 +246,7 @@ class Nodes:
         world.touch(node)
         world.index.update(node)
         world.evictions.kill_all(node)
+        world.daemonsets_changed()  # its DaemonSet pods are gone now, not when the machine is
         if was_failed:
             world.remove_node(node)
             return

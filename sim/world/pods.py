@@ -82,6 +82,7 @@ class Pods:
             if pod.gen != gen:
                 return
             pod.node.images.add(pod.workload.key)
+        pod.started = True  # containers created: Running, not Ready yet
         start_s = spec.startup_seconds if spec.startup_seconds is not None else sample(world.timing.pod_startup, world.rng)
         yield world.env.timeout(start_s)
         if pod.gen != gen:
@@ -94,6 +95,7 @@ class Pods:
 
     def _run(self, pod: SimPod) -> None:
         pod.state = RUNNING
+        pod.started = True
         self.set_ready(pod, pod.node.ready)
 
     def set_ready(self, pod: SimPod, ready: bool) -> None:
