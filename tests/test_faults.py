@@ -144,3 +144,39 @@ def test_fault_errors(fault, message):
     with pytest.raises(InputError) as err:
         load_scenario("scenarios/seed-example.yaml", [f"faults=[{fault}]"])
     assert [f"{p.path}: {p.message}" for p in err.value.problems] == [message]
+
+
+@pytest.mark.parametrize("label, sets", [("replace", ()), ("surge", ("strategies=[{name: surge}]",))])
+def test_a_new_node_that_dies_after_joining_is_deleted_and_replaced(label, sets):
+    # workers-3, the first new node, is Ready at 1346 s and dies for good at 1500 s: NotReady 40 s
+    # later, deleted 300 s after that, and the pool gets another node
+    r = run(label, "[{type: node-crash, at: 1500s, target: node/workers-3}]", *sets)
+    assert (r.completed, r.halted) == (True, None)
+    deleted = [(e.t, e.reason) for e in r.log if e.action == "DeleteNode node/workers-3"]
+    assert deleted == [(1840.0, "new node workers-3 stayed NotReady for 300s after joining: delete it and add another")]
+    assert sorted(r.world.nodes) == ["workers-4", "workers-5"]
+
+
+def test_inplace_failure_replaced_through_a_failed_provisioning_completes():
+    r = run("inplace", "[{type: inplace-step-failure, probability: 1, limit: 1}, "
+                       "{type: provision-failure, probability: 1, limit: 1}]",
+            "strategies=[{name: inplace, inplaceRetries: 0, onInplaceFailure: replace}]")
+    assert (r.completed, r.halted) == (True, None)
+    assert [e.action for e in r.log if e.action.startswith(("DeleteNode", "ProvisionNode"))] == [
+        "DeleteNode node/workers-1", "ProvisionNode in pool/workers at 1.16.15",  # workers-3 never joins
+        "DeleteNode node/workers-3", "ProvisionNode in pool/workers at 1.16.15"]
+    assert sorted(r.world.nodes) == ["workers-2", "workers-4"]
+
+
+def test_a_crash_while_the_node_rejoins_fails_the_in_place_upgrade():
+    # workers-1's upgrade starts at 1237 s; with a ten-minute rejoin it is in step 4 at 1260 s
+    r = run("inplace", "[{type: node-crash, at: 1260s, target: node/workers-1}]", "timing.inplace.rejoin=10m",
+            "strategies[0].inplaceRetries=0")
+    assert r.halted == "in-place upgrade of workers-1 failed once: node unreachable during step 4 (rejoin)"
+
+
+def test_a_node_turns_notready_one_grace_period_after_its_kubelet_stops():
+    r = run("inplace", "[]", "timing.inplace.rejoin=10m")  # the kubelet is not back for ten minutes
+    start = next(e.t for e in r.log if e.action.startswith("UpgradeNodeInPlace node/workers-1"))
+    not_ready = next(t for t, text in r.world.rec.events if text == "node workers-1 NotReady")
+    assert not_ready - start == pytest.approx(40.0, abs=1e-9)  # node-monitor-grace-period before 1.32

@@ -49,8 +49,9 @@ def test_bluegreen_doubles_the_pool_and_completes():
 
 
 def test_bluegreen_rollback_restores_the_blue_pool_without_losing_a_pod():
-    # a blue node crashes as it is drained and reboots ten minutes later: the soak's health check fails
-    r = run(TIGHT, "bluegreen", "faults=[{type: node-crash, probability: 1, limit: 1, duration: 10m}]",
+    # a green node (general-5 is the first one created) crashes while blue drains onto green, and
+    # reboots ten minutes later: the health check at the end of the soak fails
+    r = run(TIGHT, "bluegreen", "faults=[{type: node-crash, at: 1100s, target: node/general-5, duration: 10m}]",
             "prechecks=ignore")
     assert r.completed is False
     assert r.halted.startswith("rolled back: ")
@@ -60,6 +61,16 @@ def test_bluegreen_rollback_restores_the_blue_pool_without_losing_a_pod():
         (f"general-{i}", "1.29.4", True, True) for i in range(1, 5)]
     assert r.metrics["pods_lost_local_data"] == 0
     assert r.world.workloads["default/app"].ready == 14
+
+
+def test_bluegreen_goes_on_past_a_dead_blue_node():
+    # general-2 dies at the start: the not-ready toleration moves its pods; blue-green must neither
+    # wait for it to turn Ready nor try to drain it, and deletes it with the rest of blue
+    r = run(TIGHT, "bluegreen", "faults=[{type: node-crash, at: 0s, target: node/general-2}]")
+    assert (r.completed, r.halted) == (True, None)
+    assert [e.action for e in r.log if "general-2" in e.action] == ["Cordon node/general-2", "DeleteNode node/general-2"]
+    assert sorted(r.world.nodes) == ["general-5", "general-6", "general-7", "general-8"]
+    assert r.metrics["pdb_violations"] == 0
 
 
 @pytest.mark.parametrize("policy, timeout, violations, halted", [
@@ -135,6 +146,16 @@ def test_presets_expand_with_overrides():
     assert (eks.label, eks.name, str(eks.param("maxSurge")), str(eks.param("maxUnavailable")), eks.param("drainTimeout"),
             eks.param("undrainable")) == ("eks-managed", "replace", "1", "1", 300.0, "fail")
     assert (kops.name, kops.param("validate"), kops.param("soakSeconds")) == ("replace", True, 15.0)
+
+
+def test_bluegreen_rolls_back_a_green_pool_that_never_gets_ready():
+    r = run("scenarios/quickstart.yaml", "bluegreen", "strategies=[{name: bluegreen}]", "prechecks=ignore",
+            "cluster.addons.cni.version=3.28.2", "workloads[name=cache].localStorage=false",
+            "workloads[name=db].localStorage=false")  # calico 3.28 is tested up to 1.30: green (1.31.2) is NotReady
+    assert r.halted == ("rolled back: green node general-7 stayed NotReady for 300s; the blue pool general is "
+                        "serving again on its old version")
+    assert sorted(r.world.nodes) == [*(f"general-{i}" for i in range(1, 7)), "stateful-1", "stateful-2", "stateful-3"]
+    assert (r.metrics["pods_evicted"], r.metrics["outage_s"]) == (0, 0.0)
 
 
 def test_unknown_preset_is_an_error():

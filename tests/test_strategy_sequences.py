@@ -24,19 +24,24 @@ SCENARIOS = {
 STRATEGIES = ["inplace", "replace", "surge", "bluegreen"]
 
 
-def converge(path, sets, label, order, seed, max_steps=5000):
+def converge(path, sets, label, order, seed, max_steps=5000, cordoned=(), halts=False):
     scenario = load_scenario(path, [*sets, f"strategies=[{{name: {label}}}]"] if label not in ("inplace", "replace") else sets)
     spec = scenario.strategy(label)
     strategy = registry.strategy_class(spec.name)(**spec.kwargs())
     params = spec.kwargs()
     plan = make_plan(scenario.cluster, scenario.target, params["maxSurge"], params["maxUnavailable"])
     cluster = FakeCluster(scenario.cluster, order, seed)
+    for name in cordoned:  # cordoned by someone before the upgrade
+        cluster._node(name, schedulable=False)
     memo: dict = {}
     for step in range(max_steps):
         view = cluster.state
         decision = strategy.decide(view, plan, memo)
         memo = dict(decision.memo)
-        assert not [a for a in decision.actions if a.kind == "Halt"], decision.actions
+        halted = [a.reason for a in decision.actions if a.kind == "Halt"]
+        if halts and halted:
+            return step, cluster.state, halted[0]
+        assert not halted, decision.actions
         for action, refusal in review(decision.actions, view, plan):
             assert refusal is None, f"step {step}: {refusal.policy}: {refusal.reason}"
             cluster.apply(action)
@@ -47,6 +52,7 @@ def converge(path, sets, label, order, seed, max_steps=5000):
             assert available >= pool.count - plan.batch(pool.name).unavailable, f"step {step}: pool {pool.name}"
         if decision.done:
             assert remaining_work(view, plan) == []
+            assert not halts, "expected a halt"
             return step, state
         if not decision.actions and not cluster.step():
             if decision.wake_at is None or decision.wake_at <= cluster.state.observed_at:
@@ -81,3 +87,18 @@ def test_a_decision_is_a_pure_function_of_its_inputs():
         first = strategy.decide(scenario.cluster, plan, memo)
         second = strategy.decide(scenario.cluster, plan, memo)
         assert first == second and memo == {"cordoned": ["general-1"]}
+
+
+def test_inplace_upgrades_a_node_cordoned_before_the_upgrade_and_leaves_it_cordoned():
+    _, final = converge("scenarios/quickstart.yaml", ["strategies[0].maxUnavailable=2"], "inplace", "fixed", 0,
+                        cordoned=["general-2"])
+    assert {str(n.kubelet) for n in final.nodes} == {"1.31.2"}
+    assert sorted(n.name for n in final.nodes if not n.schedulable) == ["general-2"]
+
+
+def test_inplace_halts_when_nodes_cordoned_before_the_upgrade_use_up_max_unavailable():
+    _, final, reason = converge("scenarios/quickstart.yaml", [], "inplace", "fixed", 0, cordoned=["general-2"],
+                                halts=True)
+    assert reason == ("pool general: general-2 was cordoned before the upgrade and stays cordoned, which uses up "
+                      "maxUnavailable 1; uncordon it or raise maxUnavailable to go on")
+    assert [n.name for n in final.nodes if str(n.kubelet) == "1.31.2"] == ["general-2"]  # it took no slot

@@ -18,7 +18,7 @@ from models.state import DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, PROVISI
 from models.strategies.base import Decision, halt
 from models.strategies.params import BLUEGREEN_PARAMS
 from models.strategies.replace import Books, Replace
-from models.strategies.workers import SKIP, drain, healthy, on_drain_failed
+from models.strategies.workers import NEW_NODE_READY_GRACE_S, SKIP, drain, healthy, on_drain_failed, unready_new_nodes
 
 
 def _count(value: IntOrPercent, total: int) -> int:
@@ -40,7 +40,7 @@ class BlueGreen(Replace):
             _, blue, green, _ = self.pool_nodes(view, pool, version, set())
             st = stages.setdefault(f"{pool.name}@{version}", {"stage": "green"})  # each worker roll is its own
             if st["stage"] == "rollback":
-                return self._rollback(view, pool.name, blue, green, st, stages, memo)
+                return self._rollback(view, plan, pool, blue, green, st, stages, memo)
             if not blue and all(n.phase == IDLE and n.ready and n.schedulable for n in green) and len(green) >= pool.count:
                 continue
             actions: list[Action] = []
@@ -53,17 +53,22 @@ class BlueGreen(Replace):
             if stage == "green":
                 live = [n for n in green if n.phase != PROVISION_FAILED]
                 joined = [n for n in live if n.phase == IDLE]
-                sick = [n for n in joined if not n.ready]
+                # a node that just joined may be NotReady until its network is up: give it a while
+                since = st.setdefault("not_ready_since", {})
+                sick, wake = unready_new_nodes(joined, since, now)
                 if sick:
-                    return self._start_rollback(st, stages, memo, f"green node {sick[0].name} is NotReady")
+                    return self._start_rollback(st, stages, memo, f"green node {sick[0]} stayed NotReady for "
+                                                                  f"{NEW_NODE_READY_GRACE_S:g}s")
                 in_flight = sum(1 for n in live if n.phase == PROVISIONING)
                 room = _count(self.params["greenBatch"], pool.count) - in_flight
                 for _ in range(max(0, min(room, pool.count - len(live)))):
                     actions.append(ProvisionNode(f"green pool for {pool.name}: {len(live)} of {pool.count} green "
                                                  f"node(s) at {version}", pool.name, version))
-                if len(joined) >= pool.count and not actions:
+                if len(joined) >= pool.count and not actions and not since:
                     st["stage"] = "cordon"
                     stage = "cordon"
+                elif wake is not None:
+                    return Decision(tuple(actions), save(), wake_at=wake)
             if stage == "cordon":
                 actions += [Cordon(f"blue-green in pool {pool.name}: the green pool is Ready; cordon blue so new "
                                    "pods go to green", n.name) for n in blue if n.schedulable]
@@ -74,7 +79,7 @@ class BlueGreen(Replace):
             if stage == "final-soak":
                 if now < st["until"]:
                     return Decision(memo=save(), wake_at=st["until"], notes=(f"final soak of pool {pool.name}",))
-                problem = healthy(view)
+                problem = healthy(view, frozenset(n.name for n in blue))  # blue is on its way out
                 if problem:
                     return self._start_rollback(st, stages, memo, problem)
                 st["stage"] = "delete"
@@ -107,7 +112,8 @@ class BlueGreen(Replace):
             until = st["batch_done_at"] + self.params["soakSeconds"]
             if now < until:
                 return Decision(memo=save(), wake_at=until, notes=(f"soaking after a drain batch in pool {pool}",))
-            problem = healthy(view) if self.params["soakSeconds"] else None
+            problem = healthy(view, frozenset(n.name for n in blue if not n.schedulable)) \
+                if self.params["soakSeconds"] else None
             if problem:
                 return self._start_rollback(st, stages, memo, problem)
             st["batch_done_at"] = None
@@ -125,20 +131,32 @@ class BlueGreen(Replace):
         st.update(stage="rollback", reason=problem)
         return Decision(memo={**memo, "bluegreen": stages}, notes=(f"rolling back: {problem}",))
 
-    def _rollback(self, view, pool, blue, green, st, stages, memo) -> Decision:
-        """Uncordon blue, drain green onto it, delete green, halt."""
-        why = f"blue-green rollback in pool {pool} ({st['reason']})"
+    def _rollback(self, view, plan, pool, blue, green, st, stages, memo) -> Decision:
+        """Uncordon blue, drain green onto it (keeping the pool's availability), delete green, halt."""
+        why = f"blue-green rollback in pool {pool.name} ({st['reason']})"
+        memo = {**memo, "bluegreen": stages}
         actions: list[Action] = [Uncordon(f"{why}: blue takes the pods back", n.name) for n in blue if not n.schedulable]
         if actions:
-            return Decision(tuple(actions), {**memo, "bluegreen": stages})  # blue first, so green can drain onto it
+            return Decision(tuple(actions), memo)  # blue first, so green can drain onto it
+        nodes = blue + green
+        can_remove = sum(1 for n in nodes if n.available) - (pool.count - plan.batch(pool.name).unavailable)
+        in_flight = False
         for n in green:
-            if n.phase == IDLE and n.schedulable and n.ready:
-                actions.append(drain(n, self.params, f"{why}: drain green {n.name}"))
+            if n.phase == DRAINING:
+                in_flight = True
+            elif n.phase == IDLE and n.schedulable and n.ready:
+                if can_remove > 0:
+                    can_remove -= 1
+                    actions.append(drain(n, self.params, f"{why}: drain green {n.name}"))
             elif n.phase in (IDLE, PROVISION_FAILED) and (n.pods == 0 or not n.ready):
                 actions.append(DeleteNode(f"{why}: delete green {n.name}", n.name, force=not n.ready and n.pods > 0))
             elif n.phase == DRAIN_FAILED:
                 actions.append(drain(n, self.params, f"{why}: drain green {n.name} again"))
         if not green and not actions:
-            return halt({**memo, "bluegreen": stages}, f"rolled back: {st['reason']}; the blue pool {pool} is "
-                                                       "serving again on its old version")
-        return Decision(tuple(actions), {**memo, "bluegreen": stages})
+            return halt(memo, f"rolled back: {st['reason']}; the blue pool {pool.name} is serving again on its "
+                              "old version")
+        if not actions and not in_flight:
+            kept = ", ".join(n.name for n in green)
+            return halt(memo, f"rolled back as far as the pool's availability allows: {st['reason']}; green "
+                              f"{kept} kept, since blue has too few Ready nodes to take its pods")
+        return Decision(tuple(actions), memo)

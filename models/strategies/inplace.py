@@ -29,7 +29,15 @@ from models.state import (
 from models.prechecks.base import Traits
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import INPLACE_PARAMS
-from models.strategies.workers import SKIP, BatchGate, drain, on_drain_failed, ordered, skipped_halt
+from models.strategies.workers import (
+    SKIP,
+    BatchGate,
+    drain,
+    on_drain_failed,
+    ordered,
+    provision_failures,
+    skipped_halt,
+)
 
 RETRY_BACKOFF_S = 60.0  # wait 60 s before the first retry, 120 s before the second, ...
 
@@ -53,11 +61,16 @@ class InPlace(Strategy):
         self._now = view.observed_at
         self._retry_at = dict(memo.get("retry_at", {}))
         replacing = {n for n in memo.get("replacing", ()) if view.has_node(n)}
+        failures = dict(memo.get("provision_failures", {}))
+        joined = dict(memo.get("joined", {}))
+        # nodes someone else cordoned before the upgrade: upgraded, never uncordoned by us
+        held = set(memo["held"]) if "held" in memo else {n.name for n in view.nodes if not n.schedulable}
+        self._held = held
         gate = BatchGate(view, memo, self.params)
         for pool in view.pools:
             nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
             live = [n for n in nodes if n.phase != PROVISION_FAILED]
-            todo = [n for n in nodes if n.name not in skipped and
+            todo = [n for n in live if n.name not in skipped and
                     (not at_least(n.kubelet, version) or n.name in cordoned or n.phase != IDLE)]
             if not todo and len(live) >= pool.count:
                 continue
@@ -66,7 +79,11 @@ class InPlace(Strategy):
                 return halt(memo, f"in-place upgrades take nodes out of service; pool {pool.name} allows "
                                   "maxUnavailable 0 (set maxUnavailable to 1 or more)")
             actions: list[Action] = []
-            if len(live) < pool.count and not any(n.phase == PROVISIONING for n in nodes):
+            new = [n for n in nodes if at_least(n.kubelet, version) and n.name not in cordoned]
+            stop = provision_failures(pool.name, new, failures, joined, memo, actions)
+            if stop:
+                return stop
+            if len(live) < pool.count and not any(n.phase in (PROVISIONING, PROVISION_FAILED) for n in nodes):
                 actions.append(ProvisionNode(f"pool {pool.name} has {len(live)} of {pool.count} nodes: "
                                              f"add one at {version}", pool.name, version))
             for node in todo:
@@ -89,7 +106,7 @@ class InPlace(Strategy):
             if isinstance(allowed, str):
                 return halt(memo, allowed)
             missing = max(0, pool.count - len(live))  # a node being replaced is out of service too
-            slots = batch - sum(1 for n in nodes if not n.available) - missing
+            slots = batch - sum(1 for n in live if not n.available) - missing
             for node in todo if allowed else ():
                 if node.name in cordoned or node.phase != IDLE or node.name in replacing or at_least(node.kubelet, version):
                     continue
@@ -98,13 +115,29 @@ class InPlace(Strategy):
                 why = (f"in-place batch of {batch} in pool {pool.name}: cordon before upgrading the kubelet to {version}"
                        if node.available else
                        f"{node.name} is already out of service (NotReady): upgrading it in place takes no batch slot")
-                actions.append(Cordon(why, node.name))
                 cordoned.add(node.name)
+                if node.schedulable:
+                    actions.append(Cordon(why, node.name))
+                else:  # already cordoned (by someone else, or NotReady): go straight to its next step
+                    step = self._next_step(node, version, cordoned, retries, replacing, memo)
+                    if isinstance(step, Decision):
+                        return step
+                    if isinstance(step, Action):
+                        actions.append(step)
                 gate.started(pool.name)
                 slots -= 1 if node.available else 0
             memo = gate.save({**memo, "cordoned": sorted(cordoned), "retries": retries, "replacing": sorted(replacing),
-                              "retry_at": self._retry_at, "skipped": sorted(skipped)})
-            if skipped and not actions and not busy and not self._retry_at and gate.wake_at is None:
+                              "retry_at": self._retry_at, "skipped": sorted(skipped), "held": sorted(held),
+                              "provision_failures": failures, "joined": joined})
+            idle = not actions and not busy and not self._retry_at and gate.wake_at is None
+            stuck = [n.name for n in live if n.name in held and n.ready and n.phase == IDLE and not n.schedulable]
+            if idle and slots <= 0 and stuck and any(n.available for n in todo if n.name not in cordoned):
+                return halt(memo, f"pool {pool.name}: {', '.join(stuck)} "
+                                  f"{'was' if len(stuck) == 1 else 'were'} cordoned before the upgrade and "
+                                  f"{'stays' if len(stuck) == 1 else 'stay'} cordoned, which uses up maxUnavailable "
+                                  f"{batch}; uncordon {'it' if len(stuck) == 1 else 'them'} or raise maxUnavailable "
+                                  "to go on")
+            if skipped and idle:
                 return skipped_halt(memo)  # the nodes left cordoned use up what maxUnavailable allows
             wake = min([*self._retry_at.values(), *([gate.wake_at] if gate.wake_at else [])], default=None)
             return Decision(tuple(actions), memo, wake_at=wake, notes=(gate.note,) if gate.note else ())
@@ -129,7 +162,8 @@ class InPlace(Strategy):
                 return UpgradeNodeInPlace(f"retry {tries + 1} of {self.params['inplaceRetries']} after: {node.message}",
                                           node.name, version)
             if self.params["onInplaceFailure"] == "halt":
-                return halt(memo, f"in-place upgrade of {node.name} failed {tries + 1} times: {node.message}")
+                times = f"{tries + 1} times" if tries else "once"
+                return halt(memo, f"in-place upgrade of {node.name} failed {times}: {node.message}")
             replacing.add(node.name)
             cordoned.discard(node.name)
             return self._replace_step(node, memo)
@@ -137,8 +171,8 @@ class InPlace(Strategy):
             if not node.ready:
                 return None
             cordoned.discard(node.name)
-            if node.schedulable:
-                return None
+            if node.schedulable or node.name in self._held:
+                return None  # a node cordoned before the upgrade stays cordoned
             return Uncordon(f"{node.name} runs kubelet {node.kubelet} and is Ready", node.name)
         if node.schedulable:
             return Cordon(f"{node.name} is in this in-place batch but schedulable again: cordon it", node.name)

@@ -17,9 +17,18 @@ from models.progress import at_least
 from models.state import DELETING, DRAIN_FAILED, IDLE, PROVISION_FAILED, ClusterState, Node
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import REPLACE_PARAMS
-from models.strategies.workers import SKIP, BatchGate, drain, on_drain_failed, ordered, skipped_halt
-
-PROVISION_ATTEMPTS = 3
+from models.strategies.workers import (
+    NEW_NODE_READY_GRACE_S,
+    PROVISION_ATTEMPTS,
+    SKIP,
+    BatchGate,
+    drain,
+    on_drain_failed,
+    ordered,
+    provision_failures,
+    skipped_halt,
+    unready_new_nodes,
+)
 
 
 @dataclass
@@ -30,15 +39,17 @@ class Books:
     skipped: set
     failures: dict
     joined: dict
+    unready: dict  # new node -> when it was first seen NotReady
 
     @classmethod
     def load(cls, view: ClusterState, memo: dict) -> Books:
         return cls({n for n in memo.get("removing", ()) if view.has_node(n)}, set(memo.get("skipped", ())),
-                   dict(memo.get("provision_failures", {})), dict(memo.get("joined", {})))
+                   dict(memo.get("provision_failures", {})), dict(memo.get("joined", {})),
+                   dict(memo.get("unready", {})))
 
     def save(self, memo: dict, gate: BatchGate) -> dict:
         return gate.save({**memo, "removing": sorted(self.removing), "provision_failures": self.failures,
-                          "joined": self.joined, "skipped": sorted(self.skipped)})
+                          "joined": self.joined, "skipped": sorted(self.skipped), "unready": self.unready})
 
 
 class Replace(Strategy):
@@ -69,12 +80,14 @@ class Replace(Strategy):
                 continue
             actions: list[Action] = []
             stop = (self._provision_failures(pool.name, new, books, memo, actions)
+                    or self._unready_new(pool.name, new, books, memo, actions, gate)
                     or self._removals(old, books, version, memo, actions))
             if stop:
                 return stop
             batch = plan.batch(pool.name)
-            live = [n for n in nodes if n.phase != PROVISION_FAILED]
-            live_new = [n for n in new if n.phase != PROVISION_FAILED]
+            gone = {a.node for a in actions if isinstance(a, DeleteNode)}
+            live = [n for n in nodes if n.phase != PROVISION_FAILED and n.name not in gone]
+            live_new = [n for n in new if n.phase != PROVISION_FAILED and n.name not in gone]
             to_add = min(wanted - len(live_new), pool.count + batch.surge - len(live))
             for _ in range(max(0, to_add)):
                 actions.append(ProvisionNode(f"pool {pool.name}: {len(live_new)} of {wanted} nodes at {version}; "
@@ -112,18 +125,23 @@ class Replace(Strategy):
         return Decision(memo=memo, notes=("waiting for new nodes to become Ready",))
 
     def _provision_failures(self, pool: str, new: list[Node], books: Books, memo: dict, actions: list) -> Decision | None:
-        """Clean up machines that never joined; three failures in a row halt."""
-        joined = sum(1 for n in new if n.ready and n.phase == IDLE)
-        if joined > books.joined.get(pool, 0):
-            books.failures[pool] = 0  # a node joined: failures only count while none succeeds
-        books.joined[pool] = joined
-        for n in new:
-            if n.phase == PROVISION_FAILED:
-                books.failures[pool] = books.failures.get(pool, 0) + 1
-                if books.failures[pool] >= PROVISION_ATTEMPTS:
-                    return halt(memo, f"could not add a node to pool {pool} in {books.failures[pool]} attempts in a "
-                                      f"row: {n.message}")
-                actions.append(DeleteNode(f"clean up {n.name}, which never became a node: {n.message}", n.name))
+        return provision_failures(pool, new, books.failures, books.joined, memo, actions)
+
+    def _unready_new(self, pool: str, new: list[Node], books: Books, memo: dict, actions: list,
+                     gate: BatchGate) -> Decision | None:
+        """Delete new nodes that stayed NotReady after joining (a crashed machine, a broken network);
+        the pool then gets another. They count as failed additions: three in a row halt."""
+        sick, wake = unready_new_nodes(new, books.unready, gate.now)
+        if wake is not None:
+            gate.wake(wake)
+        for name in sick:
+            books.failures[pool] = books.failures.get(pool, 0) + 1
+            why = f"new node {name} stayed NotReady for {NEW_NODE_READY_GRACE_S:g}s after joining"
+            if books.failures[pool] >= PROVISION_ATTEMPTS:
+                return halt(memo, f"could not add a node to pool {pool} in {books.failures[pool]} attempts in a row: "
+                                  f"{why}")
+            actions.append(DeleteNode(f"{why}: delete it and add another", name, force=True))
+            del books.unready[name]
         return None
 
     def _removals(self, old: list[Node], books: Books, version, memo: dict, actions: list) -> Decision | None:

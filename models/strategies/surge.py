@@ -8,7 +8,7 @@ runs more than maxSurge nodes above its size: its cost is the surge nodes' hours
 
 from __future__ import annotations
 
-from models.actions import Action, ProvisionNode
+from models.actions import Action, DeleteNode, ProvisionNode
 from models.plan import Phase, Plan
 from models.state import DELETING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
@@ -34,11 +34,13 @@ class Surge(Replace):
             actions: list[Action] = []
             in_batch = [n for n in old if n.name in books.removing]
             stop = (self._provision_failures(pool.name, new, books, memo, actions)
+                    or self._unready_new(pool.name, new, books, memo, actions, gate)
                     or self._removals(old, books, version, memo, actions))
             if stop:
                 return stop
             batch = plan.batch(pool.name)
-            live = [n for n in nodes if n.phase != PROVISION_FAILED]
+            gone = {a.node for a in actions if isinstance(a, DeleteNode)}
+            live = [n for n in nodes if n.phase != PROVISION_FAILED and n.name not in gone]
             extra = len(live) - pool.count
             surge_nodes = min(batch.surge, len(old))
             deleting = any(n.phase == DELETING for n in view.nodes_in(pool.name))
@@ -54,11 +56,24 @@ class Surge(Replace):
                 if isinstance(allowed, str):
                     return halt(memo, allowed)
                 if ready and allowed and old:
+                    # out-of-service old nodes first (they take nothing from the budget), then as many
+                    # available ones as keep the pool at its size minus maxUnavailable
                     size = min(batch.surge + batch.unavailable, len(old))
-                    for n in old[:size]:
-                        actions.append(drain(n, self.params, f"surge batch in pool {pool.name}: {size} old node(s) "
-                                                             f"drained together behind {surge_nodes} surge node(s)"))
+                    can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
+                    chosen = []
+                    for n in sorted((n for n in old if n.phase == IDLE), key=lambda n: n.available):
+                        if len(chosen) == size:
+                            break
+                        if n.available:
+                            if can_remove <= 0:
+                                continue
+                            can_remove -= 1
+                        chosen.append(n)
+                    for n in chosen:
+                        actions.append(drain(n, self.params, f"surge batch in pool {pool.name}: {len(chosen)} old "
+                                                             f"node(s) drained together behind {surge_nodes} surge node(s)"))
                         books.removing.add(n.name)
-                    gate.started(pool.name)
+                    if chosen:
+                        gate.started(pool.name)
             return self.decision(actions, books, memo, gate, nodes)
         return self.finished(books, memo)

@@ -3,13 +3,17 @@ their failures, and the gate between batches (soak time, kOps-style validation).
 
 from __future__ import annotations
 
-from models.actions import Action, Drain
+from models.actions import Action, DeleteNode, Drain
 from models.sorting import natural_key
-from models.state import IDLE, ClusterState, Node
+from models.state import IDLE, PROVISION_FAILED, ClusterState, Node
 from models.strategies.base import Decision, halt
 
 SKIP = "skip"  # on_drain_failed's answer for undrainable: cordon-and-continue
 VALIDATE_RECHECK_S = 10.0
+PROVISION_ATTEMPTS = 3
+# A new node NotReady this long after joining is taken as broken (a MachineHealthCheck's
+# nodeStartupTimeout and unhealthy-condition timeout play this part in Cluster API).
+NEW_NODE_READY_GRACE_S = 300.0
 
 
 def by_name(nodes) -> list[Node]:
@@ -52,10 +56,46 @@ def skipped_halt(memo: dict) -> Decision:
                       f"could not be drained (undrainable: cordon-and-continue): {names}")
 
 
-def healthy(view: ClusterState) -> str | None:
-    """Why the cluster is not healthy right now (None: it is): a node NotReady, a workload below its budget."""
+def provision_failures(pool: str, new: list[Node], failures: dict, joined: dict, memo: dict,
+                       actions: list) -> Decision | None:
+    """Clean up machines that never joined (``failures`` and ``joined`` are the memo's counts,
+    updated in place); three failures in a row halt."""
+    count = sum(1 for n in new if n.ready and n.phase == IDLE)
+    if count > joined.get(pool, 0):
+        failures[pool] = 0  # a node joined: failures only count while none succeeds
+    joined[pool] = count
+    for n in new:
+        if n.phase == PROVISION_FAILED:
+            failures[pool] = failures.get(pool, 0) + 1
+            if failures[pool] >= PROVISION_ATTEMPTS:
+                return halt(memo, f"could not add a node to pool {pool} in {failures[pool]} attempts in a row: "
+                                  f"{n.message}")
+            actions.append(DeleteNode(f"clean up {n.name}, which never became a node: {n.message}", n.name))
+    return None
+
+
+def unready_new_nodes(new: list[Node], since: dict, now: float) -> tuple[list[str], float | None]:
+    """New nodes that have been NotReady for ``NEW_NODE_READY_GRACE_S`` since they joined, and
+    when the next one's grace runs out. ``since`` (node name to when it was first seen
+    NotReady, kept in the memo) is updated in place; a node that turns Ready is forgiven."""
+    joined = {n.name for n in new if n.phase == IDLE}
+    for n in new:
+        if n.phase == IDLE and not n.ready:
+            since.setdefault(n.name, now)
+        else:
+            since.pop(n.name, None)
+    for name in [k for k in since if k not in joined]:
+        del since[name]
+    sick = [name for name, t in sorted(since.items()) if now - t >= NEW_NODE_READY_GRACE_S]
+    waiting = [t + NEW_NODE_READY_GRACE_S for name, t in since.items() if name not in sick]
+    return sick, min(waiting, default=None)
+
+
+def healthy(view: ClusterState, ignore: frozenset[str] = frozenset()) -> str | None:
+    """Why the cluster is not healthy right now (None: it is): a node NotReady (other than those in
+    ``ignore``), a workload below its budget."""
     for n in view.nodes:
-        if not n.ready and n.phase == IDLE:
+        if not n.ready and n.phase == IDLE and n.name not in ignore:
             return f"node {n.name} is NotReady"
     for w in view.workloads:
         if w.status is None:
@@ -98,7 +138,7 @@ class BatchGate:
             return True
         soak_until = done_at + self.params["soakSeconds"]
         if self.now < soak_until:
-            self.wake_at = soak_until
+            self.wake(soak_until)
             self.note = f"soaking pool {pool} until {soak_until:.0f}s"
             return False
         if self.params["validate"]:
@@ -107,10 +147,13 @@ class BatchGate:
                 if self.now >= soak_until + self.params["validateTimeout"]:
                     return (f"the cluster did not validate within {self.params['validateTimeout']:g}s after a batch "
                             f"in pool {pool}: {problem}")
-                self.wake_at = self.now + VALIDATE_RECHECK_S
+                self.wake(self.now + VALIDATE_RECHECK_S)
                 self.note = f"validating: {problem}"
                 return False
         return True
+
+    def wake(self, at: float) -> None:
+        self.wake_at = at if self.wake_at is None else min(self.wake_at, at)
 
     def started(self, pool: str) -> None:
         if self.batched:
