@@ -8,7 +8,8 @@ import pytest
 
 from models.actions import Cordon, Drain, Uncordon, UpgradeAddon, UpgradeNodeInPlace
 from models.version import parse_version as V
-from sim.adapters.kube_client import Kube, load_config
+from sim.adapters.kube_client import Kube
+from sim.adapters.kubeconfig import load_config
 from sim.adapters.live import LivePort
 from sim.adapters.simulated import SimulatedPort
 from sim.scenario import load_scenario

@@ -6,7 +6,8 @@ import time
 
 from models.actions import DeleteNode, Drain, UpgradeNodeInPlace
 from models.version import parse_version as V
-from sim.adapters.kube_client import Kube, load_config
+from sim.adapters.kube_client import Kube
+from sim.adapters.kubeconfig import load_config
 from sim.adapters.live import LivePort
 from sim.scenario import load_scenario
 from sim.scenario.model import LiveSettings

@@ -1,20 +1,19 @@
 """Talking to a Kubernetes API through lightkube's async connection (the ``live`` extra).
 
-Connection: ``--kubeconfig`` or ``KUBECONFIG`` or ``~/.kube/config``, with ``--context``,
-or the in-cluster service account. Every API failure becomes a ``KubeAccessError``
-naming the verb and resource that was refused and what to do about it.
+Finding the connection settings is ``sim.adapters.kubeconfig``'s job. Every API failure
+becomes a ``KubeAccessError`` naming the verb and resource that was refused and what to
+do about it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 
 from sim.errors import UsageError
 
 try:
     import httpx2 as httpx
-    from lightkube import ApiError, ConfigError, KubeConfig
+    from lightkube import ApiError, KubeConfig
     from lightkube.config.client_adapter import AsyncClient as RawClient
     from lightkube.config.client_adapter import ConnectionParams
 except ImportError:  # pragma: no cover - exercised only without the extra
@@ -53,25 +52,9 @@ def _status_message(response) -> str:
         return response.reason_phrase
 
 
-def _require_extra() -> None:
+def require_extra() -> None:
     if KubeConfig is None:
         raise KubeAccessError("the live adapter needs the live extra: pip install 'midair[live]'")
-
-
-def load_config(kubeconfig: str | None, context: str | None):
-    """As kubectl does it: --kubeconfig, else in-cluster, else $KUBECONFIG, else ~/.kube/config."""
-    _require_extra()
-    try:
-        if kubeconfig:
-            kc = KubeConfig.from_file(kubeconfig)
-        elif os.environ.get("KUBECONFIG") and os.pathsep in os.environ["KUBECONFIG"]:
-            kc = KubeConfig.from_file(os.environ["KUBECONFIG"].split(os.pathsep)[0])
-        else:
-            kc = KubeConfig.from_env()
-        return kc.get(context_name=context)
-    except ConfigError as exc:
-        where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-        raise KubeAccessError(f"kubeconfig {where}: {exc}") from None
 
 
 def explain(exc: Exception, verb: str, resource: str, server: str) -> KubeAccessError:
@@ -90,7 +73,7 @@ class Kube:
     authentication, TLS and proxies); ``dry_run`` sends every mutation with dryRun=All."""
 
     def __init__(self, config, dry_run: bool = False, timeout: float = 15.0):
-        _require_extra()
+        require_extra()
         self.server = config.cluster.server
         self.dry_run = dry_run
         self.raw = RawClient(config, ConnectionParams(timeout=httpx.Timeout(timeout)))

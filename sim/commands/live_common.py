@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from sim.adapters.kube_client import Kube, load_config
+from sim.adapters.kube_client import Kube
+from sim.adapters.kubeconfig import load_config
 from sim.adapters.live import LivePort
 from sim.scenario.model import LiveSettings
 
 
 def add_kube_options(p) -> None:
-    p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config, "
-                                                        "or the in-cluster service account)")
+    p.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: $KUBECONFIG, merged, else "
+                                                        "~/.kube/config, else the in-cluster service account)")
     p.add_argument("--context", metavar="CTX", help="kubeconfig context (default: the current one)")
 
 
