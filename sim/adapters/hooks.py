@@ -9,7 +9,9 @@ A provisioning hook may print the new node's name as its last line of output.
 from __future__ import annotations
 
 import asyncio
+import os
 import shlex
+import signal
 from dataclasses import dataclass
 
 HOOKS = ("upgradeNode", "provisionNode", "deleteNode", "upgradeControlPlane")
@@ -19,8 +21,9 @@ PLACEHOLDERS = ("node", "pool", "version", "zone", "instance")
 @dataclass(frozen=True)
 class HookResult:
     ok: bool
-    code: int | None
+    code: int | None  # None: killed when it ran past its timeout
     output: str
+    timeout_s: float = 0.0
 
     @property
     def last_line(self) -> str:
@@ -31,7 +34,7 @@ class HookResult:
         if self.ok:
             return f"hook {name} succeeded"
         if self.code is None:
-            return f"hook {name} timed out"
+            return f"hook {name} timed out after {self.timeout_s:g}s"
         tail = f": {self.last_line}" if self.last_line else ""
         return f"hook {name} exited {self.code}{tail}"
 
@@ -56,9 +59,10 @@ def check_template(template: str) -> str | None:
 
 
 async def run_hook(command: str, timeout_s: float, log) -> HookResult:
-    """Run ``command`` through the shell; ``log(line)`` gets its output as it comes."""
+    """Run ``command`` through the shell; ``log(line)`` gets its output as it comes. On timeout
+    the whole process group is killed: the shell and whatever it started (an ssh, a sleep)."""
     proc = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE,
-                                                 stderr=asyncio.subprocess.STDOUT)
+                                                 stderr=asyncio.subprocess.STDOUT, start_new_session=True)
     lines: list[str] = []
 
     async def pump():
@@ -70,7 +74,10 @@ async def run_hook(command: str, timeout_s: float, log) -> HookResult:
     try:
         await asyncio.wait_for(asyncio.gather(pump(), proc.wait()), timeout_s)
     except asyncio.TimeoutError:
-        proc.kill()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         await proc.wait()
-        return HookResult(False, None, "\n".join(lines))
+        return HookResult(False, None, "\n".join(lines), timeout_s)
     return HookResult(proc.returncode == 0, proc.returncode, "\n".join(lines))
