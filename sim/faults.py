@@ -6,6 +6,11 @@ upgrade, a new node, a pod start, a decision of the operator); window faults (qu
 subnets, slow pulls, a misconfigured listener, a stuck budget) hold from ``at`` for
 ``duration``. Every draw comes from the run's own ``faults`` stream, so a run is
 reproducible from its seed. Which fields each type takes: ``sim.scenario.faults``.
+
+Faults belong to the upgrade: once it has ended (``stop``), no scheduled or Poisson fault
+fires and no window opens, so the watch after it measures the upgrade's own late
+consequences. Faults drawn per opportunity still apply to what the upgrade left in
+motion (a rescheduled pod starting after the last node is done).
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ class Faults:
         self.fired = {f.index: 0 for f in self.specs}
         self._windows: dict[int, float] = {}
         self.on_operator_crash = None  # set by the run: a callable(delay_s)
+        self.ended_at: float | None = None
+
+    def stop(self) -> None:
+        """The upgrade has ended: no fault fires from now on."""
+        self.ended_at = self.world.env.now
 
     # -- helpers -------------------------------------------------------------------------
     def _of(self, kind: str):
@@ -37,6 +47,8 @@ class Faults:
     def _active(self, f) -> bool:
         now = self.world.env.now
         start = f.at or 0.0
+        if self.ended_at is not None and start >= self.ended_at:
+            return False
         return now >= start and (f.duration is None or now < start + self._window(f))
 
     def _window(self, f) -> float:
@@ -86,6 +98,8 @@ class Faults:
             if t == math.inf or (f.limit is not None and self.fired[f.index] >= f.limit):
                 return
             yield env.timeout(max(0.0, t - env.now))
+            if self.ended_at is not None:
+                return
             self.fired[f.index] += 1
             self.world.rec.event(env.now, f"fault {f.type} (faults[{f.index}]) fired")
             if f.type == "node-crash":
@@ -128,6 +142,8 @@ class Faults:
     def _lb(self, f):
         cp = self.world.cp
         yield self.world.env.timeout(f.at or 0.0)
+        if self.ended_at is not None:
+            return
         cp.lb_blocks_upgraded = True
         cp.refresh()
         if f.duration is not None:

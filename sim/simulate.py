@@ -126,6 +126,7 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     world.env.run(until=proc)
     outcome: Outcome = proc.value
     world.rec.upgrade_ended(world.env.now)
+    world.faults.stop()
     end = world.env.now + SETTLE_CAP_S
     world.env.run(until=world.env.now + AFTERMATH_S)
     while world.env.now < end and not _settled(world):

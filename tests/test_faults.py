@@ -180,3 +180,10 @@ def test_a_node_turns_notready_one_grace_period_after_its_kubelet_stops():
     start = next(e.t for e in r.log if e.action.startswith("UpgradeNodeInPlace node/workers-1"))
     not_ready = next(t for t, text in r.world.rec.events if text == "node workers-1 NotReady")
     assert not_ready - start == pytest.approx(40.0, abs=1e-9)  # node-monitor-grace-period before 1.32
+
+
+def test_no_fault_fires_after_the_upgrade_has_ended(baseline):
+    # in-place is done at about 1312 s; a crash scheduled for 1700 s would only measure the fault
+    r = run("inplace", "[{type: node-crash, at: 1700s, target: node/workers-1, duration: 5m}]")
+    assert fired(r) == []
+    assert r.metrics == baseline["inplace"].metrics
