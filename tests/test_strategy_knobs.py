@@ -63,6 +63,17 @@ def test_bluegreen_rollback_restores_the_blue_pool_without_losing_a_pod():
     assert r.world.workloads["default/app"].ready == 14
 
 
+@pytest.mark.parametrize("label, strategy, peak", [("surge", "{name: surge, maxSurge: 2}", 2),
+                                                  ("bluegreen", "{name: bluegreen}", 6)])
+def test_the_next_pool_waits_until_the_last_pools_old_machines_are_gone(label, strategy, peak):
+    # two pools (6 and 3 nodes): surge never runs more than maxSurge machines above the cluster's size,
+    # blue-green never more than its largest pool
+    r = run("scenarios/quickstart.yaml", label, f"strategies=[{strategy}]", "workloads[name=cache].localStorage=false",
+            "workloads[name=db].localStorage=false")
+    assert (r.completed, r.halted) == (True, None)
+    assert r.metrics["peak_extra_nodes"] == peak
+
+
 def test_bluegreen_goes_on_past_a_dead_blue_node():
     # general-2 dies at the start: the not-ready toleration moves its pods; blue-green must neither
     # wait for it to turn Ready nor try to drain it, and deletes it with the rest of blue

@@ -17,7 +17,7 @@ from models.quantity import IntOrPercent
 from models.state import DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import BLUEGREEN_PARAMS
-from models.strategies.replace import Books, Replace
+from models.strategies.replace import Books, Replace, deleting
 from models.strategies.workers import NEW_NODE_READY_GRACE_S, SKIP, drain, healthy, on_drain_failed, unready_new_nodes
 
 
@@ -41,8 +41,9 @@ class BlueGreen(Replace):
             st = stages.setdefault(f"{pool.name}@{version}", {"stage": "green"})  # each worker roll is its own
             if st["stage"] == "rollback":
                 return self._rollback(view, plan, pool, blue, green, st, stages, memo)
-            if not blue and all(n.phase == IDLE and n.ready and n.schedulable for n in green) and len(green) >= pool.count:
-                continue
+            if not blue and all(n.phase == IDLE and n.ready and n.schedulable for n in green) \
+                    and len(green) >= pool.count and not deleting(view, pool.name):
+                continue  # blue's machines are gone: the next pool's green may start
             actions: list[Action] = []
             halted = self._provision_failures(pool.name, green, books, memo, actions)
             if halted:

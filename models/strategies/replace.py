@@ -31,6 +31,11 @@ from models.strategies.workers import (
 )
 
 
+def deleting(view: ClusterState, pool: str) -> int:
+    """How many of the pool's machines are being deleted."""
+    return sum(1 for n in view.nodes_in(pool) if n.phase == DELETING)
+
+
 @dataclass
 class Books:
     """What a replacing strategy remembers between decisions (kept in the memo)."""
@@ -88,6 +93,8 @@ class Replace(Strategy):
             gone = {a.node for a in actions if isinstance(a, DeleteNode)}
             live = [n for n in nodes if n.phase != PROVISION_FAILED and n.name not in gone]
             live_new = [n for n in new if n.phase != PROVISION_FAILED and n.name not in gone]
+            # as Cluster API's MachineSets count them, a machine being deleted is out of the pool already:
+            # its replacement may start while it goes (peak_extra_nodes shows the overlap)
             to_add = min(wanted - len(live_new), pool.count + batch.surge - len(live))
             for _ in range(max(0, to_add)):
                 actions.append(ProvisionNode(f"pool {pool.name}: {len(live_new)} of {wanted} nodes at {version}; "

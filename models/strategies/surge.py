@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from models.actions import Action, DeleteNode, ProvisionNode
 from models.plan import Phase, Plan
-from models.state import DELETING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
+from models.state import IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import SURGE_PARAMS
-from models.strategies.replace import Books, Replace
+from models.strategies.replace import Books, Replace, deleting
 from models.strategies.workers import BatchGate, drain
 
 
@@ -29,7 +29,8 @@ class Surge(Replace):
         gate = BatchGate(view, memo, self.params)
         for pool in view.pools:
             nodes, old, new, wanted = self.pool_nodes(view, pool, version, books.skipped)
-            if not old and len(new) >= wanted and all(n.phase == IDLE and n.ready for n in new):
+            if not old and len(new) >= wanted and all(n.phase == IDLE and n.ready for n in new) \
+                    and not deleting(view, pool.name):
                 continue
             actions: list[Action] = []
             in_batch = [n for n in old if n.name in books.removing]
@@ -43,8 +44,7 @@ class Surge(Replace):
             live = [n for n in nodes if n.phase != PROVISION_FAILED and n.name not in gone]
             extra = len(live) - pool.count
             surge_nodes = min(batch.surge, len(old))
-            deleting = any(n.phase == DELETING for n in view.nodes_in(pool.name))
-            if not in_batch and not deleting:  # a batch ends when its old machines are gone
+            if not in_batch and not gone and not deleting(view, pool.name):  # a batch ends when its old machines are gone
                 # between batches: refill the pool, then bring the surge nodes up
                 short = max(0, pool.count - len(live))
                 want = short + max(0, surge_nodes - max(extra, 0))
