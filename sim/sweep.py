@@ -13,13 +13,14 @@ stopped.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sim.errors import UsageError
 from sim.metrics import METRIC_NAMES
@@ -47,6 +48,7 @@ class Job:
     strategy: StrategySpec
     run: int
     seed: int
+    inputs: str = ""  # a digest of the scenario variant and strategy the run simulates
 
     @property
     def label(self) -> str:
@@ -55,7 +57,7 @@ class Job:
     @property
     def key(self) -> str:
         """Identifies the job across restarts (for resuming)."""
-        return f"{self.variant}|{self.strategy.label}|{self.run}|{self.seed}"
+        return f"{self.variant}|{self.strategy.label}|{self.run}|{self.seed}|{self.inputs}"
 
 
 def parse_grid(grids: Iterable[str]) -> list[tuple[str, list[str]]]:
@@ -79,13 +81,44 @@ def variants(path: str, sets: Iterable[str], grids: Iterable[str]) -> list[Varia
     return out
 
 
+def inputs_digest(scenario: Scenario, spec: StrategySpec) -> str:
+    """What a run's result depends on besides its seed: the scenario as simulated (not its file
+    name, run count or root seed) and the strategy. A resumed sweep reuses a run only if this matches."""
+    simulated = replace(scenario, file="", runs=0, seed=0, description="")
+    return hashlib.sha256(repr((simulated, spec)).encode()).hexdigest()[:16]
+
+
 def jobs(work: Iterable[tuple[Variant, Iterable[StrategySpec]]], runs: int, root_seed: int) -> list[Job]:
     out: list[Job] = []
     for variant, strategies in work:
         for spec in strategies:
+            digest = inputs_digest(variant.scenario, spec)
             for i in range(runs):
-                out.append(Job(len(out), variant.name, spec, i, derive_seed(root_seed, "run", i)))
+                out.append(Job(len(out), variant.name, spec, i, derive_seed(root_seed, "run", i), digest))
     return out
+
+
+def read_checkpoint(path: str) -> dict[str, dict]:
+    """The finished runs recorded in ``path``: key to result. A last line cut short by an
+    interruption is dropped; anything else that is not a run record is an error."""
+    done: dict[str, dict] = {}
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().split("\n")
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if number >= len(lines) - 1:
+                break  # the line being written when the sweep was stopped
+            raise UsageError(f"{path}:{number}: not valid JSON; this is not a sweep's checkpoint (run without "
+                             "--resume to start over)") from None
+        if not (isinstance(record, dict) and isinstance(record.get("key"), str) and isinstance(record.get("data"), dict)):
+            raise UsageError(f"{path}:{number}: not a run record (expected key and data); run without --resume "
+                             "to start over")
+        done[record["key"]] = record["data"]
+    return done
 
 
 @dataclass(frozen=True)
@@ -178,18 +211,16 @@ def executor_for(name: str, workers: int | None, scheduler: str | None):
 
 
 def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: str | None = None,
-              progress: Callable[[int, int], None] | None = None) -> list[Row]:
+              progress: Callable[[int, int], None] | None = None,
+              notice: Callable[[str], None] | None = None) -> list[Row]:
     """Run every job not already in ``checkpoint``; return all rows in job order."""
     by_name = {v.name: v.scenario for v in variants_}
-    done: dict[str, dict] = {}
-    if checkpoint and os.path.exists(checkpoint):
-        with open(checkpoint, encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    break  # cut short by the interruption
-                done[record["key"]] = record["data"]
+    done = read_checkpoint(checkpoint) if checkpoint and os.path.exists(checkpoint) else {}
+    keys = {j.key for j in work}
+    stale = sum(1 for k in done if k not in keys)
+    if stale and notice:
+        notice(f"{stale} finished run(s) in {checkpoint} were for other inputs (a changed scenario, --set or "
+               "--grid) and are not reused")
     todo = [j for j in work if j.key not in done]
     finished = len(work) - len(todo)
     if progress:

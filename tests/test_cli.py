@@ -62,7 +62,14 @@ def test_path_from_scenario_with_set(capsys, tmp_path):
     (["skew"], "midair skew: no versions to check"),
     (["skew", "--kubelet", "1.2.3.4"], "midair skew: --kubelet: not a Kubernetes version: '1.2.3.4'"),
     (["validate", "/no/such.yaml"], "/no/such.yaml: (file): no such file"),
-], ids=["bad-version", "downgrade", "missing-from", "skew-nothing", "skew-bad-version", "missing-file"])
+    (["run", "scenarios/quickstart.yaml", "--preset", "aks", "--preset", "aks"],
+     "midair run: --preset aks is given twice; name each preset once"),
+    (["run", "scenarios/quickstart.yaml", "--preset", "gke-surge", "--set", "strategies[1].maxSurge=7"],
+     "--set strategies[1].maxSurge=7: strategies[1]: index 1 is out of range; this list has 1 item(s)"),
+    (["run", "scenarios/quickstart.yaml", "--executor", "serial", "--workers", "2"],
+     "midair run: --workers is for --executor process; with --executor serial it would be ignored"),
+], ids=["bad-version", "downgrade", "missing-from", "skew-nothing", "skew-bad-version", "missing-file", "preset-twice",
+        "preset-set-out-of-range", "workers-without-pool"])
 def test_bad_input_exits_2_without_traceback(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -142,3 +149,11 @@ def test_trace_prints_the_decision_log(capsys):
     assert code == 0
     assert out.splitlines()[0] == "# seed-example, strategy replace, seed 1"
     assert out == "# seed-example, strategy replace, seed 1\n" + pathlib.Path("tests/golden/seed-example-replace.log").read_text().rsplit("# completed", 1)[0] + "# completed after 1351.27s\n"
+
+
+def test_set_tunes_a_preset(capsys):
+    code, out, _ = run(capsys, "run", "scenarios/quickstart.yaml", "--runs", "1", "--preset", "gke-surge",
+                       "--set", "strategies[0].maxSurge=2", "--set", "faults=[]", "--workers", "1")
+    assert code == 0
+    assert [line.split() for line in out.splitlines() if line.startswith("peak_extra_nodes")] == [
+        ["peak_extra_nodes", "2", "/", "2"]]  # gke-surge's own maxSurge is 1

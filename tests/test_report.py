@@ -136,3 +136,43 @@ def test_unreachable_dask_scheduler_is_exit_2(capsys):
                  "--runs", "1"])
     assert code == 2
     assert capsys.readouterr().err.startswith("midair run: --scheduler tcp://127.0.0.1:1: cannot reach the Dask scheduler")
+
+
+def test_resume_with_other_inputs_runs_them_again(tmp_path, capsys):
+    out = tmp_path / "changed"
+    sweep(tmp_path, "changed", "--workers", "1", "--strategy", "inplace")
+    # the checkpoint of an interrupted sweep, then resumed with a changed scenario
+    from sim.sweep import jobs, variants
+    work = jobs([(v, v.scenario.strategies[:1]) for v in variants("scenarios/seed-example.yaml", [], [])], 4, 42)
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    (out / ".runs.jsonl").write_text("".join(json.dumps({"key": j.key, "data": r}) + "\n" for j, r in zip(work, runs)))
+    capsys.readouterr()
+    fresh = sweep(tmp_path, "fresh", "--workers", "1", "--strategy", "inplace", "--set", "cluster.controlPlane.apiservers=1")
+    code = main(["sweep", "scenarios/seed-example.yaml", "--runs", "4", "--out", str(out), "--resume", "--workers", "1",
+                 "--strategy", "inplace", "--set", "cluster.controlPlane.apiservers=1"])
+    assert code == 0
+    assert (f"midair: 4 finished run(s) in {out / '.runs.jsonl'} were for other inputs (a changed scenario, --set or "
+            "--grid) and are not reused") in capsys.readouterr().err
+    assert (out / "results.json").read_bytes() == (fresh / "results.json").read_bytes()
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"foo": 1}\n{"key": "x", "data": {}}\n', "{f}:1: not a run record (expected key and data); run without --resume "
+                                                "to start over"),
+    ('[1, 2\n{"key": "x", "data": {}}\n', "{f}:1: not valid JSON; this is not a sweep's checkpoint (run without "
+                                          "--resume to start over)"),
+], ids=["not-a-record", "not-json"])
+def test_a_corrupt_checkpoint_is_one_clear_error(tmp_path, capsys, content, message):
+    out = tmp_path / "corrupt"
+    out.mkdir()
+    (out / ".runs.jsonl").write_text(content)
+    assert main(["sweep", "scenarios/seed-example.yaml", "--runs", "1", "--out", str(out), "--resume"]) == 2
+    assert capsys.readouterr().err == "midair sweep: " + message.format(f=out / ".runs.jsonl") + "\n"
+
+
+def test_an_out_directory_that_cannot_be_made_is_one_clear_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["sweep", "scenarios/seed-example.yaml", "--runs", "1", "--out", str(blocker)]) == 2
+    assert capsys.readouterr().err == (f"midair sweep: --out {blocker}: cannot make the report directory there "
+                                       "(File exists)\n")

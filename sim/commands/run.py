@@ -39,9 +39,14 @@ def add_preset_option(p) -> None:
 
 
 def preset_sets(args) -> list[str]:
-    """--preset NAME... as a --set of the scenario's strategies."""
+    """--preset NAME... as a --set of the scenario's strategies (applied before the user's --set,
+    so ``--set strategies[0].maxSurge=2`` tunes the first preset)."""
     if not getattr(args, "preset", None):
         return []
+    twice = sorted({p for p in args.preset if args.preset.count(p) > 1})
+    if twice:
+        raise UsageError(f"--preset {twice[0]} is given twice; name each preset once (to compare a preset with "
+                         f"itself tuned, use --grid or strategies: [{{preset: {twice[0]}, ...}}] in the scenario)")
     return ["strategies=[" + ", ".join(f"{{preset: {p}}}" for p in args.preset) + "]"]
 
 
@@ -71,7 +76,10 @@ def execute(args, checkpoint: str | None = None):
         raise UsageError("--runs must be 1 or more")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be 1 or more")
-    vs = variants(args.scenario, [*args.sets, *preset_sets(args)], args.grid)
+    if args.workers is not None and args.executor != "process":
+        raise UsageError(f"--workers is for --executor process; with --executor {args.executor} it would be "
+                         "ignored" + (" (size the Dask cluster instead)" if args.executor == "dask" else ""))
+    vs = variants(args.scenario, [*preset_sets(args), *args.sets], args.grid)
     base = vs[0].scenario
     runs = args.runs or base.runs
     seed = base.seed if args.seed is None else args.seed
@@ -79,7 +87,8 @@ def execute(args, checkpoint: str | None = None):
     executor = executor_for(args.executor, args.workers, args.scheduler)
     try:
         with progress_bar(f"{base.name}: {len(work)} run(s)") as advance:
-            rows = run_sweep(vs, work, executor, checkpoint, advance)
+            rows = run_sweep(vs, work, executor, checkpoint, advance,
+                             notice=lambda text: print(f"midair: {text}", file=sys.stderr))
     finally:
         if hasattr(executor, "close"):
             executor.close()

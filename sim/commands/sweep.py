@@ -30,7 +30,10 @@ def run(args) -> int:
         raise UsageError("--resume needs --out DIR, the report directory of the interrupted sweep")
     name = os.path.splitext(os.path.basename(args.scenario))[0]
     out = args.out or os.path.join("reports", f"{name}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(out, exist_ok=True)
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot make the report directory there ({exc.strerror})") from None
     checkpoint = os.path.join(out, CHECKPOINT)
     if not args.resume and os.path.exists(checkpoint):
         os.unlink(checkpoint)
