@@ -1,4 +1,5 @@
-"""Writing files so that an interrupted run never leaves half of one: temporary name, then rename."""
+"""Writing files so that an interrupted run never leaves half of one: temporary name, then
+rename; a set of files (a report) is staged whole before any is renamed."""
 
 from __future__ import annotations
 
@@ -9,21 +10,41 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write_bytes(path: str, data: bytes) -> None:
+def _staged(path: str, data: bytes) -> str:
+    """``data`` written and synced to a temporary file beside ``path``; returns its name."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        os.unlink(tmp)
         raise
+    return tmp
+
+
+def atomic_write_many(files: dict[str, bytes]) -> None:
+    """Write every file to a temporary name first, then rename them all: an interruption
+    leaves either the old set or the new one (but for the instant of the renames)."""
+    staged: list[tuple[str, str]] = []
+    try:
+        for path, data in files.items():
+            staged.append((_staged(path, data), path))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    atomic_write_many({path: data})
 
 
 def atomic_write_text(path: str, text: str) -> None:

@@ -2,8 +2,9 @@
 
 Files: results.json (every run), summary.csv and summary.md (mean, p50, p95, max and a
 95% interval per metric per strategy, completion and halt reasons), figures/*.svg and
-report.html (self-contained, figures inline). Each file is written to a temporary name
-and renamed, so an interrupted run never leaves half a report.
+report.html (self-contained, figures inline). Every file is written to a temporary name
+before any is renamed into place, so an interrupted run leaves the old report or the new
+one, never half of one or a mix.
 
 May import ``sim`` and matplotlib; nothing in ``models`` may import this.
 """
@@ -14,7 +15,7 @@ import os
 from datetime import datetime, timezone
 
 from models.prechecks.base import SEVERITY_ORDER
-from sim.output import atomic_write_text
+from sim.output import atomic_write_many
 from sim.prechecks import findings_for
 from sim.report import figures, html, tables
 from sim.simulate import simulate
@@ -88,17 +89,11 @@ def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: 
         "scatter": ("Upgrade duration against pods disrupted, one point per run.",
                     figures.duration_vs_disruption(metrics_by_label)),
     }
-    written = []
-
-    def put(name: str, text: str) -> None:
-        path = os.path.join(out_dir, name)
-        atomic_write_text(path, text)
-        written.append(path)
-
-    put("results.json", results_json)
-    put("summary.csv", tables.summary_csv(stats))
-    put("summary.md", tables.summary_md(title, intro, stats, [f"{s}: {t}" for s, t in findings]))
-    for fig_id, (_, svg) in figs.items():
-        put(os.path.join("figures", f"{fig_id}.svg"), svg)
-    put("report.html", html.render(title, intro, stats, figs, list(findings)))
-    return written
+    files = {"results.json": results_json,
+             "summary.csv": tables.summary_csv(stats),
+             "summary.md": tables.summary_md(title, intro, stats, [f"{s}: {t}" for s, t in findings]),
+             **{os.path.join("figures", f"{fig_id}.svg"): svg for fig_id, (_, svg) in figs.items()},
+             "report.html": html.render(title, intro, stats, figs, list(findings))}
+    paths = {os.path.join(out_dir, name): text.encode("utf-8") for name, text in files.items()}
+    atomic_write_many(paths)
+    return list(paths)
