@@ -159,6 +159,14 @@ def test_presets_expand_with_overrides():
     assert (kops.name, kops.param("validate"), kops.param("soakSeconds")) == ("replace", True, 15.0)
 
 
+def test_every_preset_knob_names_its_source():
+    from models.strategies.presets import PRESETS
+
+    for preset in PRESETS.values():
+        sourced = {k.strip() for keys, _ in preset.sources for k in keys.split(",")}
+        assert {k for k, _ in preset.params} - sourced == set(), preset.name
+
+
 def test_bluegreen_rolls_back_a_green_pool_that_never_gets_ready():
     r = run("scenarios/quickstart.yaml", "bluegreen", "strategies=[{name: bluegreen}]", "prechecks=ignore",
             "cluster.addons.cni.version=3.28.2", "workloads[name=cache].localStorage=false",

@@ -1,7 +1,8 @@
 """Presets: the upgrade settings of real platforms, as a strategy and its knobs.
 
 Each default names where it comes from (the team's reference table of how managed
-systems parameterise upgrades; docs/strategies.md lists them with their sources).
+systems parameterise upgrades; docs/strategies.md lists them with their sources), or
+says that it is midair's own choice where the reference gives no figure.
 A preset's knobs can be overridden like any strategy's.
 """
 
@@ -36,7 +37,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                             ("undrainable", "fail")),
            "AKS: 10% surge, 30 min drain timeout, no soak; an undrainable node fails the upgrade "
            "(or set undrainable: cordon-and-continue)",
-           (("maxSurge", "AKS default max surge 10%"), ("drainTimeout", "AKS drain timeout 30 min"),
+           (("maxSurge", "AKS default max surge 10%"),
+            ("maxUnavailable", "midair's choice: AKS surges before it takes a node away; the reference gives no figure"),
+            ("drainTimeout", "AKS drain timeout 30 min"),
             ("soakSeconds", "AKS node soak duration 0"),
             ("undrainable", "AKS undrainable-node behaviour: fail, or cordon the node and keep its surge node"))),
     Preset("capi", "replace", (("maxSurge", 1), ("maxUnavailable", 0), ("drainTimeout", 0), ("undrainable", "wait"),
@@ -51,10 +54,13 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            "kOps rolling update: one node at a time, drained for up to 15 min, the cluster validated between nodes",
            (("maxSurge, maxUnavailable", "kOps replaces instance groups one node at a time"),
             ("drainTimeout", "kOps drain timeout 15 min"), ("validate", "kOps validates the cluster between nodes"),
-            ("soakSeconds", "kOps interval 15 s between nodes"))),
+            ("soakSeconds", "kOps interval 15 s between nodes"),
+            ("undrainable", "midair's choice: the reference gives kOps' drain timeout, not what follows it"))),
     Preset("ack-inplace", "inplace", (("maxUnavailable", 1), ("drainFirst", False), ("inplaceRetries", 2),
                                       ("onInplaceFailure", "halt")),
            "Alibaba ACK (the seed): in place, in batches, control plane first, after the pre-checks",
            (("strategy", "the seed: ACK upgrades nodes in place, in batches, after a pre-check of cloud resources, "
-                         "components and node configuration"),)),
+                         "components and node configuration"),
+            ("maxUnavailable, drainFirst, inplaceRetries, onInplaceFailure",
+             "midair's inplace defaults: the seed gives no batch size or retry policy"))),
 )}
