@@ -285,6 +285,9 @@ class ClusterState:
     pods: tuple[Pod, ...] = ()
     api_available: bool = True
     observed_at: float = 0.0
+    # what this view could not see: "host" (OS services, kernel, kubelet and runtime health),
+    # "cloud" (load balancer, subnets, quota); a live cluster's API shows neither
+    unobserved: tuple[str, ...] = ()
 
     @cached_property
     def _nodes_by_name(self) -> dict[str, Node]:

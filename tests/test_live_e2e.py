@@ -62,7 +62,9 @@ def test_dry_run_sends_no_mutating_request(cluster):
     assert code == 0, out
     assert server.requests(MUTATING) == []
     lines = out.splitlines()
-    assert lines[0] == "Disruption risks:"
+    assert lines[:2] == ["Node configuration:", "  INFO  node.not-observed  cluster"]  # the API does not show hosts
+    assert "  INFO  cloud.not-observed  cluster" in lines
+    assert "Disruption risks:" in lines
     assert "# e2e: 1.29.3 -> 1.30.2 with inplace (dry run); path: control-plane 1.30.2, workers 1.30.2" in lines
     assert "would   UpgradeControlPlaneInstance kube-apiserver-0 to 1.30.2" in out
     assert lines[-1] == "# dry run: nothing applied; 1 decision(s) shown; --execute to act"
@@ -195,3 +197,13 @@ def test_the_horizon_counts_from_when_apply_starts(cluster, tmp_path):
                            "--journal", str(tmp_path / "run.journal"))
     assert code == 0, out + err
     assert out.splitlines()[-1] == "# completed: every component is at the target"
+
+
+def test_a_hook_the_plan_needs_is_checked_before_anything_is_done(cluster):
+    server, scenario, kubeconfig = cluster
+    code, out, err = apply(server, scenario, kubeconfig, "--execute", "--set",
+                           "strategies=[{name: replace, maxSurge: 1, maxUnavailable: 0}]")
+    assert code == 2
+    assert err == (f"midair apply: {scenario}: replace adds new nodes, but live.hooks.provisionNode is not set "
+                   "(docs/live.md, Hooks)\n")
+    assert server.requests(MUTATING) == []

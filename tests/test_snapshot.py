@@ -22,6 +22,7 @@ def test_import_a_kubectl_dump(tmp_path, capsys):
         ("general-1", "1.28.5-eks-5e0fdde", True), ("general-2", "1.27.9-eks-5e0fdde", False)]
     assert sorted(w.key for w in s.cluster.workloads) == ["kube-system/coredns", "shop/checkout", "shop/redis",
                                                          "shop/scratch"]
+    assert s.cluster.unobserved == ("cloud", "host")  # a dump shows neither: the scenario says so
     text = out.read_text()
     assert text.startswith("# midair scenario written from tests/data/kubectl-dump.json at ")
 
@@ -71,7 +72,12 @@ def test_precheck_live_checks_the_cluster_of_a_context(tmp_path, capsys):
         kc = server.kubeconfig(tmp_path / "kc")
         assert main(["precheck", "--live", "--kubeconfig", kc, "--to", "1.33.1", "--json"]) == 1
         found = json.loads(capsys.readouterr().out)["findings"]
-        assert ("core.cni-unsupported", "BLOCK", "addon/cni calico 3.29.1") in {
-            (f["id"], f["severity"], f["subject"]) for f in found}
+        # what the API does not show (hosts, cloud) is listed as not observed, not passed unseen
+        assert [(f["id"], f["severity"], f["subject"]) for f in found] == [
+            ("core.cni-unsupported", "BLOCK", "addon/cni calico 3.29.1"),
+            ("node.not-observed", "INFO", "cluster"), ("cloud.not-observed", "INFO", "cluster"),
+            ("disruption.local-storage", "WARN", "workload/default/cache"),
+            ("disruption.local-storage", "WARN", "workload/default/db"),
+            ("disruption.single-replica", "WARN", "workload/default/db")]
         assert main(["precheck", "--live", "--kubeconfig", kc]) == 2
         assert capsys.readouterr().err == "midair precheck: --live without a scenario needs --to V, the target version\n"

@@ -81,17 +81,31 @@ class Check:
     severity: str  # the most severe finding it can produce
     summary: str
     fn: Callable[[Context, Check], Iterable[Finding]] = field(compare=False)
+    needs: str | None = None  # "host" or "cloud": what the state must have observed for it to run
 
     def findings(self, ctx: Context) -> list[Finding]:
+        if self.needs in ctx.state.unobserved:
+            return []
         return list(self.fn(ctx, self))
 
     def finding(self, severity: str, subject: str, reason: str, fix: str) -> Finding:
         return Finding(self.id, self.family, severity, subject, reason, fix)
 
 
-def check(registry: list, id: str, family: str, severity: str, summary: str):
+def check(registry: list, id: str, family: str, severity: str, summary: str, needs: str | None = None):
     """Decorator: register a check function ``fn(ctx, check)`` under a stable id."""
     def wrap(fn):
-        registry.append(Check(id, family, severity, summary, fn))
+        registry.append(Check(id, family, severity, summary, fn, needs))
         return fn
     return wrap
+
+
+def not_observed(registry: list, need: str, what: str, fix: str):
+    """A function for the INFO check saying which of ``registry``'s checks did not run because
+    the state could not observe ``need``."""
+    def fn(ctx, c):
+        if need in ctx.state.unobserved:
+            skipped = ", ".join(x.id for x in registry if x.needs == need)
+            yield c.finding(INFO, "cluster", f"this view does not show {what}, so these checks did not run: {skipped}",
+                            fix)
+    return fn

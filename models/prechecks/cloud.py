@@ -3,21 +3,21 @@ strategy will create), instance health and quota."""
 
 from __future__ import annotations
 
-from models.prechecks.base import BLOCK, INFO, WARN, check
+from models.prechecks.base import BLOCK, INFO, WARN, Check, check, not_observed
 
 CHECKS: list = []
 APISERVER_PORT = 6443
 MIN_FREE_IPS_PER_SUBNET = 2  # Alibaba ACK's guidance for each vSwitch (the team's reference)
 
 
-@check(CHECKS, "cloud.lb-unhealthy", "cloud", BLOCK, "the API load balancer is unhealthy")
+@check(CHECKS, "cloud.lb-unhealthy", "cloud", BLOCK, "the API load balancer is unhealthy", needs="cloud")
 def lb_unhealthy(ctx, c):
     if not ctx.state.cloud.load_balancer.healthy:
         yield c.finding(BLOCK, "loadbalancer/apiserver", "the API load balancer is unhealthy",
                         "repair it: every apiserver restart depends on it")
 
 
-@check(CHECKS, "cloud.lb-listener", "cloud", BLOCK, "an API load balancer listener is unhealthy or misconfigured")
+@check(CHECKS, "cloud.lb-listener", "cloud", BLOCK, "an API load balancer listener is unhealthy or misconfigured", needs="cloud")
 def lb_listener(ctx, c):
     for listener in ctx.state.cloud.load_balancer.listeners:
         subject = f"loadbalancer/listener:{listener.port}"
@@ -29,20 +29,20 @@ def lb_listener(ctx, c):
                             f"point the listener's backend at port {APISERVER_PORT}")
 
 
-@check(CHECKS, "cloud.lb-acl", "cloud", BLOCK, "the load balancer's ACL keeps nodes out")
+@check(CHECKS, "cloud.lb-acl", "cloud", BLOCK, "the load balancer's ACL keeps nodes out", needs="cloud")
 def lb_acl(ctx, c):
     if not ctx.state.cloud.load_balancer.acl_allows_nodes:
         yield c.finding(BLOCK, "loadbalancer/acl", "the listener ACL does not let the nodes reach the apiservers",
                         "allow the nodes' subnets in the ACL")
 
 
-@check(CHECKS, "cloud.vpc-unhealthy", "cloud", BLOCK, "the VPC is unhealthy")
+@check(CHECKS, "cloud.vpc-unhealthy", "cloud", BLOCK, "the VPC is unhealthy", needs="cloud")
 def vpc_unhealthy(ctx, c):
     if not ctx.state.cloud.vpc_healthy:
         yield c.finding(BLOCK, "vpc", "the VPC is unhealthy", "repair routing before the upgrade")
 
 
-@check(CHECKS, "cloud.subnet-unhealthy", "cloud", BLOCK, "a subnet is unhealthy")
+@check(CHECKS, "cloud.subnet-unhealthy", "cloud", BLOCK, "a subnet is unhealthy", needs="cloud")
 def subnet_unhealthy(ctx, c):
     for s in ctx.state.cloud.subnets:
         if not s.healthy:
@@ -58,13 +58,14 @@ def _new_nodes(ctx, pool) -> int:
     return max(1, b.surge + (b.unavailable if ctx.traits.drains else 0))
 
 
-@check(CHECKS, "cloud.subnet-free-ips", "cloud", BLOCK, "too few free IPs for the nodes the strategy creates")
+@check(CHECKS, "cloud.subnet-free-ips", "cloud", BLOCK, "too few free IPs for the nodes the strategy creates", needs="cloud")
 def subnet_free_ips(ctx, c):
     if not ctx.traits.creates_nodes:
         if any(s.free_ips == 0 for s in ctx.state.cloud.subnets):
             yield c.finding(INFO, "subnets", f"{ctx.traits.strategy} creates no node, so full subnets do not matter "
                             "(unless a node has to be replaced)", "nothing to do now")
         return
+    warned: set[str] = set()  # a subnet shared by pools is reported once
     for pool in ctx.state.pools:
         subnets = [s for s in ctx.state.cloud.subnets if s.zone in pool.zones]
         need = _new_nodes(ctx, pool)
@@ -75,12 +76,13 @@ def subnet_free_ips(ctx, c):
                             "free addresses, add a subnet, or lower maxSurge")
             continue
         for s in subnets:
-            if s.free_ips < MIN_FREE_IPS_PER_SUBNET:
+            if s.free_ips < MIN_FREE_IPS_PER_SUBNET and s.name not in warned:
+                warned.add(s.name)
                 yield c.finding(WARN, f"subnet/{s.name}", f"{s.free_ips} free IP(s); each subnet that gets new nodes "
                                 f"should keep at least {MIN_FREE_IPS_PER_SUBNET}", "free addresses in it")
 
 
-@check(CHECKS, "cloud.instance-quota", "cloud", BLOCK, "the instance quota leaves no room for surge nodes")
+@check(CHECKS, "cloud.instance-quota", "cloud", BLOCK, "the instance quota leaves no room for surge nodes", needs="cloud")
 def instance_quota(ctx, c):
     quota = ctx.state.cloud.instance_quota
     if quota is None or not ctx.traits.creates_nodes:
@@ -94,8 +96,15 @@ def instance_quota(ctx, c):
                         f"needs {need} more at once", "raise the quota or lower maxSurge")
 
 
-@check(CHECKS, "cloud.instances-unhealthy", "cloud", BLOCK, "the cloud reports unhealthy instances")
+@check(CHECKS, "cloud.instances-unhealthy", "cloud", BLOCK, "the cloud reports unhealthy instances", needs="cloud")
 def instances_unhealthy(ctx, c):
     if not ctx.state.cloud.instances_healthy:
         yield c.finding(BLOCK, "instances", "the cloud reports unhealthy instances (failed status checks)",
                         "replace or repair them first")
+
+
+CHECKS.append(Check("cloud.not-observed", "cloud", INFO, "the cloud resources could not be observed",
+                    not_observed(CHECKS, "cloud", "the cloud resources (API load balancer, VPC and subnets, instance "
+                                 "health and quota)",
+                                 "check them in your cloud console, or describe them in a scenario's cluster.cloud "
+                                 "and run midair precheck on it")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models import compat
-from models.prechecks.base import BLOCK, WARN, check
+from models.prechecks.base import BLOCK, INFO, WARN, Check, check, not_observed
 
 CHECKS: list = []
 REQUIRED_KERNEL = {"net.ipv4.ip_forward": "1", "net.bridge.bridge-nf-call-iptables": "1"}
@@ -14,7 +14,7 @@ def _nodes(ctx):
     return ctx.state.nodes
 
 
-@check(CHECKS, "node.systemd", "node", BLOCK, "systemd is not healthy")
+@check(CHECKS, "node.systemd", "node", BLOCK, "systemd is not healthy", needs="host")
 def systemd(ctx, c):
     for n in _nodes(ctx):
         if not n.config.systemd_healthy:
@@ -22,7 +22,7 @@ def systemd(ctx, c):
                             "repair the failed units (systemctl --failed)")
 
 
-@check(CHECKS, "node.ntp", "node", WARN, "the clock is not synchronised")
+@check(CHECKS, "node.ntp", "node", WARN, "the clock is not synchronised", needs="host")
 def ntp(ctx, c):
     for n in _nodes(ctx):
         if not n.config.ntp_synced:
@@ -30,7 +30,7 @@ def ntp(ctx, c):
                             "and the node flaps between Ready and NotReady", "enable and sync NTP (chronyd, timesyncd)")
 
 
-@check(CHECKS, "node.package-manager", "node", BLOCK, "the package manager is broken")
+@check(CHECKS, "node.package-manager", "node", BLOCK, "the package manager is broken", needs="host")
 def package_manager(ctx, c):
     if not ctx.traits.in_place:
         return
@@ -40,7 +40,7 @@ def package_manager(ctx, c):
                             "install the new kubelet", "repair the package database and repositories")
 
 
-@check(CHECKS, "node.kernel-params", "node", BLOCK, "a kernel parameter Kubernetes needs is not set")
+@check(CHECKS, "node.kernel-params", "node", BLOCK, "a kernel parameter Kubernetes needs is not set", needs="host")
 def kernel_params(ctx, c):
     for n in _nodes(ctx):
         params = dict(n.config.kernel_params)
@@ -50,29 +50,29 @@ def kernel_params(ctx, c):
                                 "pod networking breaks after a restart", f"sysctl -w {key}={want} and persist it")
 
 
-@check(CHECKS, "node.cgroup-v1", "node", BLOCK, "the node uses cgroup v1")
+@check(CHECKS, "node.cgroup-v1", "node", BLOCK, "the node uses cgroup v1", needs="host")
 def cgroup_v1(ctx, c):
     refused = compat.runtime_change("cgroup-v1-refused").version
     maintained = compat.runtime_change("cgroup-v1-maintenance").version
     for n in _nodes(ctx):
         if n.config.cgroup_version != 1:
             continue
-        if ctx.target >= refused:
+        if ctx.target.minor_release >= refused.minor_release:  # a release candidate of that minor too
             yield c.finding(BLOCK, f"node/{n.name}", f"the kubelet refuses cgroup v1 by default from {refused}",
                             "move the node to cgroup v2 (a newer OS image) before the upgrade")
-        elif ctx.target >= maintained:
+        elif ctx.target.minor_release >= maintained.minor_release:
             yield c.finding(WARN, f"node/{n.name}", f"cgroup v1 is in maintenance mode from {maintained}",
                             "plan the move to cgroup v2")
 
 
-@check(CHECKS, "node.kubelet-not-running", "node", BLOCK, "the kubelet is not running")
+@check(CHECKS, "node.kubelet-not-running", "node", BLOCK, "the kubelet is not running", needs="host")
 def kubelet_not_running(ctx, c):
     for n in _nodes(ctx):
         if not n.config.kubelet_running:
             yield c.finding(BLOCK, f"node/{n.name}", "the kubelet is not running", "start it and find out why it stopped")
 
 
-@check(CHECKS, "node.kubelet-config", "node", BLOCK, "the kubelet's configuration is invalid")
+@check(CHECKS, "node.kubelet-config", "node", BLOCK, "the kubelet's configuration is invalid", needs="host")
 def kubelet_config(ctx, c):
     for n in _nodes(ctx):
         if not n.config.kubelet_config_valid:
@@ -80,7 +80,7 @@ def kubelet_config(ctx, c):
                             "kubelet will not start", "fix /var/lib/kubelet/config.yaml")
 
 
-@check(CHECKS, "node.kubelet-cert", "node", BLOCK, "the kubelet's certificate expires soon or has expired")
+@check(CHECKS, "node.kubelet-cert", "node", BLOCK, "the kubelet's certificate expires soon or has expired", needs="host")
 def kubelet_cert(ctx, c):
     for n in _nodes(ctx):
         days = n.config.kubelet_cert_expiry_days
@@ -88,26 +88,34 @@ def kubelet_cert(ctx, c):
             yield c.finding(BLOCK, f"node/{n.name}", "the kubelet's client certificate has expired",
                             "renew it (kubeadm certs renew, or rotate the kubelet certificate)")
         elif days < CERT_WARN_DAYS:
-            yield c.finding(WARN, f"node/{n.name}", f"the kubelet's client certificate expires in {days:g} days",
+            yield c.finding(WARN, f"node/{n.name}", f"the kubelet's client certificate expires in {days:g} "
+                            f"day{'' if days == 1 else 's'}",
                             "renew it before the upgrade")
 
 
-@check(CHECKS, "node.runtime-not-running", "node", BLOCK, "the container runtime is not running")
+@check(CHECKS, "node.runtime-not-running", "node", BLOCK, "the container runtime is not running", needs="host")
 def runtime_not_running(ctx, c):
     for n in _nodes(ctx):
         if not n.config.runtime_running:
             yield c.finding(BLOCK, f"node/{n.name}", "the container runtime is not running", "restart it")
 
 
+def _moving_to(ctx, node) -> str | None:
+    """The runtime an upgrade moves ``node``'s pool to (``targetRuntime``), if any."""
+    for p in ctx.state.pools:
+        if p.name == node.pool:
+            return p.target_runtime
+    return None
+
+
 @check(CHECKS, "node.dockershim", "node", BLOCK, "a docker:// node cannot run a 1.24+ kubelet")
 def dockershim(ctx, c):
     removed = compat.runtime_change("dockershim-removed").version
-    if ctx.target < removed:
+    if ctx.target.minor_release < removed.minor_release:
         return
     for n in _nodes(ctx):
-        pool = ctx.state.pool(n.pool) if any(p.name == n.pool for p in ctx.state.pools) else None
-        moving = pool is not None and pool.target_runtime and not pool.target_runtime.startswith("docker://")
-        if n.runtime.startswith("docker://") and not moving:
+        moving = _moving_to(ctx, n)
+        if n.runtime.startswith("docker://") and not (moving and not moving.startswith("docker://")):
             yield c.finding(BLOCK, f"node/{n.name}", f"runtime {n.runtime}: dockershim was removed in {removed}, so "
                             "its kubelet will not start after an in-place upgrade",
                             "move the pool to containerd (targetRuntime) or install cri-dockerd")
@@ -117,11 +125,19 @@ def dockershim(ctx, c):
 def containerd_1x(ctx, c):
     last = compat.runtime_change("containerd-1x-last").version
     for n in _nodes(ctx):
-        if not n.runtime.startswith("containerd://1."):
-            continue
+        moving = _moving_to(ctx, n)
+        if not n.runtime.startswith("containerd://1.") or (moving and not moving.startswith("containerd://1.")):
+            continue  # the upgrade moves it off containerd 1.x before the new kubelet starts
         if ctx.target.minor_release > last:
             yield c.finding(BLOCK, f"node/{n.name}", f"{n.runtime}: {last} is the last release that supports containerd 1.x",
                             "move to containerd 2.0 or later first")
         elif ctx.target.minor_release == last:
             yield c.finding(WARN, f"node/{n.name}", f"{n.runtime}: {last} is the last release that supports containerd 1.x",
                             "plan the move to containerd 2.0 before the next upgrade")
+
+
+CHECKS.append(Check("node.not-observed", "node", INFO, "the hosts' configuration could not be observed",
+                    not_observed(CHECKS, "host", "the hosts' configuration (OS services, NTP, kernel parameters, cgroups, "
+                                 "kubelet and runtime health)",
+                                 "check the hosts with your node tooling, or describe them in a scenario's "
+                                 "cluster.nodePools[] (os, kubelet, runtimeRunning) and run midair precheck on it")))

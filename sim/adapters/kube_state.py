@@ -18,6 +18,8 @@ from models.state import (
 from models.version import KubeVersion
 from sim.adapters import kube_translate as kt
 
+# The Kubernetes API shows neither the hosts' configuration nor the cloud's resources.
+UNOBSERVED = ("host", "cloud")
 KINDS = ("Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "APIService")
 
 
@@ -89,6 +91,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
         pods=tuple(kt.pod_records(pods)),
         api_available=api_available,
         observed_at=now,
+        unobserved=UNOBSERVED,
     )
 
 

@@ -247,7 +247,7 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
     version = c["version"]
     if not check_version_exists(version, ("cluster", "version"), ck):
         return None
-    pieces_ok = all(c[k] is not INVALID for k in ("controlPlane", "nodePools", "addons", "cloud"))
+    pieces_ok = all(c[k] is not INVALID for k in ("controlPlane", "nodePools", "addons", "cloud", "unobserved"))
     if not pieces_ok or workloads is None:
         return None
     control_plane = _control_plane(c["controlPlane"], version, ck)
@@ -260,4 +260,4 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
     zones = sorted({n.zone for n in nodes} | {z for p in pools for z in p.zones})
     services = tuple(APIService(a["name"], a["available"], a["service"]) for a in c["apiServices"])
     return ClusterState(control_plane, tuple(pools), tuple(nodes), tuple(workloads), tuple(addons),
-                        _cloud(c["cloud"], zones, ck), services)
+                        _cloud(c["cloud"], zones, ck), services, unobserved=tuple(sorted(set(c["unobserved"]))))

@@ -104,6 +104,7 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
                              "schedulers": max(1, len(cp.of("kube-scheduler")))},
             "nodePools": pools,
             "addons": addons,
+            **({"unobserved": list(state.unobserved)} if state.unobserved else {}),
         },
         "workloads": workloads,
         "target": str(target),

@@ -194,6 +194,9 @@ CLUSTER = Obj(name="cluster", partial=True, fields={
     "addons": Field(ADDONS, {}),
     "cloud": Field(CLOUD, {}),
     "apiServices": Field(ListOf(item=APISERVICE), [], "aggregated APIs and whether they are Available"),
+    "unobserved": Field(ListOf(item=Enum(choices=("host", "cloud"))), [],
+                        "what the description does not know (a snapshot of a live cluster: host, cloud); the "
+                        "pre-checks that need it do not run"),
 })
 
 # Checked against the named strategy's parameters in sim.scenario.build.
