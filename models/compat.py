@@ -139,6 +139,7 @@ ADDON_DEFAULTS: tuple[AddonDefaults, ...] = (
 _ADDONS_INDEX = {a.minor: a for a in ADDON_DEFAULTS}
 # etcd must be at 3.5.20 or later before it moves to 3.6 (etcd's v3.6 upgrade guide).
 ETCD_MIN_BEFORE_3_6 = _v("3.5.20")
+ETCD_3_6 = _v("3.6")
 
 
 def addon_defaults(version: KubeVersion) -> AddonDefaults | None:

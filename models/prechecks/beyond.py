@@ -48,14 +48,18 @@ def _user(ctx):
 def pdb_never_allows(ctx, c):
     for w in _user(ctx):
         pdb = w.pdb
-        if pdb is None:
-            continue
+        if pdb is None or w.replicas == 0:
+            continue  # no pod, nothing to evict
         if pdb.desired_healthy(w.replicas) >= w.replicas or (pdb.max_unavailable is not None
                                                              and pdb.max_unavailable.scaled(w.replicas, True) == 0):
-            severity = BLOCK if ctx.traits.drains else INFO
-            yield c.finding(severity, f"workload/{w.key}", f"its budget wants {pdb.desired_healthy(w.replicas)} of "
-                            f"{w.replicas} pods healthy at all times: no eviction can ever succeed, so a drain waits for "
-                            "its timeout", "relax the budget (or add replicas) for the upgrade")
+            wants = f"its budget wants {pdb.desired_healthy(w.replicas)} of {w.replicas} pods healthy at all times"
+            if ctx.traits.drains:
+                yield c.finding(BLOCK, f"workload/{w.key}", f"{wants}: no eviction can ever succeed, so a drain waits "
+                                "for its timeout", "relax the budget (or add replicas) for the upgrade")
+            else:
+                yield c.finding(INFO, f"workload/{w.key}", f"{wants}: no eviction can ever succeed; "
+                                f"{ctx.traits.strategy} does not drain, so it matters only if a node has to be "
+                                "drained or replaced", "relax the budget (or add replicas) before you need a drain")
 
 
 @check(CHECKS, "disruption.single-replica", "disruption", WARN, "a workload has a single replica")

@@ -66,10 +66,12 @@ def addon_unhealthy(ctx, c):
 
 @check(CHECKS, "core.etcd-not-ready-for-3.6", "core", BLOCK, "etcd is older than 3.5.20 and the target's etcd is 3.6")
 def etcd_too_old(ctx, c):
-    defaults = compat.addon_defaults(ctx.target)
-    if defaults is None or defaults.etcd is None or defaults.etcd < compat._v("3.6"):
+    # the first hop whose etcd is 3.6 is where etcd must already be 3.5.20 or later
+    first = next((d.etcd for d in map(compat.addon_defaults, ctx.hops)
+                  if d is not None and d.etcd is not None and d.etcd >= compat.ETCD_3_6), None)
+    if first is None:
         return
     for i in ctx.state.control_plane.of(ETCD):
         if i.version < compat.ETCD_MIN_BEFORE_3_6:
-            yield c.finding(BLOCK, f"instance/{i.name}", f"etcd {i.version} cannot move to {defaults.etcd} directly",
+            yield c.finding(BLOCK, f"instance/{i.name}", f"etcd {i.version} cannot move to {first} directly",
                             f"upgrade etcd to {compat.ETCD_MIN_BEFORE_3_6} or later first")
