@@ -196,7 +196,7 @@ class Nodes:
     def provision(self, pool_name: str, version) -> SimNode:
         world = self.world
         pool = world.pool_specs[pool_name]
-        zone = self._zone_for(pool)
+        zone = self._zone_for(pool, version)
         node = world.add_node(pool, zone, version, phase=PROVISIONING)
         problem = world.cloud_ops.reserve(node)
         if problem:
@@ -208,12 +208,16 @@ class Nodes:
         world.env.process(self._provision(node))
         return node
 
-    def _zone_for(self, pool) -> str:
+    def _zone_for(self, pool, version) -> str:
+        """The zone with the fewest of the pool's nodes at ``version``, then the fewest nodes: a
+        rolling replacement rebuilds the pool spread as evenly as it was (a cloud's zone balancing)."""
+        same = {z: 0 for z in pool.zones}
         counts = {z: 0 for z in pool.zones}
         for n in self.world.nodes.values():
             if n.pool == pool.name and n.phase not in (DELETING, PROVISION_FAILED) and n.zone in counts:
                 counts[n.zone] += 1
-        return min(pool.zones, key=lambda z: (counts[z], pool.zones.index(z)))
+                same[n.zone] += n.kubelet == version
+        return min(pool.zones, key=lambda z: (same[z], counts[z], pool.zones.index(z)))
 
     def _provision(self, node: SimNode):
         world = self.world
