@@ -159,6 +159,10 @@ def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safe
                 kind = "unsafe" if result.accepted else "failed"
             detail = result.message if refusal is None else f"safety off, {refusal.policy}: {refusal.reason}"
             entries.append(LogEntry(now, kind, action.describe(), action.reason, detail))
+            if not result.accepted and result.permanent:
+                halted = f"{action.describe()}: {result.message}"
+                entries.append(LogEntry(now, "halt", "Halt", halted))
+                break
         memo = dict(decision.memo)
         if halted is not None:
             journal.save(memo, entries)

@@ -81,3 +81,20 @@ def test_unknown_strategy_lists_the_known_ones():
     with pytest.raises(registry.UnknownStrategy) as err:
         registry.strategy_class("canary")
     assert str(err.value) == "unknown strategy 'canary'; known: bluegreen, inplace, replace, surge (or a class as module:attr)"
+
+
+def test_an_action_refused_for_good_halts_the_loop():
+    from sim.adapters.port import SubmitResult
+    from sim.simulate import build_strategy
+
+    scenario = load_scenario("scenarios/seed-example.yaml")
+    port = SimulatedPort(World(scenario, seed=1))
+    port.submit = lambda action: SubmitResult(False, "no hook for this", permanent=True)
+    spec = scenario.strategy("inplace")
+    journal = Journal()
+    loop = reconcile(port, build_strategy(spec), make_plan(scenario.cluster, scenario.target, 0, 1), journal)
+    with pytest.raises(StopIteration) as stop:
+        next(loop)
+    assert stop.value.value.halted == "UpgradeControlPlaneInstance kube-apiserver-0 to 1.15: no hook for this"
+    assert [(e.kind, e.action) for e in journal.entries] == [
+        ("failed", "UpgradeControlPlaneInstance kube-apiserver-0 to 1.15"), ("halt", "Halt")]

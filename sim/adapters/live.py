@@ -186,7 +186,7 @@ class LivePort:
             return self._upgrade_instance(action)
         if isinstance(action, Halt):
             return SubmitResult(True)
-        return SubmitResult(False, f"the live adapter cannot apply {action.kind}")
+        return SubmitResult(False, f"the live adapter cannot apply {action.kind}", permanent=True)
 
     def _node_status(self, node: str, phase: str, message: str) -> None:
         if phase == IDLE:
@@ -209,7 +209,7 @@ class LivePort:
     def _hook_for_node(self, hook: str, node: str, phase: str, delete: bool = False, **values) -> SubmitResult:
         command = self._command(hook, self._values(node, **values))
         if command is None and not delete:
-            return SubmitResult(False, f"no hook for this: set live.hooks.{hook} in the scenario")
+            return SubmitResult(False, f"no hook for this: set live.hooks.{hook} in the scenario", permanent=True)
         self.node_ops[node] = (phase, "")
 
         async def go():
@@ -251,7 +251,7 @@ class LivePort:
         command = self._command("provisionNode", {"node": "", "pool": action.pool, "zone": zone,
                                                   "version": str(action.version), "instance": ""})
         if command is None:
-            return SubmitResult(False, "no hook for this: set live.hooks.provisionNode in the scenario")
+            return SubmitResult(False, "no hook for this: set live.hooks.provisionNode in the scenario", permanent=True)
         self._provisioned += 1
         name = f"{action.pool}-provisioning-{self._provisioned}"
         alloc = members[0].allocatable if members else Resources()
@@ -279,7 +279,8 @@ class LivePort:
         command = self._command("upgradeControlPlane", {"node": "", "pool": "", "zone": "", "instance": action.instance,
                                                         "version": str(action.version)})
         if command is None:
-            return SubmitResult(False, "no hook for this: set live.hooks.upgradeControlPlane in the scenario")
+            return SubmitResult(False, "no hook for this: set live.hooks.upgradeControlPlane in the scenario",
+                                permanent=True)
         self.instance_ops[action.instance] = (UPGRADING, "")
 
         async def go():

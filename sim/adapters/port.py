@@ -20,6 +20,8 @@ from models.state import ClusterState
 class SubmitResult:
     accepted: bool
     message: str = ""
+    # refused for good (asking again cannot help, e.g. no hook for the action): the loop halts
+    permanent: bool = False
 
 
 class ClusterPort(Protocol):

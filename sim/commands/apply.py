@@ -1,6 +1,7 @@
 """``midair apply``: run a strategy on a live cluster. Dry-run by default.
 
-Pre-checks run first on the live state; a blocking finding stops it unless ``--force``.
+Pre-checks run first on the live state; a blocking finding stops it unless ``--force``;
+a hook the plan needs and the scenario does not set is an error before anything is done.
 Without ``--execute`` nothing is changed: it prints what it would do and why, decision
 after decision, until the decisions repeat (nothing changes in a dry run). With
 ``--server-dry-run`` every mutating request is sent with dryRun=All and no hook runs.
@@ -12,13 +13,13 @@ from __future__ import annotations
 
 import sys
 
-from models.plan import make_plan
+from models.plan import CONTROL_PLANE, WORKERS, make_plan
 from sim.adapters.dryrun import DryRunPort
 from sim.commands.common import add_set_option, scenario_from
 from sim.commands.live_common import add_kube_options, connect
 from sim.commands.run import select_strategies
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from sim.prechecks import check_cluster, format_findings
+from sim.prechecks import check_cluster, format_findings, traits_for
 from sim.runner import FileJournal, Journal, JournalError, reconcile
 from sim.simulate import build_strategy
 
@@ -38,6 +39,30 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="go ahead despite blocking pre-check findings")
     add_set_option(p)
     p.set_defaults(run=run)
+
+
+def _check_hooks(plan, traits, live, path: str) -> None:
+    """Every hook the plan certainly needs is set (else one error, before anything is done);
+    a hook it may need is a note."""
+    steps = {s.component for s in plan.path.steps}
+    needed, maybe = [], []
+    if CONTROL_PLANE in steps:
+        needed.append(("upgradeControlPlane", "the control plane is not at the target"))
+    if WORKERS in steps:
+        if traits.in_place and not traits.creates_nodes:
+            needed.append(("upgradeNode", f"{traits.strategy} upgrades nodes in place"))
+        elif traits.creates_nodes and not traits.in_place:
+            needed.append(("provisionNode", f"{traits.strategy} adds new nodes"))
+        else:
+            maybe += [("upgradeNode", f"{traits.strategy} may upgrade nodes in place"),
+                      ("provisionNode", f"{traits.strategy} may add nodes")]
+    missing = [(h, why) for h, why in needed if not live.hook(h)]
+    if missing:
+        raise UsageError(f"{path}: " + "; ".join(f"{why}, but live.hooks.{h} is not set" for h, why in missing)
+                         + " (docs/live.md, Hooks)")
+    for h, why in maybe:
+        if not live.hook(h):
+            print(f"# note: {why}, and live.hooks.{h} is not set: it halts if it has to", file=sys.stderr)
 
 
 def _print(entries) -> None:
@@ -77,6 +102,7 @@ def run(args) -> int:
             plan = make_plan(state, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
         except ValueError as exc:
             raise UsageError(f"{args.scenario}: {exc}") from None
+        _check_hooks(plan, traits_for(spec, state), scenario.live, args.scenario)
         steps = ", ".join(f"{s.component} {s.version}" for s in plan.path.steps) or "nothing to do"
         mode = "execute" if args.execute else "server-side dry run" if args.server_dry_run else "dry run"
         print(f"# {scenario.name}: {state.version} -> {scenario.target} with {spec.label} ({mode}); path: {steps}")
