@@ -35,7 +35,8 @@ def test_surge_has_maxsurge_extra_nodes_and_no_pending_pods_where_in_place_runs_
     inplace = run(TIGHT, "inplace")
     surge = run(TIGHT, "surge")
     assert surge.completed
-    assert inplace.metrics["max_pending_pods"] > 0  # a drained node's pods find no room
+    # the budget (maxUnavailable 2) lets two of general-1's app pods go; the other nodes have no room for them
+    assert inplace.metrics["max_pending_pods"] == 2
     assert inplace.halted.startswith("drain of general-1 did not finish within 900s")  # and its budget runs out
     assert (surge.metrics["peak_extra_nodes"], surge.metrics["max_pending_pods"]) == (2, 0)
 
@@ -85,14 +86,14 @@ def test_bluegreen_goes_on_past_a_dead_blue_node():
 
 
 @pytest.mark.parametrize("policy, timeout, violations, halted", [
-    ("force", "2m", True, None),
-    ("wait", "0", False, "did not finish within the horizon"),
+    ("force", "2m", 2, None),  # each of the two forced drains takes web below minAvailable 2
+    ("wait", "0", 0, "did not finish within the horizon"),  # nothing is ever forced
 ], ids=["force", "wait-forever"])
 def test_undrainable(policy, timeout, violations, halted):
     r = run("scenarios/seed-example.yaml", "replace", "workloads[name=web].pdb.minAvailable=2",
             f"strategies[1].undrainable={policy}", f"strategies[1].drainTimeout={timeout}", "prechecks=ignore",
             "horizon=4h")
-    assert (r.metrics["pdb_violations"] > 0) is violations
+    assert r.metrics["pdb_violations"] == violations
     if halted:
         assert r.halted.startswith(halted)
     else:
@@ -113,15 +114,18 @@ def test_soak_between_batches_waits_before_the_next_node():
     assert soaked.completed
     done = next(e.t for e in soaked.log if e.action == "Uncordon node/workers-1")
     next_batch = next(e.t for e in soaked.log if e.action == "Cordon node/workers-2")
-    assert next_batch - done >= 600
+    assert next_batch - done == 600.0  # the soak is counted from the uncordon
 
 
 def test_validate_halts_when_the_cluster_stays_unhealthy():
-    r = run("scenarios/seed-example.yaml", "inplace", "strategies[0].validate=true",
-            "strategies[0].validateTimeout=5m", "cluster.nodePools[0].nodes=[{name: workers-2, os: {ntpSynced: false}}]",
-            "prechecks=ignore")
-    assert (r.completed, r.metrics["skew_violations"]) == (True, 0) or r.halted.startswith(
-        "the cluster did not validate within 300s")
+    # stateful-3 crashes for good at the start: after the first batch (general-1, done at 2034.811 s) the
+    # cluster never validates; it is rechecked every 10 s from 2036.811 s, and the first recheck past the
+    # 300 s timeout, at 2336.811 s, halts the upgrade
+    r = run("scenarios/quickstart.yaml", "inplace", "strategies[0].validate=true", "strategies[0].validateTimeout=5m",
+            "faults=[{type: node-crash, at: 0s, target: node/stateful-3}]")
+    assert (r.completed, r.halted) == (False, "the cluster did not validate within 300s after a batch in pool "
+                                              "general: node stateful-3 is NotReady")
+    assert r.metrics["duration_s"] == 2336.811
 
 
 def test_order_of_nodes():
@@ -146,7 +150,8 @@ def test_control_plane_surge_keeps_a_single_apiserver_serving():
     plain = run("scenarios/seed-example.yaml", "inplace", "cluster.controlPlane.apiservers=1")
     surge = run("scenarios/seed-example.yaml", "inplace", "cluster.controlPlane.apiservers=1",
                 "strategies[0].controlPlaneSurge=true")
-    assert plain.metrics["api_downtime_s"] > 0
+    # the only apiserver is down through both its upgrades: 282.648 s to 1.15, 210.391 s to 1.16.15
+    assert plain.metrics["api_downtime_s"] == 493.039
     assert surge.metrics["api_downtime_s"] == 0.0
     assert surge.completed
 
