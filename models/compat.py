@@ -245,6 +245,18 @@ RELEASE_DATES: tuple[Release, ...] = tuple(Release(_v(m), d) for m, d in (
 ))
 KNOWN_MINORS = tuple(r.minor for r in RELEASE_DATES)
 NEWEST_KNOWN = KNOWN_MINORS[-1]
+MAX_MINOR_AHEAD = 2  # releases this far past the newest one midair has data for are accepted
+
+
+def version_problem(v: KubeVersion) -> str | None:
+    """Why ``v`` cannot be a Kubernetes version (None: it can)."""
+    if v.major != 1:
+        return f"{v} is not a Kubernetes version; Kubernetes versions are 1.x (e.g. \"1.29.3\")"
+    newest = NEWEST_KNOWN.add_minors(MAX_MINOR_AHEAD)
+    if v.minor_release > newest:
+        return (f"Kubernetes {v.minor_release} does not exist as far as midair knows; "
+                f"valid: 1.0 to {newest} (newest with data: {NEWEST_KNOWN})")
+    return None
 
 
 def release_date(version: KubeVersion) -> str | None:

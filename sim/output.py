@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+from sim.errors import UsageError
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -31,15 +33,18 @@ def atomic_write_many(files: dict[str, bytes]) -> None:
     """Write every file to a temporary name first, then rename them all: an interruption
     leaves either the old set or the new one (but for the instant of the renames)."""
     staged: list[tuple[str, str]] = []
+    path = ""
     try:
         for path, data in files.items():
             staged.append((_staged(path, data), path))
         for tmp, path in staged:
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         for tmp, _ in staged:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise UsageError(f"{path}: cannot write it ({exc.strerror or exc})") from None
         raise
 
 

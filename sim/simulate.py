@@ -99,6 +99,11 @@ def blocked_result(scenario: Scenario, spec: StrategySpec, seed: int, blocks) ->
     """A run that ``prechecks: enforce`` stopped before it started."""
     ids = ", ".join(sorted({f.id for f in blocks}))
     reason = f"blocked by {len(blocks)} pre-check finding(s): {ids} (see midair precheck; prechecks: ignore to run anyway)"
+    return unstarted(scenario, spec, seed, reason)
+
+
+def unstarted(scenario: Scenario, spec: StrategySpec, seed: int, reason: str) -> RunResult:
+    """A run halted before its first decision, for ``reason``."""
     rec = Recorder(sum(p.count for p in scenario.cluster.pools), keep_series=False)
     rec.finish(0.0)
     return RunResult(scenario.name, spec.label, seed, False, reason, rec.metrics(0.0, False, reason))
@@ -115,9 +120,12 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
         blocks = blocking(findings if findings is not None else findings_for(scenario, spec))
         if blocks:
             return blocked_result(scenario, spec, seed, blocks)
+    try:
+        plan = plan_for(scenario, spec)
+    except ValueError as exc:  # e.g. a kubelet newer than the apiserver (prechecks: ignore)
+        return unstarted(scenario, spec, seed, f"no upgrade plan: {exc}")
     world = World(scenario, seed, keep_series=keep_world)
     port = SimulatedPort(world)
-    plan = plan_for(scenario, spec)
     horizon = scenario.horizon_s if scenario.horizon_s is not None else auto_horizon(scenario, plan)
     journal = Journal()
     make = (lambda: strategy) if strategy is not None else (lambda: build_strategy(spec))

@@ -133,11 +133,11 @@ class Row:
         return self.job.label
 
 
-_FINDINGS: dict[tuple, list] = {}  # per process: pre-check findings per (scenario, variant, strategy)
+_FINDINGS: dict[str, list] = {}  # per process: pre-check findings per digest of (scenario variant, strategy)
 
 
 def run_job(scenario: Scenario, job: Job) -> Row:
-    key = (scenario.file, scenario.name, job.variant, job.strategy.label)
+    key = job.inputs or inputs_digest(scenario, job.strategy)
     if key not in _FINDINGS:
         _FINDINGS[key] = findings_for(scenario, job.strategy)
     result = simulate(scenario, job.strategy, job.seed, findings=_FINDINGS[key])

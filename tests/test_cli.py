@@ -68,8 +68,19 @@ def test_path_from_scenario_with_set(capsys, tmp_path):
      "--set strategies[1].maxSurge=7: strategies[1]: index 1 is out of range; this list has 1 item(s)"),
     (["run", "scenarios/quickstart.yaml", "--executor", "serial", "--workers", "2"],
      "midair run: --workers is for --executor process; with --executor serial it would be ignored"),
+    (["skew", "--apiserver", "2.0", "--kubelet", "1.29"],
+     'midair skew: --apiserver: 2.0 is not a Kubernetes version; Kubernetes versions are 1.x (e.g. "1.29.3")'),
+    (["path", "--from", "1.29", "--to", "1.99"], "midair path: --to: Kubernetes 1.99 does not exist as far as midair "
+                                                 "knows; valid: 1.0 to 1.37 (newest with data: 1.35)"),
+    (["path", "--from", "1.29", "--to", "1.30", "--kubelets", "1.29,,1.28"],
+     "midair path: --kubelets '1.29,,1.28': an empty version in the list; give versions separated by commas"),
+    (["validate", "scenarios/seed-example.yaml", "--set", "cluster.addons.kubeProxy=2.5"],
+     "--set cluster.addons.kubeProxy=2.5: cluster.addons.kubeProxy: 2.5 is not a Kubernetes version"),
+    (["run", "scenarios/seed-example.yaml", "--json", "README.md/x.json"],
+     "midair run: --json README.md/x.json: the directory "),
 ], ids=["bad-version", "downgrade", "missing-from", "skew-nothing", "skew-bad-version", "missing-file", "preset-twice",
-        "preset-set-out-of-range", "workers-without-pool"])
+        "preset-set-out-of-range", "workers-without-pool", "skew-major-2", "path-unknown-minor", "kubelets-empty-item",
+        "kube-proxy-major-2", "json-in-a-file"])
 def test_bad_input_exits_2_without_traceback(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -157,3 +168,31 @@ def test_set_tunes_a_preset(capsys):
     assert code == 0
     assert [line.split() for line in out.splitlines() if line.startswith("peak_extra_nodes")] == [
         ["peak_extra_nodes", "2", "/", "2"]]  # gke-surge's own maxSurge is 1
+
+
+def test_runs_that_cannot_start_exit_1_and_name_what_blocks(capsys):
+    code, out, _ = run(capsys, "run", "scenarios/seed-example.yaml", "--runs", "1", "--strategy", "inplace",
+                       "--set", "workloads[name=web].pdb.minAvailable=2", "--set", "strategies[0].drainFirst=true")
+    assert code == 1
+    assert out.splitlines()[-2:] == [
+        "blocking pre-check findings (midair precheck for the fixes):",
+        "  BLOCK disruption.pdb-never-allows  workload/default/web: its budget wants 2 of 2 pods healthy at all "
+        "times: no eviction can ever succeed, so a drain waits for its timeout"]
+
+
+def test_a_cluster_with_no_upgrade_plan_halts_before_it_starts(capsys):
+    # a kubelet newer than the apiserver: pre-checks would block it; ignored, there is still no plan
+    code, out, _ = run(capsys, "trace", "scenarios/seed-example.yaml", "--strategy", "inplace", "--events",
+                       "--set", "cluster.nodePools[0].version=1.15.0", "--set", "prechecks=ignore")
+    assert code == 1
+    assert out.splitlines()[-1] == ("# halted: no upgrade plan: kubelet 1.15.0 is newer than the control plane 1.14.10; "
+                                    "a kubelet must never be newer than the apiserver after 0s")
+
+
+def test_findings_are_not_reused_across_sweeps_in_one_process(capsys):
+    blocked = ("--set", "workloads[name=web].pdb.minAvailable=2", "--set", "strategies[0].drainFirst=true")
+    args = ("run", "scenarios/seed-example.yaml", "--runs", "1", "--strategy", "inplace", "--workers", "1")
+    assert run(capsys, *args, *blocked)[0] == 1
+    code, out, _ = run(capsys, *args)  # the same scenario file and strategy, without the budget
+    assert code == 0
+    assert "completed                     100% of 1" in out

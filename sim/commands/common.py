@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from models import compat
 from models.version import KubeVersion
 from sim.errors import UsageError
 from sim.scenario import Scenario, load_scenario
@@ -13,17 +14,24 @@ from sim.scenario import Scenario, load_scenario
 
 def version_arg(text: str, option: str) -> KubeVersion:
     try:
-        return KubeVersion.parse(text)
+        v = KubeVersion.parse(text)
     except ValueError as exc:
         raise UsageError(f"{option}: {exc}") from None
+    problem = compat.version_problem(v)
+    if problem:
+        raise UsageError(f"{option}: {problem}")
+    return v
 
 
 def versions_arg(texts: list[str] | None, option: str) -> list[KubeVersion]:
+    """Versions from repeated and comma-separated options; an empty item is an error."""
     out = []
     for text in texts or ():
         for part in text.split(","):
-            if part.strip():
-                out.append(version_arg(part.strip(), option))
+            if not part.strip():
+                raise UsageError(f"{option} {text!r}: an empty version in the list; give versions separated by "
+                                 "commas, e.g. 1.28,1.29")
+            out.append(version_arg(part.strip(), option))
     return out
 
 

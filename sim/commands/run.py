@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from models.strategies.presets import PRESETS
 from sim.commands.common import add_set_option
-from sim.errors import EXIT_OK, UsageError
+from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.output import atomic_write_text
 from sim.progress import progress_bar
 from sim.sweep import executor_for, jobs, run_sweep, summary, variants
@@ -95,6 +96,40 @@ def execute(args, checkpoint: str | None = None):
     return base, vs, rows, seed, runs
 
 
+UNSTARTED = ("blocked by ", "no upgrade plan: ")
+
+
+def verdict(rows) -> int:
+    """1 when a run broke the version-skew policy or could not start (a blocking pre-check
+    finding, no upgrade plan); else 0. A halt under faults is a measured outcome, not a finding."""
+    for r in rows:
+        if r.data["metrics"]["skew_violations"] or (r.data["halted"] or "").startswith(UNSTARTED):
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def print_blocking(vs, rows) -> None:
+    """The findings behind runs that pre-checks blocked: id, subject and reason, each once."""
+    from sim.prechecks import findings_for
+
+    by_name = {v.name: v.scenario for v in vs}
+    seen: dict[tuple, None] = {}
+    for r in rows:
+        if (r.data["halted"] or "").startswith("blocked by "):
+            key = (r.job.variant, r.job.strategy.label)
+            if key not in seen:
+                seen[key] = None
+    lines: dict[str, None] = {}
+    for variant, label in seen:
+        spec = next(r.job.strategy for r in rows if (r.job.variant, r.job.strategy.label) == (variant, label))
+        for f in findings_for(by_name[variant], spec):
+            if f.severity == "BLOCK":
+                lines[f"  BLOCK {f.id}  {f.subject}: {f.reason}"] = None
+    if lines:
+        print("blocking pre-check findings (midair precheck for the fixes):")
+        print("\n".join(lines))
+
+
 def format_table(stats: dict[str, dict]) -> str:
     labels = list(stats)
     rows = [["metric", *labels]]
@@ -119,15 +154,27 @@ def results_json(base, rows, seed: int) -> str:
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 
+def check_writable(path: str, option: str) -> None:
+    """Fail before the work, not after it, when ``path`` cannot be written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UsageError(f"{option} {path}: the directory {directory} does not exist")
+    if os.path.isdir(path) or not os.access(directory, os.W_OK):
+        raise UsageError(f"{option} {path}: cannot write a file there")
+
+
 def run(args) -> int:
-    base, _, rows, seed, runs = execute(args)
+    if args.json:
+        check_writable(args.json, "--json")
+    base, vs, rows, seed, runs = execute(args)
     stats = summary(rows)
     print(f"scenario {base.name}: {base.cluster.version} -> {base.target}, {runs} run(s) per strategy, seed {seed}")
     print(format_table(stats))
     for label, s in stats.items():
         for reason, n in s["halted"].items():
             print(f"{label}: {n} run(s) halted: {reason}")
+    print_blocking(vs, rows)
     if args.json:
         atomic_write_text(args.json, results_json(base, rows, seed))
         print(f"wrote {args.json}", file=sys.stderr)
-    return EXIT_OK
+    return verdict(rows)

@@ -6,8 +6,8 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from sim.commands.run import add_sweep_options, execute, format_table, results_json
-from sim.errors import EXIT_OK, UsageError
+from sim.commands.run import add_sweep_options, execute, format_table, results_json, verdict
+from sim.errors import UsageError
 from sim.report import write_report
 from sim.sweep import summary
 
@@ -43,4 +43,4 @@ def run(args) -> int:
     written = write_report(out, base, vs, rows, seed, results_json(base, rows, seed))
     os.unlink(checkpoint)
     print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
-    return EXIT_OK
+    return verdict(rows)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from sim.commands.common import add_set_option, scenario_from
-from sim.commands.run import select_strategies
-from sim.errors import EXIT_OK, UsageError
+from sim.commands.run import UNSTARTED, select_strategies
+from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.sampling import derive_seed
 from sim.simulate import simulate
 
@@ -29,10 +29,11 @@ def run(args) -> int:
     result = simulate(scenario, spec, seed, keep_world=args.events)
     print(f"# {scenario.name}, strategy {spec.label}, seed {seed}")
     lines = [(e.t, 0, e.line()) for e in result.log]
-    if args.events:
+    if args.events and result.world is not None:  # a run that never started has no world
         lines += [(t, 1, f"{t:9.1f}s  event   {text}") for t, text in result.world.rec.events]
     for _, _, text in sorted(lines, key=lambda x: (x[0], x[1])):
         print(text)
     outcome = "completed" if result.completed else f"halted: {result.halted}"
     print(f"# {outcome} after {result.metrics['duration_s']:g}s")
-    return EXIT_OK
+    unstarted = (result.halted or "").startswith(UNSTARTED)
+    return EXIT_FINDINGS if result.metrics["skew_violations"] or unstarted else EXIT_OK

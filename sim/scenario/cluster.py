@@ -36,19 +36,13 @@ PLENTY_OF_IPS = 4096
 # kubeadm's CoreDNS Deployment requests 100m CPU and 70Mi memory
 # (kubernetes cmd/kubeadm/app/phases/addons/dns/manifests.go).
 COREDNS_REQUESTS = Resources(100, 70 * 2**20, 1)
-MAX_MINOR_AHEAD = 2  # accept releases this far past the newest one midair has data for
 
 
 def check_version_exists(v: KubeVersion, path: Path, ck: Checker) -> bool:
-    if v.major != 1:
-        ck.fail(path, f"{v} is not a Kubernetes version; Kubernetes versions are 1.x (e.g. \"1.29.3\")")
-        return False
-    newest = compat.NEWEST_KNOWN.add_minors(MAX_MINOR_AHEAD)
-    if v.minor_release > newest:
-        ck.fail(path, f"Kubernetes {v.minor_release} does not exist as far as midair knows; "
-                      f"valid: 1.0 to {newest} (newest with data: {compat.NEWEST_KNOWN})")
-        return False
-    return True
+    problem = compat.version_problem(v)
+    if problem:
+        ck.fail(path, problem)
+    return problem is None
 
 
 def node_ip(zone_index: int, k: int) -> str:
@@ -79,6 +73,8 @@ def _control_plane(cp: dict, version: KubeVersion, ck: Checker) -> ControlPlane:
                                       f"{suggest(override['name'], by_name)}valid: {', '.join(by_name)}")
             continue
         if override["version"] is not None:
+            if inst.component != ETCD:
+                check_version_exists(override["version"], path + ("version",), ck)
             inst = Instance(inst.name, inst.component, override["version"], inst.healthy)
         if override["healthy"] is not None:
             inst = Instance(inst.name, inst.component, inst.version, override["healthy"])
@@ -125,7 +121,9 @@ def _pools_and_nodes(raw_pools: list[dict], version: KubeVersion, kube_proxy: Ku
         pools.append(pool)
         overrides = {o["name"]: (j, o) for j, o in enumerate(p["nodes"]) if o is not INVALID}
         names = [f"{pool.name}-{k + 1}" for k in range(pool.count)]
-        for name, (j, _) in overrides.items():
+        for name, (j, o) in overrides.items():
+            if o.get("version") is not None:
+                check_version_exists(o["version"], path + ("nodes", j, "version"), ck)
             if name not in names:
                 valid = f"{names[0]} to {names[-1]}" if names else "none (the pool is empty)"
                 ck.fail(path + ("nodes", j, "name"), f"pool {pool.name!r} has no node {name!r}; valid: {valid}")
@@ -215,6 +213,8 @@ def _addons(raw: dict, version: KubeVersion, ck: Checker) -> tuple[list[Addon], 
     if addons:
         addons[0] = replace(addons[0], healthy=raw["corednsHealthy"])
     kube_proxy = raw["kubeProxy"] or version
+    if raw["kubeProxy"] is not None:
+        check_version_exists(kube_proxy, ("cluster", "addons", "kubeProxy"), ck)
     addons.append(Addon("kube-proxy", kube_proxy, healthy=raw["kubeProxyHealthy"]))
     if raw["cni"] is not None:
         addons.append(Addon("cni", raw["cni"]["version"], raw["cni"]["name"], healthy=raw["cni"]["healthy"]))
