@@ -1,7 +1,8 @@
 """Shared test set-up: Hypothesis profiles and small helpers.
 
 HYPOTHESIS_PROFILE=ci (the default) keeps the suite fast; HYPOTHESIS_PROFILE=thorough
-(`make test-thorough`) runs many more examples.
+(`make test-thorough`) runs many more examples. A slow property takes ``examples(n)``: n
+examples under ci, the profile's count otherwise.
 """
 
 from __future__ import annotations
@@ -13,3 +14,9 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ci", max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def examples(ci: int) -> int:
+    """How many examples a slow property runs: ``ci`` in the ci profile, all of the profile's otherwise."""
+    profile = os.environ.get("HYPOTHESIS_PROFILE", "ci")
+    return ci if profile == "ci" else settings.get_profile(profile).max_examples

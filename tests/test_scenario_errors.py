@@ -68,6 +68,8 @@ CASES = [
     ("zero-eviction-retry", edit("seed: 42", "seed: 42\ntiming: {evictionRetry: 0}"),
      ["s.yaml:33: timing.evictionRetry: 0s would make the simulation spin without time passing; give a duration "
       "above 0, e.g. 5s"]),
+    ("order-pool", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavailable: 1, order: pool}"),
+     ["s.yaml:29: strategies[0].order: 'pool' is not one of the choices; valid: name, zone, least-loaded"]),
     ("bad-enum-bool", edit("seed: 42", "seed: 42\nsafety: maybe"),
      ["s.yaml:33: safety: 'maybe' is not one of the choices; valid: on, off"]),
 ]

@@ -75,6 +75,28 @@ def test_the_next_pool_waits_until_the_last_pools_old_machines_are_gone(label, s
     assert r.metrics["peak_extra_nodes"] == peak
 
 
+def test_bluegreen_rolls_back_when_a_blue_node_cannot_be_drained():
+    # cache's local volumes keep its pods on their blue nodes; its budget then refuses the drain of
+    # stateful-2 (undrainable: fail): blue still exists, so the stateful pool goes back to it
+    r = run("scenarios/quickstart.yaml", "bluegreen", "strategies=[{name: bluegreen}]")
+    assert r.halted == ("rolled back: blue stateful-2 could not be drained within 900s: PodDisruptionBudget "
+                        "default/cache allows 0 disruptions (2 healthy, 2 desired); evictions refused with HTTP 429 "
+                        "(default/cache: 181); the blue pool stateful is serving again on its old version")
+    stateful = sorted((n.name, str(n.kubelet), n.schedulable, n.phase) for n in r.world.nodes.values()
+                      if n.pool == "stateful")
+    assert stateful == [(f"stateful-{i}", "1.29.8", True, "idle") for i in (1, 2, 3)]  # the failed drain is over
+    assert (r.metrics["pods_lost_local_data"], r.metrics["pdb_violations"]) == (0, 0)
+
+
+def test_green_batches_start_when_the_last_batch_is_ready():
+    r = run("scenarios/quickstart.yaml", "bluegreen", "strategies=[{name: bluegreen, greenBatch: 2}]",
+            "workloads[name=cache].localStorage=false", "workloads[name=db].localStorage=false")
+    assert (r.completed, r.halted) == (True, None)
+    # six general nodes two at a time, then the stateful pool's three, two and one
+    assert [round(e.t, 1) for e in r.log if e.action.startswith("ProvisionNode")] == [
+        2022.8, 2022.8, 2120.7, 2120.7, 2189.8, 2189.8, 3144.7, 3144.7, 3246.1]
+
+
 def test_bluegreen_goes_on_past_a_dead_blue_node():
     # general-2 dies at the start: the not-ready toleration moves its pods; blue-green must neither
     # wait for it to turn Ready nor try to drain it, and deletes it with the rest of blue

@@ -4,8 +4,9 @@ Per pool: green nodes at the target are created (all at once, or ``greenBatch`` 
 time); once the green pool is whole and Ready, every blue node is cordoned, then drained
 ``drainBatch`` at a time with ``soakSeconds`` after each batch; the drained blue pool is
 kept for ``finalSoakSeconds`` and then deleted. A health check at the end of every soak
-(every node Ready, every workload at its budget) rolls back on failure, as long as the
-blue pool exists: blue is uncordoned, green drained and deleted, and the upgrade halts.
+(every node Ready, every workload at its budget), or a blue node that cannot be drained
+(``undrainable: fail`` or ``cordon-and-continue``), rolls back as long as the blue pool
+exists: blue is uncordoned, green drained and deleted, and the upgrade halts.
 Its cost is a whole second pool for the length of the upgrade.
 """
 
@@ -18,7 +19,7 @@ from models.state import DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, PROVISI
 from models.strategies.base import Decision, halt
 from models.strategies.params import BLUEGREEN_PARAMS
 from models.strategies.replace import Books, Replace, deleting
-from models.strategies.workers import NEW_NODE_READY_GRACE_S, SKIP, drain, healthy, on_drain_failed, unready_new_nodes
+from models.strategies.workers import NEW_NODE_READY_GRACE_S, drain, healthy, on_drain_failed, unready_new_nodes
 
 
 def _count(value: IntOrPercent, total: int) -> int:
@@ -60,11 +61,12 @@ class BlueGreen(Replace):
                 if sick:
                     return self._start_rollback(st, stages, memo, f"green node {sick[0]} stayed NotReady for "
                                                                   f"{NEW_NODE_READY_GRACE_S:g}s")
-                in_flight = sum(1 for n in live if n.phase == PROVISIONING)
-                room = _count(self.params["greenBatch"], pool.count) - in_flight
-                for _ in range(max(0, min(room, pool.count - len(live)))):
+                # a batch of green nodes at a time: the next once the last one has joined and is Ready
+                batch_done = not any(n.phase == PROVISIONING for n in live) and not since
+                batch = _count(self.params["greenBatch"], pool.count)
+                for _ in range(min(batch, pool.count - len(live)) if batch_done else 0):
                     actions.append(ProvisionNode(f"green pool for {pool.name}: {len(live)} of {pool.count} green "
-                                                 f"node(s) at {version}", pool.name, version))
+                                                 f"node(s) at {version}, {batch} at a time", pool.name, version))
                 if len(joined) >= pool.count and not actions and not since:
                     st["stage"] = "cordon"
                     stage = "cordon"
@@ -97,13 +99,11 @@ class BlueGreen(Replace):
         actions: list[Action] = []
         for n in draining:
             if n.phase == DRAIN_FAILED:
-                step = on_drain_failed(n, self.params, memo)
-                if isinstance(step, Decision):
-                    return step
-                if step == SKIP:
-                    return halt(memo, f"blue node {n.name} could not be drained; blue-green cannot delete the blue "
-                                      "pool while it holds pods (undrainable: cordon-and-continue)")
-                actions.append(step)
+                if self.params["undrainable"] in ("fail", "cordon-and-continue"):
+                    # blue cannot be deleted while it holds pods; it still exists, so go back to it
+                    return self._start_rollback(st, stages, memo, f"blue {n.name} could not be drained within "
+                                                f"{self.params['drainTimeout']:g}s: {n.message}")
+                actions.append(on_drain_failed(n, self.params, memo))
         if draining:
             return Decision(tuple(actions), save())
         left = [n for n in blue if n.pods > 0 or n.schedulable]
@@ -113,6 +113,7 @@ class BlueGreen(Replace):
             until = st["batch_done_at"] + self.params["soakSeconds"]
             if now < until:
                 return Decision(memo=save(), wake_at=until, notes=(f"soaking after a drain batch in pool {pool}",))
+            # the health check ends each batch's soak (with no soak there is nothing to judge by)
             problem = healthy(view, frozenset(n.name for n in blue if not n.schedulable)) \
                 if self.params["soakSeconds"] else None
             if problem:
@@ -136,6 +137,8 @@ class BlueGreen(Replace):
         """Uncordon blue, drain green onto it (keeping the pool's availability), delete green, halt."""
         why = f"blue-green rollback in pool {pool.name} ({st['reason']})"
         memo = {**memo, "bluegreen": stages}
+        if any(n.phase == DRAINING for n in blue):
+            return Decision(memo=memo, notes=(f"{why}: waiting for the blue drains in flight to end",))
         actions: list[Action] = [Uncordon(f"{why}: blue takes the pods back", n.name) for n in blue if not n.schedulable]
         if actions:
             return Decision(tuple(actions), memo)  # blue first, so green can drain onto it

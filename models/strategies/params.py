@@ -19,7 +19,9 @@ BOOL = "bool"
 CHOICE = "choice"
 
 UNDRAINABLE_CHOICES = ("fail", "wait", "force", "cordon-and-continue")
-ORDER_CHOICES = ("name", "zone", "pool", "least-loaded")
+# Pools always go one after another, in the order the scenario lists them (that is the
+# "by pool" order); this is the order of the nodes within a pool.
+ORDER_CHOICES = ("name", "zone", "least-loaded")
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,9 @@ SOAK = Param("soakSeconds", DURATION, 0.0, "wait this long after each batch of n
 VALIDATE = Param("validate", BOOL, False,
                  "between batches, wait until every node is Ready and every workload is at its budget (kOps-style)")
 VALIDATE_TIMEOUT = Param("validateTimeout", DURATION, 900.0, "how long validation may wait before the upgrade halts")
-ORDER = Param("order", CHOICE, "name", "the order nodes are taken in: name, zone (zone by zone), pool, "
-                                      "least-loaded (fewest pods first)", choices=ORDER_CHOICES)
+ORDER = Param("order", CHOICE, "name", "the order of the nodes within a pool (pools go one after another, as "
+                                      "listed): name, zone (zone by zone), least-loaded (fewest pods first)",
+              choices=ORDER_CHOICES)
 CONTROL_PLANE_SURGE = Param("controlPlaneSurge", BOOL, False,
                             "add each new control-plane instance before removing the old one (no gap in its service)")
 INPLACE_RETRIES = Param("inplaceRetries", INT, 2, "how many times a failed in-place node upgrade is retried", minimum=0)

@@ -21,11 +21,9 @@ def by_name(nodes) -> list[Node]:
 
 
 def ordered(nodes, order: str) -> list[Node]:
-    """Nodes in the order a strategy takes them (the ``order`` knob)."""
+    """A pool's nodes in the order a strategy takes them (the ``order`` knob)."""
     if order == "zone":
         return sorted(nodes, key=lambda n: (n.zone, natural_key(n.name)))
-    if order == "pool":
-        return sorted(nodes, key=lambda n: (n.pool, natural_key(n.name)))
     if order == "least-loaded":
         return sorted(nodes, key=lambda n: (n.pods, natural_key(n.name)))
     return by_name(nodes)

@@ -29,6 +29,7 @@ from models.actions import (
 )
 from models.state import (
     DELETING,
+    DRAIN_FAILED,
     IDLE,
     PROVISION_FAILED,
     PROVISIONING,
@@ -159,6 +160,8 @@ class LivePort:
     def submit(self, action: Action) -> SubmitResult:
         if isinstance(action, Cordon | Uncordon):
             self._call(self.kube.set_unschedulable(action.node, isinstance(action, Cordon)))
+            if isinstance(action, Uncordon) and self.node_ops.get(action.node, ("",))[0] == DRAIN_FAILED:
+                del self.node_ops[action.node]  # back in service: the failed drain is over
             return SubmitResult(True)
         if isinstance(action, Drain):
             self.node_ops[action.node] = ("draining", "")

@@ -16,6 +16,7 @@ from __future__ import annotations
 from models import compat
 from models.state import (
     DELETING,
+    DRAIN_FAILED,
     IDLE,
     PROVISION_FAILED,
     PROVISIONING,
@@ -111,6 +112,9 @@ class Nodes:
     # -- cordon --------------------------------------------------------------------------
     def set_schedulable(self, node: SimNode, schedulable: bool) -> None:
         node.schedulable = schedulable
+        if schedulable and node.phase == DRAIN_FAILED:  # back in service: the failed drain is over
+            node.phase = IDLE
+            node.message = ""
         self.world.touch(node)
         self.world.index.update(node)
         if schedulable:
