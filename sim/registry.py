@@ -42,6 +42,10 @@ def _import(target: str, name: str) -> type:
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
         raise UnknownStrategy(f"strategy {name!r} names {target!r}, which cannot be imported ({exc})") from None
+    missing = [a for a in ("decide", "PARAMS") if not hasattr(obj, a)]
+    if not isinstance(obj, type) or missing:
+        raise UnknownStrategy(f"strategy {name!r} names {target!r}, which is not a strategy class (it has no "
+                              f"{' or '.join(missing) or 'class'}; subclass models.strategies.base.Strategy)")
     return obj
 
 
@@ -61,4 +65,4 @@ def strategy_class(name: str) -> type:
 def params_for(name: str) -> tuple[Param, ...]:
     if name in BUILTIN:
         return BUILTIN[name][1]
-    return tuple(getattr(strategy_class(name), "PARAMS", ()))
+    return tuple(strategy_class(name).PARAMS)

@@ -83,6 +83,22 @@ def test_unknown_strategy_lists_the_known_ones():
     assert str(err.value) == "unknown strategy 'canary'; known: bluegreen, inplace, replace, surge (or a class as module:attr)"
 
 
+@pytest.mark.parametrize("target, message", [
+    ("tests.strategy_fixtures:WorkersFirst", None),
+    ("json:dumps", "strategy 'json:dumps' names 'json:dumps', which is not a strategy class (it has no decide or "
+                   "PARAMS; subclass models.strategies.base.Strategy)"),
+    ("collections:nope", "strategy 'collections:nope' names 'collections:nope', which cannot be imported (module "
+                         "'collections' has no attribute 'nope')"),
+])
+def test_a_strategy_named_as_module_attr_must_be_a_strategy_class(target, message):
+    if message is None:
+        assert registry.strategy_class(target).NAME == "workers-first"
+        return
+    with pytest.raises(registry.UnknownStrategy) as err:
+        registry.strategy_class(target)
+    assert str(err.value) == message
+
+
 def test_an_action_refused_for_good_halts_the_loop():
     from sim.adapters.port import SubmitResult
     from sim.simulate import build_strategy

@@ -23,7 +23,7 @@ CASES = [
       "name, kind, namespace, replicas, cpu, memory, pdb, startupSeconds, imagePullSeconds, localStorage, pool, "
       "gracePeriodSeconds"]),
     ("wrong-type", edit("      count: 6", "      count: six"),
-     ["s.yaml:9: cluster.nodePools[0].count: expected a whole number of 0 or more, got the text 'six'"]),
+     ["s.yaml:9: cluster.nodePools[0].count: expected a whole number from 0 to 5000, got the text 'six'"]),
     ("bad-quantity", edit("    memory: 512Mi", "    memory: 512Mx"),
      ["s.yaml:23: workloads[0].memory: memory '512Mx' has an unknown suffix 'Mx' "
       "(valid suffixes: m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei)"]),
@@ -36,7 +36,7 @@ CASES = [
     ("not-kubernetes-major", edit('target: "1.29.0"', 'target: "2.0.0"'),
      ['s.yaml:28: target: 2.0.0 is not a Kubernetes version; Kubernetes versions are 1.x (e.g. "1.29.3")']),
     ("negative-count", edit("      count: 6", "      count: -1"),
-     ["s.yaml:9: cluster.nodePools[0].count: -1 is negative; expected a whole number of 0 or more"]),
+     ["s.yaml:9: cluster.nodePools[0].count: -1 is negative; expected a whole number from 0 to 5000"]),
     ("pdb-larger-than-replicas", edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: 7}"),
      ["s.yaml:24: workloads[0].pdb.minAvailable: minAvailable 7 is larger than the workload's 6 replicas; "
       "valid: 0 to 6, or a percentage"]),
@@ -68,6 +68,16 @@ CASES = [
     ("zero-eviction-retry", edit("seed: 42", "seed: 42\ntiming: {evictionRetry: 0}"),
      ["s.yaml:33: timing.evictionRetry: 0s would make the simulation spin without time passing; give a duration "
       "above 0, e.g. 5s"]),
+    ("count-past-the-limit", edit("      count: 6", "      count: 5001"),
+     ["s.yaml:9: cluster.nodePools[0].count: 5001 is too large; expected a whole number from 0 to 5000 (Kubernetes "
+      "supports clusters of up to 5,000 nodes and 150,000 pods)"]),
+    ("pods-past-the-limit", edit("    replicas: 6", "    replicas: 149999"),
+     ["s.yaml:18: workloads: the workloads add up to 150006 pods (DaemonSets once per node); Kubernetes supports "
+      "clusters of up to 5,000 nodes and 150,000 pods"]),
+    ("negative-rate", edit("faults: []", "faults: [{type: node-crash, rate: -2}]"),
+     ["s.yaml:30: faults[0].rate: -2 is out of range; expected a number of 0 or more"]),
+    ("zero-factor", edit("faults: []", "faults: [{type: slow-image-pull, factor: 0}]"),
+     ["s.yaml:30: faults[0].factor: 0 is out of range; expected a number above 0"]),
     ("order-pool", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavailable: 1, order: pool}"),
      ["s.yaml:29: strategies[0].order: 'pool' is not one of the choices; valid: name, zone, least-loaded"]),
     ("bad-enum-bool", edit("seed: 42", "seed: 42\nsafety: maybe"),

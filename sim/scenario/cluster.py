@@ -29,6 +29,7 @@ from models.state import (
     Workload,
 )
 from models.version import KubeVersion
+from sim.scenario.fields import LIMITS, MAX_NODES, MAX_PODS
 from sim.scenario.schema import INVALID, Checker, suggest
 from sim.scenario.source import Path
 
@@ -253,6 +254,11 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
     control_plane = _control_plane(c["controlPlane"], version, ck)
     addons, kube_proxy = _addons(c["addons"], version, ck)
     pools, nodes = _pools_and_nodes(c["nodePools"], version, kube_proxy, ck)
+    if len(nodes) > MAX_NODES:
+        ck.fail(("cluster", "nodePools"), f"the pools add up to {len(nodes)} nodes; {LIMITS}")
+    pods = sum(w.replicas for w in workloads) + sum(1 for w in workloads if w.kind == DAEMONSET) * len(nodes)
+    if pods > MAX_PODS:
+        ck.fail(("workloads",), f"the workloads add up to {pods} pods (DaemonSets once per node); {LIMITS}")
     replicas = c["addons"]["corednsReplicas"]
     if replicas and any(a.name == "coredns" for a in addons):
         workloads.insert(0, Workload("coredns", namespace="kube-system", replicas=replicas,

@@ -29,6 +29,10 @@ from sim.scenario.schema import (
 
 API_VERSION = "midair/v1alpha1"
 KIND = "Scenario"
+# Kubernetes' scalability limits (the team's reference): 5,000 nodes, 150,000 pods.
+MAX_NODES = 5000
+MAX_PODS = 150_000
+LIMITS = "Kubernetes supports clusters of up to 5,000 nodes and 150,000 pods"
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
 FAULT_TYPES = (
@@ -73,7 +77,7 @@ WORKLOAD = Obj(name="workload", fields={
     "name": Field(Str(example="web"), REQUIRED),
     "kind": Field(Enum(choices=WORKLOAD_KINDS), "Deployment"),
     "namespace": Field(Str(example="default"), "default"),
-    "replicas": Field(Int(min=0), None, "pods wanted (not for a DaemonSet)"),
+    "replicas": Field(Int(min=0, max=MAX_PODS, why_max=LIMITS), None, "pods wanted (not for a DaemonSet)"),
     "cpu": Field(Quantity(kind="cpu"), 100, "CPU request per pod"),
     "memory": Field(Quantity(kind="memory"), 128 * 2**20, "memory request per pod"),
     "pdb": Field(PDB),
@@ -110,7 +114,7 @@ NODE_OVERRIDE = Obj(name="node", fields={
 
 NODE_POOL = Obj(name="node pool", fields={
     "name": Field(Str(example="general"), REQUIRED),
-    "count": Field(Int(min=0), REQUIRED),
+    "count": Field(Int(min=0, max=MAX_NODES, why_max=LIMITS), REQUIRED),
     "version": Field(Version(), None, "kubelet version (default: cluster.version)"),
     "cpu": Field(Quantity(kind="cpu"), 4000),
     "memory": Field(Quantity(kind="memory"), 16 * 2**30),
@@ -210,7 +214,7 @@ FAULT = Obj(name="fault", fields={
     "rate": Field(Num(min=0), None, "expected occurrences per hour"),
     "duration": Field(DISTRIBUTION, None, "how long it lasts (default: for good)"),
     "step": Field(Int(min=1, max=4), None, "in-place step after which the upgrade stops"),
-    "factor": Field(Num(min=0), None, "multiplier (slow-image-pull)"),
+    "factor": Field(Num(min=0, above_min=True), None, "multiplier (slow-image-pull)"),
     "delay": Field(Duration(), None, "how long until the operator is back (operator-crash)"),
     "limit": Field(Int(min=1), None, "fire at most this many times"),
 })

@@ -86,6 +86,7 @@ class Str(Spec):
 class Int(Spec):
     min: int | None = None
     max: int | None = None
+    why_max: str = ""  # where the upper bound comes from
 
     def check(self, value, path, ck):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -94,7 +95,8 @@ class Int(Spec):
             what = "negative" if value < 0 else "too small"
             return ck.fail(path, f"{value} is {what}; expected a whole number{self._range()}")
         if self.max is not None and value > self.max:
-            return ck.fail(path, f"{value} is too large; expected a whole number{self._range()}")
+            why = f" ({self.why_max})" if self.why_max else ""
+            return ck.fail(path, f"{value} is too large; expected a whole number{self._range()}{why}")
         return value
 
     def _range(self) -> str:
@@ -112,13 +114,22 @@ class Int(Spec):
 class Num(Spec):
     min: float | None = None
     max: float | None = None
+    above_min: bool = False  # the minimum itself is not allowed
 
     def check(self, value, path, ck):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return ck.fail(path, f"expected a number, got {_type_name(value)}")
-        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            return ck.fail(path, f"{value} is out of range; expected a number from {self.min} to {self.max}")
+        low = self.min is not None and (value <= self.min if self.above_min else value < self.min)
+        if low or (self.max is not None and value > self.max):
+            return ck.fail(path, f"{value} is out of range; expected a number{self._range()}")
         return float(value)
+
+    def _range(self) -> str:
+        if self.min is not None and self.max is not None:
+            return f" from {self.min:g} to {self.max:g}"
+        if self.min is not None:
+            return f" above {self.min:g}" if self.above_min else f" of {self.min:g} or more"
+        return ""
 
     def describe(self):
         return "number"
