@@ -36,7 +36,8 @@ class RunResult:
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
-                "completed": self.completed, "halted": self.halted, "metrics": self.metrics}
+                "completed": self.completed, "halted": self.halted, "metrics": self.metrics,
+                "workloads": self.workloads}
 
 
 def auto_horizon(scenario: Scenario, plan) -> float:

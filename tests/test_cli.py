@@ -144,9 +144,15 @@ def test_run_prints_the_comparison_and_writes_json(capsys, tmp_path):
     assert [(r["strategy"], r["completed"], r["halted"]) for r in data["runs"]] == [
         ("inplace", True, None)] * 3 + [("replace", True, None)] * 3
     assert (data["scenario"], data["root_seed"]) == ("seed-example", 42)
-    assert list(data["runs"][0]) == ["scenario", "strategy", "seed", "completed", "halted", "metrics", "variant", "run"]
+    assert list(data["runs"][0]) == ["scenario", "strategy", "seed", "completed", "halted", "metrics", "workloads",
+                                     "variant", "run"]
     assert data["runs"][0]["seed"] == data["runs"][3]["seed"]  # run i of each strategy shares its seed
     assert [r["metrics"]["outage_s"] for r in data["runs"][:3]] == [0.0, 0.0, 0.0]
+    replaced = data["runs"][3]
+    assert sorted(replaced["workloads"]) == ["default/db", "default/node-exporter", "default/web", "kube-system/coredns"]
+    # the sum over workloads is the run's outage; only the single-replica db is ever out
+    assert replaced["metrics"]["outage_s"] == replaced["workloads"]["default/db"]["outage_s"] == pytest.approx(
+        sum(w["outage_s"] for w in replaced["workloads"].values()), abs=0.01)
 
 
 def test_run_unknown_strategy_is_exit_2(capsys):

@@ -17,7 +17,7 @@ def problems(tmp_path, text, sets=()):
 CASES = [
     ("yaml-syntax", edit("  cloud: {subnetFreeIPs: 20}", "  cloud: {subnetFreeIPs: 20"),
      ["s.yaml:18: (yaml): while parsing a flow mapping, expected ',' or '}', but got ':'; "
-      "fix the YAML syntax at this line"]),
+      "fix the YAML syntax here or above, from line 17 where that began"]),
     ("unknown-field", edit("    replicas: 6", "    replica: 6"),
      ["s.yaml:21: workloads[0].replica: unknown field 'replica'; did you mean 'replicas'? valid fields here: "
       "name, kind, namespace, replicas, cpu, memory, pdb, startupSeconds, imagePullSeconds, localStorage, pool, "
@@ -99,6 +99,16 @@ def test_all_errors_of_a_file_are_reported_at_once_in_line_order(tmp_path):
     assert [p.split(": ")[1] for p in found] == ["cluster.nodePools[0].count", "workloads[0].memory", "target"]
 
 
+def test_a_bad_field_does_not_hide_the_workloads_other_errors(tmp_path):
+    text = edit("    cpu: 500m", "    cpu: 500x")
+    text = edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: 9}", text)
+    assert problems(tmp_path, text) == [
+        "s.yaml:22: workloads[0].cpu: cpu '500x' has an unknown suffix 'x' (valid suffixes: m, k, M, G, T, P, E, Ki, "
+        "Mi, Gi, Ti, Pi, Ei)",
+        "s.yaml:24: workloads[0].pdb.minAvailable: minAvailable 9 is larger than the workload's 6 replicas; valid: 0 "
+        "to 6, or a percentage"]
+
+
 def test_set_errors_name_the_argument(tmp_path):
     assert problems(tmp_path, BASE, ["cluster.controlPlane.apiservers=0"]) == [
         "--set cluster.controlPlane.apiservers=0: cluster.controlPlane.apiservers: 0 is too small; "
@@ -107,6 +117,12 @@ def test_set_errors_name_the_argument(tmp_path):
         "--set strategies[5].maxUnavailable=1: strategies[5]: index 5 is out of range; this list has 2 item(s)"]
     assert problems(tmp_path, BASE, ["workloads[name=api].replicas=2"]) == [
         "--set workloads[name=api].replicas=2: workloads: no item with name=api; items have name: web, db, node-exporter"]
+    assert problems(tmp_path, BASE, ["cluster.foo.bar=1"]) == [  # a field the --set made up, not the file's
+        "--set cluster.foo.bar=1: cluster.foo: unknown field 'foo'; valid fields here: version, controlPlane, "
+        "nodePools, addons, cloud, apiServices, unobserved"]
+    assert problems(tmp_path, BASE, ["a..b=1"]) == [
+        "--set a..b=1: a..b: 'a..b' has an empty field name (two dots, or a dot at an end); expected e.g. "
+        "cluster.controlPlane.apiservers"]
     assert problems(tmp_path, BASE, ["runs"]) == [
         "--set runs: (--set): expected PATH=VALUE, e.g. --set cluster.controlPlane.apiservers=1"]
 

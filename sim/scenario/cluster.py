@@ -29,7 +29,7 @@ from models.state import (
     Workload,
 )
 from models.version import KubeVersion
-from sim.scenario.fields import LIMITS, MAX_NODES, MAX_PODS
+from sim.scenario.fields import LIMITS, MAX_NODES, MAX_PODS, WORKLOAD
 from sim.scenario.schema import INVALID, Checker, suggest
 from sim.scenario.source import Path
 
@@ -150,26 +150,50 @@ def _raw_pool_names(ck: Checker) -> list[str]:
         return []
 
 
+UNKNOWN = "(unknown fields)"
+
+
+def _unknown_fields(ck: Checker, path: Path, known) -> set[str]:
+    """``{UNKNOWN}`` when the mapping at ``path`` has a field the format does not know (already reported)."""
+    node = ck.src.data
+    try:
+        for part in path:
+            node = node[part]
+    except (KeyError, IndexError, TypeError):
+        return set()
+    return {UNKNOWN} if isinstance(node, dict) and set(node) - set(known) else set()
+
+
 def _workloads(raw: list, ck: Checker) -> list[Workload]:
+    """The workloads; a workload with a bad field is left out, but its other fields are still
+    checked against each other, so that every error of the file is reported at once."""
     out: list[Workload] = []
+    seen: set[tuple] = set()
     pool_names = _raw_pool_names(ck)
     for i, w in enumerate(raw):
         if w is INVALID:
             continue
         path = ("workloads", i)
-        if any(x.name == w["name"] and x.namespace == w["namespace"] for x in out):
-            ck.fail(path + ("name",), f"workload {w['namespace']}/{w['name']} is declared twice; names must be unique per namespace")
-            continue
+        bad = {k for k, v in w.items() if v is INVALID} | _unknown_fields(ck, path, WORKLOAD.fields)
+        if not bad & {"name", "namespace"}:
+            if (w["namespace"], w["name"]) in seen:
+                ck.fail(path + ("name",), f"workload {w['namespace']}/{w['name']} is declared twice; names must be "
+                                          "unique per namespace")
+                continue
+            seen.add((w["namespace"], w["name"]))
         replicas = w["replicas"]
-        if w["kind"] == DAEMONSET:
+        if "kind" not in bad and w["kind"] == DAEMONSET:
             if replicas is not None:
                 ck.fail(path + ("replicas",), "a DaemonSet runs one pod per eligible node; remove replicas")
             replicas = 0
         elif replicas is None:
             replicas = 1
-        if w["pool"] is not None and pool_names and w["pool"] not in pool_names:
+        if "pool" not in bad and w["pool"] is not None and pool_names and w["pool"] not in pool_names:
             ck.fail(path + ("pool",), f"no node pool named {w['pool']!r}; {suggest(w['pool'], pool_names)}valid: {', '.join(pool_names)}")
-        pdb = _pdb(w, replicas, path, ck)
+        # a misspelt field (replica: 6) leaves its default in place: nothing to compare against
+        pdb = _pdb(w, replicas, path, ck) if not bad & {"pdb", "kind", "replicas", UNKNOWN} else None
+        if bad:
+            continue
         out.append(Workload(w["name"], w["kind"], w["namespace"], replicas,
                             Resources(w["cpu"], w["memory"], 1), pdb, w["startupSeconds"], w["imagePullSeconds"],
                             w["localStorage"], w["pool"], w["gracePeriodSeconds"]))

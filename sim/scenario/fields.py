@@ -73,7 +73,7 @@ PDB = Obj(name="PodDisruptionBudget", fields={
     "unhealthyPodEvictionPolicy": Field(Enum(choices=("IfHealthyBudget", "AlwaysAllow")), "IfHealthyBudget"),
 })
 
-WORKLOAD = Obj(name="workload", fields={
+WORKLOAD = Obj(name="workload", partial=True, fields={
     "name": Field(Str(example="web"), REQUIRED),
     "kind": Field(Enum(choices=WORKLOAD_KINDS), "Deployment"),
     "namespace": Field(Str(example="default"), "default"),

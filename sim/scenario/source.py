@@ -122,7 +122,13 @@ def parse_yaml(text: str, file: str) -> Source:
         what = exc.problem or "invalid YAML"
         if exc.context:
             what = f"{exc.context}, {what}"
-        raise InputError([Problem(file, line, "(yaml)", f"{what}; fix the YAML syntax at this line")]) from None
+        opened = exc.context_mark.line + 1 if exc.context_mark and exc.problem_mark else None
+        if opened is not None and opened != line:
+            # the parser notices the problem where it can no longer go on; it began earlier
+            hint = f"; fix the YAML syntax here or above, from line {opened} where that began"
+        else:
+            hint = "; fix the YAML syntax at this line"
+        raise InputError([Problem(file, line, "(yaml)", f"{what}{hint}")]) from None
     except yaml.YAMLError as exc:
         raise InputError([Problem(file, None, "(yaml)", f"{exc}; the file must hold one YAML document")]) from None
     finally:
@@ -167,6 +173,9 @@ _PART_RE = re.compile(r"([A-Za-z_][\w-]*)|\[(\d+)\]|\[([A-Za-z_][\w-]*)=([^\]]+)
 def _parse_set_path(text: str) -> list:
     parts: list = []
     for segment in text.split("."):
+        if not segment:
+            raise ValueError(f"{text!r} has an empty field name (two dots, or a dot at an end); expected e.g. "
+                             "cluster.controlPlane.apiservers")
         pos = 0
         while pos < len(segment):
             m = _PART_RE.match(segment, pos)
@@ -226,6 +235,7 @@ def apply_set(src: Source, assignment: str) -> None:
         else:
             if isinstance(node, dict) and node.get(part) is None:
                 node[part] = [] if isinstance(parts[i + 1], int) else {}
+                src.origin[path] = label  # made by this --set: its problems are the argument's
             node = node[part]
     for stale in [p for p in list(src.raw) + list(src.lines) if p[: len(path)] == path]:
         src.raw.pop(stale, None)
