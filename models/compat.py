@@ -60,6 +60,8 @@ REMOVED_APIS: tuple[RemovedAPI, ...] = tuple(
     _removed("1.16", ("extensions/v1beta1",), ("NetworkPolicy",), "networking.k8s.io/v1")
     + _removed("1.16", ("extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"),
                ("Deployment", "DaemonSet", "ReplicaSet", "StatefulSet"), "apps/v1")
+    # not in the team's table; kubernetes.io blog, "Deprecated APIs Removed In 1.16" (2019-07-18)
+    + _removed("1.16", ("extensions/v1beta1",), ("PodSecurityPolicy",), "policy/v1beta1")
     + _removed("1.22", ("admissionregistration.k8s.io/v1beta1",),
                ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"), "admissionregistration.k8s.io/v1")
     + _removed("1.22", ("apiextensions.k8s.io/v1beta1",), ("CustomResourceDefinition",), "apiextensions.k8s.io/v1")

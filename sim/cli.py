@@ -1,12 +1,14 @@
 """The ``midair`` command (also installed as ``kubectl-midair``).
 
-Exit codes everywhere: 0 fine, 1 findings or violations, 2 bad input or usage. Bad
+Exit codes everywhere: 0 fine, 1 findings or violations, 2 bad input or usage (141 when
+the reader of the output went away, as with `| head`). Bad
 input prints what is wrong and what would be valid, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from sim.commands import apply, path, precheck, run, skew, snapshot, sweep, trace, validate
@@ -42,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (midair ... | head): stop quietly, as cat does
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,12 @@
 """Scan the user's manifests for the APIs they use: files or directories of YAML (or JSON),
 multi-document, as written by hand or rendered by Helm (comments and ``---`` separators),
-with a ``kind: List`` unpacked. Each object is reported with its file and line."""
+with a ``kind: List`` unpacked. Each object is reported with its file and line; a broken
+document is reported without hiding the documents after it."""
 
 from __future__ import annotations
 
 import os
+import re
 
 import yaml
 
@@ -37,19 +39,21 @@ def _child(node: yaml.MappingNode, key: str):
     return None
 
 
-def _objects(node, file: str) -> list[ManifestRef]:
+def _objects(node, file: str, offset: int = 0) -> list[ManifestRef]:
+    """The objects in a YAML node; ``offset`` is the number of lines before its document."""
     if not isinstance(node, yaml.MappingNode):
         return []
     api_version, line = _scalar(node, "apiVersion")
     kind, _ = _scalar(node, "kind")
     if kind and kind.endswith("List"):
         items = _child(node, "items")
-        return [ref for item in (items.value if isinstance(items, yaml.SequenceNode) else []) for ref in _objects(item, file)]
+        return [ref for item in (items.value if isinstance(items, yaml.SequenceNode) else [])
+                for ref in _objects(item, file, offset)]
     if not api_version or not kind:
         return []
     meta = _child(node, "metadata")
     name = _scalar(meta, "name")[0] if isinstance(meta, yaml.MappingNode) else None
-    return [ManifestRef(file, line, api_version, kind, name or "")]
+    return [ManifestRef(file, line + offset, api_version, kind, name or "")]
 
 
 def scan(paths) -> tuple[list[ManifestRef], list[tuple[str, int, str]]]:
@@ -67,10 +71,23 @@ def scan(paths) -> tuple[list[ManifestRef], list[tuple[str, int, str]]]:
             except (OSError, UnicodeDecodeError) as exc:
                 problems.append((file, 0, f"cannot be read ({exc})"))
                 continue
-            try:
-                for doc in yaml.compose_all(text, Loader=yaml.SafeLoader):
-                    refs += _objects(doc, file)
-            except yaml.MarkedYAMLError as exc:
-                mark = exc.problem_mark or exc.context_mark
-                problems.append((file, mark.line + 1 if mark else 0, f"not valid YAML: {exc.problem or exc}"))
+            for start, chunk in _documents(text):
+                try:
+                    for doc in yaml.compose_all(chunk, Loader=yaml.SafeLoader):
+                        refs += _objects(doc, file, start)
+                except yaml.MarkedYAMLError as exc:  # this document only: the next ones are still read
+                    mark = exc.problem_mark or exc.context_mark
+                    line = start + mark.line + 1 if mark else start + 1
+                    problems.append((file, line, f"not valid YAML: {exc.problem or exc}"))
     return refs, problems
+
+
+_SEPARATOR = re.compile(r"^---(\s|$)")
+
+
+def _documents(text: str) -> list[tuple[int, str]]:
+    """The documents of a multi-document file, each with the number of lines before it, so
+    that one broken document does not hide the others."""
+    lines = text.splitlines(keepends=True)
+    starts = [0] + [i for i, line in enumerate(lines) if i and _SEPARATOR.match(line)]
+    return [(a, "".join(lines[a:b])) for a, b in zip(starts, [*starts[1:], len(lines)])]

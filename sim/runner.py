@@ -98,19 +98,28 @@ class FileJournal(Journal):
         except FileNotFoundError:
             raise JournalError(f"{path}: no such journal") from None
         with fh:
-            for line in fh:
-                if not line.strip():
+            lines = fh.read().split("\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                if number >= len(lines) - 1:
+                    break  # the line being written when it crashed: everything before it stands
+                raise JournalError(f"{path}:{number}: not valid JSON; this is not a midair journal") from None
+            try:
+                if number == 1:
+                    self.header = dict(record["header"])
                     continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    break  # a line cut short by the crash: everything before it stands
-                if "header" in record:
-                    self.header = record["header"]
-                    continue
-                self.memo = record["memo"]
-                self.entries.extend(LogEntry(**e) for e in record["log"])
-                self.decisions += 0 if record.get("intent") else 1
+                memo, log = record["memo"], record["log"]
+                entries = [LogEntry(**e) for e in log]
+            except (KeyError, TypeError, ValueError):
+                what = "a header" if number == 1 else "a decision (memo and log)"
+                raise JournalError(f"{path}:{number}: expected {what}; this is not a midair journal") from None
+            self.memo = memo
+            self.entries.extend(entries)
+            self.decisions += 0 if record.get("intent") else 1
 
     def _append(self, record: dict) -> None:
         with open(self.path, "a", encoding="utf-8") as fh:
@@ -131,11 +140,14 @@ def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safe
               horizon: float | None = None):
     """The reconcile loop as a generator; its return value is the ``Outcome``."""
     memo = dict(journal.memo)
+    started = port.now()
     while True:
         now = port.now()
         if horizon is not None and now >= horizon:
             remaining = remaining_work(port.observe(), plan)
-            reason = (f"did not finish within the horizon ({horizon:.0f}s simulated); "
+            # simulated time starts at 0; a live clock is the wall clock, so count from the start
+            span = f"{horizon:.0f}s simulated" if started == 0.0 else f"{horizon - started:.0f}s from this start"
+            reason = (f"did not finish within the horizon ({span}); "
                       f"still to do: {'; '.join(remaining[:3]) or 'nothing'}")
             journal.save(memo, [LogEntry(now, "halt", "Halt", reason)])
             return Outcome(False, reason, now)

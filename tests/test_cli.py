@@ -78,9 +78,17 @@ def test_path_from_scenario_with_set(capsys, tmp_path):
      "--set cluster.addons.kubeProxy=2.5: cluster.addons.kubeProxy: 2.5 is not a Kubernetes version"),
     (["run", "scenarios/seed-example.yaml", "--json", "README.md/x.json"],
      "midair run: --json README.md/x.json: the directory "),
+    (["precheck", "scenarios/quickstart.yaml", "--to", "1.20.0"],
+     "midair precheck: --to 1.20.0 is older than the cluster's control plane 1.29.8; midair checks upgrades (valid: "
+     "1.29.8 or newer)"),
+    (["precheck", "scenarios/quickstart.yaml", "--manifests", "/no/such/dir"],
+     "midair precheck: --manifests /no/such/dir: no such file or directory"),
+    (["precheck", "scenarios/quickstart.yaml", "--strategy", "surgee"],
+     "midair precheck: --strategy surgee: unknown strategy 'surgee'; known: bluegreen, inplace, replace, surge"),
 ], ids=["bad-version", "downgrade", "missing-from", "skew-nothing", "skew-bad-version", "missing-file", "preset-twice",
         "preset-set-out-of-range", "workers-without-pool", "skew-major-2", "path-unknown-minor", "kubelets-empty-item",
-        "kube-proxy-major-2", "json-in-a-file"])
+        "kube-proxy-major-2", "json-in-a-file", "precheck-downgrade", "precheck-missing-manifests",
+        "precheck-unknown-strategy"])
 def test_bad_input_exits_2_without_traceback(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -202,3 +210,23 @@ def test_findings_are_not_reused_across_sweeps_in_one_process(capsys):
     code, out, _ = run(capsys, *args)  # the same scenario file and strategy, without the budget
     assert code == 0
     assert "completed                     100% of 1" in out
+
+
+@pytest.mark.parametrize("strategy, subjects", [
+    ("surge", ["pool/general", "pool/stateful"]),  # not in the scenario: its defaults, maxSurge 1
+    ("gke-surge", ["pool/general", "pool/stateful"]),  # a preset
+    ("inplace", []),  # the scenario's own entry; in place needs no new IP
+])
+def test_precheck_takes_any_strategy_or_preset(capsys, strategy, subjects):
+    code, out, _ = run(capsys, "precheck", "scenarios/quickstart.yaml", "--strategy", strategy, "--json",
+                       "--set", "cluster.cloud.subnetFreeIPs=0")
+    found = [f["subject"] for f in json.loads(out)["findings"] if f["id"] == "cloud.subnet-free-ips"
+             and f["severity"] == "BLOCK"]
+    assert (code, found) == (1 if subjects else 0, subjects)
+
+
+def test_output_into_a_closed_pipe_ends_quietly():
+    # `true` reads nothing and exits at once: every write of midair's goes to a closed pipe
+    proc = subprocess.run(f"{sys.executable} -m sim.cli precheck scenarios/precheck-gallery.yaml --json | true; "
+                          "echo ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True, text=True)
+    assert (proc.stdout, proc.stderr) == ("141\n", "")

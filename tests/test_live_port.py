@@ -94,3 +94,32 @@ def test_a_drain_does_not_wait_for_pods_a_notready_node_cannot_stop(tmp_path):
             assert (state.node("workers-2").phase, state.node("workers-2").message) == ("idle", "")
         finally:
             port.close()
+
+
+def test_a_forced_drain_deletes_only_what_its_budget_refuses_and_reports_it(tmp_path):
+    objects = objects_from_world(world())
+    objects[("policy/v1/poddisruptionbudgets", "default", "web-pdb")]["status"]["disruptionsAllowed"] = 0
+    on_node = sorted(key[2] for key, obj in objects.items()
+                     if key[0] == "v1/pods" and obj["spec"].get("nodeName") == "workers-1")
+    lines: list[str] = []
+    with KubeThread(objects) as server:
+        config = load_config(server.kubeconfig(tmp_path / "kc"), None)
+        settings = LiveSettings(pool_label=POOL_LABEL, poll_interval_s=0.2)
+        port = LivePort(lambda: Kube(config), settings, {"workers": 2}, log=lines.append, eviction_retry_s=0.2,
+                        reconcile_interval_s=0.05)
+        try:
+            port.submit(Drain("test", "workers-1", timeout_s=30.0, force=True))
+            state = wait(port, lambda s: s.node("workers-1").phase != "draining")
+            assert state.node("workers-1").phase == "idle"
+            evicted = sorted(name for name, code in server.call(lambda: list(server.km.evictions)) if code == 201)
+            refused = sorted(name for name, code in server.call(lambda: list(server.km.evictions)) if code == 429)
+        finally:
+            port.close()
+    web = [n for n in on_node if n.startswith("web-")]
+    assert refused == web  # asked first, refused by its budget, then deleted
+    assert [line for line in lines if "violation" in line] == [
+        *(f"drain workers-1: deleted pod default/{n} although its budget refused the eviction (TooManyRequests: "
+          "Cannot evict pod as it would violate the pod's disruption budget.): a PodDisruptionBudget violation "
+          "(undrainable: force)" for n in web),
+        f"drain workers-1: {len(web)} PodDisruptionBudget violation(s): {', '.join(f'default/{n}' for n in web)}"]
+    assert evicted == sorted(n for n in on_node if not n.startswith(("web-", "node-exporter-")))

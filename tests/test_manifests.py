@@ -57,3 +57,26 @@ def test_broken_and_missing_files_are_problems_not_crashes(tmp_path):
     assert refs == []
     assert [(p[0].rsplit("/", 1)[-1], p[1], p[2].split(":")[0]) for p in problems] == [
         ("bad.yaml", 4, "not valid YAML"), ("missing", 0, "no such file or directory")]
+
+
+def test_a_broken_document_does_not_hide_the_next_ones(tmp_path):
+    f = tmp_path / "helm.yaml"
+    f.write_text("""# Source: shop/templates/psp.yaml
+apiVersion: extensions/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: restricted}
+---
+# Source: shop/templates/broken.yaml
+apiVersion: v1
+kind: ConfigMap
+data: {a: [1,
+---
+# Source: shop/templates/cron.yaml
+apiVersion: batch/v1beta1
+kind: CronJob
+metadata: {name: after-broken}
+""")
+    refs, problems = scan([str(f)])
+    assert [(r.line, r.api_version, r.kind, r.name) for r in refs] == [
+        (2, "extensions/v1beta1", "PodSecurityPolicy", "restricted"), (12, "batch/v1beta1", "CronJob", "after-broken")]
+    assert [(p[1], p[2]) for p in problems] == [(10, "not valid YAML: expected the node content, but found '<stream end>'")]

@@ -114,3 +114,18 @@ def test_an_action_refused_for_good_halts_the_loop():
     assert stop.value.value.halted == "UpgradeControlPlaneInstance kube-apiserver-0 to 1.15: no hook for this"
     assert [(e.kind, e.action) for e in journal.entries] == [
         ("failed", "UpgradeControlPlaneInstance kube-apiserver-0 to 1.15"), ("halt", "Halt")]
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"header": {}}\n[1, 2\n{"memo": {}, "log": []}\n', "{f}:2: not valid JSON; this is not a midair journal"),
+    ('{"foo": 1}\n', "{f}:1: expected a header; this is not a midair journal"),
+    ('{"header": {}}\n{"memo": {}}\n', "{f}:2: expected a decision (memo and log); this is not a midair journal"),
+], ids=["not-json", "no-header", "no-log"])
+def test_a_file_that_is_not_a_journal_is_one_clear_error(tmp_path, content, message):
+    from sim.runner import JournalError
+
+    path = tmp_path / "j"
+    path.write_text(content)
+    with pytest.raises(JournalError) as err:
+        FileJournal(str(path), resume=True)
+    assert str(err.value) == message.format(f=path)

@@ -3,8 +3,8 @@
 kubectl drain's rules: DaemonSet pods, mirror (static) pods and finished pods are left
 alone; every other pod is evicted, several at once (bounded parallelism); an eviction
 refused with HTTP 429 (a PodDisruptionBudget) is retried every few seconds; a 404 means
-the pod is already gone. Pods are deleted without asking their budgets only when the
-strategy forces it. The drain ends when no such pod is left on the node, or fails when
+the pod is already gone. Only when the strategy forces it is a pod whose budget refused
+its eviction deleted anyway, and logged as a PodDisruptionBudget violation. The drain ends when no such pod is left on the node, or fails when
 the timeout passes.
 """
 
@@ -42,15 +42,19 @@ async def drain_node(kube, node: str, timeout_s: float, force: bool, parallelism
     def expired() -> bool:
         return deadline is not None and loop.time() >= deadline
 
+    violations: list[str] = []
+
     async def evict(pod) -> bool:
         nonlocal last_reason
         while not expired():
-            if force:
-                await kube.delete_pod(pod.namespace, pod.name)
-                log(f"deleted pod {pod.namespace}/{pod.name} (forced, without asking its budget)")
-                return True
             async with gate:
                 code, message = await kube.evict(pod.namespace, pod.name)
+                if code == 429 and force:  # its budget said no: delete it anyway, and say so
+                    await kube.delete_pod(pod.namespace, pod.name)
+                    violations.append(f"{pod.namespace}/{pod.name}")
+                    log(f"deleted pod {pod.namespace}/{pod.name} although its budget refused the eviction "
+                        f"({message or 'HTTP 429'}): a PodDisruptionBudget violation (undrainable: force)")
+                    return True
             if code in (201, 404):
                 log(f"evicted pod {pod.namespace}/{pod.name}" if code == 201 else
                     f"pod {pod.namespace}/{pod.name} was already gone")
@@ -79,4 +83,6 @@ async def drain_node(kube, node: str, timeout_s: float, force: bool, parallelism
             set_status(DRAIN_FAILED, failure(f"pods still terminating: {names}"))
             return
         await asyncio.sleep(retry_s)
+    if violations:
+        log(f"{len(violations)} PodDisruptionBudget violation(s): {', '.join(violations)}")
     set_status(IDLE, "drained")

@@ -3,7 +3,8 @@
 Pre-checks run first on the live state; a blocking finding stops it unless ``--force``;
 a hook the plan needs and the scenario does not set is an error before anything is done.
 Without ``--execute`` nothing is changed: it prints what it would do and why, decision
-after decision, until the decisions repeat (nothing changes in a dry run). With
+after decision, until the decisions repeat (nothing changes in a dry run), then the whole
+upgrade rehearsed on a simulated copy of the cluster. With
 ``--server-dry-run`` every mutating request is sent with dryRun=All and no hook runs.
 With ``--execute`` it acts, journalling the memo and every action to a file after
 each decision; ``--resume JOURNAL`` continues after a crash or Ctrl-C.
@@ -11,12 +12,15 @@ each decision; ``--resume JOURNAL`` continues after a crash or Ctrl-C.
 
 from __future__ import annotations
 
+import shlex
 import sys
 
 from models.plan import CONTROL_PLANE, WORKERS, make_plan
 from sim.adapters.dryrun import DryRunPort
+from sim.adapters.port import SubmitResult
 from sim.commands.common import add_set_option, scenario_from
 from sim.commands.live_common import add_kube_options, connect
+from sim.commands.rehearse import rehearse
 from sim.commands.run import select_strategies
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.prechecks import check_cluster, format_findings, traits_for
@@ -65,6 +69,18 @@ def _check_hooks(plan, traits, live, path: str) -> None:
             print(f"# note: {why}, and live.hooks.{h} is not set: it halts if it has to", file=sys.stderr)
 
 
+def resume_command(args, journal: str) -> str:
+    """The command that continues this run: the same scenario, cluster, strategy and --set."""
+    argv = ["midair", "apply", args.scenario]
+    for option, value in (("--kubeconfig", args.kubeconfig), ("--context", args.context),
+                          ("--strategy", args.strategy)):
+        if value:
+            argv += [option, value]
+    for assignment in args.sets:
+        argv += ["--set", assignment]
+    return shlex.join([*argv, "--execute", "--resume", journal])
+
+
 def _print(entries) -> None:
     for e in entries:
         print(e.line(), flush=True)
@@ -87,7 +103,11 @@ def run(args) -> int:
                              f"not {spec.label} to {scenario.target}")
     port = connect(args, scenario.live, journal.header.get("pool_sizes") if args.resume else None,
                    server_dry_run=args.server_dry_run, run_hooks=args.execute, timing=scenario.timing)
+    server = port.kube.server
     try:
+        if args.resume and journal.header.get("server") not in (None, server):
+            raise UsageError(f"{args.resume} journals an upgrade of the cluster at {journal.header['server']}; this "
+                             f"kubeconfig points at {server}: pick that cluster with --kubeconfig or --context")
         state = port.observe()
         if not args.resume:
             port.pool_sizes = {p.name: p.count for p in state.pools}
@@ -107,16 +127,16 @@ def run(args) -> int:
         mode = "execute" if args.execute else "server-side dry run" if args.server_dry_run else "dry run"
         print(f"# {scenario.name}: {state.version} -> {scenario.target} with {spec.label} ({mode}); path: {steps}")
         if not args.execute:
-            return _dry(port if args.server_dry_run else DryRunPort(port), spec, plan, scenario)
+            return _dry(port if args.server_dry_run else DryRunPort(port), spec, plan, scenario, state)
         if not args.resume:
             header = {"scenario": scenario.name, "strategy": spec.label, "target": str(scenario.target),
-                      "pool_sizes": port.pool_sizes}
+                      "pool_sizes": port.pool_sizes, "server": server}
             path = args.journal or f"{scenario.name}.journal"
             try:
                 journal = FileJournal(path, header=header)
             except JournalError as exc:
                 raise UsageError(str(exc)) from None
-            print(f"# journal: {path} (continue after a crash with --execute --resume {path})")
+            print(f"# journal: {path} (continue after a crash with: {resume_command(args, path)})")
         journal.listener = _print
         try:
             # a scenario's horizon counts simulated seconds from the start; live, from now
@@ -124,8 +144,7 @@ def run(args) -> int:
             outcome = port.drive(reconcile(port, build_strategy(spec), plan, journal, safety=scenario.safety,
                                            horizon=horizon))
         except KeyboardInterrupt:
-            print(f"\ninterrupted; continue with: midair apply {args.scenario} --execute --resume {journal.path}",
-                  file=sys.stderr)
+            print(f"\ninterrupted; continue with: {resume_command(args, journal.path)}", file=sys.stderr)
             return 130
     finally:
         port.close()
@@ -136,10 +155,28 @@ def run(args) -> int:
     return EXIT_FINDINGS
 
 
-def _dry(port, spec, plan, scenario) -> int:
-    """Decide until the decisions repeat: in a dry run the cluster does not change."""
+class _Once:
+    """A dry-run port that sends each action once: the next decision repeats it, as nothing changed."""
+
+    def __init__(self, port):
+        self.port = port
+        self.sent: set[str] = set()
+
+    def __getattr__(self, name):
+        return getattr(self.port, name)
+
+    def submit(self, action):
+        if action.describe() in self.sent:
+            return SubmitResult(True, "dry run: shown already")
+        self.sent.add(action.describe())
+        return self.port.submit(action)
+
+
+def _dry(port, spec, plan, scenario, state) -> int:
+    """Decide until the decisions repeat (in a dry run the cluster does not change), then show
+    the whole upgrade rehearsed on a simulated copy of the cluster."""
     journal = Journal()
-    loop = reconcile(port, build_strategy(spec), plan, journal, safety=scenario.safety)
+    loop = reconcile(_Once(port), build_strategy(spec), plan, journal, safety=scenario.safety)
     seen: list[list[str]] = []
     try:
         next(loop)
@@ -154,6 +191,9 @@ def _dry(port, spec, plan, scenario) -> int:
             loop.send(None)
     except StopIteration:
         pass
+    print("# the whole upgrade, rehearsed on a simulated copy of this cluster (no faults):")
+    for line in rehearse(state, scenario, spec):
+        print(line)
     what = "sent with dryRun=All" if getattr(port, "recorded", None) is None else "applied"
     print(f"# dry run: nothing {what if what == 'applied' else 'persisted (' + what + ')'}; "
           f"{len(seen)} decision(s) shown; --execute to act")

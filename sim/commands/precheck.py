@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 from sim.commands.common import add_set_option, print_json, scenario_from, version_arg
 from sim.commands.live_common import add_kube_options, connect
-from sim.commands.run import select_strategies
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.prechecks import check_cluster, format_findings
+from sim.scenario.build import strategy_by_name
 from sim.scenario.model import LiveSettings
 
 
@@ -16,7 +18,8 @@ def add_parser(sub) -> None:
                                    "Finding ids are listed in docs/prechecks.md.")
     p.add_argument("scenario", metavar="SCENARIO", nargs="?", help="the scenario (optional with --live)")
     p.add_argument("--to", dest="target", metavar="V", help="the target version (default: the scenario's)")
-    p.add_argument("--strategy", metavar="NAME", help="check for this strategy (default: checks for any)")
+    p.add_argument("--strategy", metavar="NAME", help="check for this strategy: the scenario's, or any built-in "
+                                                     "strategy or preset with its defaults (default: for any)")
     p.add_argument("--live", action="store_true", help="check the live cluster of --context instead")
     p.add_argument("--manifests", action="append", default=[], metavar="PATH",
                    help="also scan these files or directories for removed APIs (repeatable)")
@@ -32,9 +35,11 @@ def run(args) -> int:
         raise UsageError("give a SCENARIO, or --live --to V for the cluster of a kubeconfig context")
     if not args.scenario and not args.target:
         raise UsageError("--live without a scenario needs --to V, the target version")
+    for path in args.manifests:
+        if not os.path.exists(path):
+            raise UsageError(f"--manifests {path}: no such file or directory")
     scenario = scenario_from(args, args.scenario) if args.scenario else None
     target = version_arg(args.target, "--to") if args.target else scenario.target
-    spec = select_strategies(scenario, [args.strategy])[0] if (args.strategy and scenario) else None
     if args.live:
         port = connect(args, scenario.live if scenario else LiveSettings())
         try:
@@ -43,6 +48,17 @@ def run(args) -> int:
             port.close()
     else:
         state = scenario.cluster
+    if target < state.oldest_apiserver:
+        raise UsageError(f"--to {target} is older than the cluster's control plane {state.oldest_apiserver}; "
+                         f"midair checks upgrades (valid: {state.oldest_apiserver} or newer)")
+    spec = None
+    if args.strategy:
+        # the scenario's own entry when it has one, else the strategy (or preset) with its defaults
+        chosen = [s for s in (scenario.strategies if scenario else ()) if args.strategy in (s.label, s.name)]
+        try:
+            spec = chosen[0] if chosen else strategy_by_name(args.strategy, list(state.pools))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     manifests = (scenario.manifests if scenario else ()) + tuple(args.manifests)
     findings = check_cluster(state, target, spec, manifests)
     if args.json:

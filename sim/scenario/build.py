@@ -21,7 +21,7 @@ from sim.scenario.faults import check_fault
 from sim.adapters.hooks import check_template
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Int, IntOrPct, Spec, suggest
-from sim.scenario.source import Path
+from sim.scenario.source import Path, Source
 
 
 def _param_spec(p: Param) -> Spec:
@@ -192,6 +192,17 @@ def build_live(raw: dict, ck: Checker) -> LiveSettings:
             ck.fail(("live", "hooks", name), problem)
         hooks.append((name, template))
     return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"])
+
+
+def strategy_by_name(name: str, pools: list[NodePool], option: str = "--strategy") -> StrategySpec:
+    """A built-in or registered strategy, or a preset, with its defaults (for a command's option);
+    ``ValueError`` says what is wrong with the name."""
+    entry = {"preset": name} if name in PRESETS else {"name": name}
+    ck = Checker(Source(option, {"strategies": [entry]}, origin={("strategies",): f"{option} {name}"}))
+    specs = build_strategies([entry], ck, pools)
+    if ck.problems:
+        raise ValueError("; ".join(f"{option} {name}: {p.message}" for p in ck.problems))
+    return specs[0]
 
 
 def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
