@@ -299,6 +299,11 @@ TRIPS = [
      ["cluster.nodePools[0].cpu=2", "strategies[1].maxSurge=0", "strategies[1].maxUnavailable=2"], "replace",
      [(WARN, "pool/general", "with 2 node(s) drained the other 4 offer 8000m CPU for 13000m of requests: pods will "
                              "wait (Pending)")]),
+    ("spare-memory-and-pod-slots", "capacity.spare",
+     ["strategies[0].drainFirst=true", "strategies[0].maxUnavailable=2", "cluster.nodePools[0].memory=4Gi",
+      "cluster.nodePools[0].maxPods=4"], "inplace",
+     [(WARN, "pool/general", "with 2 node(s) drained the other 4 offer 16Gi memory for 19Gi of requests; 12 pod "
+                             "slots (after DaemonSet pods) for 13 pods: pods will wait (Pending)")]),
 ]
 
 # case id, check id, --set overrides, strategy: a near miss on which the check finds nothing

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from models import compat
 from models.prechecks.base import BLOCK, INFO, WARN, check
+from models.quantity import format_memory
 from models.skew import check_state
 from models.state import BARE_POD, DAEMONSET, STATEFULSET
 
@@ -103,9 +104,22 @@ def spare(ctx, c):
             continue
         left = pool.count - out
         pinned = [w for w in ctx.state.workloads if w.kind != DAEMONSET and w.pool == pool.name]
-        want = sum(w.requests.cpu_m * w.replicas for w in pinned)
-        have = pool.allocatable.cpu_m * left
-        if pinned and want > have:
+        if not pinned:
+            continue
+        daemons = sum(1 for w in ctx.state.workloads if w.kind == DAEMONSET and w.pool in (None, pool.name))
+        short = []
+        for what, want, have, show in (
+                ("CPU", sum(w.requests.cpu_m * w.replicas for w in pinned), pool.allocatable.cpu_m * left,
+                 lambda m: f"{m}m"),
+                ("memory", sum(w.requests.memory * w.replicas for w in pinned), pool.allocatable.memory * left,
+                 format_memory),
+                ("pod slots", sum(w.replicas for w in pinned), (pool.allocatable.pods - daemons) * left, str)):
+            if pool.allocatable.pods == 0 and what == "pod slots":
+                continue  # no limit given
+            if want > have:
+                short.append(f"{show(have)} {what} for {show(want)} of requests" if what != "pod slots"
+                             else f"{have} pod slots (after DaemonSet pods) for {want} pods")
+        if short:
             yield c.finding(WARN, f"pool/{pool.name}", f"with {out} node(s) drained the other {left} offer "
-                            f"{have}m CPU for {want}m of requests: pods will wait (Pending)",
+                            f"{'; '.join(short)}: pods will wait (Pending)",
                             "add a surge node (maxSurge) or lower maxUnavailable")
