@@ -50,3 +50,20 @@ def test_every_strategy_and_preset_is_documented():
     doc = pathlib.Path("docs/strategies.md").read_text()
     assert [n for n in BUILTIN if f"## `{n}`" not in doc] == []
     assert [n for n in PRESETS if f"| `{n}` |" not in doc] == []
+
+
+def test_the_testing_guide_names_every_generator_and_its_examples_run():
+    import re
+
+    import models.testing
+
+    doc = pathlib.Path("docs/testing.md").read_text()
+    assert [n for n in models.testing.__all__ if n.islower() and f"`{n}(" not in doc] == []
+    blocks = re.findall(r"```python\n(.*?)```", doc, re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        scope: dict = {}
+        exec(compile(block, "docs/testing.md", "exec"), scope)
+        tests = [f for name, f in scope.items() if name.startswith("test_")]
+        assert len(tests) == 1
+        tests[0]()  # a Hypothesis test: runs its examples, raises on a counter-example

@@ -18,6 +18,15 @@ def test_importing_models_leaves_acting_libraries_out():
     assert proc.stdout.strip() == ""
 
 
+def test_the_generators_import_hypothesis_and_models_only():
+    code = (
+        "import sys, models.testing\n"
+        f"print(' '.join(sorted(m for m in {FORBIDDEN!r} if m in sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == ""
+
+
 def test_models_sources_import_nothing_from_sim_or_simpy():
     import pathlib
     import re

@@ -1,0 +1,41 @@
+"""Public Hypothesis generators of midair's inputs, for property tests of upgrade plans and strategies.
+
+Call them *generators*: "strategy" already means an upgrade strategy here. Each takes
+keyword-only bounds with sensible defaults and builds values that are valid by construction
+(nothing is filtered away after the fact):
+
+- ``clusters()``: ``ClusterState`` values before an upgrade, within the version-skew policy;
+- ``targets(cluster)`` and ``upgrades()``: versions to upgrade to, and ``(cluster, target)``
+  pairs, each with a plan (``models.plan.path_for_state``) and no blocking pre-check finding;
+- ``fault_schedules()``: fault lists in the scenario-file format;
+- ``scenarios()`` and ``to_scenario()``: whole scenario files as dicts;
+- ``mid_upgrade_views()`` and ``mid_upgrades()``: clusters part-way through an upgrade.
+
+Installed with the ``testing`` extra (``pip install 'midair[testing]'``). May import
+Hypothesis, the standard library and ``models``; never ``sim``, simpy, matplotlib or a
+Kubernetes client. ``models`` itself never imports this package.
+"""
+
+from models.testing.clusters import clusters, targets, upgrades
+from models.testing.faults import FAULT_RULES, FAULT_TYPES, distributions, fault_schedules
+from models.testing.scenarios import scenarios, strategy_entries, to_scenario
+from models.testing.views import MidUpgrade, batch_knobs, mid_upgrade_views, mid_upgrades
+from models.testing.workloads import pdbs
+
+__all__ = [
+    "FAULT_RULES",
+    "FAULT_TYPES",
+    "MidUpgrade",
+    "batch_knobs",
+    "clusters",
+    "distributions",
+    "fault_schedules",
+    "mid_upgrade_views",
+    "mid_upgrades",
+    "pdbs",
+    "scenarios",
+    "strategy_entries",
+    "targets",
+    "to_scenario",
+    "upgrades",
+]

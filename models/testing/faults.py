@@ -1,0 +1,137 @@
+"""``fault_schedules()``: lists of faults in the scenario-file format (docs/faults.md).
+
+Faults are plain dicts (``{"type": "node-crash", "at": "20m", "target": "node/general-3"}``),
+since the fault records live in ``sim``. ``FAULT_RULES`` restates, as data, what each type takes
+(its triggers, targets and knobs); a test keeps it equal to ``sim.scenario.faults.RULES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from models.quantity import format_duration
+from models.state import ClusterState
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    triggers: tuple[str, ...]  # at most one is given
+    trigger_required: bool
+    targets: tuple[str, ...]  # target kinds it accepts
+    knobs: tuple[str, ...] = ()
+
+
+FAULT_RULES: dict[str, FaultRule] = {
+    "node-crash": FaultRule(("at", "rate", "probability"), True, ("node", "pool", "zone"), ("duration", "limit")),
+    "inplace-step-failure": FaultRule(("probability",), False, ("node", "pool"), ("step", "limit")),
+    "provision-failure": FaultRule(("probability",), False, ("pool", "zone"), ("limit",)),
+    "quota-exhausted": FaultRule(("at",), False, (), ("duration",)),
+    "subnet-exhausted": FaultRule(("at",), False, ("zone",), ("duration",)),
+    "slow-image-pull": FaultRule(("at",), False, ("node", "pool", "zone", "workload"), ("factor", "duration")),
+    "pod-startup-failure": FaultRule(("probability",), True, ("workload", "pool"), ("limit",)),
+    "apiserver-crash": FaultRule(("at", "rate"), True, ("apiserver",), ("duration", "limit")),
+    "lb-listener-misconfigured": FaultRule(("at",), False, (), ("duration",)),
+    "stuck-pdb": FaultRule(("at",), False, ("workload",), ("duration",)),
+    "operator-crash": FaultRule(("at", "rate", "probability"), True, (), ("delay", "limit")),
+}
+FAULT_TYPES = tuple(FAULT_RULES)
+FUTURE_NODES = 2  # node targets may name this many nodes past a pool's size (nodes an upgrade adds)
+
+
+def target_names(cluster: ClusterState, kind: str) -> list[str]:
+    """What a ``kind/NAME`` target may name in ``cluster``."""
+    if kind == "node":
+        return [n.name for n in cluster.nodes] + [f"{p.name}-{p.count + k}" for p in cluster.pools
+                                                  for k in range(1, FUTURE_NODES + 1)]
+    if kind == "pool":
+        return [p.name for p in cluster.pools]
+    if kind == "zone":
+        return sorted({n.zone for n in cluster.nodes} | {z for p in cluster.pools for z in p.zones})
+    if kind == "workload":
+        return [w.name for w in cluster.workloads] + [w.key for w in cluster.workloads]
+    if kind == "apiserver":
+        return [i.name for i in cluster.control_plane.apiservers]
+    raise ValueError(f"unknown target kind {kind!r}")
+
+
+def seconds(low: int, high: int) -> st.SearchStrategy[str]:
+    """A duration as a scenario writes it: ``90s``, ``15m``, ``2h``."""
+    return st.integers(low, high).map(format_duration)
+
+
+def distributions(*, max_seconds: int = 3600) -> st.SearchStrategy:
+    """Distributions of durations in every form the format takes (a duration, or constant,
+    uniform, triangular, lognormal, exponential)."""
+    d = seconds(1, max_seconds)
+    pair = st.lists(st.integers(1, max_seconds), min_size=2, max_size=2).map(sorted)
+    triple = st.lists(st.integers(1, max_seconds), min_size=3, max_size=3).map(sorted)
+    return st.one_of(
+        d,
+        d.map(lambda v: {"constant": v}),
+        pair.map(lambda p: {"uniform": [format_duration(x) for x in p]}),
+        triple.map(lambda t: {"triangular": [format_duration(x) for x in t]}),
+        pair.map(lambda p: {"lognormal": {"median": format_duration(p[0]), "p95": format_duration(p[1])}}),
+        d.map(lambda v: {"exponential": {"mean": v}}),
+    )
+
+
+@st.composite
+def _fault(draw, kind: str, cluster: ClusterState | None, horizon: int, max_probability: float,
+           max_rate: float) -> dict:
+    rule = FAULT_RULES[kind]
+    fault: dict = {"type": kind}
+    trigger = draw(st.sampled_from(rule.triggers) if rule.trigger_required
+                   else st.none() | st.sampled_from(rule.triggers))
+    if trigger == "at":
+        fault["at"] = draw(seconds(0, horizon))
+    elif trigger == "rate":
+        fault["rate"] = draw(st.floats(0, max_rate, allow_nan=False))
+    elif trigger == "probability":
+        fault["probability"] = draw(st.floats(0, max_probability, allow_nan=False))
+    kinds = [k for k in rule.targets if cluster is not None and target_names(cluster, k)]
+    if kinds and draw(st.booleans()):
+        k = draw(st.sampled_from(kinds))
+        fault["target"] = f"{k}/{draw(st.sampled_from(target_names(cluster, k)))}"
+    for knob in rule.knobs:
+        if knob == "factor":  # required: the multiplier of image pull times
+            fault["factor"] = draw(st.sampled_from((1.5, 2, 5, 10)))
+        elif not draw(st.booleans()):
+            continue
+        elif knob == "duration":
+            fault["duration"] = draw(distributions(max_seconds=max(1, horizon)))
+        elif knob == "delay":
+            fault["delay"] = draw(seconds(0, 900))
+        elif knob == "step":
+            fault["step"] = draw(st.integers(1, 4))
+        elif knob == "limit":
+            fault["limit"] = draw(st.integers(1, 5))
+    return fault
+
+
+def fault_schedules(cluster: ClusterState | None = None, *, min_faults: int = 0, max_faults: int = 3,
+                    types: Iterable[str] | None = None, horizon_s: int = 7200, max_probability: float = 1.0,
+                    max_rate: float = 2.0) -> st.SearchStrategy[tuple[dict, ...]]:
+    """Tuples of ``min_faults`` to ``max_faults`` faults of ``types`` (default: every type).
+
+    With a ``cluster``, some faults target one of its nodes (or a node an upgrade will add),
+    pools, zones, workloads or apiservers; without one, none has a target. ``at`` times fall
+    within ``horizon_s`` seconds; ``probability`` is at most ``max_probability``, ``rate`` (per
+    hour) at most ``max_rate``.
+    """
+    kinds = FAULT_TYPES if types is None else tuple(types)
+    unknown = [k for k in kinds if k not in FAULT_RULES]
+    if unknown or not kinds:
+        raise InvalidArgument(f"types: unknown fault type(s) {unknown or 'none given'}; valid: {', '.join(FAULT_TYPES)}")
+    for name, value, low in (("min_faults", min_faults, 0), ("max_faults", max_faults, 0), ("horizon_s", horizon_s, 0)):
+        if not isinstance(value, int) or value < low:
+            raise InvalidArgument(f"{name}={value!r}; valid: {low} or more")
+    if min_faults > max_faults:
+        raise InvalidArgument(f"min_faults={min_faults} is more than max_faults={max_faults}")
+    if not 0 <= max_probability <= 1 or max_rate < 0:
+        raise InvalidArgument(f"max_probability={max_probability!r} (valid: 0 to 1), max_rate={max_rate!r} (valid: 0 or more)")
+    one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, cluster, horizon_s, max_probability, max_rate))
+    return st.lists(one, min_size=min_faults, max_size=max_faults).map(tuple)

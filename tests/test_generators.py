@@ -1,0 +1,142 @@
+"""The public generators of ``models.testing`` build what they promise: clusters within the
+skew policy and their bounds, upgrades with a plan and no blocking finding, scenario files
+that load back to the same cluster and run, and mid-upgrade views every built-in strategy
+can decide on without the safety policies refusing anything."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from models import policies, skew
+from models.plan import make_plan, path_for_state
+from models.prechecks import blocking, run_prechecks
+from models.state import APISERVER
+from models.strategies import BUILTIN
+from models.strategies.base import Decision
+from models.testing import (
+    FAULT_RULES,
+    clusters,
+    fault_schedules,
+    mid_upgrade_views,
+    mid_upgrades,
+    scenarios,
+    to_scenario,
+    upgrades,
+)
+from sim.registry import strategy_class
+from sim.scenario import load_scenario_text
+from sim.simulate import simulate
+from tests.conftest import examples
+
+
+def _load(doc: dict):
+    return load_scenario_text(yaml.safe_dump(doc, sort_keys=False), "generated.yaml")
+
+
+@given(clusters(versions=["1.27", "1.28"], min_pools=2, max_pools=2, min_nodes_per_pool=1,
+                max_nodes_per_pool=3, max_apiservers=2))
+def test_clusters_keep_the_skew_policy_and_their_bounds(cluster):
+    assert skew.check_state(cluster) == []
+    assert cluster.version.minor in (27, 28)
+    assert len(cluster.pools) == 2
+    for pool in cluster.pools:
+        assert 1 <= len(cluster.nodes_in(pool.name)) <= 3
+    assert 1 <= len(cluster.control_plane.of(APISERVER)) <= 2
+
+
+@given(upgrades(min_minors=1, max_minors=2))
+def test_upgrades_have_a_plan_and_no_blocking_finding(pair):
+    cluster, target = pair
+    assert 1 <= target.minor - cluster.version.minor <= 2
+    hops = path_for_state(cluster, target).control_plane_hops
+    assert [h.minor for h in hops] == list(range(cluster.version.minor + 1, target.minor + 1))
+    assert blocking(run_prechecks(cluster, target)) == []
+
+
+@given(upgrades())
+def test_a_written_cluster_loads_back_unchanged(pair):
+    cluster, target = pair
+    scenario = _load(to_scenario(cluster, target))
+    assert scenario.cluster == cluster
+    assert scenario.target == target
+
+
+@settings(max_examples=examples(15))
+@given(scenarios(max_faults=0, max_strategies=1), st.integers(0, 2**32 - 1))
+def test_generated_scenarios_run_and_the_strategies_keep_their_promises(doc, seed):
+    scenario = _load(doc)
+    spec = scenario.strategies[0]
+    result = simulate(scenario, spec, seed)
+    assert result.metrics["skew_violations"] == 0
+    if spec.kwargs().get("undrainable") != "force":
+        assert result.metrics["pdb_violations"] == 0
+    assert result.completed or result.halted  # a run that stops says why
+
+
+@settings(max_examples=examples(15))
+@given(scenarios(max_strategies=1, max_faults=3), st.integers(0, 2**32 - 1))
+def test_generated_scenarios_with_faults_never_break_the_skew_policy(doc, seed):
+    scenario = _load(doc)
+    assert [f.type for f in scenario.faults] == [f["type"] for f in doc["faults"]]
+    result = simulate(scenario, scenario.strategies[0], seed)
+    assert result.metrics["skew_violations"] == 0
+
+
+@given(clusters().flatmap(lambda c: st.tuples(st.just(c), fault_schedules(c, min_faults=1, max_faults=2))))
+def test_fault_schedules_respect_their_bounds_and_the_cluster(pair):
+    cluster, faults = pair
+    assert 1 <= len(faults) <= 2
+    for fault in faults:
+        rule = FAULT_RULES[fault["type"]]
+        triggers = [t for t in rule.triggers if t in fault]
+        assert len(triggers) <= 1
+        assert triggers or not rule.trigger_required
+        if "target" in fault:
+            kind, name = fault["target"].split("/", 1)
+            assert kind in rule.targets
+            if kind == "pool":
+                assert name in {p.name for p in cluster.pools}
+
+
+@given(mid_upgrades())
+def test_every_builtin_strategy_decides_on_a_mid_upgrade_view_and_no_policy_refuses(mid):
+    assert skew.check_state(mid.view) == []
+    assert mid.plan == make_plan(mid.cluster, mid.target, mid.max_surge, mid.max_unavailable)
+    for name in BUILTIN:
+        knobs = {} if name == "bluegreen" else {"maxSurge": mid.max_surge, "maxUnavailable": mid.max_unavailable}
+        decision = strategy_class(name)(**knobs).decide(mid.view, mid.plan, {})
+        assert isinstance(decision, Decision)
+        for action, refusal in policies.review(decision.actions, mid.view, mid.plan):
+            assert refusal is None, (name, refusal)
+            assert action.reason
+
+
+@given(mid_upgrade_views(faults=False))
+def test_views_without_faults_keep_the_api_while_two_apiservers_are_idle(view):
+    idle = [i for i in view.control_plane.apiservers if i.phase == "idle"]
+    if len(view.control_plane.apiservers) > 1 or idle:
+        assert view.api_available
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: clusters(min_pools=3, max_pools=2), "min_pools"),
+    (lambda: clusters(max_kubelet_lag=4), "max_kubelet_lag"),
+    (lambda: upgrades(min_minors=3, max_minors=1), "min_minors"),
+    (lambda: fault_schedules(types=["meteor-strike"]), "meteor-strike"),
+    (lambda: fault_schedules(min_faults=3, max_faults=1), "min_faults=3"),
+    (lambda: scenarios(strategies=[]), "at least one strategy"),
+    (lambda: scenarios(max_strategies=0), "max_strategies=0"),
+    (lambda: mid_upgrades(upgrades=[1, 2]), "upgrades must be a generator"),
+])
+def test_impossible_bounds_are_refused_at_once(make, message):
+    with pytest.raises(InvalidArgument, match=message):
+        make()
+
+
+def test_no_room_to_upgrade_is_refused():
+    with pytest.raises(InvalidArgument, match="leaves 1 minor release"):
+        upgrades(versions=["1.35"], min_minors=1)
