@@ -49,8 +49,6 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
                        "allocatable": {"cpu": f"{n.cpu}m", "memory": str(n.memory), "pods": str(n.max_pods)},
                        "addresses": [{"type": "InternalIP", "address": n.ip}, {"type": "Hostname", "address": n.name}]},
         }
-        if extra_unknown_fields:
-            node["status"]["someFutureField"] = {"x": 1}
         objs[("v1/nodes", None, n.name)] = node
     for w in world.workloads.values():
         spec, ns, name = w.spec, w.spec.namespace, w.spec.name
@@ -109,15 +107,16 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": _meta(pod.name, ns, pod_labels, owner if spec.kind != BARE_POD else None),
                 "spec": pod_spec, "status": {"phase": "Running", "conditions": _ready(pod.ready)}}
-    for inst in world.cp.instances.values():
-        if inst.component == ETCD:
-            continue
+    for inst in [*world.cp.instances.values(), *world.etcd]:
+        # kubeadm tags etcd images with an image revision: etcd:3.5.12-0
+        tag = f"{inst.version}-0" if inst.component == ETCD else f"v{inst.version}"
+        ready = inst.healthy if inst.component == ETCD else inst.running and inst.healthy
         objs[("v1/pods", "kube-system", inst.name)] = {
             "apiVersion": "v1", "kind": "Pod",
             "metadata": _meta(inst.name, "kube-system", {"component": inst.component, "tier": "control-plane"},
                               annotations={"kubernetes.io/config.mirror": "x"}),
-            "spec": {"containers": [{"name": inst.component, "image": f"registry.k8s.io/{inst.component}:v{inst.version}"}]},
-            "status": {"phase": "Running", "conditions": _ready(inst.running and inst.healthy)}}
+            "spec": {"containers": [{"name": inst.component, "image": f"registry.k8s.io/{inst.component}:{tag}"}]},
+            "status": {"phase": "Running", "conditions": _ready(ready)}}
     proxy = world.addon_ops.addons.get("kube-proxy")
     if proxy:
         objs[("apps/v1/daemonsets", "kube-system", "kube-proxy")] = {
@@ -130,8 +129,14 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
             "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("calico-node", "kube-system"),
             "spec": {"template": {"spec": {"containers": [{"name": "calico-node",
                                                             "image": f"docker.io/calico/node:v{cni['version']}"}]}}}}
-    objs[("apiregistration.k8s.io/v1/apiservices", None, "v1beta1.metrics.k8s.io")] = {
-        "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": _meta("v1beta1.metrics.k8s.io"),
-        "spec": {"service": {"namespace": "kube-system", "name": "metrics-server"}},
-        "status": {"conditions": [{"type": "Available", "status": "True"}]}}
+    for svc in world.scenario.cluster.api_services:
+        namespace, _, service = (svc.service or "/").partition("/")
+        objs[("apiregistration.k8s.io/v1/apiservices", None, svc.name)] = {
+            "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": _meta(svc.name),
+            "spec": {"service": {"namespace": namespace, "name": service}} if svc.service else {},
+            "status": {"conditions": [{"type": "Available", "status": "True" if svc.available else "False"}]}}
+    if extra_unknown_fields:  # fields a newer API server may add: the translators must ignore them
+        for obj in objs.values():
+            obj.setdefault("status", {})["someFutureField"] = {"x": 1}
+            obj["metadata"]["someFutureMetadata"] = "y"
     return objs

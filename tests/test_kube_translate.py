@@ -108,3 +108,66 @@ def test_bad_dumps(data, message):
     with pytest.raises(DumpError) as err:
         group_dump(data)
     assert str(err.value).startswith(message)
+
+
+def _pod(name, owner, volumes):
+    return {"kind": "Pod", "metadata": {"name": name, "namespace": "data",
+                                        "ownerReferences": [{"kind": "StatefulSet", "name": owner, "controller": True}]},
+            "spec": {"nodeName": "n1", "volumes": volumes}, "status": {"phase": "Running"}}
+
+
+def _claim(name, volume=None, storage_class="gp3"):
+    return {"kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": "data"},
+            "spec": {"storageClassName": storage_class, **({"volumeName": volume} if volume else {})}}
+
+
+def test_pods_on_node_local_volumes_tie_their_workload_to_the_node():
+    hostname = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]}]}}
+    zone = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["a"]}]}]}}
+    items = [
+        {"kind": "Node", "metadata": {"name": "n1"}, "status": {"nodeInfo": {"kubeletVersion": "v1.30.2"}}},
+        *[{"kind": "StatefulSet", "metadata": {"name": n, "namespace": "data"},
+           "spec": {"replicas": 1, "template": {"spec": {}}}}
+          for n in ("local-pv", "pinned-pv", "local-class", "ebs", "hostpath")],
+        {"kind": "PersistentVolume", "metadata": {"name": "pv-local"}, "spec": {"local": {"path": "/mnt/disks/1"}}},
+        {"kind": "PersistentVolume", "metadata": {"name": "pv-pinned"}, "spec": {"csi": {}, "nodeAffinity": hostname}},
+        {"kind": "PersistentVolume", "metadata": {"name": "pv-ebs"}, "spec": {"csi": {}, "nodeAffinity": zone}},
+        _claim("c-local", "pv-local"), _claim("c-pinned", "pv-pinned"), _claim("c-ebs", "pv-ebs"),
+        _claim("c-pending", storage_class="local-path"),
+        _pod("local-pv-0", "local-pv", [{"name": "d", "persistentVolumeClaim": {"claimName": "c-local"}}]),
+        _pod("pinned-pv-0", "pinned-pv", [{"name": "d", "persistentVolumeClaim": {"claimName": "c-pinned"}}]),
+        _pod("local-class-0", "local-class", [{"name": "d", "persistentVolumeClaim": {"claimName": "c-pending"}}]),
+        _pod("ebs-0", "ebs", [{"name": "d", "persistentVolumeClaim": {"claimName": "c-ebs"}}]),
+        _pod("hostpath-0", "hostpath", [{"name": "d", "hostPath": {"path": "/var/data"}}]),
+    ]
+    state = build_state(group_dump({"kind": "List", "items": items}))
+    assert {w.name: w.local_storage for w in state.workloads} == {
+        "local-pv": True, "pinned-pv": True, "local-class": True, "ebs": False, "hostpath": True}
+    assert sorted(p.name for p in state.pods if p.local_storage) == ["hostpath-0", "local-class-0", "local-pv-0",
+                                                                     "pinned-pv-0"]
+
+
+def test_api_services_and_their_availability():
+    from sim.adapters.kube_translate import api_services
+
+    objs = [{"metadata": {"name": "v1beta1.metrics.k8s.io"},
+             "spec": {"service": {"namespace": "kube-system", "name": "metrics-server"}},
+             "status": {"conditions": [{"type": "Available", "status": "False", "reason": "FailedDiscoveryCheck"}]}},
+            {"metadata": {"name": "v1.apps"}, "spec": {},
+             "status": {"conditions": [{"type": "Available", "status": "True"}]}},
+            {"metadata": {"name": "v1.broken"}}]
+    assert [(s.name, s.available, s.service) for s in api_services(objs)] == [
+        ("v1beta1.metrics.k8s.io", False, "kube-system/metrics-server"), ("v1.apps", True, None),
+        ("v1.broken", False, None)]
+
+
+def test_an_etcd_image_revision_is_not_a_pre_release():
+    pods = [{"metadata": {"name": "etcd-cp-1", "namespace": "kube-system", "labels": {"component": "etcd"}},
+             "spec": {"containers": [{"image": "registry.k8s.io/etcd:3.5.12-0"}]},
+             "status": {"conditions": [{"type": "Ready", "status": "True"}]}}]
+    from sim.adapters.kube_translate import control_plane_instances
+
+    [etcd] = [i for i in control_plane_instances(pods, None) if i.component == "etcd"]
+    assert (etcd.name, str(etcd.version), etcd.version.pre) == ("etcd-cp-1", "3.5.12", None)

@@ -23,10 +23,13 @@ SETS = ["workloads[name=web].pdb.minAvailable=2"]  # the web budget allows no di
 
 
 def projection(state):
-    """What the contract promises to be equal."""
+    """What the contract promises to be equal: all of the view but what the Kubernetes API
+    cannot show (the hosts' configuration and the cloud's resources), which the live view
+    names in ``unobserved`` instead."""
     return {
-        "control_plane": sorted((i.name, i.component, str(i.version)) for i in state.control_plane.instances
-                                if i.component != "etcd"),
+        "control_plane": sorted((i.name, i.component, str(i.version), i.healthy, i.phase)
+                                for i in state.control_plane.instances),
+        "api_services": sorted((s.name, s.available, s.service) for s in state.api_services),
         "pools": sorted((p.name, p.count, str(p.version), tuple(sorted(p.zones))) for p in state.pools),
         "nodes": sorted((n.name, n.pool, n.zone, str(n.kubelet), str(n.kube_proxy), n.runtime, n.ip, n.ready,
                          n.schedulable, n.phase, n.pods, n.allocatable) for n in state.nodes),
@@ -53,8 +56,9 @@ class Sim:
 
 
 class Live:
-    def __init__(self, world, tmp_path, monkeypatch):
-        self.server = KubeThread(objects_from_world(world), version=f"v{world.start_version}").__enter__()
+    def __init__(self, world, tmp_path, monkeypatch, extra_unknown_fields=False):
+        objects = objects_from_world(world, extra_unknown_fields)
+        self.server = KubeThread(objects, version=f"v{world.start_version}").__enter__()
         monkeypatch.setenv("MIDAIR_TEST_SERVER", self.server.url)
         config = load_config(self.server.kubeconfig(tmp_path / "kubeconfig"), None)
         settings = LiveSettings(pool_label=POOL_LABEL, hooks=HOOKS, hook_timeout_s=30, poll_interval_s=0.2)
@@ -89,10 +93,15 @@ def adapter(request, tmp_path, monkeypatch):
         live.close()
 
 
+API_SERVICES = ("cluster.apiServices=[{name: v1beta1.metrics.k8s.io, available: false, service: kube-system/metrics-server},"
+                " {name: v1.apps, available: true}]")
+
+
 def test_observe_returns_equal_views(tmp_path, monkeypatch):
-    scenario = load_scenario("scenarios/seed-example.yaml", SETS)
+    scenario = load_scenario("scenarios/seed-example.yaml", [*SETS, API_SERVICES, "cluster.controlPlane.etcd=1",
+                                                                      "cluster.controlPlane.etcdVersion=3.3.10"])
     world = World(scenario, seed=1)
-    live = Live(world, tmp_path, monkeypatch)
+    live = Live(world, tmp_path, monkeypatch, extra_unknown_fields=True)  # fields a newer server adds are ignored
     try:
         live_view = live.port.observe()
     finally:
@@ -100,6 +109,9 @@ def test_observe_returns_equal_views(tmp_path, monkeypatch):
     sim_view = SimulatedPort(world).observe()
     assert projection(live_view) == projection(sim_view)
     assert len(sim_view.nodes) == 2 and sim_view.node("workers-1").pods == 3
+    assert [(s.name, s.available) for s in sim_view.api_services] == [("v1beta1.metrics.k8s.io", False), ("v1.apps", True)]
+    assert [i.name for i in live_view.control_plane.of("etcd")] == ["etcd-0"]
+    assert (sim_view.unobserved, live_view.unobserved) == ((), ("host", "cloud"))
 
 
 def test_cordon_and_uncordon(adapter):

@@ -22,9 +22,11 @@ except ImportError:  # pragma: no cover - exercised only without the extra
 PATHS = {"Node": "/api/v1/nodes", "Pod": "/api/v1/pods", "ReplicaSet": "/apis/apps/v1/replicasets",
          "Deployment": "/apis/apps/v1/deployments", "StatefulSet": "/apis/apps/v1/statefulsets",
          "DaemonSet": "/apis/apps/v1/daemonsets", "PodDisruptionBudget": "/apis/policy/v1/poddisruptionbudgets",
-         "APIService": "/apis/apiregistration.k8s.io/v1/apiservices"}
+         "APIService": "/apis/apiregistration.k8s.io/v1/apiservices",
+         "PersistentVolumeClaim": "/api/v1/persistentvolumeclaims", "PersistentVolume": "/api/v1/persistentvolumes"}
 PAGE = 500
-OPTIONAL = ("ReplicaSet", "APIService")  # without them the view is coarser, not wrong
+# without them the view is coarser, not wrong (without the volumes, local ones are found by storage class only)
+OPTIONAL = ("ReplicaSet", "APIService", "PersistentVolumeClaim", "PersistentVolume")
 RBAC_HINT = "grant midair the ClusterRole in deploy/rbac.yaml (docs/live.md)"
 
 

@@ -20,7 +20,9 @@ from sim.adapters import kube_translate as kt
 
 # The Kubernetes API shows neither the hosts' configuration nor the cloud's resources.
 UNOBSERVED = ("host", "cloud")
-KINDS = ("Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "APIService")
+KINDS = ("Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "APIService",
+         "PersistentVolumeClaim", "PersistentVolume")
+DUMP_COMMAND = "kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv -A -o json"
 
 
 class DumpError(ValueError):
@@ -39,7 +41,7 @@ def group_dump(data) -> dict[str, list[dict]]:
         if isinstance(item, dict) and item.get("kind") in out:
             out[item["kind"]].append(item)
     if not out["Node"]:
-        raise DumpError("the dump holds no Node objects; dump with: kubectl get nodes,pods,pdb,deploy,rs,sts,ds -A -o json")
+        raise DumpError(f"the dump holds no Node objects; dump with: {DUMP_COMMAND}")
     return out
 
 
@@ -51,7 +53,8 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     this process runs; ``extra_nodes`` are placeholders for nodes being provisioned."""
     get = lambda kind: objects.get(kind, []) or []  # noqa: E731
     owners = kt.replica_set_owners(get("ReplicaSet"))
-    pods = [kt.translate_pod(p, owners) for p in get("Pod")]
+    local_claims = kt.local_claims(get("PersistentVolumeClaim"), get("PersistentVolume"))
+    pods = [kt.translate_pod(p, owners, local_claims) for p in get("Pod")]
     addons = kt.addons(get("DaemonSet"), get("Deployment"))
     ds_proxy = next((a.version for a in addons if a.name == "kube-proxy"), None)
     proxy_on: dict[str, KubeVersion] = {}
@@ -79,6 +82,9 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     workloads = [kt.translate_workload(o, kind, pdbs, pool_label)
                  for kind, source in ((DEPLOYMENT, "Deployment"), (STATEFULSET, "StatefulSet"), (DAEMONSET, "DaemonSet"))
                  for o in get(source) if not _is_addon(o, kind)]
+    # a pod whose volume lives on its node (a local PV found through its claim) ties its workload to the node
+    tied = {(p.namespace, p.owner_kind, p.owner_name) for p in pods if p.local_storage and p.owner_kind}
+    workloads = [replace(w, local_storage=True) if (w.namespace, w.kind, w.name) in tied else w for w in workloads]
     workloads += [kt.bare_pod_workload(p) for p in pods if p.owner_kind is None and not p.mirror and p.node]
     instances = kt.control_plane_instances(get("Pod"), api_version)
     return ClusterState(

@@ -149,11 +149,39 @@ class PodInfo:
         return not (self.daemonset or self.mirror or self.phase in ("Succeeded", "Failed"))
 
 
-def _has_local_storage(spec: dict) -> bool:
-    return any("emptyDir" in v or "hostPath" in v for v in spec.get("volumes", []) or [])
+# Storage classes that provision volumes on one node's disk (local static provisioner, Rancher's
+# local-path, OpenEBS hostpath): a claim of theirs is local before it is even bound.
+LOCAL_STORAGE_CLASSES = ("local-storage", "local-path", "openebs-hostpath")
 
 
-def translate_pod(obj: dict, replica_sets: dict[tuple[str, str], str]) -> PodInfo:
+def _is_local_volume(pv: dict) -> bool:
+    """A PersistentVolume on one node's disk: ``local`` or ``hostPath``, or pinned to a hostname."""
+    spec = pv.get("spec", {}) or {}
+    if "local" in spec or "hostPath" in spec:
+        return True
+    terms = _get(spec, "nodeAffinity", "required", "nodeSelectorTerms", default=[]) or []
+    return any(e.get("key") == "kubernetes.io/hostname" for t in terms for e in t.get("matchExpressions", []) or [])
+
+
+def local_claims(pvcs: list[dict], pvs: list[dict]) -> frozenset[tuple[str, str]]:
+    """(namespace, name) of every claim bound to a node-local volume, or of a local storage class."""
+    local_pvs = {_get(pv, "metadata", "name") for pv in pvs if _is_local_volume(pv)}
+    out = set()
+    for pvc in pvcs:
+        spec = pvc.get("spec", {}) or {}
+        if spec.get("volumeName") in local_pvs or spec.get("storageClassName") in LOCAL_STORAGE_CLASSES:
+            out.add((_get(pvc, "metadata", "namespace", default="default"), _get(pvc, "metadata", "name", default="")))
+    return frozenset(out)
+
+
+def _has_local_storage(spec: dict, namespace: str = "", claims: frozenset[tuple[str, str]] = frozenset()) -> bool:
+    return any("emptyDir" in v or "hostPath" in v
+               or (namespace, _get(v, "persistentVolumeClaim", "claimName")) in claims
+               for v in spec.get("volumes", []) or [])
+
+
+def translate_pod(obj: dict, replica_sets: dict[tuple[str, str], str],
+                  local_claims: frozenset[tuple[str, str]] = frozenset()) -> PodInfo:
     meta = obj.get("metadata", {}) or {}
     ns = meta.get("namespace", "default")
     owner = next((o for o in meta.get("ownerReferences", []) or [] if o.get("controller")), None)
@@ -169,7 +197,7 @@ def translate_pod(obj: dict, replica_sets: dict[tuple[str, str], str]) -> PodInf
                    ready=_condition(obj, "Ready"), phase=_get(obj, "status", "phase", default="Pending"),
                    terminating=bool(meta.get("deletionTimestamp")),
                    mirror="kubernetes.io/config.mirror" in (meta.get("annotations", {}) or {}),
-                   local_storage=_has_local_storage(obj.get("spec", {}) or {}))
+                   local_storage=_has_local_storage(obj.get("spec", {}) or {}, ns, local_claims))
 
 
 def replica_set_owners(replica_sets: list[dict]) -> dict[tuple[str, str], str]:
@@ -236,7 +264,7 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
         desired, ready = replicas, int(status.get("readyReplicas", 0) or 0)
     match = next((p for p in pdbs if p.namespace == ns and _matches(p.selector, labels)), None)
     local = _has_local_storage(template) or (kind == STATEFULSET and any(
-        _get(t, "spec", "storageClassName", default="") in ("local-storage", "local-path", "openebs-hostpath")
+        _get(t, "spec", "storageClassName", default="") in LOCAL_STORAGE_CLASSES
         for t in spec.get("volumeClaimTemplates", []) or []))
     selector = template.get("nodeSelector", {}) or {}
     pool = selector.get(pool_label) if pool_label else next((selector[k] for k in POOL_LABELS if k in selector), None)
@@ -265,6 +293,9 @@ def control_plane_instances(pods: list[dict], api_version: KubeVersion | None) -
         component = components.get((_get(obj, "metadata", "labels", default={}) or {}).get(CONTROL_PLANE_LABEL))
         containers = _get(obj, "spec", "containers", default=[]) or []
         version = image_version(containers[0].get("image")) if containers else None
+        if component == ETCD and version is not None and version.pre and version.pre.isdigit():
+            # kubeadm tags etcd images with an image revision (etcd:3.5.12-0): not a pre-release
+            version = KubeVersion(version.major, version.minor, version.patch)
         if component and version:
             out.append(Instance(_get(obj, "metadata", "name", default=component), component, version,
                                 healthy=_condition(obj, "Ready")))
@@ -326,5 +357,5 @@ def pod_records(pods: list[PodInfo]) -> list[Pod]:
 
 
 __all__ = ["translate_node", "translate_pod", "translate_pdb", "translate_workload", "control_plane_instances",
-           "addons", "api_services", "replica_set_owners", "bare_pod_workload", "pod_records", "image_version",
+           "addons", "api_services", "local_claims", "replica_set_owners", "bare_pod_workload", "pod_records", "image_version",
            "PodInfo", "PDBInfo", "POOL_LABELS", "DEPLOYMENT", "STATEFULSET", "DAEMONSET"]

@@ -71,7 +71,8 @@ class SimulatedPort:
         addons = tuple(Addon(name, a["version"], a["flavor"], a["healthy"], a["phase"])
                        for name, a in w.addon_ops.addons.items())
         return ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
-                            replace(w.cloud, subnets=w.cloud_ops.subnets()), (), (), w.cp.api_up, w.env.now)
+                            replace(w.cloud, subnets=w.cloud_ops.subnets()),
+                            w.scenario.cluster.api_services, (), w.cp.api_up, w.env.now)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:

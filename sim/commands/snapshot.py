@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 from models.state import APISERVER, ControlPlane, Instance
 
-from sim.adapters.kube_state import DumpError, build_state, group_dump
+from sim.adapters.kube_state import DUMP_COMMAND, DumpError, build_state, group_dump
 from sim.commands.common import version_arg
 from sim.commands.live_common import add_kube_options, connect
 from sim.errors import EXIT_OK, UsageError
@@ -33,8 +33,8 @@ def add_parser(sub) -> None:
     _common(p)
     p.set_defaults(run=run_snapshot)
     q = sub.add_parser("import", help="write a kubectl dump as a scenario",
-                       description="DUMP is the output of: kubectl get nodes,pods,pdb,deploy,rs,sts,ds -A -o json "
-                                   "(add apiservices for the APIService pre-check)")
+                       description=f"DUMP is the output of: {DUMP_COMMAND} (apiservices feed the APIService "
+                                   "pre-check; pvc and pv find pods on node-local volumes)")
     q.add_argument("dump", metavar="DUMP.json")
     _common(q)
     q.set_defaults(run=run_import)
