@@ -3,6 +3,8 @@
     python tests/live_hooks.py upgrade-node NODE VERSION
     python tests/live_hooks.py upgrade-node-later NODE VERSION SECONDS   (reports the version SECONDS later)
     python tests/live_hooks.py upgrade-control-plane INSTANCE VERSION
+    python tests/live_hooks.py provision-node POOL ZONE VERSION NAME   (a Ready node joins as NAME)
+    python tests/live_hooks.py delete-node NODE                      (the machine goes; midair deletes the Node)
     python tests/live_hooks.py fail MESSAGE
 
 The fake API's address comes from $MIDAIR_TEST_SERVER.
@@ -17,6 +19,13 @@ import urllib.request
 def patch(path: str, body: dict) -> None:
     request = urllib.request.Request(os.environ["MIDAIR_TEST_SERVER"] + path, data=json.dumps(body).encode(),
                                      method="PATCH", headers={"Content-Type": "application/merge-patch+json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+
+
+def post(path: str, body: dict) -> None:
+    request = urllib.request.Request(os.environ["MIDAIR_TEST_SERVER"] + path, data=json.dumps(body).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         response.read()
 
@@ -46,6 +55,21 @@ def main(argv: list[str]) -> int:
         import time
         time.sleep(float(argv[1]))
         patch(f"/api/v1/nodes/{argv[2]}", {"status": {"nodeInfo": {"kubeletVersion": f"v{argv[3]}"}}})
+        return 0
+    if command == "provision-node":
+        pool, zone, version, name = argv[1:5]
+        post("/api/v1/nodes", {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"node.kubernetes.io/pool": pool, "topology.kubernetes.io/zone": zone}},
+            "status": {"nodeInfo": {"kubeletVersion": f"v{version}", "kubeProxyVersion": f"v{version}",
+                                    "containerRuntimeVersion": "containerd://1.7.2"},
+                       "conditions": [{"type": "Ready", "status": "True"}],
+                       "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                       "addresses": [{"type": "InternalIP", "address": "10.0.9.9"}]}})
+        print(name)  # the last line names the node that joins
+        return 0
+    if command == "delete-node":
+        print(f"terminating the machine of {argv[1]}")
         return 0
     if command == "fail":
         print(argv[1])

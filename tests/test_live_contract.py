@@ -6,7 +6,16 @@ import time
 
 import pytest
 
-from models.actions import Cordon, Drain, Uncordon, UpgradeAddon, UpgradeNodeInPlace
+from models.actions import (
+    Cordon,
+    DeleteNode,
+    Drain,
+    ProvisionNode,
+    Uncordon,
+    UpgradeAddon,
+    UpgradeControlPlaneInstance,
+    UpgradeNodeInPlace,
+)
 from models.version import parse_version as V
 from sim.adapters.kube_client import Kube
 from sim.adapters.kubeconfig import load_config
@@ -18,7 +27,10 @@ from sim.world import World
 from tests.kube_fake import KubeThread
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
-HOOKS = (("upgradeNode", f"{sys.executable} tests/live_hooks.py upgrade-node {{node}} {{version}}"),)
+HOOKS = (("upgradeNode", f"{sys.executable} tests/live_hooks.py upgrade-node {{node}} {{version}}"),
+         ("upgradeControlPlane", f"{sys.executable} tests/live_hooks.py upgrade-control-plane {{instance}} {{version}}"),
+         ("provisionNode", f"{sys.executable} tests/live_hooks.py provision-node {{pool}} {{zone}} {{version}} workers-3"),
+         ("deleteNode", f"{sys.executable} tests/live_hooks.py delete-node {{node}}"))
 SETS = ["workloads[name=web].pdb.minAvailable=2"]  # the web budget allows no disruption
 
 
@@ -156,3 +168,28 @@ def test_add_on_upgrade_patches_the_image(adapter):
                          and all(str(n.kube_proxy) == "1.15.12" for n in s.nodes), timeout=120)
     assert str(state.addon("kube-proxy").version) == "1.15.12"
     assert {str(n.kube_proxy) for n in state.nodes} == {"1.15.12"}
+
+
+def test_control_plane_instance_upgrade_through_the_hook(adapter):
+    assert adapter.port.submit(UpgradeControlPlaneInstance("test", "kube-apiserver-0", V("1.15.12"))).accepted
+    state = adapter.wait(lambda s: s.control_plane.instance("kube-apiserver-0").phase == "idle"
+                         and str(s.control_plane.instance("kube-apiserver-0").version) == "1.15.12", timeout=600)
+    upgraded = state.control_plane.instance("kube-apiserver-0")
+    assert (str(upgraded.version), upgraded.phase) == ("1.15.12", "idle")
+    assert str(state.control_plane.instance("kube-apiserver-1").version) == "1.14.10"
+    assert state.api_available is True  # the other apiserver served throughout
+
+
+def test_a_provisioned_node_joins_its_pool_ready(adapter):
+    assert adapter.port.submit(ProvisionNode("test", "workers", V("1.14.10"))).accepted
+    assert [n.phase for n in adapter.port.observe().nodes if n.name not in ("workers-1", "workers-2")] == ["provisioning"]
+    state = adapter.wait(lambda s: s.has_node("workers-3") and s.node("workers-3").ready, timeout=900)
+    joined = state.node("workers-3")
+    assert (joined.pool, str(joined.kubelet), joined.ready, joined.phase) == ("workers", "1.14.10", True, "idle")
+    assert sorted(n.name for n in state.nodes) == ["workers-1", "workers-2", "workers-3"]
+
+
+def test_a_deleted_node_leaves_the_view(adapter):
+    assert adapter.port.submit(DeleteNode("test", "workers-2")).accepted
+    state = adapter.wait(lambda s: not s.has_node("workers-2"), timeout=600)
+    assert [n.name for n in state.nodes] == ["workers-1"]
