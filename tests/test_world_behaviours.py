@@ -226,10 +226,11 @@ def test_an_evicted_pod_is_terminating_until_the_grace_period_ends():
 
 @pytest.mark.parametrize("apiservers, evicted_at, api_events", [
     (3, 350.0, []),
-    (1, 602.0, [(0, "API unavailable"), (600.0, "API available")]),
+    (1, 902.0, [(0, "API unavailable"), (600.0, "API available")]),
 ], ids=["api-up", "api-down-during-the-only-apiserver-upgrade"])
 def test_node_lifecycle_evictions_wait_until_the_api_is_back(apiservers, evicted_at, api_events):
-    # Controllers need the API: a taint-based eviction due at 350 s waits for the API (600 s) and a leader (+2 s).
+    # Controllers need the API: the node lifecycle controller taints the node only once the API is back
+    # (600 s) and a leader is elected (+2 s); the 300 s toleration counts from the taint, so eviction is at 902 s.
     w = world(f"cluster.controlPlane.apiservers={apiservers}", "timing.controlPlaneInstance=600s")
     seen = spy_on_pods(w)
     w.cp.upgrade("kube-apiserver-0", V("1.29.8"))

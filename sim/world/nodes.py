@@ -3,8 +3,9 @@
 A node is healthy while its VM is alive, its kubelet runs and posts status, and its
 kubelet is not newer than the oldest apiserver (the seed's warning: a newer kubelet
 makes the node NotReady). An unhealthy node turns NotReady after the node-monitor
-grace period (40 s; 50 s from 1.32); its pods then stop being Ready, and after the
-not-ready toleration (300 s) the node lifecycle controller evicts them.
+grace period (40 s; 50 s from 1.32); its pods then stop being Ready. The node lifecycle
+controller (in the controller-manager, so only while a leader reaches the API) taints it,
+and evicts its pods when their not-ready toleration (300 s, counted from the taint) ends.
 
 An in-place upgrade is four steps (stop the kubelet, replace binaries and config,
 start it, rejoin); containers keep running unless the container runtime is upgraded
@@ -83,11 +84,16 @@ class Nodes:
             return
         node.going_down = False
         self._set_ready(node, False)
-        yield world.env.timeout(world.timing.not_ready_toleration_s)
-        while node.episode == episode and not node.removed and not world.cp.controllers_available:
-            yield world.cp.when_controllers_available()
-        if node.episode != episode or node.removed:
-            return
+        # The node lifecycle controller taints the node, and the pods' toleration (300 s) counts from the
+        # taint; it runs in the controller-manager, so both the taint and the eviction wait for a leader
+        # that reaches the API.
+        for wait in (0.0, world.timing.not_ready_toleration_s):
+            if wait:
+                yield world.env.timeout(wait)
+            while node.episode == episode and not node.removed and not world.cp.controllers_available:
+                yield world.cp.when_controllers_available()
+            if node.episode != episode or node.removed:
+                return
         for pod in sorted(node.pods):  # taint-based eviction by the node lifecycle controller
             if pod.workload.kind != "DaemonSet":
                 world.pods.terminate(pod)
