@@ -88,8 +88,9 @@ class Faults:
             yield f.at
             return
         t = 0.0
+        per_second = f.rate / 3600.0  # a rate too small for a float per second (5e-324/h) is never
         while True:
-            t += self.rng.expovariate(f.rate / 3600.0) if f.rate > 0 else math.inf
+            t += self.rng.expovariate(per_second) if per_second > 0 else math.inf
             yield t
 
     def _schedule(self, f):

@@ -204,3 +204,11 @@ def test_no_fault_fires_after_the_upgrade_has_ended(baseline):
     r = run("inplace", "[{type: node-crash, at: 1700s, target: node/workers-1, duration: 5m}]")
     assert fired(r) == []
     assert r.metrics == baseline["inplace"].metrics
+
+
+def test_a_rate_too_small_for_a_float_per_second_never_fires():
+    # found by the generators: 5e-324 per hour is 0.0 per second, which expovariate divides by
+    scenario = load_scenario("scenarios/seed-example.yaml", ["faults=[{type: operator-crash, rate: 5e-324}]"])
+    r = simulate(scenario, scenario.strategy("inplace"), 1, keep_world=True)
+    assert (r.completed, r.halted) == (True, None)
+    assert [text for _, text in r.world.rec.events if text.startswith("fault ")] == []

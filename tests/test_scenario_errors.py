@@ -2,7 +2,7 @@
 
 import pytest
 
-from sim.scenario import InputError, load_scenario
+from sim.scenario import InputError, load_scenario, load_scenario_text
 from tests.scenario_text import BASE, edit
 
 
@@ -76,6 +76,10 @@ CASES = [
       "clusters of up to 5,000 nodes and 150,000 pods"]),
     ("negative-rate", edit("faults: []", "faults: [{type: node-crash, rate: -2}]"),
      ["s.yaml:30: faults[0].rate: -2 is out of range; expected a number of 0 or more"]),
+    ("infinite-rate", edit("faults: []", "faults: [{type: node-crash, rate: .inf}]"),
+     ["s.yaml:30: faults[0].rate: inf is not a finite number; expected a number of 0 or more"]),
+    ("not-a-number-factor", edit("faults: []", "faults: [{type: slow-image-pull, factor: .nan}]"),
+     ["s.yaml:30: faults[0].factor: nan is not a finite number; expected a number above 0"]),
     ("zero-factor", edit("faults: []", "faults: [{type: slow-image-pull, factor: 0}]"),
      ["s.yaml:30: faults[0].factor: 0 is out of range; expected a number above 0"]),
     ("order-pool", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavailable: 1, order: pool}"),
@@ -139,3 +143,9 @@ def test_missing_file_and_directory(tmp_path):
 def test_empty_file_and_non_mapping(tmp_path):
     assert problems(tmp_path, "") == ["s.yaml:1: (top level): the file is empty; expected a Scenario mapping"]
     assert problems(tmp_path, "- a\n- b\n")[0].startswith("s.yaml:1: (top level): expected a Scenario (a mapping with fields apiVersion")
+
+
+def test_a_number_in_exponent_form_is_a_number():
+    # YAML 1.2 reads 2e-3 as a number; PyYAML (YAML 1.1) reads it as text unless it has a dot
+    scenario = load_scenario_text(edit("faults: []", "faults: [{type: node-crash, rate: 2e-3}]"), "s.yaml")
+    assert scenario.faults[0].rate == 0.002

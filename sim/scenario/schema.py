@@ -9,6 +9,8 @@ checked and every problem is reported at once.
 from __future__ import annotations
 
 import difflib
+import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,6 +112,9 @@ class Int(Spec):
         return "integer" + self._range()
 
 
+_EXPONENT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)[eE][+-]?\d+$")
+
+
 @dataclass
 class Num(Spec):
     min: float | None = None
@@ -117,8 +122,12 @@ class Num(Spec):
     above_min: bool = False  # the minimum itself is not allowed
 
     def check(self, value, path, ck):
+        if isinstance(value, str) and _EXPONENT.match(value.strip()):
+            value = float(value)  # YAML 1.2 reads 1e-3 as a number; PyYAML (YAML 1.1) reads it as text
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return ck.fail(path, f"expected a number, got {_type_name(value)}")
+        if not math.isfinite(value):
+            return ck.fail(path, f"{value} is not a finite number; expected a number{self._range()}")
         low = self.min is not None and (value <= self.min if self.above_min else value < self.min)
         if low or (self.max is not None and value > self.max):
             return ck.fail(path, f"{value} is out of range; expected a number{self._range()}")
