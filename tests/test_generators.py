@@ -79,11 +79,14 @@ def test_generated_scenarios_run_and_the_strategies_keep_their_promises(doc, see
 
 @settings(max_examples=examples(15))
 @given(scenarios(max_strategies=1, max_faults=3), st.integers(0, 2**32 - 1))
-def test_generated_scenarios_with_faults_never_break_the_skew_policy(doc, seed):
+def test_generated_scenarios_with_faults_never_break_the_skew_policy_or_a_budget(doc, seed):
     scenario = _load(doc)
     assert [f.type for f in scenario.faults] == [f["type"] for f in doc["faults"]]
-    result = simulate(scenario, scenario.strategies[0], seed)
+    spec = scenario.strategies[0]
+    result = simulate(scenario, spec, seed)
     assert result.metrics["skew_violations"] == 0
+    if spec.kwargs().get("undrainable") != "force":  # a crash is not a voluntary disruption
+        assert result.metrics["pdb_violations"] == 0
 
 
 @given(clusters().flatmap(lambda c: st.tuples(st.just(c), fault_schedules(c, min_faults=1, max_faults=2))))
