@@ -29,7 +29,7 @@ from models.testing import (
 )
 from sim.registry import strategy_class
 from sim.scenario import load_scenario_text
-from sim.simulate import simulate
+from sim.simulate import plan_for, simulate
 from tests.conftest import examples
 
 
@@ -70,11 +70,14 @@ def test_a_written_cluster_loads_back_unchanged(pair):
 def test_generated_scenarios_run_and_the_strategies_keep_their_promises(doc, seed):
     scenario = _load(doc)
     spec = scenario.strategies[0]
-    result = simulate(scenario, spec, seed)
+    result = simulate(scenario, spec, seed, keep_world=True)
     assert result.metrics["skew_violations"] == 0
     if spec.kwargs().get("undrainable") != "force":
         assert result.metrics["pdb_violations"] == 0
     assert result.completed or result.halted  # a run that stops says why
+    plan = plan_for(scenario, spec)
+    for pool in scenario.cluster.pools:  # in fair weather, never fewer nodes available than maxUnavailable allows
+        assert result.world.min_available[pool.name] >= pool.count - plan.batch(pool.name).unavailable, pool.name
 
 
 @settings(max_examples=examples(15))

@@ -1,6 +1,7 @@
 """What the simulated cluster does when a pre-check finding is ignored (``prechecks: ignore``).
 
-- a CNI release that does not support a kubelet's version leaves that node NotReady;
+- a CNI release that does not support the kubelet version a node is upgraded to (or a new
+  node joins with) leaves that node NotReady;
 - a load-balancer listener whose backend is not the apiserver port hides upgraded
   apiservers (they re-register behind it and are unreachable);
 - a node whose runtime is ``docker://`` fails its in-place kubelet upgrade to 1.24+;
@@ -33,7 +34,9 @@ class Consequences:
         self.apiservices_down = [s.name for s in state.api_services if not s.available]
         self.listener_misrouted = any(l.backend_port != APISERVER_PORT for l in state.cloud.load_balancer.listeners)
         self.flapping: set[str] = set()
-        self._cni_ok: dict[KubeVersion, bool] = {}
+        # The versions the nodes run now work with this CNI, tested range or not: the scenario
+        # describes them as they are. Only a version a node is upgraded to can break it.
+        self._cni_ok: dict[KubeVersion, bool] = {n.kubelet: True for n in state.nodes}
 
     def start(self) -> None:
         world = self.world
