@@ -31,6 +31,7 @@ from sim.registry import strategy_class
 from sim.scenario import load_scenario_text
 from sim.simulate import plan_for, simulate
 from tests.conftest import examples
+from tests.world_state import applied, final_state
 
 
 def _load(doc: dict):
@@ -146,3 +147,18 @@ def test_impossible_bounds_are_refused_at_once(make, message):
 def test_no_room_to_upgrade_is_refused():
     with pytest.raises(InvalidArgument, match="leaves 1 minor release"):
         upgrades(versions=["1.35"], min_minors=1)
+
+
+@settings(max_examples=examples(10))
+@given(scenarios(max_strategies=1, max_faults=0), st.floats(0.0, 0.98), st.sampled_from([5, 90, 600]))
+def test_an_operator_crash_in_a_generated_upgrade_changes_nothing_but_the_time(doc, fraction, delay):
+    scenario = _load(doc)
+    base = simulate(scenario, scenario.strategies[0], 3, keep_world=True)
+    if not base.completed:
+        return  # halted or rolled back: the property is about upgrades that finish
+    at = round(fraction * base.metrics["duration_s"], 1)
+    crashed = _load({**doc, "faults": [{"type": "operator-crash", "at": f"{at}s", "delay": f"{delay}s"}]})
+    r = simulate(crashed, crashed.strategies[0], 3, keep_world=True)
+    assert (r.completed, r.halted) == (True, None)
+    assert final_state(r.world) == final_state(base.world)
+    assert applied(r) == applied(base)

@@ -1,29 +1,15 @@
 """The upgrade operator may die at any moment and resume from its journal: the cluster ends the same,
 and no action is applied twice."""
 
-from collections import Counter
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.scenario import load_scenario
 from sim.simulate import simulate
 from tests.conftest import examples
+from tests.world_state import applied, final_state
 
 SEED = 11
-
-
-def final_state(world):
-    nodes = sorted((n.name, n.pool, n.zone, str(n.kubelet), str(n.kube_proxy), n.ip, n.ready, n.schedulable, n.phase)
-                   for n in world.nodes.values())
-    cp = sorted((i.name, str(i.version), i.running) for i in world.cp.instances.values())
-    addons = sorted((name, str(a["version"])) for name, a in world.addon_ops.addons.items())
-    return nodes, cp, addons
-
-
-def applied(result):
-    return Counter((e.action, e.detail) for e in result.log if e.kind == "action")
-
 
 LABELS = ("inplace", "replace", "surge", "bluegreen")
 
