@@ -9,6 +9,11 @@ from sim.world.eviction import budget
 POOL_LABEL = "node.kubernetes.io/pool"
 
 
+# each CNI's DaemonSet in kube-system and its image, as their manifests install them
+CNI_IMAGES = {"calico": ("calico-node", "docker.io/calico/node"), "cilium": ("cilium", "quay.io/cilium/cilium"),
+              "flannel": ("kube-flannel-ds", "docker.io/flannel/flannel"), "weave": ("weave-net", "docker.io/weaveworks/weave-kube")}
+
+
 def _meta(name, namespace=None, labels=None, owner=None, annotations=None) -> dict:
     meta = {"name": name, "uid": f"uid-{namespace}-{name}"}
     if namespace:
@@ -94,19 +99,20 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
                 pdb_spec["minAvailable"] = spec.pdb.min_available.to_json()
             if spec.pdb.max_unavailable is not None:
                 pdb_spec["maxUnavailable"] = spec.pdb.max_unavailable.to_json()
+            if spec.pdb.unhealthy_pod_eviction_policy != "IfHealthyBudget":
+                pdb_spec["unhealthyPodEvictionPolicy"] = spec.pdb.unhealthy_pod_eviction_policy
             objs[("policy/v1/poddisruptionbudgets", ns, f"{name}-pdb")] = {
                 "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(f"{name}-pdb", ns),
                 "spec": pdb_spec, "status": {"disruptionsAllowed": budget(w)[0]}}
         for pod in sorted(w.pods):
-            if pod.node is None:
-                continue
-            pod_spec = {"nodeName": pod.node.name, "containers": _containers(name, image, spec.requests)}
-            if spec.local_storage and spec.kind != STATEFULSET:
-                pod_spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+            pod_spec = dict(template["spec"])
+            if pod.node is not None:
+                pod_spec["nodeName"] = pod.node.name
             objs[("v1/pods", ns, pod.name)] = {
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": _meta(pod.name, ns, pod_labels, owner if spec.kind != BARE_POD else None),
-                "spec": pod_spec, "status": {"phase": "Running", "conditions": _ready(pod.ready)}}
+                "spec": pod_spec, "status": {"phase": "Running" if pod.node is not None else "Pending",
+                                             "conditions": _ready(pod.ready)}}
     for inst in [*world.cp.instances.values(), *world.etcd]:
         # kubeadm tags etcd images with an image revision: etcd:3.5.12-0
         tag = f"{inst.version}-0" if inst.component == ETCD else f"v{inst.version}"
@@ -117,6 +123,13 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
                               annotations={"kubernetes.io/config.mirror": "x"}),
             "spec": {"containers": [{"name": inst.component, "image": f"registry.k8s.io/{inst.component}:{tag}"}]},
             "status": {"phase": "Running", "conditions": _ready(ready)}}
+    coredns = world.addon_ops.addons.get("coredns")
+    if coredns and "kube-system/coredns" not in world.workloads:  # corednsReplicas: 0, scaled down
+        objs[("apps/v1/deployments", "kube-system", "coredns")] = {
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta("coredns", "kube-system"),
+            "spec": {"replicas": 0, "selector": {"matchLabels": {"k8s-app": "kube-dns"}}, "template": {"spec": {
+                "containers": [{"name": "coredns", "image": f"registry.k8s.io/coredns/coredns:v{coredns['version']}"}]}}},
+            "status": {}}
     proxy = world.addon_ops.addons.get("kube-proxy")
     if proxy:
         objs[("apps/v1/daemonsets", "kube-system", "kube-proxy")] = {
@@ -124,11 +137,11 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
             "spec": {"template": {"spec": {"containers": [{"name": "kube-proxy",
                                                             "image": f"registry.k8s.io/kube-proxy:v{proxy['version']}"}]}}}}
     cni = world.addon_ops.addons.get("cni")
-    if cni:
-        objs[("apps/v1/daemonsets", "kube-system", "calico-node")] = {
-            "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta("calico-node", "kube-system"),
-            "spec": {"template": {"spec": {"containers": [{"name": "calico-node",
-                                                            "image": f"docker.io/calico/node:v{cni['version']}"}]}}}}
+    if cni and cni["flavor"] in CNI_IMAGES:
+        ds, image = CNI_IMAGES[cni["flavor"]]
+        objs[("apps/v1/daemonsets", "kube-system", ds)] = {
+            "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta(ds, "kube-system"),
+            "spec": {"template": {"spec": {"containers": [{"name": ds, "image": f"{image}:v{cni['version']}"}]}}}}
     for svc in world.scenario.cluster.api_services:
         namespace, _, service = (svc.service or "/").partition("/")
         objs[("apiregistration.k8s.io/v1/apiservices", None, svc.name)] = {

@@ -171,3 +171,41 @@ def test_an_etcd_image_revision_is_not_a_pre_release():
 
     [etcd] = [i for i in control_plane_instances(pods, None) if i.component == "etcd"]
     assert (etcd.name, str(etcd.version), etcd.version.pre) == ("etcd-cp-1", "3.5.12", None)
+
+
+def test_a_bare_pod_keeps_its_requests_selector_grace_and_budget_and_pending_ones_count():
+    items = [
+        {"kind": "Node", "metadata": {"name": "n1"}, "status": {"nodeInfo": {"kubeletVersion": "v1.30.2"}}},
+        {"kind": "PodDisruptionBudget", "metadata": {"name": "tools", "namespace": "ops"},
+         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "tools"}}}, "status": {"disruptionsAllowed": 0}},
+        {"kind": "Pod", "metadata": {"name": "toolbox", "namespace": "ops", "labels": {"app": "tools"}},
+         "spec": {"nodeName": "n1", "nodeSelector": {"node.kubernetes.io/pool": "ops"}, "terminationGracePeriodSeconds": 5,
+                  "initContainers": [{"name": "fetch", "resources": {"requests": {"cpu": "2", "memory": "64Mi"}}},
+                                     {"name": "proxy", "restartPolicy": "Always",
+                                      "resources": {"requests": {"cpu": "100m", "memory": "32Mi"}}}],
+                  "containers": [{"name": "a", "resources": {"requests": {"cpu": "250m", "memory": "128Mi"}}},
+                                 {"name": "b", "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}}}]},
+         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}},
+        {"kind": "Pod", "metadata": {"name": "waiting", "namespace": "ops"}, "spec": {"containers": [{"name": "c"}]},
+         "status": {"phase": "Pending"}},
+        {"kind": "Pod", "metadata": {"name": "finished", "namespace": "ops"}, "spec": {"nodeName": "n1"},
+         "status": {"phase": "Succeeded"}},
+    ]
+    state = build_state(group_dump({"kind": "List", "items": items}), pool_label="node.kubernetes.io/pool")
+    toolbox, waiting = (state.workload(k) for k in ("ops/toolbox", "ops/waiting"))
+    # cpu: the fetch init container (2) outweighs a + b + the proxy sidecar (600m); memory: 128+64+32 Mi beat 64 Mi
+    assert (toolbox.kind, toolbox.requests, toolbox.pool, toolbox.grace_period_s, toolbox.pdb) == (
+        "Pod", Resources(2000, 224 * 2**20, 1), "ops", 5.0, PDB(IntOrPercent(1)))
+    assert (toolbox.status.ready, toolbox.status.disruptions_allowed) == (1, 0)
+    assert (waiting.kind, waiting.status.desired, waiting.status.ready) == ("Pod", 1, 0)
+    assert [w.key for w in state.workloads] == ["ops/toolbox", "ops/waiting"]  # the finished pod is no workload
+
+
+def test_coredns_scaled_to_zero_is_an_add_on_only():
+    items = [{"kind": "Node", "metadata": {"name": "n1"}, "status": {"nodeInfo": {"kubeletVersion": "v1.30.2"}}},
+             {"kind": "Deployment", "metadata": {"name": "coredns", "namespace": "kube-system"},
+              "spec": {"replicas": 0, "template": {"spec": {"containers": [
+                  {"image": "registry.k8s.io/coredns/coredns:v1.11.1"}]}}}, "status": {}}]
+    state = build_state(group_dump({"kind": "List", "items": items}))
+    assert [(a.name, str(a.version)) for a in state.addons] == [("coredns", "1.11.1")]
+    assert state.workloads == ()

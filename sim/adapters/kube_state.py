@@ -85,7 +85,9 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     # a pod whose volume lives on its node (a local PV found through its claim) ties its workload to the node
     tied = {(p.namespace, p.owner_kind, p.owner_name) for p in pods if p.local_storage and p.owner_kind}
     workloads = [replace(w, local_storage=True) if (w.namespace, w.kind, w.name) in tied else w for w in workloads]
-    workloads += [kt.bare_pod_workload(p) for p in pods if p.owner_kind is None and not p.mirror and p.node]
+    # a pod no controller owns is a workload of its own, scheduled or Pending, until it has finished
+    workloads += [kt.bare_pod_workload(obj, p, pdbs, pool_label) for obj, p in zip(get("Pod"), pods)
+                  if p.owner_kind is None and not p.mirror and p.phase not in ("Succeeded", "Failed")]
     instances = kt.control_plane_instances(get("Pod"), api_version)
     return ClusterState(
         control_plane=ControlPlane(tuple(instances)),
@@ -102,10 +104,14 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
 
 
 def _is_addon(obj: dict, kind: str) -> bool:
-    """kube-proxy and the CNI run as DaemonSets but are add-ons to midair, not workloads."""
+    """kube-proxy and the CNI run as DaemonSets but are add-ons to midair, not workloads; so is
+    CoreDNS scaled to 0 (``corednsReplicas: 0`` in a scenario)."""
     meta = obj.get("metadata") or {}
-    return kind == DAEMONSET and meta.get("namespace") == "kube-system" and (
-        meta.get("name") == "kube-proxy" or meta.get("name") in kt.CNI_DAEMONSETS)
+    if meta.get("namespace") != "kube-system":
+        return False
+    if kind == DEPLOYMENT and meta.get("name") == "coredns":
+        return (obj.get("spec") or {}).get("replicas") == 0
+    return kind == DAEMONSET and (meta.get("name") == "kube-proxy" or meta.get("name") in kt.CNI_DAEMONSETS)
 
 
 def _pools(nodes: list[Node], sizes: dict[str, int]) -> list[NodePool]:

@@ -9,7 +9,7 @@ default. Nothing here does I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from models.quantity import IntOrPercent, parse_cpu, parse_memory
 from models.state import (
@@ -210,13 +210,20 @@ def replica_set_owners(replica_sets: list[dict]) -> dict[tuple[str, str], str]:
     return out
 
 
+def _container_requests(c: dict) -> tuple[int, int]:
+    req = _get(c, "resources", "requests", default={}) or {}
+    return _quantity(parse_cpu, req.get("cpu"), 0), _quantity(parse_memory, req.get("memory"), 0)
+
+
 def _requests(template_spec: dict) -> Resources:
-    cpu = mem = 0
-    for c in template_spec.get("containers", []) or []:
-        req = _get(c, "resources", "requests", default={}) or {}
-        cpu += _quantity(parse_cpu, req.get("cpu"), 0)
-        mem += _quantity(parse_memory, req.get("memory"), 0)
-    return Resources(cpu, mem, 1)
+    """What the scheduler reserves for the pod: the app containers and sidecars (init containers
+    with ``restartPolicy: Always``) together, or the largest other init container if that is more."""
+    running = [_container_requests(c) for c in template_spec.get("containers", []) or []]
+    init = template_spec.get("initContainers", []) or []
+    running += [_container_requests(c) for c in init if c.get("restartPolicy") == "Always"]
+    one_off = [_container_requests(c) for c in init if c.get("restartPolicy") != "Always"]
+    cpu, mem = sum(r[0] for r in running), sum(r[1] for r in running)
+    return Resources(max([cpu, *(r[0] for r in one_off)]), max([mem, *(r[1] for r in one_off)]), 1)
 
 
 def _int_or_percent(value) -> IntOrPercent | None:
@@ -277,9 +284,14 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
     )
 
 
-def bare_pod_workload(p: PodInfo) -> Workload:
-    return Workload(p.name, BARE_POD, p.namespace, 1, local_storage=p.local_storage,
-                    status=WorkloadStatus(1, 1 if p.ready else 0, None))
+def bare_pod_workload(obj: dict, p: PodInfo, pdbs: list[PDBInfo], pool_label: str | None) -> Workload:
+    """A pod no controller owns, as a workload of one: its own requests, node selector, grace
+    period and the budget that selects it (the Eviction API honours budgets for bare pods too)."""
+    as_workload = {"metadata": obj.get("metadata", {}) or {},
+                   "spec": {"replicas": 1, "template": {"metadata": {"labels": p.labels}, "spec": obj.get("spec", {}) or {}}},
+                   "status": {"readyReplicas": 1 if p.ready else 0}}
+    w = translate_workload(as_workload, BARE_POD, pdbs, pool_label)
+    return replace(w, local_storage=w.local_storage or p.local_storage)
 
 
 def control_plane_instances(pods: list[dict], api_version: KubeVersion | None) -> list[Instance]:
