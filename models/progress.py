@@ -84,8 +84,15 @@ def current_phase(state: ClusterState, plan: Plan, cordoned_by_us: frozenset[str
     """The first phase at or after index ``start`` with work left (and its index), or None when done.
 
     Phases only move forward: a later phase's batch (nodes cordoned for the final roll)
-    must not send the plan back to an earlier one.
+    must not send the plan back to an earlier one. And a control plane already at a later
+    hop means every phase before that hop is behind us, whatever the memo says (a strategy
+    started on, or resumed without its journal on, a cluster part-way through an upgrade):
+    a worker roll to an older hop would only make kubelets the skew policy refuses.
     """
+    for i in range(len(plan.phases) - 1, start, -1):
+        if plan.phases[i].kind == CONTROL_PLANE and not phase_remaining(state, plan.phases[i], cordoned_by_us):
+            start = i
+            break
     for i in range(start, len(plan.phases)):
         if phase_remaining(state, plan.phases[i], cordoned_by_us):
             return i, plan.phases[i]

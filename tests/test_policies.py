@@ -251,3 +251,31 @@ def test_every_policy_has_an_id_and_each_id_is_covered_above():
     assert [p.__name__ for p in POLICIES] == ["max_unavailable", "skew", "delete_node_with_pods",
                                               "one_control_plane_instance_at_a_time"]
     assert POLICY_IDS == ("max-unavailable", "skew", "delete-node-with-pods", "control-plane-one-at-a-time")
+
+
+# -- a strategy that starts part-way through an upgrade ----------------------------------------
+
+
+@pytest.mark.parametrize("label", ["inplace", "replace", "surge", "bluegreen"])
+def test_a_strategy_without_a_memo_picks_up_after_the_hop_the_control_plane_has_reached(cluster, label):
+    # Found by the generators: 1.19 with 1.17 kubelets to 1.22 first rolls the workers to 1.19.0. With the
+    # control plane already at 1.22.0 and a pool one node short (a node being deleted), a fresh strategy
+    # went back to that first roll and asked for a 1.19.0 node, which the skew policy refuses (kubelets
+    # below 1.25 may trail by two minors). The control plane's hop says every phase before it is done.
+    from models.state import Addon
+    from sim.registry import strategy_class
+
+    def at(state, cp, kubelet, proxy):
+        instances = tuple(replace(i, version=V(cp)) for i in state.control_plane.instances)
+        nodes = tuple(replace(n, kubelet=V(kubelet), kube_proxy=V(proxy)) for n in state.nodes)
+        addons = tuple(Addon(a.name, V(proxy) if a.name == "kube-proxy" else a.version, a.flavor, a.healthy, a.phase)
+                       for a in state.addons)
+        return replace(state, control_plane=ControlPlane(instances), nodes=nodes, addons=addons)
+
+    start = at(cluster, "1.19.0", "1.17.0", "1.17.0")
+    plan = make_plan(start, V("1.22.0"), None, 1)
+    assert str(plan.phases[0]) == "workers 1.19.0"
+    view = with_node(at(cluster, "1.22.0", "1.21.0", "1.22.0"), "workers-2", phase="deleting")
+    decision = strategy_class(label)().decide(view, plan, {})
+    assert decision.memo["phase"] == "addons 1.22.0"  # CoreDNS is behind; then the last worker roll
+    assert [v for _, v in verdicts(decision.actions, view, plan) if v] == []
