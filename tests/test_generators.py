@@ -20,9 +20,11 @@ from models.strategies.base import Decision
 from models.testing import (
     FAULT_RULES,
     clusters,
+    distributions,
     fault_schedules,
     mid_upgrade_views,
     mid_upgrades,
+    pdbs,
     scenarios,
     to_scenario,
     upgrades,
@@ -135,9 +137,21 @@ def test_views_without_faults_keep_the_api_while_two_apiservers_are_idle(view):
     (lambda: upgrades(min_minors=3, max_minors=1), "min_minors"),
     (lambda: fault_schedules(types=["meteor-strike"]), "meteor-strike"),
     (lambda: fault_schedules(min_faults=3, max_faults=1), "min_faults=3"),
-    (lambda: scenarios(strategies=[]), "at least one strategy"),
+    (lambda: scenarios(strategies=[]), "strategies: none given; valid: inplace, replace"),
     (lambda: scenarios(max_strategies=0), "max_strategies=0"),
     (lambda: mid_upgrades(upgrades=[1, 2]), "upgrades must be a generator"),
+    (lambda: clusters(max_pools=True), r"max_pools=True; valid: a whole number, 1 to 6"),
+    (lambda: fault_schedules(max_rate=float("inf")), r"max_rate=inf; valid: a finite number, 0 or more"),
+    (lambda: fault_schedules(max_rate="2"), r"max_rate='2'; valid: a finite number, 0 or more"),
+    (lambda: fault_schedules(max_probability=1.5), r"max_probability=1.5; valid: a finite number, 0 to 1"),
+    (lambda: fault_schedules(horizon_s=True), r"horizon_s=True; valid: a whole number, 0 or more"),
+    (lambda: fault_schedules(types="node-crash"), r"types='node-crash'; valid: a list of fault types"),
+    (lambda: pdbs(-1), r"replicas=-1; valid: a whole number, 0 or more"),
+    (lambda: pdbs(1.5), r"replicas=1.5; valid: a whole number, 0 or more"),
+    (lambda: distributions(max_seconds=0), r"max_seconds=0; valid: a whole number, 1 or more"),
+    (lambda: scenarios(strategies="surge"), r"strategies='surge'; valid: a list of strategies"),
+    (lambda: scenarios(strategies=["nope"]), r"unknown strategies \['nope'\]; valid: inplace, replace, surge, "
+                                             r"bluegreen, or a class as module:attr"),
 ])
 def test_impossible_bounds_are_refused_at_once(make, message):
     with pytest.raises(InvalidArgument, match=message):

@@ -30,6 +30,7 @@ from models.state import (
     Resources,
     Subnet,
 )
+from models.testing.bounds import check_int, check_order
 from models.testing.versions import (
     MAX_PATCH,
     cni_rows,
@@ -49,17 +50,6 @@ NODE_SIZES = (Resources(2000, 8 * GI, 110), Resources(4000, 16 * GI, 110), Resou
 RUNTIMES = ("containerd://1.7.2", "containerd://1.6.28", "containerd://2.0.2")
 FREE_IPS = (4096, 256, 64)
 PLENTY_OF_IPS = 4096  # the scenario loader's default
-
-
-def _check(name: str, value: int, low: int, high: int | None = None) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
-        valid = f"{low} to {high}" if high is not None else f"{low} or more"
-        raise InvalidArgument(f"{name}={value!r}; valid: {valid}")
-
-
-def _order(name_low: str, low: int, name_high: str, high: int) -> None:
-    if low > high:
-        raise InvalidArgument(f"{name_low}={low} is more than {name_high}={high}")
 
 
 def node_ip(zone_index: int, k: int) -> str:
@@ -155,17 +145,17 @@ def _build_clusters(versions, min_pools, max_pools, min_nodes, max_nodes, max_ap
     if not cp_minors:
         raise InvalidArgument(f"no version in {versions} leaves {room} minor release(s) to upgrade to before "
                               f"{compat.NEWEST_KNOWN}, the newest midair has data for")
-    _check("min_pools", min_pools, 1, len(POOL_NAMES))
-    _check("max_pools", max_pools, 1, len(POOL_NAMES))
-    _order("min_pools", min_pools, "max_pools", max_pools)
-    _check("min_nodes_per_pool", min_nodes, 0)
-    _check("max_nodes_per_pool", max_nodes, 0)
-    _order("min_nodes_per_pool", min_nodes, "max_nodes_per_pool", max_nodes)
-    _check("max_apiservers", max_apiservers, 1)
+    check_int("min_pools", min_pools, 1, len(POOL_NAMES))
+    check_int("max_pools", max_pools, 1, len(POOL_NAMES))
+    check_order("min_pools", min_pools, "max_pools", max_pools)
+    check_int("min_nodes_per_pool", min_nodes, 0)
+    check_int("max_nodes_per_pool", max_nodes, 0)
+    check_order("min_nodes_per_pool", min_nodes, "max_nodes_per_pool", max_nodes)
+    check_int("max_apiservers", max_apiservers, 1)
     if max_lag is not None:
-        _check("max_kubelet_lag", max_lag, 0, 3)
-    _check("max_workloads", max_workloads, 0, len(WORKLOAD_NAMES))
-    _check("max_replicas", max_replicas, 0)
+        check_int("max_kubelet_lag", max_lag, 0, 3)
+    check_int("max_workloads", max_workloads, 0, len(WORKLOAD_NAMES))
+    check_int("max_replicas", max_replicas, 0)
     return _clusters(tuple(cp_minors), min_pools, max_pools, min_nodes, max_nodes, max_apiservers, max_lag,
                      max_workloads, max_replicas, bool(blocking_pdbs), room)
 
@@ -175,9 +165,9 @@ def targets(cluster: ClusterState, *, min_minors: int = 0, max_minors: int = 3) 
     control plane, never behind a kubelet, within midair's data, the CNI's tested range and what
     its etcd can reach (see ``newest_target_minor``). Empty (``st.nothing()``) when there is none.
     """
-    _check("min_minors", min_minors, 0)
-    _check("max_minors", max_minors, 0)
-    _order("min_minors", min_minors, "max_minors", max_minors)
+    check_int("min_minors", min_minors, 0)
+    check_int("max_minors", max_minors, 0)
+    check_order("min_minors", min_minors, "max_minors", max_minors)
     low = max([cluster.version, *(n.kubelet for n in cluster.nodes)])
     high = min(low.minor + max_minors, newest_target_minor(cluster).minor)
     choices = [KubeVersion(low.major, m) for m in range(low.minor + min_minors, high + 1)]
@@ -194,9 +184,9 @@ def upgrades(*, min_minors: int = 0, max_minors: int = 3, versions: Iterable[str
              max_replicas: int = 6, blocking_pdbs: bool = False) -> st.SearchStrategy[tuple[ClusterState, KubeVersion]]:
     """``(cluster, target)`` pairs: a cluster from ``clusters()`` (same bounds) and a target from
     ``targets()``. The pair has a plan and, unless ``blocking_pdbs``, no blocking pre-check finding."""
-    _check("min_minors", min_minors, 0)
-    _check("max_minors", max_minors, 0)
-    _order("min_minors", min_minors, "max_minors", max_minors)
+    check_int("min_minors", min_minors, 0)
+    check_int("max_minors", max_minors, 0)
+    check_order("min_minors", min_minors, "max_minors", max_minors)
     built = _build_clusters(versions, min_pools, max_pools, min_nodes_per_pool, max_nodes_per_pool, max_apiservers,
                             max_kubelet_lag, max_workloads, max_replicas, blocking_pdbs, room=min_minors)
     return built.flatmap(lambda c: targets(c, min_minors=min_minors, max_minors=max_minors).map(lambda t: (c, t)))

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
 from models.quantity import format_duration
 from models.state import ClusterState
+from models.testing.bounds import check_int, check_names, check_number, check_order
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ def seconds(low: int, high: int) -> st.SearchStrategy[str]:
 def distributions(*, max_seconds: int = 3600) -> st.SearchStrategy:
     """Distributions of durations in every form the format takes (a duration, or constant,
     uniform, triangular, lognormal, exponential)."""
+    check_int("max_seconds", max_seconds, 1)
     d = seconds(1, max_seconds)
     pair = st.lists(st.integers(1, max_seconds), min_size=2, max_size=2).map(sorted)
     triple = st.lists(st.integers(1, max_seconds), min_size=3, max_size=3).map(sorted)
@@ -122,16 +123,12 @@ def fault_schedules(cluster: ClusterState | None = None, *, min_faults: int = 0,
     within ``horizon_s`` seconds; ``probability`` is at most ``max_probability``, ``rate`` (per
     hour) at most ``max_rate``.
     """
-    kinds = FAULT_TYPES if types is None else tuple(types)
-    unknown = [k for k in kinds if k not in FAULT_RULES]
-    if unknown or not kinds:
-        raise InvalidArgument(f"types: unknown fault type(s) {unknown or 'none given'}; valid: {', '.join(FAULT_TYPES)}")
-    for name, value, low in (("min_faults", min_faults, 0), ("max_faults", max_faults, 0), ("horizon_s", horizon_s, 0)):
-        if not isinstance(value, int) or value < low:
-            raise InvalidArgument(f"{name}={value!r}; valid: {low} or more")
-    if min_faults > max_faults:
-        raise InvalidArgument(f"min_faults={min_faults} is more than max_faults={max_faults}")
-    if not 0 <= max_probability <= 1 or max_rate < 0:
-        raise InvalidArgument(f"max_probability={max_probability!r} (valid: 0 to 1), max_rate={max_rate!r} (valid: 0 or more)")
+    kinds = FAULT_TYPES if types is None else check_names("types", types, FAULT_TYPES, "fault types")
+    check_int("min_faults", min_faults, 0)
+    check_int("max_faults", max_faults, 0)
+    check_order("min_faults", min_faults, "max_faults", max_faults)
+    check_int("horizon_s", horizon_s, 0)
+    check_number("max_probability", max_probability, 0, 1)
+    check_number("max_rate", max_rate, 0)
     one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, cluster, horizon_s, max_probability, max_rate))
     return st.lists(one, min_size=min_faults, max_size=max_faults).map(tuple)

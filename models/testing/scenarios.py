@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from hypothesis import strategies as st
-from hypothesis.errors import InvalidArgument
 
 from models import compat
 from models.quantity import IntOrPercent, format_cpu, format_duration, format_memory
@@ -30,11 +29,14 @@ from models.state import (
 )
 from models.strategies import BUILTIN
 from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
-from models.testing.clusters import PLENTY_OF_IPS, upgrades as upgrade_pairs
+from models.testing.bounds import check_int, check_names
+from models.testing.clusters import PLENTY_OF_IPS
+from models.testing.clusters import upgrades as upgrade_pairs
 from models.testing.faults import fault_schedules
 from models.version import KubeVersion
 
 API_VERSION = "midair/v1alpha1"
+STRATEGY_NAMES = tuple(BUILTIN)
 
 
 def _config(cfg: NodeConfig, base: NodeConfig) -> dict:
@@ -280,13 +282,10 @@ def scenarios(*, upgrades: st.SearchStrategy | None = None, strategies: Iterable
     """Scenario dicts: a ``(cluster, target)`` pair from ``upgrades`` (default ``upgrades()``), 1 to
     ``max_strategies`` distinct entries of ``strategies`` with some knobs set, and a fault
     schedule for that cluster (up to ``max_faults`` of ``fault_types``)."""
-    names = tuple(strategies)
-    if not names:
-        raise InvalidArgument("strategies must name at least one strategy")
-    if not isinstance(max_strategies, int) or max_strategies < 1:
-        raise InvalidArgument(f"max_strategies={max_strategies!r}; valid: 1 or more")
-    if not isinstance(max_faults, int) or max_faults < 0:
-        raise InvalidArgument(f"max_faults={max_faults!r}; valid: 0 or more")
+    names = check_names("strategies", strategies, STRATEGY_NAMES, "strategies", also=lambda n: ":" in n,
+                        also_says=", or a class as module:attr")
+    check_int("max_strategies", max_strategies, 1)
+    check_int("max_faults", max_faults, 0)
     types = None if fault_types is None else tuple(fault_types)
     fault_schedules(max_faults=max_faults, types=types)  # check the bounds now, not at the first draw
     return _scenarios(upgrades if upgrades is not None else upgrade_pairs(), names, max_strategies, max_faults, types)

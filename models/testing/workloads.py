@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from models.quantity import IntOrPercent
 from models.state import BARE_POD, DAEMONSET, DEPLOYMENT, PDB, STATEFULSET, NodePool, Resources, Workload
+from models.testing.bounds import check_int
 
 WORKLOAD_NAMES = ("web", "api", "checkout", "cart", "search", "db", "cache", "queue", "worker", "ingress",
                   "logs", "metrics")
@@ -33,6 +34,7 @@ def coredns_workload(replicas: int) -> Workload:
 def pdbs(replicas: int, *, blocking: bool = False) -> st.SearchStrategy[PDB]:
     """Budgets over ``replicas`` pods: integers never above ``replicas``; unless ``blocking``,
     each allows at least one eviction when every pod is healthy."""
+    check_int("replicas", replicas, 0)
     r = replicas
     policy = st.sampled_from(("IfHealthyBudget", "AlwaysAllow"))
     if blocking or r == 0:
