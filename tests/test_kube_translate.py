@@ -110,9 +110,9 @@ def test_bad_dumps(data, message):
     assert str(err.value).startswith(message)
 
 
-def _pod(name, owner, volumes):
-    return {"kind": "Pod", "metadata": {"name": name, "namespace": "data",
-                                        "ownerReferences": [{"kind": "StatefulSet", "name": owner, "controller": True}]},
+def _pod(name, owner, volumes, kind="StatefulSet"):
+    owners = [{"kind": kind, "name": owner, "controller": True}] if owner else []
+    return {"kind": "Pod", "metadata": {"name": name, "namespace": "data", "ownerReferences": owners},
             "spec": {"nodeName": "n1", "volumes": volumes}, "status": {"phase": "Running"}}
 
 
@@ -121,32 +121,48 @@ def _claim(name, volume=None, storage_class="gp3"):
             "spec": {"storageClassName": storage_class, **({"volumeName": volume} if volume else {})}}
 
 
-def test_pods_on_node_local_volumes_tie_their_workload_to_the_node():
-    hostname = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-        {"key": "kubernetes.io/hostname", "operator": "In", "values": ["n1"]}]}]}}
-    zone = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-        {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["a"]}]}]}}
+def _pinned(key):
+    return {"required": {"nodeSelectorTerms": [{"matchExpressions": [{"key": key, "operator": "In", "values": ["n1"]}]}]}}
+
+
+def _claimed(name):
+    return [{"name": "d", "persistentVolumeClaim": {"claimName": name}}]
+
+
+def test_node_local_volumes_found_through_claims_and_volumes():
     items = [
         {"kind": "Node", "metadata": {"name": "n1"}, "status": {"nodeInfo": {"kubeletVersion": "v1.30.2"}}},
         *[{"kind": "StatefulSet", "metadata": {"name": n, "namespace": "data"},
            "spec": {"replicas": 1, "template": {"spec": {}}}}
-          for n in ("local-pv", "pinned-pv", "local-class", "ebs", "hostpath")],
+          for n in ("local-pv", "pinned-pv", "topolvm", "local-class", "ebs", "scratch")],
+        {"kind": "Deployment", "metadata": {"name": "postgres", "namespace": "data"},
+         "spec": {"replicas": 1, "template": {"spec": {}}}},
         {"kind": "PersistentVolume", "metadata": {"name": "pv-local"}, "spec": {"local": {"path": "/mnt/disks/1"}}},
-        {"kind": "PersistentVolume", "metadata": {"name": "pv-pinned"}, "spec": {"csi": {}, "nodeAffinity": hostname}},
-        {"kind": "PersistentVolume", "metadata": {"name": "pv-ebs"}, "spec": {"csi": {}, "nodeAffinity": zone}},
-        _claim("c-local", "pv-local"), _claim("c-pinned", "pv-pinned"), _claim("c-ebs", "pv-ebs"),
-        _claim("c-pending", storage_class="local-path"),
-        _pod("local-pv-0", "local-pv", [{"name": "d", "persistentVolumeClaim": {"claimName": "c-local"}}]),
-        _pod("pinned-pv-0", "pinned-pv", [{"name": "d", "persistentVolumeClaim": {"claimName": "c-pinned"}}]),
-        _pod("local-class-0", "local-class", [{"name": "d", "persistentVolumeClaim": {"claimName": "c-pending"}}]),
-        _pod("ebs-0", "ebs", [{"name": "d", "persistentVolumeClaim": {"claimName": "c-ebs"}}]),
-        _pod("hostpath-0", "hostpath", [{"name": "d", "hostPath": {"path": "/var/data"}}]),
+        {"kind": "PersistentVolume", "metadata": {"name": "pv-pinned"},
+         "spec": {"csi": {}, "nodeAffinity": _pinned("kubernetes.io/hostname")}},
+        {"kind": "PersistentVolume", "metadata": {"name": "pv-lvm"},
+         "spec": {"csi": {}, "nodeAffinity": _pinned("topology.topolvm.io/node")}},
+        {"kind": "PersistentVolume", "metadata": {"name": "pv-ebs"},
+         "spec": {"csi": {}, "nodeAffinity": _pinned("topology.kubernetes.io/zone")}},
+        _claim("c-local", "pv-local"), _claim("c-pinned", "pv-pinned"), _claim("c-lvm", "pv-lvm"),
+        _claim("c-ebs", "pv-ebs"), _claim("c-pending", storage_class="local-path"), _claim("c-pg", "pv-pinned"),
+        _pod("local-pv-0", "local-pv", _claimed("c-local")),
+        _pod("pinned-pv-0", "pinned-pv", _claimed("c-pinned")),
+        _pod("topolvm-0", "topolvm", _claimed("c-lvm")),
+        _pod("local-class-0", "local-class", _claimed("c-pending")),
+        _pod("ebs-0", "ebs", _claimed("c-ebs")),
+        # scratch space beside a network volume: not a volume that ties the StatefulSet to its node
+        _pod("scratch-0", "scratch", [*_claimed("c-ebs"), {"name": "tmp", "emptyDir": {}}]),
+        _pod("postgres-1", "postgres", _claimed("c-pg"), kind="Deployment"),
+        _pod("tmp-job", None, [{"name": "t", "ephemeral": {"volumeClaimTemplate": {"spec": {"storageClassName": "local-path"}}}}]),
     ]
     state = build_state(group_dump({"kind": "List", "items": items}))
-    assert {w.name: w.local_storage for w in state.workloads} == {
-        "local-pv": True, "pinned-pv": True, "local-class": True, "ebs": False, "hostpath": True}
-    assert sorted(p.name for p in state.pods if p.local_storage) == ["hostpath-0", "local-class-0", "local-pv-0",
-                                                                     "pinned-pv-0"]
+    assert {w.name: (w.kind, w.local_storage) for w in state.workloads} == {
+        "local-pv": ("StatefulSet", True), "pinned-pv": ("StatefulSet", True), "topolvm": ("StatefulSet", True),
+        "local-class": ("StatefulSet", True), "ebs": ("StatefulSet", False), "scratch": ("StatefulSet", False),
+        # a Deployment on a pinned volume: midair's model for it is data that goes with the pod (docs/live.md)
+        "postgres": ("Deployment", True),
+        "tmp-job": ("Pod", True)}  # a generic ephemeral volume on a local class goes with the pod
 
 
 def test_api_services_and_their_availability():

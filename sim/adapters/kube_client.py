@@ -25,7 +25,8 @@ PATHS = {"Node": "/api/v1/nodes", "Pod": "/api/v1/pods", "ReplicaSet": "/apis/ap
          "APIService": "/apis/apiregistration.k8s.io/v1/apiservices",
          "PersistentVolumeClaim": "/api/v1/persistentvolumeclaims", "PersistentVolume": "/api/v1/persistentvolumes"}
 PAGE = 500
-# without them the view is coarser, not wrong (without the volumes, local ones are found by storage class only)
+# without them the view is coarser, not wrong (without claims and volumes, node-local volumes are found only
+# through a StatefulSet's volumeClaimTemplates of a local storage class)
 OPTIONAL = ("ReplicaSet", "APIService", "PersistentVolumeClaim", "PersistentVolume")
 RBAC_HINT = "grant midair the ClusterRole in deploy/rbac.yaml (docs/live.md)"
 

@@ -82,8 +82,11 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     workloads = [kt.translate_workload(o, kind, pdbs, pool_label)
                  for kind, source in ((DEPLOYMENT, "Deployment"), (STATEFULSET, "StatefulSet"), (DAEMONSET, "DaemonSet"))
                  for o in get(source) if not _is_addon(o, kind)]
-    # a pod whose volume lives on its node (a local PV found through its claim) ties its workload to the node
-    tied = {(p.namespace, p.owner_kind, p.owner_name) for p in pods if p.local_storage and p.owner_kind}
+    # A StatefulSet pod whose claim is bound to a node-local volume ties the StatefulSet to its nodes.
+    # A Deployment's pod on such a claim is tied too, but midair models pinned volumes for StatefulSets
+    # only: it takes the Deployment's local storage as data that goes with the pod (docs/live.md).
+    tied = {(p.namespace, p.owner_kind, p.owner_name) for p in pods
+            if p.owner_kind and (p.pinned if p.owner_kind == STATEFULSET else p.pinned or p.local_storage)}
     workloads = [replace(w, local_storage=True) if (w.namespace, w.kind, w.name) in tied else w for w in workloads]
     # a pod no controller owns is a workload of its own, scheduled or Pending, until it has finished
     workloads += [kt.bare_pod_workload(obj, p, pdbs, pool_label) for obj, p in zip(get("Pod"), pods)

@@ -137,7 +137,8 @@ class PodInfo:
     phase: str = "Pending"
     terminating: bool = False
     mirror: bool = False
-    local_storage: bool = False
+    local_storage: bool = False  # data that lives and dies with the pod or its node: emptyDir, hostPath
+    pinned: bool = False  # a claim bound to a volume on one node's disk: the pod can run only there
 
     @property
     def daemonset(self) -> bool:
@@ -154,13 +155,19 @@ class PodInfo:
 LOCAL_STORAGE_CLASSES = ("local-storage", "local-path", "openebs-hostpath")
 
 
+# Node labels that CSI drivers for node-local disks pin their volumes with (besides the
+# kubelet's own kubernetes.io/hostname): TopoLVM, and OpenEBS LVM and ZFS LocalPV.
+NODE_KEYS = ("kubernetes.io/hostname", "topology.topolvm.io/node", "topology.topolvm.cybozu.com/node",
+             "openebs.io/nodeid")
+
+
 def _is_local_volume(pv: dict) -> bool:
-    """A PersistentVolume on one node's disk: ``local`` or ``hostPath``, or pinned to a hostname."""
+    """A PersistentVolume on one node's disk: ``local`` or ``hostPath``, or pinned to one node."""
     spec = pv.get("spec", {}) or {}
     if "local" in spec or "hostPath" in spec:
         return True
     terms = _get(spec, "nodeAffinity", "required", "nodeSelectorTerms", default=[]) or []
-    return any(e.get("key") == "kubernetes.io/hostname" for t in terms for e in t.get("matchExpressions", []) or [])
+    return any(e.get("key") in NODE_KEYS for t in terms for e in t.get("matchExpressions", []) or [])
 
 
 def local_claims(pvcs: list[dict], pvs: list[dict]) -> frozenset[tuple[str, str]]:
@@ -174,10 +181,16 @@ def local_claims(pvcs: list[dict], pvs: list[dict]) -> frozenset[tuple[str, str]
     return frozenset(out)
 
 
-def _has_local_storage(spec: dict, namespace: str = "", claims: frozenset[tuple[str, str]] = frozenset()) -> bool:
+def _has_scratch_storage(spec: dict) -> bool:
+    """Data that goes with the pod (emptyDir, a generic ephemeral volume of a local class) or stays
+    on a node the next pod may not run on (hostPath)."""
     return any("emptyDir" in v or "hostPath" in v
-               or (namespace, _get(v, "persistentVolumeClaim", "claimName")) in claims
+               or _get(v, "ephemeral", "volumeClaimTemplate", "spec", "storageClassName") in LOCAL_STORAGE_CLASSES
                for v in spec.get("volumes", []) or [])
+
+
+def _has_pinned_claim(spec: dict, namespace: str, claims: frozenset[tuple[str, str]]) -> bool:
+    return any((namespace, _get(v, "persistentVolumeClaim", "claimName")) in claims for v in spec.get("volumes", []) or [])
 
 
 def translate_pod(obj: dict, replica_sets: dict[tuple[str, str], str],
@@ -197,7 +210,8 @@ def translate_pod(obj: dict, replica_sets: dict[tuple[str, str], str],
                    ready=_condition(obj, "Ready"), phase=_get(obj, "status", "phase", default="Pending"),
                    terminating=bool(meta.get("deletionTimestamp")),
                    mirror="kubernetes.io/config.mirror" in (meta.get("annotations", {}) or {}),
-                   local_storage=_has_local_storage(obj.get("spec", {}) or {}, ns, local_claims))
+                   local_storage=_has_scratch_storage(obj.get("spec", {}) or {}),
+                   pinned=_has_pinned_claim(obj.get("spec", {}) or {}, ns, local_claims))
 
 
 def replica_set_owners(replica_sets: list[dict]) -> dict[tuple[str, str], str]:
@@ -270,9 +284,13 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
         replicas = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
         desired, ready = replicas, int(status.get("readyReplicas", 0) or 0)
     match = next((p for p in pdbs if p.namespace == ns and _matches(p.selector, labels)), None)
-    local = _has_local_storage(template) or (kind == STATEFULSET and any(
-        _get(t, "spec", "storageClassName", default="") in LOCAL_STORAGE_CLASSES
-        for t in spec.get("volumeClaimTemplates", []) or []))
+    # midair's local storage: for a StatefulSet, volumes pinned to a node (its pods wait for that node);
+    # for the others, data that goes with the pod (see models.state.Workload.local_storage)
+    if kind == STATEFULSET:
+        local = any(_get(t, "spec", "storageClassName", default="") in LOCAL_STORAGE_CLASSES
+                    for t in spec.get("volumeClaimTemplates", []) or [])
+    else:
+        local = _has_scratch_storage(template)
     selector = template.get("nodeSelector", {}) or {}
     pool = selector.get(pool_label) if pool_label else next((selector[k] for k in POOL_LABELS if k in selector), None)
     return Workload(
@@ -291,7 +309,7 @@ def bare_pod_workload(obj: dict, p: PodInfo, pdbs: list[PDBInfo], pool_label: st
                    "spec": {"replicas": 1, "template": {"metadata": {"labels": p.labels}, "spec": obj.get("spec", {}) or {}}},
                    "status": {"readyReplicas": 1 if p.ready else 0}}
     w = translate_workload(as_workload, BARE_POD, pdbs, pool_label)
-    return replace(w, local_storage=w.local_storage or p.local_storage)
+    return replace(w, local_storage=w.local_storage or p.local_storage or p.pinned)
 
 
 def control_plane_instances(pods: list[dict], api_version: KubeVersion | None) -> list[Instance]:
@@ -365,7 +383,7 @@ def api_services(objs: list[dict]) -> list[APIService]:
 
 def pod_records(pods: list[PodInfo]) -> list[Pod]:
     return [Pod(p.name, f"{p.owner_kind or BARE_POD}/{p.owner_name or p.name}", p.node, p.ready, p.phase,
-                p.local_storage, p.daemonset, p.mirror) for p in pods]
+                p.local_storage or p.pinned, p.daemonset, p.mirror) for p in pods]
 
 
 __all__ = ["translate_node", "translate_pod", "translate_pdb", "translate_workload", "control_plane_instances",
