@@ -74,7 +74,8 @@ def format_memory(n: int) -> str:
     return str(n)
 
 
-_DURATION_RE = re.compile(r"^(?P<num>\d+(?:\.\d+)?)(?P<unit>ms|s|m|h|d)?$")
+# 90, 1.5h and, as YAML 1.2 reads numbers, 2e3 (PyYAML's YAML 1.1 hands that over as text)
+_DURATION_RE = re.compile(r"^(?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?P<unit>ms|s|m|h|d)?$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
@@ -83,13 +84,26 @@ def parse_duration(text: str | int | float) -> float:
     if isinstance(text, bool):
         raise ValueError(f"{text!r} is not a duration (expected seconds or text such as '90s', '15m', '2h')")
     if isinstance(text, (int, float)):
-        if text < 0 or not math.isfinite(text):
+        seconds = finite_float(text, "a duration")
+        if seconds < 0:
             raise ValueError(f"a duration must be zero or more seconds, not {text!r}")
-        return float(text)
+        return seconds
     m = _DURATION_RE.match(str(text).strip())
     if not m:
         raise ValueError(f"{text!r} is not a duration (expected seconds or text such as '90s', '15m', '2h')")
-    return float(m.group("num")) * _UNITS[m.group("unit")]
+    return finite_float(float(m.group("num")) * _UNITS[m.group("unit")], "a duration")
+
+
+def finite_float(value: int | float, what: str = "a number") -> float:
+    """``value`` as a float, or ValueError if no float holds it (too large, inf, nan)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        digits = str(value)
+        raise ValueError(f"{digits[:12]}... ({len(digits)} digits) is too large for {what}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number; {what} must be one")
+    return number
 
 
 def format_duration(seconds: float) -> str:

@@ -80,6 +80,10 @@ CASES = [
      ["s.yaml:30: faults[0].rate: inf is not a finite number; expected a number of 0 or more"]),
     ("not-a-number-factor", edit("faults: []", "faults: [{type: slow-image-pull, factor: .nan}]"),
      ["s.yaml:30: faults[0].factor: nan is not a finite number; expected a number above 0"]),
+    ("huge-rate", edit("faults: []", "faults: [{type: node-crash, rate: 1" + "0" * 400 + "}]"),
+     ["s.yaml:30: faults[0].rate: 100000000000... (401 digits) is too large for a number; expected a number of 0 or more"]),
+    ("huge-at", edit("faults: []", "faults: [{type: node-crash, at: 1" + "0" * 400 + "}]"),
+     ["s.yaml:30: faults[0].at: 100000000000... (401 digits) is too large for a duration"]),
     ("zero-factor", edit("faults: []", "faults: [{type: slow-image-pull, factor: 0}]"),
      ["s.yaml:30: faults[0].factor: 0 is out of range; expected a number above 0"]),
     ("order-pool", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavailable: 1, order: pool}"),
@@ -147,5 +151,7 @@ def test_empty_file_and_non_mapping(tmp_path):
 
 def test_a_number_in_exponent_form_is_a_number():
     # YAML 1.2 reads 2e-3 as a number; PyYAML (YAML 1.1) reads it as text unless it has a dot
-    scenario = load_scenario_text(edit("faults: []", "faults: [{type: node-crash, rate: 2e-3}]"), "s.yaml")
-    assert scenario.faults[0].rate == 0.002
+    faults = "faults: [{type: node-crash, rate: 2e-3}, {type: node-crash, at: 2e3, duration: 1.5e2s}]"
+    scenario = load_scenario_text(edit("faults: []", faults), "s.yaml")
+    assert (scenario.faults[0].rate, scenario.faults[1].at) == (0.002, 2000.0)
+    assert scenario.faults[1].duration.params == (150.0,)

@@ -9,12 +9,11 @@ checked and every problem is reported at once.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.quantity import IntOrPercent, parse_cpu, parse_duration, parse_memory
+from models.quantity import IntOrPercent, finite_float, parse_cpu, parse_duration, parse_memory
 from models.version import KubeVersion
 from sim.scenario.source import Path, Problem, Source
 
@@ -126,8 +125,10 @@ class Num(Spec):
             value = float(value)  # YAML 1.2 reads 1e-3 as a number; PyYAML (YAML 1.1) reads it as text
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return ck.fail(path, f"expected a number, got {_type_name(value)}")
-        if not math.isfinite(value):
-            return ck.fail(path, f"{value} is not a finite number; expected a number{self._range()}")
+        try:
+            finite_float(value)
+        except ValueError as exc:
+            return ck.fail(path, f"{str(exc).split(';')[0]}; expected a number{self._range()}")
         low = self.min is not None and (value <= self.min if self.above_min else value < self.min)
         if low or (self.max is not None and value > self.max):
             return ck.fail(path, f"{value} is out of range; expected a number{self._range()}")
