@@ -85,10 +85,15 @@ def test_path_from_scenario_with_set(capsys, tmp_path):
      "midair precheck: --manifests /no/such/dir: no such file or directory"),
     (["precheck", "scenarios/quickstart.yaml", "--strategy", "surgee"],
      "midair precheck: --strategy surgee: unknown strategy 'surgee'; known: bluegreen, inplace, replace, surge"),
+    (["run", "scenarios/seed-example.yaml", "--runs", "1000000"],
+     "midair run: --runs must be from 1 to 100,000 (midair's limit per strategy and variant"),
+    (["run", "scenarios/seed-example.yaml", "--set", "runs=" + "1" * 40],
+     "--set runs=" + "1" * 40 + ": runs: 111111111111... (40 digits) is too large; expected a whole number from 1 to "
+     "100000"),
 ], ids=["bad-version", "downgrade", "missing-from", "skew-nothing", "skew-bad-version", "missing-file", "preset-twice",
         "preset-set-out-of-range", "workers-without-pool", "skew-major-2", "path-unknown-minor", "kubelets-empty-item",
         "kube-proxy-major-2", "json-in-a-file", "precheck-downgrade", "precheck-missing-manifests",
-        "precheck-unknown-strategy"])
+        "precheck-unknown-strategy", "runs-past-the-limit", "huge-runs-by-set"])
 def test_bad_input_exits_2_without_traceback(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2

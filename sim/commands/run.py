@@ -11,6 +11,7 @@ from sim.commands.common import add_set_option
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.output import atomic_write_text
 from sim.progress import progress_bar
+from sim.scenario.fields import MAX_RUNS, RUNS_LIMIT
 from sim.sweep import executor_for, jobs, run_sweep, summary, variants
 
 TABLE_METRICS = ("completed", "duration_s", "api_downtime_s", "outage_s", "degraded_s", "pods_evicted",
@@ -73,8 +74,8 @@ def select_strategies(scenario, wanted: list[str] | None):
 
 def execute(args, checkpoint: str | None = None):
     """Load the variants, run every job; returns (base scenario, variants, rows, root seed, runs)."""
-    if args.runs is not None and args.runs < 1:
-        raise UsageError("--runs must be 1 or more")
+    if args.runs is not None and not 1 <= args.runs <= MAX_RUNS:
+        raise UsageError(f"--runs must be from 1 to {MAX_RUNS:,} ({RUNS_LIMIT})")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be 1 or more")
     if args.workers is not None and args.executor != "process":

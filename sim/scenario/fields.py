@@ -33,6 +33,8 @@ KIND = "Scenario"
 MAX_NODES = 5000
 MAX_PODS = 150_000
 LIMITS = "Kubernetes supports clusters of up to 5,000 nodes and 150,000 pods"
+MAX_RUNS = 100_000
+RUNS_LIMIT = "midair's limit per strategy and variant: hours of work on a laptop, and far more runs than a p95 needs"
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
 FAULT_TYPES = (
@@ -274,7 +276,7 @@ SCENARIO = Obj(name="Scenario", partial=True, fields={
     "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1, partial=True), [{"name": "inplace"}, {"name": "replace"}]),
     "faults": Field(ListOf(item=FAULT, partial=True), []),
     "timing": Field(TIMING, {}),
-    "runs": Field(Int(min=1), 20),
+    "runs": Field(Int(min=1, max=MAX_RUNS, why_max=RUNS_LIMIT), 20),
     "seed": Field(Int(min=0), 0),
     "horizon": Field(OneOf(options=((lambda v: v == "auto", Enum(choices=("auto",))), (_is_number_or_text, _DURATION))), "auto"),
     "safety": Field(Enum(choices=("on", "off")), "on"),
