@@ -2,9 +2,10 @@
 
 Lives here: Kubernetes versions (``version``), quantities (``quantity``), the frozen
 cluster records (``state``), the version-skew policy (``skew``), compatibility data
-(``compat``), the static upgrade plan (``plan``), actions, safety policies, pre-checks
-and the upgrade strategies (``strategies``); ``testing`` holds the public Hypothesis
-generators of these records (it alone may import Hypothesis, and nothing here imports it).
+(``compat``), the fault vocabulary of scenarios (``faults``), the static upgrade plan
+(``plan``), actions, safety policies, pre-checks and the upgrade strategies
+(``strategies``); ``testing`` holds the public Hypothesis generators of these records (it
+alone may import Hypothesis, and nothing here imports it).
 
 May import: the standard library and networkx. Never simpy, matplotlib, a Kubernetes
 client (lightkube, kubernetes), ``sim``, a clock, I/O or global random state. A test

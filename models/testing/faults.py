@@ -1,61 +1,33 @@
 """``fault_schedules()``: lists of faults in the scenario-file format (docs/faults.md).
 
 Faults are plain dicts (``{"type": "node-crash", "at": "20m", "target": "node/general-3"}``),
-since the fault records live in ``sim``. ``FAULT_RULES`` restates, as data, what each type takes
-(its triggers, targets and knobs); a test keeps it equal to ``sim.scenario.faults.RULES``.
+since the fault records live in ``sim``; what each type takes comes from ``models.faults``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from models import faults
+from models.faults import RULES
 from models.quantity import format_duration
 from models.state import ClusterState
 from models.testing.bounds import check_int, check_names, check_number, check_order
 
 
-@dataclass(frozen=True)
-class FaultRule:
-    triggers: tuple[str, ...]  # at most one is given
-    trigger_required: bool
-    targets: tuple[str, ...]  # target kinds it accepts
-    knobs: tuple[str, ...] = ()
-
-
-FAULT_RULES: dict[str, FaultRule] = {
-    "node-crash": FaultRule(("at", "rate", "probability"), True, ("node", "pool", "zone"), ("duration", "limit")),
-    "inplace-step-failure": FaultRule(("probability",), False, ("node", "pool"), ("step", "limit")),
-    "provision-failure": FaultRule(("probability",), False, ("pool", "zone"), ("limit",)),
-    "quota-exhausted": FaultRule(("at",), False, (), ("duration",)),
-    "subnet-exhausted": FaultRule(("at",), False, ("zone",), ("duration",)),
-    "slow-image-pull": FaultRule(("at",), False, ("node", "pool", "zone", "workload"), ("factor", "duration")),
-    "pod-startup-failure": FaultRule(("probability",), True, ("workload", "pool"), ("limit",)),
-    "apiserver-crash": FaultRule(("at", "rate"), True, ("apiserver",), ("duration", "limit")),
-    "lb-listener-misconfigured": FaultRule(("at",), False, (), ("duration",)),
-    "stuck-pdb": FaultRule(("at",), False, ("workload",), ("duration",)),
-    "operator-crash": FaultRule(("at", "rate", "probability"), True, (), ("delay", "limit")),
-}
-FAULT_TYPES = tuple(FAULT_RULES)
+FAULT_RULES = RULES  # what each type takes: its triggers, targets and knobs
+FAULT_TYPES = tuple(RULES)
 FUTURE_NODES = 2  # node targets may name this many nodes past a pool's size (nodes an upgrade adds)
 
 
 def target_names(cluster: ClusterState, kind: str) -> list[str]:
-    """What a ``kind/NAME`` target may name in ``cluster``."""
+    """What a ``kind/NAME`` target may name in ``cluster``, nodes an upgrade adds included."""
+    names = faults.target_names(cluster, kind)
     if kind == "node":
-        return [n.name for n in cluster.nodes] + [f"{p.name}-{p.count + k}" for p in cluster.pools
-                                                  for k in range(1, FUTURE_NODES + 1)]
-    if kind == "pool":
-        return [p.name for p in cluster.pools]
-    if kind == "zone":
-        return sorted({n.zone for n in cluster.nodes} | {z for p in cluster.pools for z in p.zones})
-    if kind == "workload":
-        return [w.name for w in cluster.workloads] + [w.key for w in cluster.workloads]
-    if kind == "apiserver":
-        return [i.name for i in cluster.control_plane.apiservers]
-    raise ValueError(f"unknown target kind {kind!r}")
+        names += [f"{p.name}-{p.count + k}" for p in cluster.pools for k in range(1, FUTURE_NODES + 1)]
+    return names
 
 
 def seconds(low: int, high: int) -> st.SearchStrategy[str]:
