@@ -1,8 +1,11 @@
 """Writing files so that an interrupted run never leaves half of one: temporary name, then
-rename; a set of files (a report) is staged whole before any is renamed."""
+rename; a set of files (a report) is staged whole before any is renamed. And reading back the
+append-only JSON-lines files (the live journal, a sweep's checkpoint), whose last line an
+interruption may have cut short."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
@@ -54,3 +57,22 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
 
 def atomic_write_text(path: str, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def read_json_lines(path: str, what: str) -> list[tuple[int, object]]:
+    """(line number, record) of every line of ``path``. The last line, if it is not JSON, was being
+    written when the process stopped and is dropped; any other that is not JSON raises a
+    ``UsageError`` that ends with ``what`` (what the file should have been)."""
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().split("\n")
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            out.append((number, json.loads(line)))
+        except json.JSONDecodeError:
+            if number >= len(lines) - 1:
+                break  # the line being written when the process stopped: everything before it stands
+            raise UsageError(f"{path}:{number}: not valid JSON; {what}") from None
+    return out

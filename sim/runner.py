@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 
 from models.actions import Halt
 from models.plan import Plan
 from models.policies import review
 from models.progress import remaining_work
 from sim.adapters.port import ClusterPort
+from sim.errors import UsageError
+from sim.output import read_json_lines
 
 RESYNC_S = 60.0  # look again at least this often, change or not
 WALL_CLOCK = 1e9  # times past this are seconds since the epoch (2001 onwards), not since the start
@@ -94,20 +96,12 @@ class FileJournal(Journal):
             self._append({"header": self.header})
             return
         try:
-            fh = open(path, encoding="utf-8")
+            records = read_json_lines(path, "this is not a midair journal")
         except FileNotFoundError:
             raise JournalError(f"{path}: no such journal") from None
-        with fh:
-            lines = fh.read().split("\n")
-        for number, line in enumerate(lines, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                if number >= len(lines) - 1:
-                    break  # the line being written when it crashed: everything before it stands
-                raise JournalError(f"{path}:{number}: not valid JSON; this is not a midair journal") from None
+        except UsageError as exc:
+            raise JournalError(str(exc)) from None
+        for number, record in records:
             try:
                 if number == 1:
                     self.header = dict(record["header"])

@@ -24,9 +24,10 @@ from dataclasses import dataclass, replace
 
 from sim.errors import UsageError
 from sim.metrics import METRIC_NAMES
+from sim.output import read_json_lines
+from sim.prechecks import findings_for
 from sim.sampling import derive_seed
 from sim.scenario import Scenario, load_scenario
-from sim.prechecks import findings_for
 from sim.scenario.model import StrategySpec
 from sim.simulate import simulate
 from sim.stats import summarize
@@ -102,18 +103,7 @@ def read_checkpoint(path: str) -> dict[str, dict]:
     """The finished runs recorded in ``path``: key to result. A last line cut short by an
     interruption is dropped; anything else that is not a run record is an error."""
     done: dict[str, dict] = {}
-    with open(path, encoding="utf-8") as fh:
-        lines = fh.read().split("\n")
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            if number >= len(lines) - 1:
-                break  # the line being written when the sweep was stopped
-            raise UsageError(f"{path}:{number}: not valid JSON; this is not a sweep's checkpoint (run without "
-                             "--resume to start over)") from None
+    for number, record in read_json_lines(path, "this is not a sweep's checkpoint (run without --resume to start over)"):
         if not (isinstance(record, dict) and isinstance(record.get("key"), str) and isinstance(record.get("data"), dict)):
             raise UsageError(f"{path}:{number}: not a run record (expected key and data); run without --resume "
                              "to start over")
