@@ -205,6 +205,17 @@ class Workload:
         return f"{self.namespace}/{self.name}"
 
 
+# kubeadm's CoreDNS Deployment requests 100m CPU and 70Mi memory
+# (kubernetes cmd/kubeadm/app/phases/addons/dns/manifests.go).
+COREDNS_REQUESTS = Resources(100, 70 * 2**20, 1)
+
+
+def coredns_workload(replicas: int) -> Workload:
+    """kubeadm's CoreDNS Deployment, ``kube-system/coredns``, with ``replicas`` pods."""
+    return Workload("coredns", namespace="kube-system", replicas=replicas, requests=COREDNS_REQUESTS, system=True)
+
+
+
 @dataclass(frozen=True)
 class Pod:
     name: str
@@ -248,6 +259,9 @@ class LoadBalancer:
     healthy: bool = True
     listeners: tuple[Listener, ...] = (Listener(),)
     acl_allows_nodes: bool = True
+
+
+PLENTY_OF_IPS = 4096  # a subnet's free IPs when a scenario does not say
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from models.actions import Action, Cordon, DeleteNode, ProvisionNode, Uncordon, UpgradeNodeInPlace
 from models.plan import Phase, Plan
+from models.prechecks.base import Traits
 from models.progress import at_least
 from models.state import (
     DELETING,
@@ -26,7 +27,6 @@ from models.state import (
     ClusterState,
     Node,
 )
-from models.prechecks.base import Traits
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import INPLACE_PARAMS
 from models.strategies.workers import (

@@ -16,6 +16,7 @@ from hypothesis.errors import InvalidArgument
 
 from models import compat
 from models.state import (
+    coredns_workload,
     APISERVER,
     CONTROLLER_MANAGER,
     ETCD,
@@ -39,7 +40,7 @@ from models.testing.versions import (
     newest_target_minor,
     node_minors,
 )
-from models.testing.workloads import WORKLOAD_NAMES, coredns_workload, workloads
+from models.testing.workloads import WORKLOAD_NAMES, workloads
 from models.version import KubeVersion
 
 POOL_NAMES = ("general", "system", "gpu", "batch", "spot", "infra")
@@ -49,7 +50,6 @@ NODE_SIZES = (Resources(2000, 8 * GI, 110), Resources(4000, 16 * GI, 110), Resou
               Resources(16000, 64 * GI, 250))
 RUNTIMES = ("containerd://1.7.2", "containerd://1.6.28", "containerd://2.0.2")
 FREE_IPS = (4096, 256, 64)
-PLENTY_OF_IPS = 4096  # the scenario loader's default
 
 
 def node_ip(zone_index: int, k: int) -> str:

@@ -16,7 +16,6 @@ from models.quantity import format_duration
 from models.state import ClusterState
 from models.testing.bounds import check_int, check_names, check_number, check_order
 
-
 FAULT_RULES = RULES  # what each type takes: its triggers, targets and knobs
 FAULT_TYPES = tuple(RULES)
 FUTURE_NODES = 2  # node targets may name this many nodes past a pool's size (nodes an upgrade adds)

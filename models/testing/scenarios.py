@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from models import compat
 from models.quantity import IntOrPercent, format_cpu, format_duration, format_memory
 from models.state import (
+    PLENTY_OF_IPS,
     APISERVER,
     CONTROLLER_MANAGER,
     DAEMONSET,
@@ -30,7 +31,6 @@ from models.state import (
 from models.strategies import BUILTIN
 from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
 from models.testing.bounds import check_int, check_names
-from models.testing.clusters import PLENTY_OF_IPS
 from models.testing.clusters import upgrades as upgrade_pairs
 from models.testing.faults import fault_schedules
 from models.version import KubeVersion

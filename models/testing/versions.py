@@ -12,19 +12,19 @@ from collections.abc import Iterable
 from hypothesis.errors import InvalidArgument
 
 from models import compat
-from models.skew import LEGACY_BELOW
+from models.skew import RULES_BY_ID
 from models.state import ETCD, ClusterState
 from models.version import KubeVersion
 
 MAX_PATCH = 16  # patch releases drawn per minor: 0 to this
-# The kubelet and kube-proxy may trail the apiserver by 3 minors (2 when older than 1.25).
-NODE_LAG = 3
-LEGACY_NODE_LAG = 2
+# The kubelet (and kube-proxy, with the same limits) may trail the oldest apiserver by this much.
+KUBELET_TOO_OLD = RULES_BY_ID["kubelet-too-old"]
+NODE_LAG = KUBELET_TOO_OLD.limit
 
 
 def node_lag_limit(version: KubeVersion) -> int:
     """How many minors a kubelet or kube-proxy at ``version`` may trail the oldest apiserver."""
-    return LEGACY_NODE_LAG if version < LEGACY_BELOW else NODE_LAG
+    return KUBELET_TOO_OLD.limit_for(version)
 
 
 def minors(versions: Iterable[str | KubeVersion] | None, what: str = "versions") -> tuple[KubeVersion, ...]:

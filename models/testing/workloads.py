@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from models.quantity import IntOrPercent
-from models.state import BARE_POD, DAEMONSET, DEPLOYMENT, PDB, STATEFULSET, NodePool, Resources, Workload
+from models.state import (
+    BARE_POD,
+    COREDNS_REQUESTS,
+    DAEMONSET,
+    DEPLOYMENT,
+    PDB,
+    STATEFULSET,
+    NodePool,
+    Resources,
+    Workload,
+)
 from models.testing.bounds import check_int
 
 WORKLOAD_NAMES = ("web", "api", "checkout", "cart", "search", "db", "cache", "queue", "worker", "ingress",
@@ -23,14 +33,6 @@ POD_CPU = (50, 100, 250, 500)
 POD_MEMORY = (64 * MI, 128 * MI, 256 * MI, 512 * MI)
 DAEMON_CPU = (50, 100, 200)
 DAEMON_MEMORY = (32 * MI, 64 * MI, 128 * MI)
-# kubeadm's CoreDNS Deployment (as the scenario loader builds it): 100m CPU, 70Mi memory per pod
-COREDNS_REQUESTS = Resources(100, 70 * MI, 1)
-
-
-def coredns_workload(replicas: int) -> Workload:
-    return Workload("coredns", namespace="kube-system", replicas=replicas, requests=COREDNS_REQUESTS, system=True)
-
-
 def pdbs(replicas: int, *, blocking: bool = False) -> st.SearchStrategy[PDB]:
     """Budgets over ``replicas`` pods: integers never above ``replicas``; unless ``blocking``,
     each allows at least one eviction when every pod is healthy."""

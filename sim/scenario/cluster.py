@@ -6,8 +6,9 @@ from dataclasses import replace
 
 from models import compat
 from models.state import (
+    PLENTY_OF_IPS,
+    coredns_workload,
     APISERVER,
-    APIService,
     BARE_POD,
     CONTROLLER_MANAGER,
     DAEMONSET,
@@ -15,6 +16,7 @@ from models.state import (
     PDB,
     SCHEDULER,
     Addon,
+    APIService,
     CloudResources,
     ClusterState,
     ControlPlane,
@@ -33,10 +35,6 @@ from sim.scenario.fields import LIMITS, MAX_NODES, MAX_PODS, WORKLOAD
 from sim.scenario.schema import INVALID, Checker, suggest
 from sim.scenario.source import Path
 
-PLENTY_OF_IPS = 4096
-# kubeadm's CoreDNS Deployment requests 100m CPU and 70Mi memory
-# (kubernetes cmd/kubeadm/app/phases/addons/dns/manifests.go).
-COREDNS_REQUESTS = Resources(100, 70 * 2**20, 1)
 
 
 def check_version_exists(v: KubeVersion, path: Path, ck: Checker) -> bool:
@@ -285,8 +283,7 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
         ck.fail(("workloads",), f"the workloads add up to {pods} pods (DaemonSets once per node); {LIMITS}")
     replicas = c["addons"]["corednsReplicas"]
     if replicas and any(a.name == "coredns" for a in addons):
-        workloads.insert(0, Workload("coredns", namespace="kube-system", replicas=replicas,
-                                     requests=COREDNS_REQUESTS, system=True))
+        workloads.insert(0, coredns_workload(replicas))
     zones = sorted({n.zone for n in nodes} | {z for p in pools for z in p.zones})
     services = tuple(APIService(a["name"], a["available"], a["service"]) for a in c["apiServices"])
     return ClusterState(control_plane, tuple(pools), tuple(nodes), tuple(workloads), tuple(addons),
