@@ -99,8 +99,7 @@ def finite_float(value: int | float, what: str = "a number") -> float:
     try:
         number = float(value)
     except OverflowError:
-        digits = str(value)
-        raise ValueError(f"{digits[:12]}... ({len(digits)} digits) is too large for {what}") from None
+        raise ValueError(f"{shown_number(value)} is too large for {what}") from None
     if not math.isfinite(number):
         raise ValueError(f"{value!r} is not a finite number; {what} must be one")
     return number
@@ -153,3 +152,9 @@ class IntOrPercent:
 
     def to_json(self) -> int | str:
         return str(self) if self.percent else self.value
+
+
+def shown_number(value: int | float) -> str:
+    """``value`` for a message: as written, or its first digits and how many there are when it is long."""
+    text = str(value)
+    return text if len(text) <= 20 else f"{text[:12]}... ({len(text)} digits)"

@@ -4,14 +4,16 @@ so that the live adapter can be checked against the simulated one on the same cl
 from __future__ import annotations
 
 from models.state import BARE_POD, DAEMONSET, DEPLOYMENT, ETCD, STATEFULSET
+from sim.adapters.kube_translate import CNI_DAEMONSETS
 from sim.world.eviction import budget
 
 POOL_LABEL = "node.kubernetes.io/pool"
 
 
-# each CNI's DaemonSet in kube-system and its image, as their manifests install them
-CNI_IMAGES = {"calico": ("calico-node", "docker.io/calico/node"), "cilium": ("cilium", "quay.io/cilium/cilium"),
-              "flannel": ("kube-flannel-ds", "docker.io/flannel/flannel"), "weave": ("weave-net", "docker.io/weaveworks/weave-kube")}
+# each CNI's image, as its manifests install it (its DaemonSet's name: kube_translate.CNI_DAEMONSETS)
+CNI_IMAGES = {"calico": "docker.io/calico/node", "cilium": "quay.io/cilium/cilium", "flannel": "docker.io/flannel/flannel",
+              "weave": "docker.io/weaveworks/weave-kube"}
+CNI_DAEMONSET_OF = {flavor: name for name, flavor in CNI_DAEMONSETS.items()}
 
 
 def _meta(name, namespace=None, labels=None, owner=None, annotations=None) -> dict:
@@ -138,7 +140,7 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
                                                             "image": f"registry.k8s.io/kube-proxy:v{proxy['version']}"}]}}}}
     cni = world.addon_ops.addons.get("cni")
     if cni and cni["flavor"] in CNI_IMAGES:
-        ds, image = CNI_IMAGES[cni["flavor"]]
+        ds, image = CNI_DAEMONSET_OF[cni["flavor"]], CNI_IMAGES[cni["flavor"]]
         objs[("apps/v1/daemonsets", "kube-system", ds)] = {
             "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta(ds, "kube-system"),
             "spec": {"template": {"spec": {"containers": [{"name": ds, "image": f"{image}:v{cni['version']}"}]}}}}

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.quantity import IntOrPercent, finite_float, parse_cpu, parse_duration, parse_memory
+from models.quantity import IntOrPercent, finite_float, parse_cpu, parse_duration, parse_memory, shown_number
 from models.version import KubeVersion
 from sim.scenario.source import Path, Problem, Source
 
@@ -83,11 +83,6 @@ class Str(Spec):
         return "text"
 
 
-def _shown(value: int) -> str:
-    text = str(value)
-    return text if len(text) <= 20 else f"{text[:12]}... ({len(text)} digits)"
-
-
 @dataclass
 class Int(Spec):
     min: int | None = None
@@ -99,10 +94,10 @@ class Int(Spec):
             return ck.fail(path, f"expected a whole number{self._range()}, got {_type_name(value)}")
         if self.min is not None and value < self.min:
             what = "negative" if value < 0 else "too small"
-            return ck.fail(path, f"{_shown(value)} is {what}; expected a whole number{self._range()}")
+            return ck.fail(path, f"{shown_number(value)} is {what}; expected a whole number{self._range()}")
         if self.max is not None and value > self.max:
             why = f" ({self.why_max})" if self.why_max else ""
-            return ck.fail(path, f"{_shown(value)} is too large; expected a whole number{self._range()}{why}")
+            return ck.fail(path, f"{shown_number(value)} is too large; expected a whole number{self._range()}{why}")
         return value
 
     def _range(self) -> str:
