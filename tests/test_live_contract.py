@@ -18,9 +18,9 @@ from models.actions import (
     UpgradeControlPlaneInstance,
     UpgradeNodeInPlace,
 )
-from models.version import parse_version as V
 from models.state import BARE_POD
 from models.testing import to_scenario, upgrades
+from models.version import parse_version as V
 from sim.adapters.kube_client import Kube
 from sim.adapters.kube_state import build_state
 from sim.adapters.kubeconfig import load_config

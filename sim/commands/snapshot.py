@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import datetime, timezone
 
 from models.state import APISERVER, ControlPlane, Instance
-
 from sim.adapters.kube_state import DUMP_COMMAND, DumpError, build_state, group_dump
 from sim.commands.common import version_arg
 from sim.commands.live_common import add_kube_options, connect

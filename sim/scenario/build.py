@@ -16,9 +16,9 @@ from models.state import NodePool
 from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
 from models.strategies.presets import PRESETS
 from sim import registry
+from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.faults import check_fault
-from sim.adapters.hooks import check_template
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Int, IntOrPct, Spec, suggest
 from sim.scenario.source import Path, Source
