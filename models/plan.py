@@ -23,7 +23,7 @@ import networkx as nx
 
 from models.quantity import IntOrPercent
 from models.skew import Versioned, check_versions
-from models.state import APISERVER, CONTROLLER_MANAGER, KUBELET, SCHEDULER, ClusterState
+from models.state import APISERVER, CONTROL_PLANE_COMPONENTS, CONTROLLER_MANAGER, KUBELET, SCHEDULER, ClusterState
 from models.version import KubeVersion
 
 CONTROL_PLANE = "control-plane"
@@ -176,9 +176,15 @@ class Plan:
         raise KeyError(pool)
 
 
-def phases_of(path: VersionPath) -> tuple[Phase, ...]:
-    """Control plane then add-ons at every hop; workers where the path rolls them."""
-    phases: list[Phase] = []
+def phases_of(path: VersionPath, finish_control_plane: bool = False) -> tuple[Phase, ...]:
+    """Control plane then add-ons at every hop; workers where the path rolls them.
+
+    ``finish_control_plane``: some control-plane instances trail the oldest apiserver (an
+    upgrade stopped part-way, after the apiservers): they catch up first, at the path's
+    start, before anything else moves (a controller-manager or scheduler must stay within
+    one minor of every apiserver, so the next hop may not leave them further behind).
+    """
+    phases: list[Phase] = [Phase(CONTROL_PLANE, path.start)] if finish_control_plane else []
     if not path.control_plane_hops:
         phases.append(Phase(ADDONS, path.target))
     for step in path.steps:
@@ -188,7 +194,14 @@ def phases_of(path: VersionPath) -> tuple[Phase, ...]:
     return tuple(phases)
 
 
+def trailing_instances(state: ClusterState) -> tuple[str, ...]:
+    """Control-plane instances behind the oldest apiserver (an upgrade that stopped part-way)."""
+    start = state.oldest_apiserver
+    return tuple(i.name for i in state.control_plane.instances
+                 if i.component in CONTROL_PLANE_COMPONENTS and i.version < start)
+
+
 def make_plan(state: ClusterState, target: KubeVersion, max_surge=None, max_unavailable=None) -> Plan:
     path = path_for_state(state, target)
     batches = tuple((p.name, resolve_batch(max_surge, max_unavailable, p.count)) for p in state.pools)
-    return Plan(target, path, phases_of(path), batches)
+    return Plan(target, path, phases_of(path, bool(trailing_instances(state))), batches)

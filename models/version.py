@@ -1,10 +1,16 @@
 """Kubernetes versions: parse, compare and do minor-version arithmetic.
 
-A Kubernetes version is ``MAJOR.MINOR[.PATCH][-PRERELEASE][+BUILD]`` with an optional
+A Kubernetes version is ``MAJOR.MINOR[.PATCH][-SUFFIX][+BUILD]`` with an optional
 leading ``v``. A version written without a patch (``1.29``) names the minor release
-as a whole; it compares equal to ``1.29.0`` and prints as ``1.29``. Pre-releases sort
-before their release (``1.30.0-rc.1 < 1.30.0``) by the semantic-versioning rules;
-build metadata is kept but ignored in comparisons.
+as a whole; it compares equal to ``1.29.0`` and prints as ``1.29``.
+
+Kubernetes itself tags pre-releases only as ``alpha.N``, ``beta.N`` and ``rc.N``
+(kubernetes/release: the release tags). Those sort before their release
+(``1.30.0-rc.1 < 1.30.0``) by the semantic-versioning rules. Any other suffix is a
+vendor's build of a release, as managed platforms and distributions report their nodes
+(``v1.30.2-eks-036c24b``, ``v1.29.4-gke.1043000``, ``v1.28.3-aliyun.1``; also etcd's image
+revision ``3.5.12-0``): kept as ``vendor`` and printed, but the version *is* that release
+and compares equal to it. Build metadata (``+k3s1``) is kept and ignored the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +23,14 @@ _VERSION_RE = re.compile(
     r"(?:-(?P<pre>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?"
     r"(?:\+(?P<build>[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?$"
 )
+
+
+PRE_RELEASE_TAGS = ("alpha", "beta", "rc")
+
+
+def is_pre_release(suffix: str) -> bool:
+    """Is a ``-suffix`` a Kubernetes pre-release (``alpha.1``, ``beta.0``, ``rc.2``) rather than a vendor build?"""
+    return suffix.split(".", 1)[0].lower().startswith(PRE_RELEASE_TAGS)
 
 
 def _pre_key(pre: str | None) -> tuple:
@@ -39,6 +53,7 @@ class KubeVersion:
     patch: int | None = None
     pre: str | None = None
     build: str | None = field(default=None, compare=False)
+    vendor: str | None = field(default=None, compare=False)
     _k: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -58,14 +73,18 @@ class KubeVersion:
                 "(expected MAJOR.MINOR[.PATCH], e.g. 'v1.29.3', '1.29', '1.30.0-rc.1')"
             )
         patch = m.group("patch")
-        if patch is None and m.group("pre"):
-            raise ValueError(f"not a Kubernetes version: {text!r} (a pre-release needs a patch, e.g. '1.30.0-rc.1')")
+        suffix = m.group("pre")
+        if patch is None and suffix:
+            raise ValueError(f"not a Kubernetes version: {text!r} (a pre-release or vendor suffix needs a patch, "
+                             "e.g. '1.30.0-rc.1', '1.30.2-eks-036c24b')")
+        pre = suffix if suffix and is_pre_release(suffix) else None
         return cls(
             int(m.group("major")),
             int(m.group("minor")),
             None if patch is None else int(patch),
-            m.group("pre"),
+            pre,
             m.group("build"),
+            suffix if suffix and pre is None else None,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -102,6 +121,8 @@ class KubeVersion:
             text += f".{self.patch}"
         if self.pre:
             text += f"-{self.pre}"
+        if self.vendor:
+            text += f"-{self.vendor}"
         if self.build:
             text += f"+{self.build}"
         return text
@@ -113,6 +134,11 @@ class KubeVersion:
     def minor_release(self) -> KubeVersion:
         """The minor release this version belongs to (``1.29.3`` -> ``1.29``)."""
         return KubeVersion(self.major, self.minor)
+
+    @property
+    def release(self) -> KubeVersion:
+        """The upstream release without vendor suffix or build metadata (``1.30.2-eks-036c24b`` -> ``1.30.2``)."""
+        return KubeVersion(self.major, self.minor, self.patch, self.pre)
 
     def minors_to(self, other: KubeVersion) -> int:
         """How many minor releases ``other`` is ahead of this one (negative: behind)."""

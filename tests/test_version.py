@@ -27,7 +27,7 @@ def test_parse(text, major, minor, patch, pre, build):
         ("latest", "not a Kubernetes version: 'latest'"),
         ("1.29.x", "not a Kubernetes version: '1.29.x'"),
         ("1.029", "not a Kubernetes version: '1.029'"),
-        ("1.29-rc.1", "a pre-release needs a patch"),
+        ("1.29-rc.1", "a pre-release or vendor suffix needs a patch"),
         ("", "not a Kubernetes version: ''"),
         (1.29, "not a Kubernetes version: 1.29"),
     ],
@@ -47,10 +47,10 @@ def test_parse_rejects_garbage_naming_it(text, message):
         ("1.30.0-rc.1", "1.30.0"),
         ("1.30.0-alpha.1", "1.30.0-beta.0"),
         ("1.30.0-rc.2", "1.30.0-rc.10"),
-        ("1.30.0-1", "1.30.0-alpha"),
+        ("1.30.0-alpha", "1.30.0-1"),
         ("1.9.0", "1.10.0"),
     ],
-    ids=["patch", "minor", "pre-before-release", "alpha-before-beta", "numeric-pre", "numeric-before-alpha", "minor-9-10"],
+    ids=["patch", "minor", "pre-before-release", "alpha-before-beta", "numeric-pre", "a-numeric-suffix-is-a-build", "minor-9-10"],
 )
 def test_order(lower, higher):
     assert parse_version(lower) < parse_version(higher)
@@ -75,3 +75,35 @@ def test_minor_arithmetic():
     assert v.same_minor(parse_version("1.24.0"))
     with pytest.raises(ValueError, match="different major versions"):
         v.minors_to(parse_version("2.0"))
+
+
+@pytest.mark.parametrize(
+    "text, release, vendor, shown",
+    [
+        ("v1.30.2-eks-036c24b", "1.30.2", "eks-036c24b", "1.30.2-eks-036c24b"),
+        ("v1.29.4-gke.1043000", "1.29.4", "gke.1043000", "1.29.4-gke.1043000"),
+        ("v1.28.3-aliyun.1", "1.28.3", "aliyun.1", "1.28.3-aliyun.1"),
+        ("v1.30.2+k3s1", "1.30.2", None, "1.30.2+k3s1"),
+        ("3.5.12-0", "3.5.12", "0", "3.5.12-0"),
+    ],
+    ids=["eks", "gke", "ack", "k3s-build", "etcd-image-revision"],
+)
+def test_vendor_builds_are_the_release_they_build(text, release, vendor, shown):
+    # what `kubectl get nodes` shows on EKS, GKE, ACK and k3s: release builds, not pre-releases
+    v = parse_version(text)
+    assert (v.pre, v.vendor, str(v), str(v.release)) == (None, vendor, shown, release)
+    assert v == parse_version(release) and hash(v) == hash(parse_version(release))
+    assert v > parse_version(f"{release}-rc.1") and not v < parse_version(release)
+
+
+@pytest.mark.parametrize("text", ["1.31.0-alpha.1", "1.31.0-beta.0", "1.31.0-rc.2", "1.31.0-alpha.3.42+0123abcd"],
+                         ids=["alpha", "beta", "rc", "alpha-with-build"])
+def test_only_alpha_beta_and_rc_are_pre_releases(text):
+    v = parse_version(text)
+    assert v.vendor is None and v.pre == text.split("-", 1)[1].split("+")[0]
+    assert v < parse_version("1.31.0")
+
+
+def test_a_vendor_suffix_needs_a_patch():
+    with pytest.raises(ValueError, match="a pre-release or vendor suffix needs a patch"):
+        parse_version("1.30-eks-1")

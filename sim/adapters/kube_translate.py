@@ -323,9 +323,9 @@ def control_plane_instances(pods: list[dict], api_version: KubeVersion | None) -
         component = components.get((_get(obj, "metadata", "labels", default={}) or {}).get(CONTROL_PLANE_LABEL))
         containers = _get(obj, "spec", "containers", default=[]) or []
         version = image_version(containers[0].get("image")) if containers else None
-        if component == ETCD and version is not None and version.pre and version.pre.isdigit():
-            # kubeadm tags etcd images with an image revision (etcd:3.5.12-0): not a pre-release
-            version = KubeVersion(version.major, version.minor, version.patch)
+        if component == ETCD and version is not None:
+            # kubeadm tags etcd images with an image revision (etcd:3.5.12-0): the release is 3.5.12
+            version = version.release
         if component and version:
             out.append(Instance(_get(obj, "metadata", "name", default=component), component, version,
                                 healthy=_condition(obj, "Ready")))
