@@ -8,6 +8,7 @@ from models import compat
 from models.state import (
     PLENTY_OF_IPS,
     coredns_workload,
+    node_ip,
     APISERVER,
     BARE_POD,
     CONTROLLER_MANAGER,
@@ -42,12 +43,6 @@ def check_version_exists(v: KubeVersion, path: Path, ck: Checker) -> bool:
     if problem:
         ck.fail(path, problem)
     return problem is None
-
-
-def node_ip(zone_index: int, k: int) -> str:
-    """The k-th address handed out in a zone's subnet (10.<zone>.0.0/16, from .0.10)."""
-    k += 10
-    return f"10.{zone_index}.{k // 256}.{k % 256}"
 
 
 def _control_plane(cp: dict, version: KubeVersion, ck: Checker) -> ControlPlane:
