@@ -39,5 +39,9 @@ class Timing:
     node_monitor_grace_s: float | None
     not_ready_toleration_s: float
     leader_lease_s: float
-    local_volume_rebind: Dist
     reconcile_interval_s: float
+    # SIGTERM to exit, before the grace period ends it (midair's assumption: docs/fidelity.md)
+    pod_termination: Dist = Dist("lognormal", (2.0, 15.0))
+    # until a person (or a node-cleanup controller) recovers a pod whose local volume's node is gone;
+    # None: nobody does (midair's assumption for the default: docs/fidelity.md)
+    operator_response: Dist | None = Dist("lognormal", (900.0, 3600.0))

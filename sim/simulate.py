@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.plan import make_plan
+from models.plan import plan_for_params
 from models.prechecks import blocking
 from sim import registry
 from sim.adapters.simulated import SimulatedPort
@@ -60,7 +60,7 @@ def build_strategy(spec: StrategySpec):
 
 def plan_for(scenario: Scenario, spec: StrategySpec):
     params = spec.kwargs()
-    return make_plan(scenario.cluster, scenario.target, params.get("maxSurge"), params.get("maxUnavailable"))
+    return plan_for_params(scenario.cluster, scenario.target, params)
 
 
 def _settled(world: World) -> bool:

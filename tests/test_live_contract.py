@@ -50,11 +50,17 @@ def projection(state):
         "pools": sorted((p.name, p.count, str(p.version), tuple(sorted(p.zones))) for p in state.pools),
         "nodes": sorted((n.name, n.pool, n.zone, str(n.kubelet), str(n.kube_proxy), n.runtime, n.ip, n.ready,
                          n.schedulable, n.phase, n.pods, n.allocatable) for n in state.nodes),
-        "workloads": sorted((w.key, w.kind, w.replicas, w.pdb, w.local_storage, w.requests, w.status.desired,
+        # a budget by its bounds: the API shows every budget with its selector, a scenario may write it on its
+        # workload (bare pods listed one by one share the budget a scenario writes on their one entry)
+        "workloads": sorted((w.key, w.kind, w.replicas, _bounds(w.pdb), w.local_storage, w.requests, w.status.desired,
                              w.status.ready, w.status.disruptions_allowed) for w in state.workloads),
         "addons": sorted((a.name, str(a.version), a.flavor, a.phase) for a in state.addons),
         "api_available": state.api_available,
     }
+
+
+def _bounds(pdb):
+    return None if pdb is None else (pdb.min_available, pdb.max_unavailable, pdb.unhealthy_pod_eviction_policy)
 
 
 def comparable(state):

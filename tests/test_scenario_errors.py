@@ -20,8 +20,8 @@ CASES = [
       "fix the YAML syntax here or above, from line 17 where that began"]),
     ("unknown-field", edit("    replicas: 6", "    replica: 6"),
      ["s.yaml:21: workloads[0].replica: unknown field 'replica'; did you mean 'replicas'? valid fields here: "
-      "name, kind, namespace, replicas, cpu, memory, pdb, startupSeconds, imagePullSeconds, localStorage, pool, "
-      "gracePeriodSeconds"]),
+      "name, kind, namespace, replicas, cpu, memory, pdb, startupSeconds, imagePullSeconds, localStorage, phase, pool, "
+      "gracePeriodSeconds, preStopSeconds, labels"]),
     ("wrong-type", edit("      count: 6", "      count: six"),
      ["s.yaml:9: cluster.nodePools[0].count: expected a whole number from 0 to 5000, got the text 'six'"]),
     ("bad-quantity", edit("    memory: 512Mi", "    memory: 512Mx"),
@@ -51,7 +51,8 @@ CASES = [
     ("unknown-strategy-param", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavialable: 1}"),
      ["s.yaml:29: strategies[0].maxUnavialable: unknown parameter 'maxUnavialable' for strategy 'inplace'; "
       "did you mean 'maxUnavailable'? valid: maxSurge, maxUnavailable, drainTimeout, undrainable, soakSeconds, validate, "
-      "validateTimeout, order, controlPlaneSurge, inplaceRetries, onInplaceFailure, drainFirst"]),
+      "validateTimeout, order, controlPlaneSurge, drain, unavailableRounding, addons, oldNodes, inplaceRetries, "
+      "onInplaceFailure, drainFirst"]),
     ("surge-and-unavailable-zero", edit("maxSurge: 1, maxUnavailable: 0", "maxSurge: 0, maxUnavailable: 0"),
      ["s.yaml:29: strategies[1]: maxSurge and maxUnavailable cannot both be 0: no node could ever be replaced; "
       "set maxSurge or maxUnavailable to 1 or more"]),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import shlex
 import sys
 
-from models.plan import CONTROL_PLANE, WORKERS, make_plan
+from models.plan import CONTROL_PLANE, WORKERS, plan_for_params
 from sim.adapters.dryrun import DryRunPort
 from sim.adapters.port import SubmitResult
 from sim.commands.common import add_set_option, scenario_from
@@ -119,7 +119,7 @@ def run(args) -> int:
             print(f"# blocked: {len(blocks)} pre-check finding(s) block the upgrade; fix them, or --force")
             return EXIT_FINDINGS
         try:
-            plan = make_plan(state, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
+            plan = plan_for_params(state, scenario.target, spec.kwargs())
         except ValueError as exc:
             raise UsageError(f"{args.scenario}: {exc}") from None
         _check_hooks(plan, traits_for(spec, state), scenario.live, args.scenario)

@@ -13,15 +13,42 @@ from typing import Any
 
 from models.plan import resolve_batch
 from models.state import NodePool
-from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
+from models.drain import DrainOptions
+from models.strategies.params import BOOL, CHOICE, DRAIN_OPTIONS, DURATION, INT, INT_OR_PERCENT, Param
 from models.strategies.presets import PRESETS
 from sim import registry
 from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.faults import check_fault
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
-from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Int, IntOrPct, Spec, suggest
+from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Field, Int, IntOrPct, Obj, Spec, suggest
 from sim.scenario.source import Path, Source
+
+
+class DrainOptionsSpec(Obj):
+    """A strategy's ``drain:`` block: kubectl drain's options; what is not given keeps the platforms' default."""
+
+    def check(self, value, path, ck):
+        out = super().check(value, path, ck)
+        if out is INVALID:
+            return INVALID
+        d = DrainOptions()
+        return DrainOptions(
+            *(d_value if out[key] is None else out[key] for key, d_value in (
+                ("ignoreDaemonSets", d.ignore_daemonsets), ("deleteEmptyDirData", d.delete_emptydir_data),
+                ("force", d.force), ("disableEviction", d.disable_eviction),
+                ("skipWaitForDeleteTimeout", d.skip_wait_for_delete_timeout_s),
+                ("skipWaitWhenUnreachable", d.unreachable_skip_wait_s))))
+
+
+DRAIN_OPTIONS_SPEC = DrainOptionsSpec(name="drain options", fields={
+    "ignoreDaemonSets": Field(Bool(), None, "--ignore-daemonsets"),
+    "deleteEmptyDirData": Field(Bool(), None, "--delete-emptydir-data"),
+    "force": Field(Bool(), None, "--force: delete pods no controller owns"),
+    "disableEviction": Field(Bool(), None, "--disable-eviction: delete instead of evicting, past every budget"),
+    "skipWaitForDeleteTimeout": Field(Duration(), None, "--skip-wait-for-delete-timeout"),
+    "skipWaitWhenUnreachable": Field(Duration(), None, "Cluster API's wait for pods deleting on an unreachable node"),
+})
 
 
 def _param_spec(p: Param) -> Spec:
@@ -31,6 +58,7 @@ def _param_spec(p: Param) -> Spec:
         INT: Int(min=p.minimum),
         BOOL: Bool(),
         CHOICE: Enum(choices=p.choices),
+        DRAIN_OPTIONS: DRAIN_OPTIONS_SPEC,
     }[p.kind]
 
 
@@ -121,7 +149,8 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
         if "maxSurge" in values and "maxUnavailable" in values:
             try:
                 for total in [p.count for p in pools] or [1]:
-                    resolve_batch(values["maxSurge"], values["maxUnavailable"], total)
+                    resolve_batch(values["maxSurge"], values["maxUnavailable"], total,
+                                  surge_per_zone=values.get("surgePerZone") or 0)
             except ValueError as exc:
                 ck.fail(path, f"{exc}; set maxSurge or maxUnavailable to 1 or more")
                 continue
@@ -163,8 +192,9 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         node_monitor_grace_s=raw["nodeMonitorGrace"],
         not_ready_toleration_s=raw["notReadyToleration"],
         leader_lease_s=raw["leaderLease"],
-        local_volume_rebind=d("localVolumeRebind"),
         reconcile_interval_s=raw["reconcileInterval"],
+        pod_termination=d("podTermination"),
+        operator_response=None if raw["operatorResponse"] == "never" else d("operatorResponse"),
     )
 
 

@@ -14,7 +14,6 @@ from models.state import (
     CONTROLLER_MANAGER,
     DAEMONSET,
     ETCD,
-    PDB,
     SCHEDULER,
     Addon,
     APIService,
@@ -26,12 +25,14 @@ from models.state import (
     LoadBalancer,
     Node,
     NodeConfig,
+    NodeLifecycle,
     NodePool,
     Resources,
     Subnet,
     Workload,
 )
 from models.version import KubeVersion
+from sim.scenario.budgets import select_budgets, top_level_budgets, workload_pdb
 from sim.scenario.fields import LIMITS, MAX_NODES, MAX_PODS, WORKLOAD
 from sim.scenario.schema import INVALID, Checker, suggest
 from sim.scenario.source import Path
@@ -73,7 +74,10 @@ def _control_plane(cp: dict, version: KubeVersion, ck: Checker) -> ControlPlane:
         if override["healthy"] is not None:
             inst = Instance(inst.name, inst.component, inst.version, override["healthy"])
         by_name[inst.name] = inst
-    return ControlPlane(tuple(by_name.values()))
+    lc = cp["nodeLifecycle"]
+    return ControlPlane(tuple(by_name.values()), NodeLifecycle(lc["nodeEvictionRate"], lc["secondaryNodeEvictionRate"],
+                                                               lc["unhealthyZoneThreshold"],
+                                                               lc["largeClusterSizeThreshold"]))
 
 
 def node_config(base: NodeConfig, os: dict | None, kubelet: dict | None, runtime_running: bool | None) -> NodeConfig:
@@ -181,43 +185,21 @@ def _workloads(raw: list, ck: Checker) -> list[Workload]:
             replicas = 0
         elif replicas is None:
             replicas = 1
+        if not bad & {"kind", "phase"} and w["phase"] != "Running" and w["kind"] != BARE_POD:
+            ck.fail(path + ("phase",), f"only a bare pod (kind: Pod) can be {w['phase']}; a controller's pods are "
+                                       "replaced when they finish; valid: Running")
         if "pool" not in bad and w["pool"] is not None and pool_names and w["pool"] not in pool_names:
             ck.fail(path + ("pool",), f"no node pool named {w['pool']!r}; {suggest(w['pool'], pool_names)}valid: {', '.join(pool_names)}")
         # a misspelt field (replica: 6) leaves its default in place: nothing to compare against
-        pdb = _pdb(w, replicas, path, ck) if not bad & {"pdb", "kind", "replicas", UNKNOWN} else None
+        pdb = workload_pdb(w, replicas, path, ck) if not bad & {"pdb", "kind", "replicas", UNKNOWN} else None
         if bad:
             continue
+        labels = tuple(sorted(w["labels"].items())) if w["labels"] else (("app", w["name"]),)
         out.append(Workload(w["name"], w["kind"], w["namespace"], replicas,
                             Resources(w["cpu"], w["memory"], 1), pdb, w["startupSeconds"], w["imagePullSeconds"],
-                            w["localStorage"], w["pool"], w["gracePeriodSeconds"]))
+                            w["localStorage"], w["pool"], w["gracePeriodSeconds"], labels=labels,
+                            pre_stop_s=w["preStopSeconds"], phase=w["phase"]))
     return out
-
-
-def _pdb(w: dict, replicas: int, path: Path, ck: Checker) -> PDB | None:
-    raw = w["pdb"]
-    if raw is None:
-        return None
-    pdb_path = path + ("pdb",)
-    lo, hi = raw["minAvailable"], raw["maxUnavailable"]
-    if lo is not None and hi is not None:
-        ck.fail(pdb_path, "set one of minAvailable or maxUnavailable, not both (policy/v1 allows only one)")
-        return None
-    if lo is None and hi is None:
-        ck.fail(pdb_path, "a PodDisruptionBudget needs minAvailable or maxUnavailable")
-        return None
-    for key, value in (("minAvailable", lo), ("maxUnavailable", hi)):
-        if value is None:
-            continue
-        if value.percent and value.value > 100:
-            ck.fail(pdb_path + (key,), f"{value} is more than 100%; valid: 0% to 100%")
-            return None
-        if w["kind"] == BARE_POD:
-            continue
-        if not value.percent and w["kind"] != DAEMONSET and value.value > replicas:
-            ck.fail(pdb_path + (key,), f"{key} {value.value} is larger than the workload's {replicas} replicas; "
-                                       f"valid: 0 to {replicas}, or a percentage")
-            return None
-    return PDB(lo, hi, raw["unhealthyPodEvictionPolicy"])
 
 
 def _addons(raw: dict, version: KubeVersion, ck: Checker) -> tuple[list[Addon], KubeVersion]:
@@ -281,5 +263,7 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
         workloads.insert(0, coredns_workload(replicas))
     zones = sorted({n.zone for n in nodes} | {z for p in pools for z in p.zones})
     services = tuple(APIService(a["name"], a["available"], a["service"]) for a in c["apiServices"])
-    return ClusterState(control_plane, tuple(pools), tuple(nodes), tuple(workloads), tuple(addons),
-                        _cloud(c["cloud"], zones, ck), services, unobserved=tuple(sorted(set(c["unobserved"]))))
+    pdbs = top_level_budgets(data["podDisruptionBudgets"], workloads, ck) if data["podDisruptionBudgets"] is not INVALID else ()
+    return ClusterState(control_plane, tuple(pools), tuple(nodes), select_budgets(tuple(workloads), pdbs),
+                        tuple(addons), _cloud(c["cloud"], zones, ck), services,
+                        unobserved=tuple(sorted(set(c["unobserved"]))), pdbs=pdbs)

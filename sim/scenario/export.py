@@ -2,7 +2,8 @@
 
 Used by ``midair snapshot`` (a live cluster) and ``midair import`` (a ``kubectl get -o
 json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format names them;
-``anonymize`` also replaces pool, namespace and workload names with stable hashes.
+``anonymize`` also replaces pool, namespace and workload names, and label values (the same
+value gets the same hash, so selectors still select), with stable hashes.
 """
 
 from __future__ import annotations
@@ -78,13 +79,12 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
             entry["cpu"] = format_cpu(w.requests.cpu_m)
         if w.requests.memory:
             entry["memory"] = format_memory(w.requests.memory)
-        if w.pdb is not None:
-            pdb = {}
-            if w.pdb.min_available is not None:
-                pdb["minAvailable"] = _intstr(w.pdb.min_available)
-            if w.pdb.max_unavailable is not None:
-                pdb["maxUnavailable"] = _intstr(w.pdb.max_unavailable)
-            entry["pdb"] = pdb
+        if w.pdb is not None and w.pdb.selector is None:  # its own budget (one that selects is written below)
+            entry["pdb"] = _budget(w.pdb)
+        if w.labels and (anonymize or w.labels != (("app", w.name),)):
+            entry["labels"] = {k: _label(v, anonymize) for k, v in w.labels}
+        if w.pre_stop_s:
+            entry["preStopSeconds"] = w.pre_stop_s
         if w.local_storage:
             entry["localStorage"] = True
         if w.pool and w.pool in pool_names:
@@ -107,12 +107,44 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
             **({"unobserved": list(state.unobserved)} if state.unobserved else {}),
         },
         "workloads": workloads,
+        **({"podDisruptionBudgets": [_selecting_budget(p, anonymize) for p in state.pdbs]} if state.pdbs else {}),
         "target": str(target),
         "strategies": [{"name": "inplace", "maxUnavailable": 1}, {"name": "replace", "maxSurge": 1, "maxUnavailable": 0}],
         "faults": [],
         "runs": 20,
         "seed": 0,
     }
+
+
+def _budget(pdb) -> dict:
+    out = {}
+    if pdb.min_available is not None:
+        out["minAvailable"] = _intstr(pdb.min_available)
+    if pdb.max_unavailable is not None:
+        out["maxUnavailable"] = _intstr(pdb.max_unavailable)
+    if pdb.unhealthy_pod_eviction_policy != "IfHealthyBudget":
+        out["unhealthyPodEvictionPolicy"] = pdb.unhealthy_pod_eviction_policy
+    return out
+
+
+def _label(value: str, anonymize: bool) -> str:
+    return _hash("l", value) if anonymize else value
+
+
+def _selecting_budget(pdb, anonymize: bool = False) -> dict:
+    selector: dict = {}
+    if pdb.selector.match_labels:
+        selector["matchLabels"] = {k: _label(v, anonymize) for k, v in pdb.selector.match_labels}
+    if pdb.selector.match_expressions:
+        selector["matchExpressions"] = [
+            {"key": r.key, "operator": r.operator, **({"values": [_label(v, anonymize) for v in r.values]}
+                                                      if r.values else {})}
+            for r in pdb.selector.match_expressions]
+    ns = pdb.namespace
+    if anonymize and ns not in ("default", "kube-system"):
+        ns = _hash("ns", ns)
+    return {"name": _hash("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
+            **({"namespace": ns} if ns != "default" else {}), "selector": selector, **_budget(pdb)}
 
 
 def to_yaml(scenario: dict, header: str) -> str:

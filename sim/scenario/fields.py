@@ -8,6 +8,7 @@ older than the cluster, a workload pinned to a pool that does not exist) live in
 
 from __future__ import annotations
 
+from models.selectors import OPERATORS
 from sim.scenario.schema import (
     REQUIRED,
     Anything,
@@ -70,10 +71,26 @@ DISTRIBUTION = OneOf(options=(
     })),
 ))
 
-PDB = Obj(name="PodDisruptionBudget", fields={
+PDB_FIELDS = {
     "minAvailable": Field(IntOrPct(), doc="pods that must stay available (count or percent)"),
     "maxUnavailable": Field(IntOrPct(), doc="pods that may be unavailable (count or percent)"),
     "unhealthyPodEvictionPolicy": Field(Enum(choices=("IfHealthyBudget", "AlwaysAllow")), "IfHealthyBudget"),
+}
+PDB = Obj(name="PodDisruptionBudget", fields=PDB_FIELDS)
+SELECTOR_REQUIREMENT = Obj(name="selector requirement", fields={
+    "key": Field(Str(example="app"), REQUIRED),
+    "operator": Field(Enum(choices=OPERATORS), REQUIRED),
+    "values": Field(ListOf(item=Str(example="web")), None, "for In and NotIn"),
+})
+LABEL_SELECTOR = Obj(name="label selector", fields={
+    "matchLabels": Field(MapOf(value=Str(example="web")), None),
+    "matchExpressions": Field(ListOf(item=SELECTOR_REQUIREMENT), None),
+})
+POD_DISRUPTION_BUDGET = Obj(name="PodDisruptionBudget", partial=True, fields={
+    "name": Field(Str(example="web"), REQUIRED),
+    "namespace": Field(Str(example="default"), "default"),
+    "selector": Field(LABEL_SELECTOR, REQUIRED, "the pods it covers; {} is every pod of the namespace (policy/v1)"),
+    **PDB_FIELDS,
 })
 
 WORKLOAD = Obj(name="workload", partial=True, fields={
@@ -87,8 +104,12 @@ WORKLOAD = Obj(name="workload", partial=True, fields={
     "startupSeconds": Field(Num(min=0), None, "readiness delay after the image is pulled"),
     "imagePullSeconds": Field(Num(min=0), None, "image pull time on a node that lacks the image"),
     "localStorage": Field(Bool(), False, "pods keep data on their node's disk (emptyDir, local PV)"),
+    "phase": Field(Enum(choices=("Running", "Succeeded", "Failed")), "Running",
+                   "a bare pod that has finished (Succeeded, Failed) only waits to be deleted"),
     "pool": Field(Str(example="general"), None, "node pool the pods are pinned to"),
     "gracePeriodSeconds": Field(Num(min=0), 30.0, "terminationGracePeriodSeconds"),
+    "preStopSeconds": Field(Num(min=0), 0.0, "a preStop hook's sleep before SIGTERM (counts against the grace period)"),
+    "labels": Field(MapOf(value=Str(example="web")), None, "its pods' labels (default: app: NAME)"),
 })
 
 OS = Obj(name="os", fields={
@@ -144,6 +165,12 @@ CONTROL_PLANE = Obj(name="control plane", fields={
     "etcd": Field(Int(min=1), None, "members; default: as many as apiservers"),
     "etcdVersion": Field(Version(), None, "default: what kubeadm installs for the cluster's minor"),
     "instances": Field(ListOf(item=INSTANCE_OVERRIDE), [], "per-instance overrides by name"),
+    "nodeLifecycle": Field(Obj(name="node lifecycle", fields={
+        "nodeEvictionRate": Field(Num(min=0), 0.1, "nodes tainted per second in a healthy zone"),
+        "secondaryNodeEvictionRate": Field(Num(min=0), 0.01, "in a partially disrupted large zone"),
+        "unhealthyZoneThreshold": Field(Num(min=0, max=1), 0.55, "share of NotReady nodes that disrupts a zone"),
+        "largeClusterSizeThreshold": Field(Int(min=0), 50, "a zone larger than this still evicts when disrupted"),
+    }), {}, "kube-controller-manager's node lifecycle flags"),
 })
 
 CNI = Obj(name="CNI", fields={
@@ -230,7 +257,10 @@ INPLACE_TIMING = Obj(name="in-place steps", fields={
     "runtimeUpgrade": Field(DISTRIBUTION, 30.0),
 })
 
-TIMING = Obj(name="timing", fields={
+TIMING = Obj(name="timing", retired={
+    "localVolumeRebind": "no volume re-binds by itself when its node is gone (the pod stays Pending, volume node "
+                         "affinity conflict); give timing.operatorResponse, the time until a person recovers it, or "
+                         "never"}, fields={
     "nodeProvision": Field(DISTRIBUTION, {"uniform": [40.0, 150.0]}),
     "nodeDelete": Field(DISTRIBUTION, 30.0),
     "inplace": Field(INPLACE_TIMING, {}),
@@ -243,7 +273,12 @@ TIMING = Obj(name="timing", fields={
     "nodeMonitorGrace": Field(_DURATION, None, "default: 40s, or 50s from Kubernetes 1.32"),
     "notReadyToleration": Field(_DURATION, 300.0),
     "leaderLease": Field(_DURATION, 15.0),
-    "localVolumeRebind": Field(DISTRIBUTION, 300.0),
+    "podTermination": Field(DISTRIBUTION, {"lognormal": {"median": 2.0, "p95": 15.0}},
+                            "SIGTERM to exit of a pod's containers (the grace period cuts it off)"),
+    "operatorResponse": Field(OneOf(options=((lambda v: v == "never", Enum(choices=("never",))),
+                                             (lambda v: v != "never", DISTRIBUTION))),
+                              {"lognormal": {"median": 900.0, "p95": 3600.0}},
+                              "until a person recovers a pod whose local volume's node is gone (never: nobody)"),
     "reconcileInterval": Field(_DURATION, 2.0),
 })
 
@@ -273,6 +308,8 @@ SCENARIO = Obj(name="Scenario", partial=True, fields={
     "metadata": Field(METADATA, REQUIRED),
     "cluster": Field(CLUSTER, REQUIRED),
     "workloads": Field(ListOf(item=WORKLOAD, partial=True), []),
+    "podDisruptionBudgets": Field(ListOf(item=POD_DISRUPTION_BUDGET, partial=True), [],
+                                  "budgets that select pods by label, as policy/v1 PodDisruptionBudgets do"),
     "target": Field(Version(), REQUIRED),
     "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1, partial=True), [{"name": "inplace"}, {"name": "replace"}]),
     "faults": Field(ListOf(item=FAULT, partial=True), []),

@@ -278,6 +278,8 @@ class Obj(Spec):
     name: str = "mapping"
     # A partial mapping keeps its good fields when others are bad (bad ones become INVALID).
     partial: bool = False
+    # fields an earlier version of the format had: what to write instead
+    retired: dict[str, str] = field(default_factory=dict)
 
     def check(self, value, path, ck):
         if not isinstance(value, dict):
@@ -285,7 +287,10 @@ class Obj(Spec):
         out: dict[str, Any] = {}
         ok = True
         for key in value:
-            if key not in self.fields:
+            if key in self.retired:
+                ok = False
+                ck.fail(path + (key,), f"{key!r} is no longer part of the format: {self.retired[key]}")
+            elif key not in self.fields:
                 ok = False
                 ck.fail(path + (key,), f"unknown field {key!r}; {suggest(key, self.fields)}valid fields here: {', '.join(self.fields)}")
         for name, f in self.fields.items():

@@ -19,6 +19,7 @@ from models.state import (
     ETCD,
     IDLE,
     KUBE_PROXY,
+    NO_SCHEDULE,
     KUBELET,
     PROVISION_FAILED,
     PROVISIONING,
@@ -29,16 +30,22 @@ from models.faults import FaultSpec
 from models.timing import Timing
 from sim.metrics import Recorder
 from sim.sampling import stream
+from models.version import KubeVersion
 from sim.world.addons import AddonOps
+from sim.world.budgets import degraded, link_budgets
 from sim.world.capacity import CapacityIndex
 from sim.world.cloud import CloudOps
 from sim.world.consequences import Consequences
 from sim.world.controlplane import ControlPlaneSim
 from sim.world.entities import SimInstance, SimNode, SimWorkload
 from sim.world.eviction import Evictions
+from sim.world.lifecycle import NodeLifecycleController
 from sim.world.nodes import Nodes
 from sim.world.pods import Pods
 from sim.world.scheduler import Scheduler
+
+
+UNHEALTHY_POD_EVICTION_POLICY_FROM = KubeVersion(1, 27)
 
 
 class World:
@@ -48,6 +55,7 @@ class World:
         self.timing = timing
         self.inplace_restarts = inplace_restarts
         self.api_services = state.api_services
+        self.pdbs = state.pdbs
         self.rng = stream(seed, "timing")
         self.start_version = state.oldest_apiserver
         self.pool_specs: dict[str, NodePool] = {p.name: p for p in state.pools}
@@ -77,6 +85,7 @@ class World:
         self.addon_ops = AddonOps(self, {a.name: {"version": a.version, "flavor": a.flavor, "healthy": a.healthy,
                                                   "phase": a.phase} for a in state.addons})
         self.node_ops = Nodes(self)
+        self.lifecycle = NodeLifecycleController(self, state.control_plane.node_lifecycle)
         self.consequences = Consequences(self, state)
         from sim.faults import Faults  # late: faults reach into every subsystem
         self.faults = (faults_factory or Faults)(self, faults, stream(seed, "faults"))
@@ -89,7 +98,9 @@ class World:
             self.count_versions(node, True)
             self._track_availability(node)
             self.index.update(node)
+            self.lifecycle.registered(node)
         self.workloads: dict[str, SimWorkload] = {w.key: SimWorkload(w) for w in state.workloads}
+        self.budgets = link_budgets(self.workloads, state.pdbs)
         self._place_initial_pods()
         self.rec.node_count(0.0, self.vm_count())
         self.min_available = dict(self.available_in)  # the floor counts from the start, not from an empty pool
@@ -120,6 +131,7 @@ class World:
         return node
 
     def remove_node(self, node: SimNode) -> None:
+        self.lifecycle.deregistered(node)
         self.count_versions(node, False)
         node.removed = True
         self._track_availability(node)
@@ -137,7 +149,8 @@ class World:
 
     def eligible(self, node: SimNode) -> bool:
         return (not node.removed and node.alive and node.ready and node.schedulable
-                and node.phase not in (DELETING, PROVISIONING, PROVISION_FAILED))
+                and node.phase not in (DELETING, PROVISIONING, PROVISION_FAILED)
+                and not any(t.effect == NO_SCHEDULE for t in node.taints))
 
     def daemon_nodes(self, w: SimWorkload) -> list[SimNode]:
         return [n for n in sorted(self.nodes.values(), key=lambda n: n.seq)
@@ -151,16 +164,30 @@ class World:
                 if desired != w.desired:
                     w.desired = desired
                     w.record = None
-                    self.rec.workload(self.env.now, w)
+                    self.workload_changed(w)
                 self.pods.changed(w)
+
+    def workload_changed(self, w: SimWorkload) -> None:
+        """``w``'s Ready or desired count changed: record it, and every workload whose budget it shares."""
+        now = self.env.now
+        for other in (w, *(m for b in w.budgets for m in b.members if m is not w)):
+            other.record = None
+            self.rec.workload(now, other.key, other.ready, other.desired, degraded(other))
+
+    def has_unhealthy_pod_policy(self) -> bool:
+        """Does the API honour a budget's unhealthyPodEvictionPolicy? Beta and on by default from 1.27
+        (alpha in 1.26, off; GA in 1.31: KEP-3017); the oldest apiserver decides."""
+        return self.cp.oldest_apiserver() >= UNHEALTHY_POD_EVICTION_POLICY_FROM
 
     def _place_initial_pods(self) -> None:
         for w in self.workloads.values():
             if w.kind == DAEMONSET:
                 w.desired = len(self.daemon_nodes(w))
-            self.rec.track(w)
+            if w.finished:
+                w.desired = 0  # nothing runs: no outage, nothing to degrade
+            self.rec.track(w.key, w.ready, w.desired, degraded(w))
             for pod in self.pods.reconcile(w, initial=True):
-                node = self.sched.place(pod)
+                node = self.sched.place(pod, finished=w.finished)
                 if node is None:
                     self.sched.queue.append(pod)
                 else:
