@@ -92,6 +92,11 @@ UNAVAILABLE_ROUNDING = Param("unavailableRounding", CHOICE, "down",
 POST_DRAIN_WAIT = Param("postDrainWait", DURATION, 0.0,
                         "wait this long after a node is drained before it is deleted (EKS: 60 s, so load balancers "
                         "stop sending to it)")
+IN_FLIGHT = Param("inFlight", CHOICE, "pool",
+                  "how many old nodes may be on their way out at once: pool (as many as keep the pool at its size "
+                  "minus maxUnavailable available, new nodes included, as Cluster API's MachineSets scale down), "
+                  "maxUnavailable (that many at a time whatever the surge: EKS upgrades maxUnavailable nodes in "
+                  "parallel)", choices=("pool", "maxUnavailable"))
 ADDONS_ORDER = Param("addons", CHOICE, "withControlPlane",
                      "when kube-proxy and CoreDNS move: withControlPlane (after every control-plane hop, as kubeadm "
                      "upgrade apply), afterWorkers (the seed's third movement; kube-proxy still moves earlier where "
@@ -107,9 +112,9 @@ _REPLACING: tuple[Param, ...] = (
     replace(MAX_UNAVAILABLE, default=IntOrPercent(0)),
     *COMMON_PARAMS[2:],
 )
-REPLACE_PARAMS: tuple[Param, ...] = (*_REPLACING, OLD_NODES, SURGE_PER_ZONE, POST_DRAIN_WAIT)
 # Surge upgrades default to GKE's: maxSurge 1, maxUnavailable 0.
-SURGE_PARAMS: tuple[Param, ...] = REPLACE_PARAMS
+SURGE_PARAMS: tuple[Param, ...] = (*_REPLACING, OLD_NODES, SURGE_PER_ZONE, POST_DRAIN_WAIT)
+REPLACE_PARAMS: tuple[Param, ...] = (*SURGE_PARAMS, IN_FLIGHT)
 # blue-green cordons the whole blue pool once green is Ready: oldNodes is what it does by design
 BLUEGREEN_PARAMS: tuple[Param, ...] = (*_REPLACING, GREEN_BATCH, DRAIN_BATCH, FINAL_SOAK)
 

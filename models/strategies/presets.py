@@ -27,14 +27,16 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             ("drainTimeout, undrainable", "GKE honours PodDisruptionBudgets for up to 1 hour, then evicts "
                                           "(a secondary source; the team's reference marks it so)"))),
     Preset("eks-managed", "replace", (("maxSurge", 1), ("maxUnavailable", 1), ("surgePerZone", 2),
-                                      ("oldNodes", "cordon"), ("postDrainWait", "60s"), ("drainTimeout", "15m"),
+                                      ("oldNodes", "cordon"), ("inFlight", "maxUnavailable"), ("postDrainWait", "60s"),
+                                      ("drainTimeout", "15m"),
                                       ("undrainable", "fail")),
            "EKS managed node group: scale up by twice the zones (or maxUnavailable), mark the old nodes "
            "unschedulable, drain one at a time; a drain blocked by a budget fails after 15 min",
            (("maxSurge, surgePerZone", "EKS scale-up phase: the Auto Scaling group grows by the larger of up to twice "
                                        "its Availability Zones and maxUnavailable (awsdocs amazon-eks-user-guide "
                                        "managed-node-update-behavior)"),
-            ("maxUnavailable", "EKS managed node groups: maxUnavailable 1 by default (at most 100)"),
+            ("maxUnavailable, inFlight", "EKS managed node groups: maxUnavailable 1 by default (at most 100), the "
+                                         "nodes it upgrades in parallel"),
             ("oldNodes", "EKS scale-up phase: once the new nodes are Ready it marks the old ones unschedulable"),
             ("postDrainWait", "EKS upgrade phase: after every pod is evicted it waits 60 seconds, then terminates"),
             ("drainTimeout, undrainable", "EKS: a PodDisruptionBudget-blocked drain fails the update after 15 min "

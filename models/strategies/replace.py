@@ -114,6 +114,8 @@ class Replace(Strategy):
             if isinstance(allowed, str):
                 return halt(memo, allowed)
             can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
+            if self.params.get("inFlight") == "maxUnavailable":  # EKS: maxUnavailable old nodes at a time
+                can_remove = min(can_remove, batch.unavailable - sum(1 for n in old if n.name in books.removing))
             if old_nodes_held(old, self.params):
                 allowed = False  # oldNodes: cordon drains once the surge is up and every old node is marked
             for n in old if allowed else ():

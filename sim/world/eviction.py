@@ -5,7 +5,8 @@ same predicates the live drain uses): if any pod is one the drain's options forb
 DaemonSet's, one with emptyDir data, one no controller owns), the drain fails at once with
 kubectl's message and evicts nothing. Otherwise every pod to delete is evicted, all in
 parallel. An eviction asks the pod's budget: refused with HTTP 429 while it allows no
-disruption, retried every ``evictionRetry`` (5 s); allowed, the pod terminates gracefully.
+disruption, retried every ``evictionRetry`` (5 s); allowed, the pod terminates gracefully,
+and the drain looks for it to be gone every second (kubectl's waitForDelete interval).
 Pods that are not running yet and finished pods are deleted without asking; a pod that two
 budgets select is refused with HTTP 500. ``disableEviction`` (and a forced drain) deletes
 past every budget. The drain then waits until the pods are gone, except those deleting
@@ -20,6 +21,8 @@ from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
 from sim.world.budgets import MULTIPLE_BUDGETS, budget_of, losing_one_breaches
 from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
 from sim.world.pods import FINISHED
+
+WAIT_FOR_DELETE_POLL_S = 1.0  # k8s.io/kubectl/pkg/drain: waitForDelete polls every second
 
 
 def budget(w: SimWorkload) -> tuple[int, int] | None:
@@ -137,6 +140,7 @@ class Evictions:
                     node.message = "drained"
                     world.touch(node)
                     return
+                refused_now = False
                 for d in plan.delete:
                     pod = by_pod[d]
                     if pod.state == TERMINATING:
@@ -148,16 +152,19 @@ class Evictions:
                         refusals[pod.workload.key] = refusals.get(pod.workload.key, 0) + 1
                         codes.add(code)
                         last_reason = why
+                        refused_now = True
                         world.rec.refused_eviction(env.now, pod.workload.key)
             else:
                 last_reason = "the API is unavailable"
+                refused_now = True
             if deadline is not None and env.now >= deadline:
                 counts = ", ".join(f"{k}: {v}" for k, v in sorted(refusals.items()))
                 http = " or ".join(f"HTTP {c}" for c in sorted(codes))
                 self._fail(node, f"{last_reason}; evictions refused with {http} ({counts})" if refusals else
                            last_reason or "pods still terminating")
                 return
-            wait = world.timing.eviction_retry_s
+            # a refused eviction is asked again after evictionRetry; pods already going are looked for every second
+            wait = world.timing.eviction_retry_s if refused_now else WAIT_FOR_DELETE_POLL_S
             if deadline is not None:
                 wait = min(wait, max(deadline - env.now, 0.001))
             yield env.timeout(wait)

@@ -19,7 +19,9 @@ reaches the API. Tainting goes through one queue per zone, each a token bucket o
   leaving that mode, NotReady nodes are queued again.
 
 A new limiter starts with its token (client-go's token bucket), so a zone whose state
-changes may taint one node at once.
+changes may taint one node at once. The controller judges the zones from one pass over all
+nodes' conditions before it taints: nodes that turn NotReady at the same moment count
+together.
 """
 
 from __future__ import annotations
@@ -141,6 +143,9 @@ class NodeLifecycleController:
         q = self.queues[zone]
         try:
             while q:
+                # decide after everything else due now, as the controller judges the zones from one pass over
+                # every node's condition before it taints any
+                yield env.timeout(0)
                 node, episode = q[0]
                 if node.removed or node.ready or node.episode != episode or node.name in self.tainted:
                     q.popleft()  # Ready again, gone, or already tainted
