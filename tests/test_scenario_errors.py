@@ -155,3 +155,34 @@ def test_a_number_in_exponent_form_is_a_number():
     scenario = load_scenario_text(edit("faults: []", faults), "s.yaml")
     assert (scenario.faults[0].rate, scenario.faults[1].at) == (0.002, 2000.0)
     assert scenario.faults[1].duration.params == (150.0,)
+
+
+BOMB = "".join(f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['x'] * 9)}]\n"
+               for k, p in zip("abcdefghi", ["", *"abcdefgh"]))
+
+
+@pytest.mark.parametrize("text, sets, expected", [
+    (edit("faults: []", "faults: &f [{type: node-crash, at: 10m, limit: *f}]"), (),
+     ["s.yaml:30: faults[0].limit: this alias refers to a value that contains it (anchored at line 30); a scenario "
+      "must be a tree: write the value out"]),
+    (BASE, ["metadata=&m {name: *m}"],
+     ["--set metadata=&m {name: *m}: name: this alias refers to a value that contains it (anchored at line 1); a "
+      "scenario must be a tree: write the value out"]),
+    (BASE + BOMB, (),
+     ["s.yaml:37: e[0][2][0][6][7]: aliases expand this file by more than 10,000 values (aliases of aliases?); write "
+      "the repeated values out, or alias less"]),
+    (edit("metadata: {name: example}", "metadata: {<<: [3], name: example}"), (),
+     ["s.yaml:3: metadata.<<: a merge key takes a mapping or a list of mappings, e.g. <<: *defaults"]),
+    (edit("metadata: {name: example}", "metadata: &m {<<: *m, name: example}"), (),
+     ["s.yaml:3: metadata.<<: this merge brings in the mapping that contains it; a scenario must be a tree"]),
+], ids=["recursive-alias", "recursive-alias-in-set", "alias-bomb", "merge-of-a-number", "recursive-merge"])
+def test_aliases_that_never_end_are_one_clear_error(tmp_path, text, sets, expected):
+    assert problems(tmp_path, text, sets) == expected
+
+
+def test_an_ordinary_alias_is_its_value():
+    text = edit("  nodePools:\n    - name: general", "  nodePools:\n    - &pool\n      name: general")
+    text = text.replace("  addons:", "    - {<<: *pool, name: extra, count: 2}\n  addons:", 1)
+    scenario = load_scenario_text(text, "s.yaml")
+    assert [(p.name, p.count, p.allocatable.cpu_m) for p in scenario.cluster.pools] == [
+        ("general", 6, 8000), ("extra", 2, 8000)]
