@@ -186,3 +186,62 @@ def test_an_ordinary_alias_is_its_value():
     scenario = load_scenario_text(text, "s.yaml")
     assert [(p.name, p.count, p.allocatable.cpu_m) for p in scenario.cluster.pools] == [
         ("general", 6, 8000), ("extra", 2, 8000)]
+
+
+# Two problems in one list item (or one part of the cluster): both are reported, whichever
+# kind they are (a bad value, a rule across fields, a name that does not exist).
+EVERY_ERROR_OF_AN_ITEM = [
+    ("pool-bad-count-and-taken-name", edit("  addons:", "    - {name: general, count: x}\n  addons:"),
+     ["s.yaml:16: cluster.nodePools[1].count: expected a whole number from 0 to 5000, got the text 'x'",
+      "s.yaml:16: cluster.nodePools[1].name: a node pool named 'general' already exists; pool names must be unique"]),
+    ("pool-bad-cpu-and-unknown-node", edit('      cpu: "8"', '      cpu: "8x"\n      nodes: [{name: general-9}]'),
+     ["s.yaml:11: cluster.nodePools[0].cpu: cpu '8x' has an unknown suffix 'x' (valid suffixes: m, k, M, G, T, P, E, "
+      "Ki, Mi, Gi, Ti, Pi, Ei)",
+      "s.yaml:12: cluster.nodePools[0].nodes[0].name: pool 'general' has no node 'general-9'; valid: general-1 to "
+      "general-6"]),
+    ("node-override-bad-ready-and-version", edit('      cpu: "8"', '      cpu: "8"\n      nodes: [{name: general-1, '
+                                                                   'ready: maybe, version: "1.99.0"}]'),
+     ["s.yaml:12: cluster.nodePools[0].nodes[0].ready: expected true or false, got the text 'maybe'",
+      "s.yaml:12: cluster.nodePools[0].nodes[0].version: Kubernetes 1.99 does not exist as far as midair knows; "
+      "valid: 1.0 to 1.37 (newest with data: 1.35)"]),
+    ("instance-bad-version-and-unknown-name",
+     edit("  controlPlane: {apiservers: 3}", "  controlPlane: {apiservers: 3, instances: [{name: nope, version: x}]}"),
+     ["s.yaml:6: cluster.controlPlane.instances[0].version: not a Kubernetes version: 'x' (expected "
+      "MAJOR.MINOR[.PATCH], e.g. 'v1.29.3', '1.29', '1.30.0-rc.1')",
+      "s.yaml:6: cluster.controlPlane.instances[0].name: no control-plane instance named 'nope'; valid: "
+      "kube-apiserver-0, kube-apiserver-1, kube-apiserver-2, kube-controller-manager-0, kube-controller-manager-1, "
+      "kube-controller-manager-2, kube-scheduler-0, kube-scheduler-1, kube-scheduler-2, etcd-0, etcd-1, etcd-2"]),
+    ("subnet-bad-ips-and-unknown-zone", edit("  cloud: {subnetFreeIPs: 20}", "  cloud: {subnets: [{zone: q, freeIPs: -1}]}"),
+     ["s.yaml:17: cluster.cloud.subnets[0].freeIPs: -1 is negative; expected a whole number of 0 or more",
+      "s.yaml:17: cluster.cloud.subnets[0].zone: no node pool uses zone 'q'; valid: a, b, c"]),
+    ("workload-bad-replicas-and-taken-name",
+     edit("  - {name: db, kind: StatefulSet, replicas: 1, localStorage: true}", "  - {name: web, replicas: x}"),
+     ["s.yaml:26: workloads[1].replicas: expected a whole number from 0 to 150000, got the text 'x'",
+      "s.yaml:26: workloads[1].name: workload default/web is declared twice; names must be unique per namespace"]),
+    ("strategy-bad-knob-and-both-zero", edit("maxSurge: 1, maxUnavailable: 0", "maxSurge: 0, maxUnavailable: 0, drainTimeout: y"),
+     ["s.yaml:29: strategies[1].drainTimeout: 'y' is not a duration (expected seconds or text such as '90s', '15m', "
+      "'2h')",
+      "s.yaml:29: strategies[1]: maxSurge and maxUnavailable cannot both be 0: no node could ever be replaced; set "
+      "maxSurge or maxUnavailable to 1 or more"]),
+    ("fault-bad-rate-and-a-field-it-does-not-take", edit("faults: []", "faults: [{type: node-crash, rate: -1, step: 2}]"),
+     ["s.yaml:30: faults[0].rate: -1 is out of range; expected a number of 0 or more",
+      "s.yaml:30: faults[0].step: node-crash does not take 'step'; it takes: at, duration, limit, probability, rate, "
+      "target"]),
+    ("bad-cloud-and-a-workload-on-no-pool",
+     edit("  cloud: {subnetFreeIPs: 20}", "  cloud: {subnetFreeIPs: -3}", edit("    startupSeconds: 15",
+                                                                              "    startupSeconds: 15\n    pool: gpu")),
+     ["s.yaml:17: cluster.cloud.subnetFreeIPs: -3 is negative; expected a whole number of 0 or more",
+      "s.yaml:26: workloads[0].pool: no node pool named 'gpu'; valid: general"]),
+    ("bad-timing-and-zero-retry", edit("seed: 42", "seed: 42\ntiming: {evictionRetry: 0, podStartup: {uniform: [9, 1]}, "
+                                                   "nodeDelete: soon}"),
+     ["s.yaml:33: timing.nodeDelete: 'soon' is not a duration (expected seconds or text such as '90s', '15m', '2h')",
+      "s.yaml:33: timing.evictionRetry: 0s would make the simulation spin without time passing; give a duration "
+      "above 0, e.g. 5s",
+      "s.yaml:33: timing.podStartup.uniform: expected [min, max] with min <= max"]),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in EVERY_ERROR_OF_AN_ITEM],
+                         ids=[c[0] for c in EVERY_ERROR_OF_AN_ITEM])
+def test_every_error_of_a_list_item_is_reported(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected

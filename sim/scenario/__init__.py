@@ -1,7 +1,9 @@
 """Scenario files: load, check and build them into a ``Scenario``.
 
 Lives here: the YAML source with line numbers (``source``), the schema engine
-(``schema``), the scenario format (``fields``), and the builders (``cluster``, ``build``).
+(``schema``), the scenario format (``fields``), and the builders (``cluster``,
+``workloads``, ``faults``, ``build``), which check the rules across fields as far as the
+good values allow, so that every problem of a file is reported at once.
 May import ``models``, PyYAML and ``sim.adapters.hooks`` (to check hook templates); never
 simpy, matplotlib or a Kubernetes client.
 """

@@ -75,7 +75,7 @@ PDB = Obj(name="PodDisruptionBudget", fields={
     "unhealthyPodEvictionPolicy": Field(Enum(choices=("IfHealthyBudget", "AlwaysAllow")), "IfHealthyBudget"),
 })
 
-WORKLOAD = Obj(name="workload", partial=True, fields={
+WORKLOAD = Obj(name="workload", fields={
     "name": Field(Str(example="web"), REQUIRED),
     "kind": Field(Enum(choices=WORKLOAD_KINDS), "Deployment"),
     "namespace": Field(Str(example="default"), "default"),
@@ -193,10 +193,10 @@ APISERVICE = Obj(name="APIService", fields={
     "service": Field(Str(example="kube-system/metrics-server"), None),
 })
 
-CLUSTER = Obj(name="cluster", partial=True, fields={
+CLUSTER = Obj(name="cluster", fields={
     "version": Field(Version(), REQUIRED, "control-plane version"),
     "controlPlane": Field(CONTROL_PLANE, {}),
-    "nodePools": Field(ListOf(item=NODE_POOL, min_items=1, partial=True), REQUIRED),
+    "nodePools": Field(ListOf(item=NODE_POOL, min_items=1), REQUIRED),
     "addons": Field(ADDONS, {}),
     "cloud": Field(CLOUD, {}),
     "apiServices": Field(ListOf(item=APISERVICE), [], "aggregated APIs and whether they are Available"),
@@ -266,15 +266,15 @@ METADATA = Obj(name="metadata", fields={
     "description": Field(Str(example="what this scenario rehearses"), ""),
 })
 
-SCENARIO = Obj(name="Scenario", partial=True, fields={
+SCENARIO = Obj(name="Scenario", fields={
     "apiVersion": Field(Enum(choices=(API_VERSION,)), REQUIRED),
     "kind": Field(Enum(choices=(KIND,)), REQUIRED),
     "metadata": Field(METADATA, REQUIRED),
     "cluster": Field(CLUSTER, REQUIRED),
-    "workloads": Field(ListOf(item=WORKLOAD, partial=True), []),
+    "workloads": Field(ListOf(item=WORKLOAD), []),
     "target": Field(Version(), REQUIRED),
-    "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1, partial=True), [{"name": "inplace"}, {"name": "replace"}]),
-    "faults": Field(ListOf(item=FAULT, partial=True), []),
+    "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1), [{"name": "inplace"}, {"name": "replace"}]),
+    "faults": Field(ListOf(item=FAULT), []),
     "timing": Field(TIMING, {}),
     "runs": Field(Int(min=1, max=MAX_RUNS, why_max=RUNS_LIMIT), 20),
     "seed": Field(Int(min=0), 0),
