@@ -245,3 +245,24 @@ EVERY_ERROR_OF_AN_ITEM = [
                          ids=[c[0] for c in EVERY_ERROR_OF_AN_ITEM])
 def test_every_error_of_a_list_item_is_reported(tmp_path, text, expected):
     assert problems(tmp_path, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    (edit("maxSurge: 1, maxUnavailable: 0", 'maxSurge: "150%", maxUnavailable: 0'),
+     ["s.yaml:29: strategies[1].maxSurge: 150% is more than all of the pool's nodes; valid: a count, or 0% to 100%"]),
+    (edit("{name: inplace, maxUnavailable: 1}", '{name: inplace, maxUnavailable: "101%"}'),
+     ["s.yaml:29: strategies[0].maxUnavailable: 101% is more than all of the pool's nodes; valid: a count, or 0% to "
+      "100%"]),
+    (edit("{name: inplace, maxUnavailable: 1}", '{name: bluegreen, greenBatch: "200%"}'),
+     ["s.yaml:29: strategies[0].greenBatch: 200% is more than all of the pool's nodes; valid: a count, or 0% to 100%"]),
+    (edit("pdb: {minAvailable: 4}", 'pdb: {minAvailable: "150%"}'),
+     ["s.yaml:24: workloads[0].pdb.minAvailable: 150% is more than all of the workload's pods; valid: a count, or 0% "
+      "to 100%"]),
+], ids=["max-surge-150-percent", "max-unavailable-101-percent", "green-batch-200-percent", "pdb-150-percent"])
+def test_a_percent_past_100_is_refused(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected
+
+
+def test_a_percent_of_100_is_the_whole_pool(tmp_path):
+    text = edit("maxSurge: 1, maxUnavailable: 0", 'maxSurge: "100%", maxUnavailable: 0')
+    assert load_scenario_text(text, "s.yaml").strategies[1].param("maxSurge").to_json() == "100%"

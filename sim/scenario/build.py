@@ -26,7 +26,7 @@ from sim.scenario.source import Path, Source
 
 def _param_spec(p: Param) -> Spec:
     return {
-        INT_OR_PERCENT: IntOrPct(),
+        INT_OR_PERCENT: IntOrPct(of="the pool's nodes"),  # every percent knob is a share of a pool
         DURATION: Duration(),
         INT: Int(min=p.minimum),
         BOOL: Bool(),

@@ -70,8 +70,8 @@ DISTRIBUTION = OneOf(options=(
 ))
 
 PDB = Obj(name="PodDisruptionBudget", fields={
-    "minAvailable": Field(IntOrPct(), doc="pods that must stay available (count or percent)"),
-    "maxUnavailable": Field(IntOrPct(), doc="pods that may be unavailable (count or percent)"),
+    "minAvailable": Field(IntOrPct(of="the workload's pods"), doc="pods that must stay available (count or percent)"),
+    "maxUnavailable": Field(IntOrPct(of="the workload's pods"), doc="pods that may be unavailable (count or percent)"),
     "unhealthyPodEvictionPolicy": Field(Enum(choices=("IfHealthyBudget", "AlwaysAllow")), "IfHealthyBudget"),
 })
 

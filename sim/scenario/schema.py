@@ -218,11 +218,16 @@ class Duration(Spec):
 
 @dataclass
 class IntOrPct(Spec):
+    of: str = ""  # what a percent is a share of, when it may not pass 100% (a pool's nodes, a workload's pods)
+
     def check(self, value, path, ck):
         try:
-            return IntOrPercent.parse(value)
+            parsed = IntOrPercent.parse(value)
         except ValueError as exc:
             return ck.fail(path, f"{exc}")
+        if self.of and parsed.percent and parsed.value > 100:
+            return ck.fail(path, f"{parsed} is more than all of {self.of}; valid: a count, or 0% to 100%")
+        return parsed
 
     def describe(self):
         return 'count or percent, e.g. 1 or "25%"'

@@ -67,9 +67,6 @@ def _pdb(w: dict, replicas: int, path: Path, ck: Checker) -> PDB | None:
     for key, value in (("minAvailable", lo), ("maxUnavailable", hi)):
         if value is None:
             continue
-        if value.percent and value.value > 100:
-            ck.fail(pdb_path + (key,), f"{value} is more than 100%; valid: 0% to 100%")
-            return None
         if w["kind"] == BARE_POD:
             continue
         if not value.percent and w["kind"] != DAEMONSET and value.value > replicas:
