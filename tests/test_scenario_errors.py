@@ -1,5 +1,7 @@
 """Every class of scenario error names the file, the line and the field, and says what would be valid."""
 
+import re
+
 import pytest
 
 from sim.scenario import InputError, load_scenario, load_scenario_text
@@ -266,3 +268,26 @@ def test_a_percent_past_100_is_refused(tmp_path, text, expected):
 def test_a_percent_of_100_is_the_whole_pool(tmp_path):
     text = edit("maxSurge: 1, maxUnavailable: 0", 'maxSurge: "100%", maxUnavailable: 0')
     assert load_scenario_text(text, "s.yaml").strategies[1].param("maxSurge").to_json() == "100%"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (edit("      count: 6", "      count: 0"),
+     ["s.yaml:7: cluster.nodePools: every node pool has count 0, so no pod could run (CoreDNS (2) and 2 workload(s) "
+      "want some) and the upgrade would wait for them until its horizon; give a pool a count of 1 or more"]),
+    (edit("  addons:", "    - {name: gpu, count: 0}\n  addons:", edit("    startupSeconds: 15", "    startupSeconds: 15\n"
+                                                                                            "    pool: gpu")),
+     ["s.yaml:27: workloads[0].pool: node pool 'gpu' has no nodes (count: 0), so these 6 pod(s) could never run; "
+      "valid: a pool with nodes (general), or give 'gpu' a count of 1 or more"]),
+], ids=["no-node-at-all", "workload-pinned-to-an-empty-pool"])
+def test_pods_that_no_node_could_run_are_refused(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    edit("  addons:", "    - {name: spare, count: 0}\n  addons:"),  # an empty pool nothing is pinned to
+    # nothing wants a pod: the upgrade of a control plane alone
+    edit("      count: 6", "      count: 0", edit("  addons: {", "  addons: {corednsReplicas: 0, ",
+                                                 re.sub(r"workloads:\n(  .*\n)+", "workloads: []\n", BASE))),
+], ids=["empty-spare-pool", "no-pods-wanted"])
+def test_an_empty_pool_is_fine_when_no_pod_needs_it(text):
+    assert load_scenario_text(text, "s.yaml").target.minor == 29

@@ -211,6 +211,30 @@ def _cloud(raw: dict, zones: list[str] | None, ck: Checker) -> CloudResources:
                           instances_healthy=_part(raw, "instances", {"healthy": True})["healthy"])
 
 
+def _check_room(raw_workloads, pools: list[NodePool], coredns: int, ck: Checker) -> None:
+    """Pods need nodes: a workload pinned to a pool of count 0, or a cluster without nodes while
+    pods are wanted, would leave pods Pending and the upgrade waiting for them until its horizon."""
+    sizes = {p.name: p.count for p in pools}
+    with_nodes = [name for name, count in sizes.items() if count]
+    wanting = []
+    for i, w in enumerate(_items(raw_workloads)):
+        if w is INVALID or any(w[k] is INVALID for k in ("kind", "replicas", "pool")) or w["kind"] == DAEMONSET:
+            continue
+        replicas = 1 if w["replicas"] is None else w["replicas"]
+        if not replicas:
+            continue
+        wanting.append(w)
+        if with_nodes and sizes.get(w["pool"]) == 0:
+            ck.fail(("workloads", i, "pool"), f"node pool {w['pool']!r} has no nodes (count: 0), so these {replicas} "
+                                              "pod(s) could never run; valid: a pool with nodes "
+                                              f"({', '.join(with_nodes)}), or give {w['pool']!r} a count of 1 or more")
+    if not with_nodes and (wanting or coredns):
+        who = ([f"CoreDNS ({coredns})"] if coredns else []) + ([f"{len(wanting)} workload(s)"] if wanting else [])
+        ck.fail(("cluster", "nodePools"), f"every node pool has count 0, so no pod could run ({' and '.join(who)} "
+                                          "want some) and the upgrade would wait for them until its horizon; give a "
+                                          "pool a count of 1 or more")
+
+
 def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
     """The cluster records, or None when a problem (already recorded in ``ck``) prevents them.
     Pools and workloads with a bad field are left out of the records (and the scenario does
@@ -235,6 +259,9 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
             ck.fail(("workloads",), f"the workloads add up to {pods} pods (DaemonSets once per node); {LIMITS}")
     zones = sorted({n.zone for n in nodes} | {z for p in pools for z in p.zones})
     every_pool = bool(raw_pools) and not broken(raw_pools)
+    if every_pool and data["workloads"] is not INVALID and part["addons"] and \
+            part["addons"]["corednsReplicas"] is not INVALID:
+        _check_room(data["workloads"], pools, part["addons"]["corednsReplicas"], ck)
     cloud = _cloud(part["cloud"], zones if every_pool else None, ck) if part["cloud"] else None
     if None in (workloads, control_plane, cloud, part["addons"]) or broken(part["addons"]) or not raw_pools \
             or broken(c["apiServices"]) or broken(c["unobserved"]):
