@@ -1,5 +1,6 @@
 """Every class of scenario error names the file, the line and the field, and says what would be valid."""
 
+import pathlib
 import re
 
 import pytest
@@ -291,3 +292,43 @@ def test_pods_that_no_node_could_run_are_refused(tmp_path, text, expected):
 ], ids=["empty-spare-pool", "no-pods-wanted"])
 def test_an_empty_pool_is_fine_when_no_pod_needs_it(text):
     assert load_scenario_text(text, "s.yaml").target.minor == 29
+
+
+SUBDOMAIN = ("valid: lowercase letters, digits, '-' and '.', each part between dots starting and ending with a letter "
+             "or digit, at most 253 characters (an RFC 1123 subdomain)")
+LABEL = ("valid: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters "
+         "(an RFC 1123 label)")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (edit("  - name: web", "  - name: Web_App"),
+     [f"s.yaml:19: workloads[0].name: 'Web_App' is not a Kubernetes name; {SUBDOMAIN}; did you mean 'web-app'?"]),
+    (edit("  - name: web", "  - name: web.\n    namespace: -team-"),
+     [f"s.yaml:19: workloads[0].name: 'web.' is not a Kubernetes name; {SUBDOMAIN}; did you mean 'web'?",
+      f"s.yaml:20: workloads[0].namespace: '-team-' is not a Kubernetes name; {LABEL}; did you mean 'team'?"]),
+    (edit("  - name: web", "  - name: web\n    namespace: team.a"),
+     [f"s.yaml:20: workloads[0].namespace: 'team.a' is not a Kubernetes name; {LABEL}; did you mean 'team-a'?"]),
+    (edit("    - name: general", "    - name: General_Pool"),
+     [f"s.yaml:8: cluster.nodePools[0].name: 'General_Pool' is not a Kubernetes name; {LABEL}; did you mean "
+      "'general-pool'?"]),
+    (edit("    - name: general", "    - name: " + "p" * 64),
+     [f"s.yaml:8: cluster.nodePools[0].name: '{'p' * 40}...' has 64 characters; {LABEL}; did you mean '{'p' * 63}'?"]),
+    (edit("    startupSeconds: 15", "    startupSeconds: 15\n    pool: GPU"),
+     [f"s.yaml:26: workloads[0].pool: 'GPU' is not a Kubernetes name; {LABEL}; did you mean 'gpu'?"]),
+], ids=["workload-capitals-and-underscore", "workload-trailing-dot-and-namespace-dashes", "namespace-with-a-dot",
+        "pool-capitals", "pool-too-long", "pinned-pool-capitals"])
+def test_names_are_kubernetes_names(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected
+
+
+def test_an_imported_pool_label_becomes_a_kubernetes_name(tmp_path):
+    from sim.cli import main
+
+    dump = tmp_path / "dump.json"
+    dump.write_text(pathlib.Path("tests/data/kubectl-dump.json").read_text().replace('"general"', '"NG_General"'))
+    out = tmp_path / "s.yaml"
+    assert main(["import", str(dump), "--out", str(out)]) == 0
+    scenario = load_scenario(str(out))
+    assert ([p.name for p in scenario.cluster.pools], [n.name for n in scenario.cluster.nodes]) == (
+        ["ng-general"], ["ng-general-1", "ng-general-2"])
+    assert {w.pool for w in scenario.cluster.workloads if w.pool} == {"ng-general"}  # pinned by nodeSelector

@@ -19,6 +19,7 @@ from sim.scenario.schema import (
     IntOrPct,
     ListOf,
     MapOf,
+    Name,
     Num,
     Obj,
     OneOf,
@@ -76,9 +77,9 @@ PDB = Obj(name="PodDisruptionBudget", fields={
 })
 
 WORKLOAD = Obj(name="workload", fields={
-    "name": Field(Str(example="web"), REQUIRED),
+    "name": Field(Name(example="web", kind="subdomain"), REQUIRED),
     "kind": Field(Enum(choices=WORKLOAD_KINDS), "Deployment"),
-    "namespace": Field(Str(example="default"), "default"),
+    "namespace": Field(Name(example="default"), "default"),
     "replicas": Field(Int(min=0, max=MAX_PODS, why_max=LIMITS), None, "pods wanted (not for a DaemonSet)"),
     "cpu": Field(Quantity(kind="cpu"), 100, "CPU request per pod"),
     "memory": Field(Quantity(kind="memory"), 128 * 2**20, "memory request per pod"),
@@ -86,7 +87,7 @@ WORKLOAD = Obj(name="workload", fields={
     "startupSeconds": Field(Num(min=0), None, "readiness delay after the image is pulled"),
     "imagePullSeconds": Field(Num(min=0), None, "image pull time on a node that lacks the image"),
     "localStorage": Field(Bool(), False, "pods keep data on their node's disk (emptyDir, local PV)"),
-    "pool": Field(Str(example="general"), None, "node pool the pods are pinned to"),
+    "pool": Field(Name(example="general"), None, "node pool the pods are pinned to"),
     "gracePeriodSeconds": Field(Num(min=0), 30.0, "terminationGracePeriodSeconds"),
 })
 
@@ -115,7 +116,7 @@ NODE_OVERRIDE = Obj(name="node", fields={
 })
 
 NODE_POOL = Obj(name="node pool", fields={
-    "name": Field(Str(example="general"), REQUIRED),
+    "name": Field(Name(example="general"), REQUIRED),
     "count": Field(Int(min=0, max=MAX_NODES, why_max=LIMITS), REQUIRED),
     "version": Field(Version(), None, "kubelet version (default: cluster.version)"),
     "cpu": Field(Quantity(kind="cpu"), 4000),

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.names import as_label, name_problem
 from models.quantity import IntOrPercent, finite_float, parse_cpu, parse_duration, parse_memory, shown_number
 from models.version import KubeVersion
 from sim.scenario.source import Path, Problem, Source
@@ -96,6 +97,28 @@ class Str(Spec):
 
     def describe(self):
         return "text"
+
+
+@dataclass
+class Name(Str):
+    """A Kubernetes object name: a DNS label or subdomain (``models.names``)."""
+
+    kind: str = "label"
+
+    def check(self, value, path, ck):
+        text = super().check(value, path, ck)
+        if text is INVALID:
+            return text
+        problem = name_problem(text, self.kind)
+        if problem is None:
+            return text
+        fixed = as_label(text) if self.kind == "label" else ".".join(as_label(p) for p in text.split(".") if as_label(p))
+        hint = f"; did you mean {fixed!r}?" if fixed and name_problem(fixed, self.kind) is None else ""
+        shown = repr(text) if len(text) <= 60 else repr(text[:40] + "...")
+        return ck.fail(path, f"{shown} {problem}{hint}")
+
+    def describe(self):
+        return f"Kubernetes name (DNS {self.kind})"
 
 
 @dataclass
