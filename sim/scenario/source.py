@@ -275,9 +275,10 @@ def _set_value(raw: str, label: str) -> Any:
     return value
 
 
-def apply_set(src: Source, assignment: str) -> None:
-    """Apply one ``--set path=value`` to ``src`` (the value is read as YAML)."""
-    label = f"--set {assignment}"
+def apply_set(src: Source, assignment: str, label: str | None = None) -> None:
+    """Apply one ``--set path=value`` to ``src`` (the value is read as YAML). Its problems name
+    ``label``: the command-line argument it came from (default: ``--set PATH=VALUE``)."""
+    label = label or f"--set {assignment}"
     split = _split_assignment(assignment)
     if split is None:
         raise InputError([Problem(label, None, "(--set)", "expected PATH=VALUE, e.g. --set cluster.controlPlane.apiservers=1")])
