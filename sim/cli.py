@@ -22,15 +22,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 
-from sim.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, InputError, UsageError
-
-# The table above, as data: the --help epilog and the README show it; a test keeps all three in step.
+# The table above, as data: the --help epilog and the README show it; a test keeps all three in step,
+# and the codes equal sim.errors' EXIT_* (not imported here, so that --version loads nothing else).
 EXIT_CODES = (
-    (EXIT_OK, "fine: the files are valid, nothing blocks, the runs were measured"),
-    (EXIT_FINDINGS, "findings: a blocking pre-check finding, a skew violation, a run that could not start, a failed "
-                    "expectation; with --fail-on halted, also any run that halted"),
-    (EXIT_BAD_INPUT, "bad input or usage: a scenario error, a bad option, a file that cannot be read or written"),
+    (0, "fine: the files are valid, nothing blocks, the runs were measured"),
+    (1, "findings: a blocking pre-check finding, a skew violation, a run that could not start, a failed "
+        "expectation; with --fail-on halted, also any run that halted"),
+    (2, "bad input or usage: a scenario error, a bad option, a file that cannot be read or written"),
     (3, "the cluster could not be reached, or it refused us (live commands)"),
     (130, "interrupted (Ctrl-C)"),
     (141, "the reader of the output went away (midair ... | head)"),
@@ -44,7 +44,8 @@ def prog_name(argv0: str | None = None) -> str:
 
 
 def _epilog() -> str:
-    lines = ["exit codes:"] + [f"  {code:<4} {text}" for code, text in EXIT_CODES]
+    lines = ["exit codes:"] + [textwrap.fill(text, 96, initial_indent=f"  {code:<4} ", subsequent_indent=" " * 7)
+                               for code, text in EXIT_CODES]
     return "\n".join(lines) + "\n\nDocumentation: README.md, docs/ (output formats: docs/output.md)."
 
 
@@ -83,7 +84,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         from sim.version import midair_version
 
         print(f"midair {midair_version()}")
-        return EXIT_OK
+        return 0
+    from sim.errors import EXIT_BAD_INPUT, InputError, UsageError
+
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     args.prog = prog

@@ -58,8 +58,7 @@ def _destination(args) -> tuple[str, str | None]:
     return "yaml", args.output
 
 
-def _write(args, state, source: str) -> int:
-    fmt, out = _destination(args)
+def _write(args, state, source: str, fmt: str, out: str | None) -> int:
     target = version_arg(args.target, "--target") if args.target else None
     unknown = [n.name for n in state.nodes if n.kubelet == KubeVersion(0, 0)]
     if unknown:
@@ -85,15 +84,17 @@ def _write(args, state, source: str) -> int:
 
 
 def run_snapshot(args) -> int:
+    fmt, out = _destination(args)
     port = connect(args, LiveSettings(pool_label=args.pool_label))
     try:
         state = port.observe()
     finally:
         port.close()
-    return _write(args, state, f"context {args.context}" if args.context else "the current context")
+    return _write(args, state, f"context {args.context}" if args.context else "the current context", fmt, out)
 
 
 def run_import(args) -> int:
+    fmt, out = _destination(args)
     expected = f"expected the output of: {DUMP_COMMAND}"
     try:
         with open(args.dump, encoding="utf-8") as fh:
@@ -118,4 +119,4 @@ def run_import(args) -> int:
         state = replace(state, control_plane=ControlPlane((Instance(APISERVER, APISERVER, newest),)))
         print(f"{args.dump}: no control-plane pods in the dump; assuming the control plane runs {newest} "
               "(the newest kubelet)", file=sys.stderr)
-    return _write(args, state, args.dump)
+    return _write(args, state, args.dump, fmt, out)
