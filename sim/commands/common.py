@@ -1,10 +1,8 @@
-"""Helpers shared by the commands: reading versions, scenarios and strategies from arguments, JSON output."""
+"""Helpers shared by the commands: reading versions, scenarios, strategies and field options from arguments."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from models import compat
 from models.version import KubeVersion
@@ -44,11 +42,6 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
 
 def scenario_from(args: argparse.Namespace, path: str) -> Scenario:
     return load_scenario(path, args.sets)
-
-
-def print_json(data) -> None:
-    json.dump(data, sys.stdout, indent=2, sort_keys=False)
-    sys.stdout.write("\n")
 
 
 def strategies_named(scenario: Scenario | None, names: list[str] | None, pools=None) -> list[StrategySpec]:
