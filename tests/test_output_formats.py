@@ -100,12 +100,16 @@ def test_the_results_file_has_the_documented_fields_and_every_metric(capsys):
     assert [set(r["metrics"]) for r in data["runs"]] == [set(METRIC_NAMES)] * 2
 
 
-def test_sweep_prints_the_run_document_and_writes_the_version_into_results_json(capsys, tmp_path):
+def test_sweep_prints_the_run_document_and_writes_the_version_into_every_results_file(capsys, tmp_path):
     out_dir = tmp_path / "r"
     data = json.loads(output(capsys, "sweep", "scenarios/seed-example.yaml", *FAST, "--out", str(out_dir), "-o", "json",
                              code=0))
     assert mismatches(data, documented("`midair run")) == []
+    from sim.version import midair_version
+
     assert list(json.loads((out_dir / "results.json").read_text()))[:2] == ["midair_version", "scenario"]
+    generated = f" by midair {midair_version()} from scenarios/seed-example.yaml."
+    assert generated in (out_dir / "summary.md").read_text() and generated in (out_dir / "report.html").read_text()
 
 
 def test_a_checker_that_finds_nothing_is_no_checker():

@@ -20,6 +20,7 @@ from sim.prechecks import findings_for
 from sim.report import figures, html, tables
 from sim.simulate import simulate
 from sim.sweep import Row, summary
+from sim.version import midair_version
 
 
 def representative(rows: list[Row]) -> Row:
@@ -79,7 +80,8 @@ def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: 
     intro = [f"{len(scenario.cluster.nodes)} nodes in {len(scenario.cluster.pools)} pool(s), "
              f"{len(scenario.cluster.control_plane.apiservers)} apiserver(s); {runs} seeded run(s) per strategy, "
              f"root seed {root_seed}; faults: {len(scenario.faults)}.",
-             f"Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} from {scenario.file}."]
+             f"Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by midair {midair_version()} "
+             f"from {scenario.file}."]
     if any(v.name for v in variants_):
         intro.append("Grid: " + "; ".join(v.name for v in variants_ if v.name) + ".")
     timelines = timeline_data({v.name: v.scenario for v in variants_}, rows_by_label)
