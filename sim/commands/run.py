@@ -160,12 +160,6 @@ def emit(args, sweep: Sweep, stream=None) -> None:
     (stream or sys.stdout).write(render(sweep.document(), args.output, text, tables))
 
 
-def format_table(stats: dict[str, dict]) -> str:
-    from sim.comparison import text_table
-
-    return text_table(stats)
-
-
 def results_json(base, rows, seed: int) -> str:
     """The results file: every run, and the midair that made them."""
     from sim.version import midair_version
