@@ -156,3 +156,12 @@ def test_findings_are_plain_text_without_colour():
     assert format_findings([finding]).splitlines()[1] == "  BLOCK core.x  node/a"
     assert format_findings([finding], colour=True).splitlines()[1] == "  \033[1;31mBLOCK\033[0m core.x  node/a"
 
+
+
+def test_run_colours_what_blocks_it_on_a_terminal(monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    assert main(["run", "scenarios/seed-example.yaml", "--set", "target=1.33.0"]) == 1
+    assert terminal.getvalue().splitlines()[2].startswith("  \033[1;31mBLOCK\033[0m node.dockershim  node/workers-1: ")

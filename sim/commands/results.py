@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from sim.comparison import STATISTICS_COLUMNS, headline_rows, statistics_rows, text_table
 from sim.render import Table
+from sim.style import severity
 
 FINDING_COLUMNS = ("strategy", "severity", "id", "subject", "reason", "fix")
 
@@ -42,18 +43,20 @@ def stats_of(doc: dict) -> dict[str, dict]:
             for s in doc["strategies"]}
 
 
-def _blocking_lines(doc: dict) -> list[str]:
+def _blocking_lines(doc: dict, colour: bool) -> list[str]:
     """Each blocking finding once, with the strategies it blocks when not all of them."""
     by_finding: dict[tuple, list[str]] = {}
     for entry in doc["blocked"]:
         for f in entry["findings"]:
             by_finding.setdefault((f["id"], f["subject"], f["reason"]), []).append(entry["strategy"])
     everyone = {e["strategy"] for e in doc["blocked"] if e["findings"]}
-    return [f"  BLOCK {fid}  {subject}: {reason}" + ("" if set(who) == everyone else f" (for {', '.join(who)})")
+    return [f"  {severity('BLOCK', 'BLOCK', colour)} {fid}  {subject}: {reason}"
+            + ("" if set(who) == everyone else f" (for {', '.join(who)})")
             for (fid, subject, reason), who in by_finding.items()]
 
 
-def text(doc: dict) -> str:
+def text(doc: dict, colour: bool = False) -> str:
+    """As a person reads it; BLOCK in colour when ``colour``."""
     head = (f"scenario {doc['scenario']}: {doc['from']} -> {doc['to']}, {doc['runs_per_strategy']} run(s) per "
             f"strategy, seed {doc['root_seed']}")
     if doc["blocked"]:
@@ -61,7 +64,7 @@ def text(doc: dict) -> str:
         lines += [f"{e['strategy']}: {e['reason']}" for e in doc["blocked"] if not e["findings"]]
         labels = ", ".join(e["strategy"] for e in doc["blocked"] if e["findings"])
         if labels:
-            lines += [f"pre-check findings block the upgrade with {labels} (prechecks: enforce):", *_blocking_lines(doc),
+            lines += [f"pre-check findings block the upgrade with {labels} (prechecks: enforce):", *_blocking_lines(doc, colour),
                       "fix them (midair precheck shows how), or set prechecks: ignore in the scenario to measure what "
                       "ignoring them costs"]
         return "\n".join(lines) + "\n"

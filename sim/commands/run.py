@@ -15,6 +15,7 @@ from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.output import atomic_write_text
 from sim.progress import progress_bar
 from sim.render import add_output_option, render
+from sim.style import colour_allowed
 from sim.sweep import Row, Variant, executor_for, grid_work, jobs, run_sweep, summary, variants
 
 FAIL_ON = ("findings", "halted")
@@ -157,7 +158,9 @@ def verdict(rows, fail_on: str = "findings") -> int:
 
 def emit(args, sweep: Sweep, stream=None) -> None:
     """The comparison in the format of ``-o``."""
-    (stream or sys.stdout).write(render(sweep.document(), args.output, text, tables))
+    stream = stream or sys.stdout
+    colour = colour_allowed(stream)
+    stream.write(render(sweep.document(), args.output, lambda doc: text(doc, colour), tables))
 
 
 def results_json(base, rows, seed: int) -> str:
