@@ -264,6 +264,12 @@ class LoadBalancer:
 PLENTY_OF_IPS = 4096  # a subnet's free IPs when a scenario does not say
 
 
+def node_ip(zone_index: int, k: int) -> str:
+    """The k-th address handed out in a zone's subnet (10.<zone>.0.0/16, from .0.10)."""
+    k += 10
+    return f"10.{zone_index}.{k // 256}.{k % 256}"
+
+
 @dataclass(frozen=True)
 class Subnet:
     name: str

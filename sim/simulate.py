@@ -48,6 +48,12 @@ def auto_horizon(scenario: Scenario, plan) -> float:
     return 3600.0 + 1800.0 * instances * hops + 600.0 * nodes * max(plan.path.worker_rolls, 1)
 
 
+def world_for(scenario: Scenario, seed: int, keep_series: bool = True, faults_factory=None) -> World:
+    """The simulated cluster of ``scenario`` for one run: the scenario's records handed to the world."""
+    return World(scenario.cluster, scenario.timing, seed, scenario.faults, inplace_restarts=scenario.inplace_restarts,
+                 faults_factory=faults_factory, keep_series=keep_series)
+
+
 def build_strategy(spec: StrategySpec):
     return registry.strategy_class(spec.name)(**spec.kwargs())
 
@@ -125,7 +131,7 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
         plan = plan_for(scenario, spec)
     except ValueError as exc:  # e.g. a kubelet newer than the apiserver (prechecks: ignore)
         return unstarted(scenario, spec, seed, f"no upgrade plan: {exc}")
-    world = World(scenario, seed, keep_series=keep_world)
+    world = world_for(scenario, seed, keep_series=keep_world)
     port = SimulatedPort(world)
     horizon = scenario.horizon_s if scenario.horizon_s is not None else auto_horizon(scenario, plan)
     journal = Journal()

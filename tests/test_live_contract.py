@@ -28,7 +28,7 @@ from sim.adapters.live import LivePort
 from sim.adapters.simulated import SimulatedPort
 from sim.scenario import load_scenario, load_scenario_text
 from sim.scenario.model import LiveSettings
-from sim.world import World
+from sim.simulate import world_for
 from tests.kube_fake import KubeThread
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
@@ -80,7 +80,7 @@ def test_any_cluster_listed_as_api_objects_translates_back_to_the_simulated_view
     # the translators on every shape of cluster the generators make: CNI flavours, etcd, CoreDNS scaled
     # to 0, bare and Pending pods, budgets with either eviction policy, node-local volumes
     scenario = load_scenario_text(yaml.safe_dump(to_scenario(*pair)), "generated.yaml")
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     by_kind: dict = {}
     for obj in objects_from_world(world).values():
         by_kind.setdefault(obj["kind"], []).append(obj)
@@ -111,7 +111,7 @@ class Live:
         monkeypatch.setenv("MIDAIR_TEST_SERVER", self.server.url)
         config = load_config(self.server.kubeconfig(tmp_path / "kubeconfig"), None)
         settings = LiveSettings(pool_label=POOL_LABEL, hooks=HOOKS, hook_timeout_s=30, poll_interval_s=0.2)
-        sizes = {p.name: p.count for p in world.scenario.cluster.pools}
+        sizes = {p.name: p.count for p in world.pool_specs.values()}
         self.port = LivePort(lambda: Kube(config), settings, sizes, log=lambda text: None, eviction_retry_s=0.2,
                              reconcile_interval_s=0.05)
 
@@ -133,7 +133,7 @@ class Live:
 def adapter(request, tmp_path, monkeypatch):
     marker = request.node.get_closest_marker("scenario_sets")
     scenario = load_scenario("scenarios/seed-example.yaml", marker.args[0] if marker else SETS)
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     if request.param == "simulated":
         yield Sim(world)
     else:
@@ -149,7 +149,7 @@ API_SERVICES = ("cluster.apiServices=[{name: v1beta1.metrics.k8s.io, available: 
 def test_observe_returns_equal_views(tmp_path, monkeypatch):
     scenario = load_scenario("scenarios/seed-example.yaml", [*SETS, API_SERVICES, "cluster.controlPlane.etcd=1",
                                                                       "cluster.controlPlane.etcdVersion=3.3.10"])
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     live = Live(world, tmp_path, monkeypatch, extra_unknown_fields=True)  # fields a newer server adds are ignored
     try:
         live_view = live.port.observe()

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from sim.scenario import load_scenario
-from sim.world import World
+from sim.simulate import world_for
 from tests.kube_fake import MUTATING, KubeThread
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
@@ -38,7 +38,7 @@ SCENARIO = {
 def cluster(tmp_path):
     path = tmp_path / "e2e.yaml"
     path.write_text(yaml.safe_dump(SCENARIO, sort_keys=False))
-    world = World(load_scenario(str(path)), seed=1)
+    world = world_for(load_scenario(str(path)), seed=1)
     with KubeThread(objects_from_world(world), version="v1.29.3") as server:
         yield server, str(path), server.kubeconfig(tmp_path / "kubeconfig")
 

@@ -6,7 +6,7 @@ from sim.cli import main
 from sim.scenario import load_scenario
 from sim.simulate import simulate
 from sim.version import midair_version
-from sim.world import World
+from sim.simulate import world_for
 from tests.kube_fake import KubeThread
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
@@ -47,7 +47,7 @@ def test_import_bad_input_is_exit_2(tmp_path, capsys):
 
 def test_snapshot_a_live_cluster_and_rehearse_it(tmp_path):
     scenario = load_scenario("scenarios/quickstart.yaml", ["faults=[]"])
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     with KubeThread(objects_from_world(world), version="v1.29.8") as server:
         out = tmp_path / "snap.yaml"
         code = main(["snapshot", "--kubeconfig", server.kubeconfig(tmp_path / "kc"), "--out", str(out),
@@ -68,7 +68,7 @@ def test_precheck_live_checks_the_cluster_of_a_context(tmp_path, capsys):
     import json
 
     scenario = load_scenario("scenarios/quickstart.yaml", ["faults=[]"])
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     with KubeThread(objects_from_world(world), version="v1.29.8") as server:
         kc = server.kubeconfig(tmp_path / "kc")
         assert main(["precheck", "--live", "--kubeconfig", kc, "--to", "1.33.1", "--json"]) == 1

@@ -11,6 +11,7 @@ import pytest
 from models.version import parse_version as V
 from sim.scenario import load_scenario_text
 from sim.simulate import simulate
+from sim.simulate import world_for
 from sim.world import World
 from sim.world.entities import RUNNING, TERMINATING
 
@@ -40,7 +41,7 @@ def scenario(*sets):
 
 
 def world(*sets) -> World:
-    return World(scenario(*sets), SEED)
+    return world_for(scenario(*sets), SEED)
 
 
 def run(label, *sets):

@@ -72,7 +72,7 @@ class SimulatedPort:
                        for name, a in w.addon_ops.addons.items())
         return ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
                             replace(w.cloud, subnets=w.cloud_ops.subnets()),
-                            w.scenario.cluster.api_services, (), w.cp.api_up, w.env.now)
+                            w.api_services, (), w.cp.api_up, w.env.now)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:

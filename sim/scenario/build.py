@@ -243,6 +243,7 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         horizon_s=None if horizon == "auto" else float(horizon),
         safety=data["safety"] == "on",
         prechecks=data["prechecks"],
+        inplace_restarts=data["inplaceRestarts"],
         live=live,
         manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
     )

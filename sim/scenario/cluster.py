@@ -31,6 +31,7 @@ from models.state import (
     Resources,
     Subnet,
     coredns_workload,
+    node_ip,
 )
 from models.version import KubeVersion
 from sim.scenario.fields import LIMITS, MAX_NODES, MAX_PODS
@@ -44,12 +45,6 @@ def check_version_exists(v: KubeVersion, path: Path, ck: Checker) -> bool:
     if problem:
         ck.fail(path, problem)
     return problem is None
-
-
-def node_ip(zone_index: int, k: int) -> str:
-    """The k-th address handed out in a zone's subnet (10.<zone>.0.0/16, from .0.10)."""
-    k += 10
-    return f"10.{zone_index}.{k // 256}.{k % 256}"
 
 
 def _items(value) -> list:

@@ -38,6 +38,7 @@ MAX_RUNS = 100_000
 RUNS_LIMIT = "midair's limit per strategy and variant: hours of work on a laptop, and far more runs than a p95 needs"
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
+INPLACE_RESTARTS = ("auto", "never", "always")
 FAULT_TYPES = (
     "node-crash",
     "inplace-step-failure",
@@ -282,6 +283,9 @@ SCENARIO = Obj(name="Scenario", fields={
     "horizon": Field(OneOf(options=((lambda v: v == "auto", Enum(choices=("auto",))), (_is_number_or_text, _DURATION))), "auto"),
     "safety": Field(Enum(choices=("on", "off")), "on"),
     "prechecks": Field(Enum(choices=("enforce", "ignore")), "enforce"),
+    "inplaceRestarts": Field(Enum(choices=INPLACE_RESTARTS), "auto",
+                             "do in-place kubelet upgrades restart the node's containers: auto (when the kubelets "
+                             "of that minor did upstream), never, always"),
     "live": Field(LIVE, {}),
     "manifests": Field(ListOf(item=Str(example="deploy/")), [],
                        "files or directories of your manifests (YAML, multi-document) to scan for removed APIs"),

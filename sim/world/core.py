@@ -1,9 +1,11 @@
 """The simulated cluster: one simpy environment and the objects that live in it.
 
-``World`` builds the mutable cluster from a scenario's first ``ClusterState``, starts
-the long-running processes (controllers, scheduler, faults), and applies actions
-through the subsystems in this package. It tells waiters when something a strategy
-can observe changed, and checks every version change against the skew policy.
+``World`` builds the mutable cluster from plain records (the first ``ClusterState``, the
+``Timing``, the fault specs and a few behaviour settings), starts the long-running
+processes (controllers, scheduler, faults), and applies actions through the subsystems in
+this package. It tells waiters when something a strategy can observe changed, and checks
+every version change against the skew policy. It knows nothing of the scenario format:
+the composition root (``sim.simulate.world_for``) hands the records in.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from models.state import (
     ClusterState,
     NodePool,
 )
+from models.faults import FaultSpec
+from models.timing import Timing
 from sim.metrics import Recorder
 from sim.sampling import stream
-from sim.scenario.model import Scenario
 from sim.world.addons import AddonOps
 from sim.world.capacity import CapacityIndex
 from sim.world.cloud import CloudOps
@@ -39,11 +42,12 @@ from sim.world.scheduler import Scheduler
 
 
 class World:
-    def __init__(self, scenario: Scenario, seed: int, faults_factory=None, keep_series: bool = True):
-        state: ClusterState = scenario.cluster
+    def __init__(self, state: ClusterState, timing: Timing, seed: int, faults: tuple[FaultSpec, ...] = (), *,
+                 inplace_restarts: str = "auto", faults_factory=None, keep_series: bool = True):
         self.env = simpy.Environment()
-        self.scenario = scenario
-        self.timing = scenario.timing
+        self.timing = timing
+        self.inplace_restarts = inplace_restarts
+        self.api_services = state.api_services
         self.rng = stream(seed, "timing")
         self.start_version = state.oldest_apiserver
         self.pool_specs: dict[str, NodePool] = {p.name: p for p in state.pools}
@@ -75,7 +79,7 @@ class World:
         self.node_ops = Nodes(self)
         self.consequences = Consequences(self, state)
         from sim.faults import Faults  # late: faults reach into every subsystem
-        self.faults = (faults_factory or Faults)(self, scenario.faults, stream(seed, "faults"))
+        self.faults = (faults_factory or Faults)(self, faults, stream(seed, "faults"))
         for n in state.nodes:
             node = self._new_node(n.name, self.pool_specs[n.pool], n.zone, n.kubelet, n.ip, 0.0)
             node.kube_proxy, node.runtime, node.config = n.kube_proxy, n.runtime, n.config
