@@ -5,6 +5,7 @@ import pathlib
 from sim.cli import main
 from sim.scenario import load_scenario
 from sim.simulate import simulate
+from sim.version import midair_version
 from sim.simulate import world_for
 from tests.kube_fake import KubeThread
 from tests.kube_objects import POOL_LABEL, objects_from_world
@@ -12,7 +13,7 @@ from tests.kube_objects import POOL_LABEL, objects_from_world
 
 def test_import_a_kubectl_dump(tmp_path, capsys):
     out = tmp_path / "eks.yaml"
-    assert main(["import", "tests/data/kubectl-dump.json", "-o", str(out), "--target", "1.29.4"]) == 0
+    assert main(["import", "tests/data/kubectl-dump.json", "--out", str(out), "--target", "1.29.4"]) == 0
     err = capsys.readouterr().err
     assert "no control-plane pods in the dump; assuming the control plane runs 1.28.5-eks-5e0fdde" in err
     s = load_scenario(str(out))
@@ -24,12 +25,12 @@ def test_import_a_kubectl_dump(tmp_path, capsys):
                                                          "shop/scratch"]
     assert s.cluster.unobserved == ("cloud", "host")  # a dump shows neither: the scenario says so
     text = out.read_text()
-    assert text.startswith("# midair scenario written from tests/data/kubectl-dump.json at ")
+    assert text.startswith(f"# midair scenario written by midair {midair_version()} from tests/data/kubectl-dump.json at ")
 
 
 def test_import_anonymized_hides_names(tmp_path):
     out = tmp_path / "anon.yaml"
-    assert main(["import", "tests/data/kubectl-dump.json", "-o", str(out), "--anonymize"]) == 0
+    assert main(["import", "tests/data/kubectl-dump.json", "--out", str(out), "--anonymize"]) == 0
     text = out.read_text()
     assert "checkout" not in text and "shop" not in text and "general" not in text
     s = load_scenario(str(out))
@@ -49,7 +50,7 @@ def test_snapshot_a_live_cluster_and_rehearse_it(tmp_path):
     world = world_for(scenario, seed=1)
     with KubeThread(objects_from_world(world), version="v1.29.8") as server:
         out = tmp_path / "snap.yaml"
-        code = main(["snapshot", "--kubeconfig", server.kubeconfig(tmp_path / "kc"), "-o", str(out),
+        code = main(["snapshot", "--kubeconfig", server.kubeconfig(tmp_path / "kc"), "--out", str(out),
                      "--pool-label", POOL_LABEL, "--target", "1.31.2", "--name", "mine"])
         assert code == 0
     s = load_scenario(str(out))

@@ -26,6 +26,7 @@ from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.prechecks import check_cluster, format_findings, traits_for
 from sim.runner import FileJournal, Journal, JournalError, reconcile
 from sim.simulate import build_strategy
+from sim.style import colour_allowed
 
 MAX_DRY_DECISIONS = 5
 
@@ -113,7 +114,7 @@ def run(args) -> int:
             port.pool_sizes = {p.name: p.count for p in state.pools}
         findings = check_cluster(state, scenario.target, spec, scenario.manifests)
         if findings:
-            print(format_findings(findings), end="")
+            print(format_findings(findings, colour_allowed(sys.stdout)), end="")
         blocks = [f for f in findings if f.severity == "BLOCK"]
         if blocks and not args.force and not args.resume:
             print(f"# blocked: {len(blocks)} pre-check finding(s) block the upgrade; fix them, or --force")

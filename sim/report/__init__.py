@@ -20,6 +20,7 @@ from sim.prechecks import findings_for
 from sim.report import figures, html, tables
 from sim.simulate import simulate
 from sim.sweep import Row, summary
+from sim.version import midair_version
 
 
 def representative(rows: list[Row]) -> Row:
@@ -35,6 +36,8 @@ def timeline_data(variants_by_name: dict, rows_by_label: dict[str, list[Row]]) -
         row = representative(rows)
         scenario = variants_by_name[row.job.variant]
         result = simulate(scenario, row.job.strategy, row.job.seed, keep_world=True)
+        if result.world is None:  # the run never started (no upgrade plan): nothing to draw
+            continue
         rec = result.world.rec
         runs[label] = {"api": list(rec.api_series), "end": result.world.env.now,
                        "workloads": {k: list(t.series) for k, t in rec.workloads.items()}}
@@ -77,18 +80,20 @@ def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: 
     intro = [f"{len(scenario.cluster.nodes)} nodes in {len(scenario.cluster.pools)} pool(s), "
              f"{len(scenario.cluster.control_plane.apiservers)} apiserver(s); {runs} seeded run(s) per strategy, "
              f"root seed {root_seed}; faults: {len(scenario.faults)}.",
-             f"Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} from {scenario.file}."]
-    if len(variants_) > 1:
-        intro.append("Grid: " + "; ".join(v.name for v in variants_) + ".")
+             f"Generated {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} by midair {midair_version()} "
+             f"from {scenario.file}."]
+    if any(v.name for v in variants_):
+        intro.append("Grid: " + "; ".join(v.name for v in variants_ if v.name) + ".")
+    timelines = timeline_data({v.name: v.scenario for v in variants_}, rows_by_label)
     figs = {
         "timeline": ("API availability and ready replicas per workload over a representative run of each strategy "
-                     "(the run closest to the median duration).",
-                     figures.timeline(timeline_data({v.name: v.scenario for v in variants_}, rows_by_label))),
+                     "(the run closest to the median duration).", figures.timeline(timelines)) if timelines else None,
         "distributions": ("Outage, degraded time and pods disrupted (evicted or restarted) per strategy, one dot per run.",
                           figures.distributions(metrics_by_label)),
         "scatter": ("Upgrade duration against pods disrupted, one point per run.",
                     figures.duration_vs_disruption(metrics_by_label)),
     }
+    figs = {fig_id: fig for fig_id, fig in figs.items() if fig is not None}
     files = {"results.json": results_json,
              "summary.csv": tables.summary_csv(stats),
              "summary.md": tables.summary_md(title, intro, stats, [f"{s}: {t}" for s, t in findings]),

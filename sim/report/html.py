@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from sim.report.tables import detail_rows, headline_rows
+from sim.comparison import detail_rows, headline_rows
 
 CSS = """
 body { font: 14px/1.45 system-ui, -apple-system, Segoe UI, sans-serif; margin: 2rem auto; max-width: 70rem;

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from models.selectors import LabelSelector, Requirement
 from models.state import BARE_POD, DAEMONSET, PDB, Workload
-from sim.scenario.schema import INVALID, Checker
+from sim.scenario.schema import INVALID, Checker, broken
 from sim.scenario.source import Path
 
 
@@ -26,12 +26,9 @@ def _bounds(raw: dict, path: Path, ck: Checker, kind: str | None = None, replica
     if lo is None and hi is None:
         ck.fail(path, "a PodDisruptionBudget needs minAvailable or maxUnavailable")
         return False
-    for key, value in (("minAvailable", lo), ("maxUnavailable", hi)):
+    for key, value in (("minAvailable", lo), ("maxUnavailable", hi)):  # a percent past 100% is the field's own error
         if value is None:
             continue
-        if value.percent and value.value > 100:
-            ck.fail(path + (key,), f"{value} is more than 100%; valid: 0% to 100%")
-            return False
         if replicas is None or kind in (BARE_POD, DAEMONSET):
             continue
         if not value.percent and value.value > replicas:
@@ -64,11 +61,11 @@ def _selector(raw: dict, path: Path, ck: Checker) -> LabelSelector | None:
     return LabelSelector(labels, tuple(requirements)) if ok else None
 
 
-def top_level_budgets(raw: list, workloads: list[Workload], ck: Checker) -> tuple[PDB, ...]:
+def top_level_budgets(raw: list, ck: Checker) -> tuple[PDB, ...]:
     out = []
     seen = set()
     for i, b in enumerate(raw):
-        if b is INVALID or any(v is INVALID for v in b.values()):
+        if b is INVALID or broken(b):
             continue
         path: Path = ("podDisruptionBudgets", i)
         if (b["namespace"], b["name"]) in seen:

@@ -21,7 +21,7 @@ from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.faults import check_fault
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
-from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Field, Int, IntOrPct, Obj, Spec, suggest
+from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Field, Int, IntOrPct, Obj, Spec, broken, suggest
 from sim.scenario.source import Path, Source
 
 
@@ -30,7 +30,7 @@ class DrainOptionsSpec(Obj):
 
     def check(self, value, path, ck):
         out = super().check(value, path, ck)
-        if out is INVALID:
+        if out is INVALID or broken(out):
             return INVALID
         d = DrainOptions()
         return DrainOptions(
@@ -53,7 +53,7 @@ DRAIN_OPTIONS_SPEC = DrainOptionsSpec(name="drain options", fields={
 
 def _param_spec(p: Param) -> Spec:
     return {
-        INT_OR_PERCENT: IntOrPct(),
+        INT_OR_PERCENT: IntOrPct(of="the pool's nodes"),  # every percent knob is a share of a pool
         DURATION: Duration(),
         INT: Int(min=p.minimum),
         BOOL: Bool(),
@@ -76,7 +76,7 @@ def _dist(raw: Any) -> Dist:
 
 
 def check_dist(raw: Any, path: Path, ck: Checker) -> Dist | None:
-    if raw is None:
+    if raw is None or broken(raw):
         return None
     if isinstance(raw, dict):
         given = [k for k, v in raw.items() if v is not None]
@@ -139,14 +139,10 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
                 ck.fail(path + (key,), f"unknown parameter {key!r} for strategy {name!r}; "
                                        f"{suggest(key, by_name)}valid: {', '.join(by_name) or 'none'}")
                 continue
-            converted = _param_spec(by_name[key]).check(value, path + (key,), ck)
-            if converted is INVALID:
-                ok = False
-            else:
-                values[key] = converted
-        if not ok:
-            continue
-        if "maxSurge" in values and "maxUnavailable" in values:
+            values[key] = _param_spec(by_name[key]).check(value, path + (key,), ck)
+            ok = ok and values[key] is not INVALID
+        if "maxSurge" in values and "maxUnavailable" in values and INVALID not in (values["maxSurge"],
+                                                                                  values["maxUnavailable"]):
             try:
                 for total in [p.count for p in pools] or [1]:
                     resolve_batch(values["maxSurge"], values["maxUnavailable"], total,
@@ -154,6 +150,8 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
             except ValueError as exc:
                 ck.fail(path, f"{exc}; set maxSurge or maxUnavailable to 1 or more")
                 continue
+        if not ok:
+            continue
         specs.append(StrategySpec(name, tuple(values.items()), str(label) if label else name))
         indices.append(i)
         explicit[len(specs) - 1] = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("name", "label"))
@@ -171,11 +169,11 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
 
 def build_timing(raw: dict, ck: Checker) -> Timing:
     def d(key: str, sub: tuple = ()) -> Dist:
-        value = raw[key] if not sub else raw[key][sub[0]]
+        value = raw[key] if not sub else raw[key][sub[0]] if isinstance(raw[key], dict) else INVALID
         return check_dist(value, ("timing", key, *sub), ck) or Dist.constant(0)
 
     for key in ("evictionRetry", "reconcileInterval"):
-        if raw[key] <= 0:
+        if raw[key] is not INVALID and raw[key] <= 0:
             ck.fail(("timing", key), f"{raw[key]:g}s would make the simulation spin without time passing; "
                                      "give a duration above 0, e.g. 5s")
     steps = tuple((k, d("inplace", (k,))) for k in ("stopKubelet", "replaceBinaries", "startKubelet", "rejoin"))
@@ -214,8 +212,8 @@ def build_faults(raw: list, ck: Checker, cluster) -> tuple[FaultSpec, ...]:
 
 def build_live(raw: dict, ck: Checker) -> LiveSettings:
     hooks = []
-    for name, template in (raw["hooks"] or {}).items():
-        if template is None:
+    for name, template in (raw["hooks"] if isinstance(raw["hooks"], dict) else {}).items():
+        if template in (None, INVALID):
             continue
         problem = check_template(template)
         if problem:
@@ -254,9 +252,11 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
     timing = build_timing(data["timing"], ck) if data["timing"] is not INVALID else None
     faults = ()
     if data["faults"] is not INVALID:
-        faults = build_faults(data["faults"], ck, cluster)
+        # a fault's target is looked up only in a cluster known whole: a refused pool may hold it
+        whole = cluster if not (broken(data["cluster"]) or broken(data["workloads"])) else None
+        faults = build_faults(data["faults"], ck, whole)
     live = build_live(data["live"], ck) if data["live"] is not INVALID else None
-    if ck.problems or cluster is None or any(v is INVALID for v in data.values()):
+    if ck.problems or cluster is None or broken(data):
         return None
     horizon = data["horizon"]
     return Scenario(

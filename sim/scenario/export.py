@@ -1,9 +1,10 @@
 """Write a cluster as a scenario file, so a user can rehearse an upgrade of their own cluster.
 
 Used by ``midair snapshot`` (a live cluster) and ``midair import`` (a ``kubectl get -o
-json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format names them;
-``anonymize`` also replaces pool, namespace and workload names, and label values (the same
-value gets the same hash, so selectors still select), with stable hashes.
+json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format names them, and
+pools get DNS-label names; ``anonymize`` also replaces pool, namespace and workload names,
+and label values (the same value gets the same hash, so selectors still select), with
+stable hashes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 
 import yaml
 
+from models.names import as_label
 from models.quantity import IntOrPercent, format_cpu, format_memory
 from models.state import DAEMONSET, ClusterState
 from models.version import KubeVersion
@@ -28,10 +30,22 @@ def _intstr(v: IntOrPercent):
     return v.to_json()
 
 
+def _pool_names(state: ClusterState, anonymize: bool) -> dict[str, str]:
+    """The scenario's name of each pool: a DNS label, as the format wants (a pool label such as an
+    EKS node group's may hold capitals and '_'), unique; ``pool-N`` when anonymized."""
+    out: dict[str, str] = {}
+    for i, p in enumerate(state.pools, 1):
+        name = f"pool-{i}" if anonymize else (as_label(p.name)[:50].rstrip("-") or f"pool-{i}")
+        while name in out.values():
+            name = f"{name}-{i}"
+        out[p.name] = name
+    return out
+
+
 def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | None = None, anonymize: bool = False,
                         description: str = "") -> dict:
     cp_version = state.oldest_apiserver
-    pool_names = {p.name: (f"pool-{i + 1}" if anonymize else p.name) for i, p in enumerate(state.pools)}
+    pool_names = _pool_names(state, anonymize)
     pools = []
     for p in state.pools:
         members = sorted(state.nodes_in(p.name), key=lambda n: n.name)

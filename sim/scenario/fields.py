@@ -20,6 +20,7 @@ from sim.scenario.schema import (
     IntOrPct,
     ListOf,
     MapOf,
+    Name,
     Num,
     Obj,
     OneOf,
@@ -72,8 +73,8 @@ DISTRIBUTION = OneOf(options=(
 ))
 
 PDB_FIELDS = {
-    "minAvailable": Field(IntOrPct(), doc="pods that must stay available (count or percent)"),
-    "maxUnavailable": Field(IntOrPct(), doc="pods that may be unavailable (count or percent)"),
+    "minAvailable": Field(IntOrPct(of="the workload's pods"), doc="pods that must stay available (count or percent)"),
+    "maxUnavailable": Field(IntOrPct(of="the workload's pods"), doc="pods that may be unavailable (count or percent)"),
     "unhealthyPodEvictionPolicy": Field(Enum(choices=("IfHealthyBudget", "AlwaysAllow")), "IfHealthyBudget"),
 }
 PDB = Obj(name="PodDisruptionBudget", fields=PDB_FIELDS)
@@ -86,17 +87,17 @@ LABEL_SELECTOR = Obj(name="label selector", fields={
     "matchLabels": Field(MapOf(value=Str(example="web")), None),
     "matchExpressions": Field(ListOf(item=SELECTOR_REQUIREMENT), None),
 })
-POD_DISRUPTION_BUDGET = Obj(name="PodDisruptionBudget", partial=True, fields={
+POD_DISRUPTION_BUDGET = Obj(name="PodDisruptionBudget", fields={
     "name": Field(Str(example="web"), REQUIRED),
     "namespace": Field(Str(example="default"), "default"),
     "selector": Field(LABEL_SELECTOR, REQUIRED, "the pods it covers; {} is every pod of the namespace (policy/v1)"),
     **PDB_FIELDS,
 })
 
-WORKLOAD = Obj(name="workload", partial=True, fields={
-    "name": Field(Str(example="web"), REQUIRED),
+WORKLOAD = Obj(name="workload", fields={
+    "name": Field(Name(example="web", kind="subdomain"), REQUIRED),
     "kind": Field(Enum(choices=WORKLOAD_KINDS), "Deployment"),
-    "namespace": Field(Str(example="default"), "default"),
+    "namespace": Field(Name(example="default"), "default"),
     "replicas": Field(Int(min=0, max=MAX_PODS, why_max=LIMITS), None, "pods wanted (not for a DaemonSet)"),
     "cpu": Field(Quantity(kind="cpu"), 100, "CPU request per pod"),
     "memory": Field(Quantity(kind="memory"), 128 * 2**20, "memory request per pod"),
@@ -106,7 +107,7 @@ WORKLOAD = Obj(name="workload", partial=True, fields={
     "localStorage": Field(Bool(), False, "pods keep data on their node's disk (emptyDir, local PV)"),
     "phase": Field(Enum(choices=("Running", "Succeeded", "Failed")), "Running",
                    "a bare pod that has finished (Succeeded, Failed) only waits to be deleted"),
-    "pool": Field(Str(example="general"), None, "node pool the pods are pinned to"),
+    "pool": Field(Name(example="general"), None, "node pool the pods are pinned to"),
     "gracePeriodSeconds": Field(Num(min=0), 30.0, "terminationGracePeriodSeconds"),
     "preStopSeconds": Field(Num(min=0), 0.0, "a preStop hook's sleep before SIGTERM (counts against the grace period)"),
     "labels": Field(MapOf(value=Str(example="web")), None, "its pods' labels (default: app: NAME)"),
@@ -137,7 +138,7 @@ NODE_OVERRIDE = Obj(name="node", fields={
 })
 
 NODE_POOL = Obj(name="node pool", fields={
-    "name": Field(Str(example="general"), REQUIRED),
+    "name": Field(Name(example="general"), REQUIRED),
     "count": Field(Int(min=0, max=MAX_NODES, why_max=LIMITS), REQUIRED),
     "version": Field(Version(), None, "kubelet version (default: cluster.version)"),
     "cpu": Field(Quantity(kind="cpu"), 4000),
@@ -221,10 +222,10 @@ APISERVICE = Obj(name="APIService", fields={
     "service": Field(Str(example="kube-system/metrics-server"), None),
 })
 
-CLUSTER = Obj(name="cluster", partial=True, fields={
+CLUSTER = Obj(name="cluster", fields={
     "version": Field(Version(), REQUIRED, "control-plane version"),
     "controlPlane": Field(CONTROL_PLANE, {}),
-    "nodePools": Field(ListOf(item=NODE_POOL, min_items=1, partial=True), REQUIRED),
+    "nodePools": Field(ListOf(item=NODE_POOL, min_items=1), REQUIRED),
     "addons": Field(ADDONS, {}),
     "cloud": Field(CLOUD, {}),
     "apiServices": Field(ListOf(item=APISERVICE), [], "aggregated APIs and whether they are Available"),
@@ -302,17 +303,17 @@ METADATA = Obj(name="metadata", fields={
     "description": Field(Str(example="what this scenario rehearses"), ""),
 })
 
-SCENARIO = Obj(name="Scenario", partial=True, fields={
+SCENARIO = Obj(name="Scenario", fields={
     "apiVersion": Field(Enum(choices=(API_VERSION,)), REQUIRED),
     "kind": Field(Enum(choices=(KIND,)), REQUIRED),
     "metadata": Field(METADATA, REQUIRED),
     "cluster": Field(CLUSTER, REQUIRED),
-    "workloads": Field(ListOf(item=WORKLOAD, partial=True), []),
-    "podDisruptionBudgets": Field(ListOf(item=POD_DISRUPTION_BUDGET, partial=True), [],
+    "workloads": Field(ListOf(item=WORKLOAD), []),
+    "podDisruptionBudgets": Field(ListOf(item=POD_DISRUPTION_BUDGET), [],
                                   "budgets that select pods by label, as policy/v1 PodDisruptionBudgets do"),
     "target": Field(Version(), REQUIRED),
-    "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1, partial=True), [{"name": "inplace"}, {"name": "replace"}]),
-    "faults": Field(ListOf(item=FAULT, partial=True), []),
+    "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1), [{"name": "inplace"}, {"name": "replace"}]),
+    "faults": Field(ListOf(item=FAULT), []),
     "timing": Field(TIMING, {}),
     "runs": Field(Int(min=1, max=MAX_RUNS, why_max=RUNS_LIMIT), 20),
     "seed": Field(Int(min=0), 0),
