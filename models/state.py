@@ -21,8 +21,20 @@ from models.cloud import (  # noqa: F401  (the cloud records are part of a clust
     Subnet,
     node_ip,
 )
+from models.admission import Webhook
+from models.constraints import (  # noqa: F401  (taints are part of a node's records)
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    NO_SCHEDULING,
+    PREFER_NO_SCHEDULE,
+    TAINT_EFFECTS,
+    PriorityClass,
+    Scheduling,
+    Taint,
+)
 from models.quantity import IntOrPercent
 from models.selectors import LabelSelector
+from models.storage import StorageClaim, Volume
 from models.version import KubeVersion
 
 APISERVER = "kube-apiserver"
@@ -142,22 +154,8 @@ class NodePool:
     runtime: str = "containerd://1.7.2"
     target_runtime: str | None = None
     config: NodeConfig = NodeConfig()
-
-
-NO_SCHEDULE = "NoSchedule"
-PREFER_NO_SCHEDULE = "PreferNoSchedule"
-NO_EXECUTE = "NoExecute"
-TAINT_EFFECTS = (NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE)
-
-
-@dataclass(frozen=True)
-class Taint:
-    key: str
-    effect: str
-    value: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+    labels: tuple[tuple[str, str], ...] = ()  # its nodes' labels, besides their zone and hostname
+    taints: tuple[Taint, ...] = ()  # its nodes register with these
 
 
 @dataclass(frozen=True)
@@ -179,6 +177,8 @@ class Node:
     message: str = ""
     config: NodeConfig = NodeConfig()
     taints: tuple[Taint, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # all of them: its pool's, its zone, its hostname
+    volumes: int = 0  # volumes attached to it (status.volumesAttached)
 
     def has_taint(self, key: str) -> bool:
         return any(t.key == key for t in self.taints)
@@ -268,6 +268,8 @@ class Workload:
     # PodDisruptionBudgets that select its pods (a policy/v1 eviction refuses a pod that more than one selects)
     budgets: int | None = None
     phase: str = "Running"  # a bare pod that has finished: Succeeded or Failed
+    scheduling: Scheduling = NO_SCHEDULING
+    storage: StorageClaim | None = None  # network volumes (zonal, shared); local ones also as local_storage
 
     @property
     def key(self) -> str:
@@ -340,6 +342,9 @@ class ClusterState:
     # their own; a workload's own ``pdb`` is judged from its status
     budgets: tuple[BudgetStatus, ...] = ()
     pdbs: tuple[PDB, ...] = ()  # ``podDisruptionBudgets:`` as declared (with selectors), for the world
+    webhooks: tuple[Webhook, ...] = ()
+    priority_classes: tuple[PriorityClass, ...] = ()  # the cluster's own (the two system ones are implied)
+    volumes: tuple[Volume, ...] = ()  # the PersistentVolumes of zonal and shared claims
 
     @cached_property
     def _nodes_by_name(self) -> dict[str, Node]:

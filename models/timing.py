@@ -45,3 +45,6 @@ class Timing:
     # until a person (or a node-cleanup controller) recovers a pod whose local volume's node is gone;
     # None: nobody does (midair's assumption for the default: docs/fidelity.md)
     operator_response: Dist | None = Dist("lognormal", (900.0, 3600.0))
+    # a zonal volume's attach to and detach from a node (midair's assumption: docs/fidelity.md)
+    volume_attach: Dist = Dist("uniform", (10.0, 30.0))
+    volume_detach: Dist = Dist("uniform", (5.0, 20.0))
