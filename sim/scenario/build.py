@@ -193,6 +193,8 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         reconcile_interval_s=raw["reconcileInterval"],
         pod_termination=d("podTermination"),
         operator_response=None if raw["operatorResponse"] == "never" else d("operatorResponse"),
+        volume_attach=d("volumeAttach"),
+        volume_detach=d("volumeDetach"),
     )
 
 

@@ -34,11 +34,14 @@ from models.state import (
     coredns_workload,
     node_ip,
 )
+from models.constraints import node_labels
 from models.version import KubeVersion
 from sim.scenario.budgets import select_budgets, top_level_budgets
 from sim.scenario.fields import LIMITS, MAX_NODES, MAX_PODS
 from sim.scenario.schema import INVALID, Checker, broken, suggest
 from sim.scenario.source import Path
+from sim.scenario.placement import pool_taints, priority_classes
+from sim.scenario.webhooks import build_webhooks
 from sim.scenario.workloads import build_workloads
 
 
@@ -148,11 +151,14 @@ def _pools_and_nodes(raw_pools: list, version: KubeVersion, kube_proxy: KubeVers
         if p is INVALID:
             continue
         node_names = _check_pool(p, i, version, names, ck)
-        if node_names is None or broken(p):
+        taints = pool_taints(p["taints"], ("cluster", "nodePools", i, "taints"), ck) if p["taints"] is not INVALID \
+            else None
+        if node_names is None or broken(p) or taints is None:
             continue
         config = node_config(NodeConfig(), p["os"], p["kubelet"], p["runtimeRunning"])
         pool = NodePool(p["name"], p["count"], p["version"] or version, Resources(p["cpu"], p["memory"], p["maxPods"]),
-                        tuple(p["zones"]), p["runtime"], p["targetRuntime"], config)
+                        tuple(p["zones"]), p["runtime"], p["targetRuntime"], config,
+                        tuple(sorted((p["labels"] or {}).items())), taints)
         pools.append(pool)
         overrides = {o["name"]: o for o in p["nodes"]}
         for k, name in enumerate(node_names):
@@ -165,7 +171,8 @@ def _pools_and_nodes(raw_pools: list, version: KubeVersion, kube_proxy: KubeVers
                               pool.allocatable, o.get("runtime") or pool.runtime,
                               ip=node_ip(zi, handed_out[zone] - 1),
                               ready=o.get("ready") if o.get("ready") is not None else True,
-                              config=node_config(pool.config, o.get("os"), o.get("kubelet"), o.get("runtimeRunning"))))
+                              config=node_config(pool.config, o.get("os"), o.get("kubelet"), o.get("runtimeRunning")),
+                              taints=pool.taints, labels=node_labels(pool.labels, zone, name)))
     return pools, nodes
 
 
@@ -241,7 +248,10 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
     """The cluster records, or None when a problem (already recorded in ``ck``) prevents them.
     Pools and workloads with a bad field are left out of the records (and the scenario does
     not load); every check their good fields allow has run."""
-    workloads = build_workloads(data["workloads"], ck) if data["workloads"] is not INVALID else None
+    classes = priority_classes(data["priorityClasses"], ck) if data["priorityClasses"] is not INVALID else None
+    workloads = build_workloads(data["workloads"], ck, classes) if data["workloads"] is not INVALID else None
+    webhooks = build_webhooks(data["webhooks"], workloads if not broken(data["workloads"]) else None, ck) \
+        if data["webhooks"] is not INVALID else None
     c = data["cluster"]
     if c is INVALID or c["version"] is INVALID:
         return None
@@ -265,13 +275,15 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
             part["addons"]["corednsReplicas"] is not INVALID:
         _check_room(data["workloads"], pools, part["addons"]["corednsReplicas"], ck)
     cloud = _cloud(part["cloud"], zones if every_pool else None, ck) if part["cloud"] else None
-    if None in (workloads, control_plane, cloud, part["addons"]) or broken(part["addons"]) or not raw_pools \
-            or broken(c["apiServices"]) or broken(c["unobserved"]):
+    if None in (workloads, control_plane, cloud, part["addons"], classes, webhooks) or broken(part["addons"]) \
+            or not raw_pools or broken(c["apiServices"]) or broken(c["unobserved"]):
         return None
     replicas = part["addons"]["corednsReplicas"]
     if replicas and any(a.name == "coredns" for a in addons):
         workloads.insert(0, coredns_workload(replicas))
     services = tuple(APIService(a["name"], a["available"], a["service"]) for a in c["apiServices"])
     pdbs = top_level_budgets(data["podDisruptionBudgets"], ck) if data["podDisruptionBudgets"] is not INVALID else ()
+    own_classes = tuple(c for name, c in classes.items() if not name.startswith("system-"))
     return ClusterState(control_plane, tuple(pools), tuple(nodes), select_budgets(tuple(workloads), pdbs),
-                        tuple(addons), cloud, services, unobserved=tuple(sorted(set(c["unobserved"]))), pdbs=pdbs)
+                        tuple(addons), cloud, services, unobserved=tuple(sorted(set(c["unobserved"]))), pdbs=pdbs,
+                        webhooks=webhooks, priority_classes=own_classes)

@@ -8,7 +8,7 @@ older than the cluster, a workload pinned to a pool that does not exist) live in
 
 from __future__ import annotations
 
-from models.selectors import OPERATORS
+from sim.scenario.kube_fields import LABEL_SELECTOR_SHAPE, PRIORITY_CLASS, SCHEDULING_FIELDS, TAINT, WEBHOOK
 from sim.scenario.schema import (
     REQUIRED,
     Anything,
@@ -78,15 +78,7 @@ PDB_FIELDS = {
     "unhealthyPodEvictionPolicy": Field(Enum(choices=("IfHealthyBudget", "AlwaysAllow")), "IfHealthyBudget"),
 }
 PDB = Obj(name="PodDisruptionBudget", fields=PDB_FIELDS)
-SELECTOR_REQUIREMENT = Obj(name="selector requirement", fields={
-    "key": Field(Str(example="app"), REQUIRED),
-    "operator": Field(Enum(choices=OPERATORS), REQUIRED),
-    "values": Field(ListOf(item=Str(example="web")), None, "for In and NotIn"),
-})
-LABEL_SELECTOR = Obj(name="label selector", fields={
-    "matchLabels": Field(MapOf(value=Str(example="web")), None),
-    "matchExpressions": Field(ListOf(item=SELECTOR_REQUIREMENT), None),
-})
+LABEL_SELECTOR = LABEL_SELECTOR_SHAPE
 POD_DISRUPTION_BUDGET = Obj(name="PodDisruptionBudget", fields={
     "name": Field(Str(example="web"), REQUIRED),
     "namespace": Field(Str(example="default"), "default"),
@@ -111,6 +103,7 @@ WORKLOAD = Obj(name="workload", fields={
     "gracePeriodSeconds": Field(Num(min=0), 30.0, "terminationGracePeriodSeconds"),
     "preStopSeconds": Field(Num(min=0), 0.0, "a preStop hook's sleep before SIGTERM (counts against the grace period)"),
     "labels": Field(MapOf(value=Str(example="web")), None, "its pods' labels (default: app: NAME)"),
+    **SCHEDULING_FIELDS,
 })
 
 OS = Obj(name="os", fields={
@@ -151,6 +144,8 @@ NODE_POOL = Obj(name="node pool", fields={
     "os": Field(OS, {}),
     "kubelet": Field(KUBELET, {}),
     "runtimeRunning": Field(Bool(), True),
+    "labels": Field(MapOf(value=Str(example="ssd")), None, "its nodes' labels (besides zone and hostname)"),
+    "taints": Field(ListOf(item=TAINT), None, "its nodes register with these taints"),
 })
 
 INSTANCE_OVERRIDE = Obj(name="control-plane instance", fields={
@@ -281,6 +276,8 @@ TIMING = Obj(name="timing", retired={
                               {"lognormal": {"median": 900.0, "p95": 3600.0}},
                               "until a person recovers a pod whose local volume's node is gone (never: nobody)"),
     "reconcileInterval": Field(_DURATION, 2.0),
+    "volumeAttach": Field(DISTRIBUTION, {"uniform": [10.0, 30.0]}, "attach a zonal volume to a node"),
+    "volumeDetach": Field(DISTRIBUTION, {"uniform": [5.0, 20.0]}, "detach a zonal volume from a node"),
 })
 
 HOOK_TEMPLATE = Str(example="ssh {node} sudo /usr/local/bin/upgrade-kubelet {version}")
@@ -311,6 +308,8 @@ SCENARIO = Obj(name="Scenario", fields={
     "workloads": Field(ListOf(item=WORKLOAD), []),
     "podDisruptionBudgets": Field(ListOf(item=POD_DISRUPTION_BUDGET), [],
                                   "budgets that select pods by label, as policy/v1 PodDisruptionBudgets do"),
+    "priorityClasses": Field(ListOf(item=PRIORITY_CLASS), [], "the cluster's PriorityClasses (besides the system ones)"),
+    "webhooks": Field(ListOf(item=WEBHOOK), [], "admission webhooks: validating or mutating"),
     "target": Field(Version(), REQUIRED),
     "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1), [{"name": "inplace"}, {"name": "replace"}]),
     "faults": Field(ListOf(item=FAULT), []),

@@ -371,3 +371,18 @@ class OneOf(Spec):
 
     def describe(self):
         return " or ".join(s.describe() for _, s in self.options)
+
+
+@dataclass
+class Ref(Spec):
+    """A Kubernetes structure used in several places (a label selector, a toleration, an affinity
+    term), documented once under ``title`` in docs/scenario-format.md."""
+
+    title: str = ""
+    shape: Spec = field(default_factory=Spec)
+
+    def check(self, value, path, ck):
+        return self.shape.check(value, path, ck)
+
+    def describe(self):
+        return self.title

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from models.constraints import PriorityClass
 from models.state import BARE_POD, DAEMONSET, Resources, Workload
 from sim.scenario.budgets import workload_pdb
+from sim.scenario.placement import is_local, scheduling, storage
 from sim.scenario.schema import INVALID, UNKNOWN, Checker, broken, suggest
 
 
@@ -15,9 +17,10 @@ def raw_pool_names(ck: Checker) -> list[str]:
         return []
 
 
-def build_workloads(raw: list, ck: Checker) -> list[Workload]:
+def build_workloads(raw: list, ck: Checker, classes: dict[str, PriorityClass] | None = None) -> list[Workload]:
     """The workloads; a workload with a bad field is left out, but its good fields are still
-    checked against each other, so that every error of the file is reported at once."""
+    checked against each other, so that every error of the file is reported at once.
+    ``classes``: the PriorityClasses a workload may name (None: they were refused)."""
     out: list[Workload] = []
     seen: set[tuple] = set()
     pool_names = raw_pool_names(ck)
@@ -47,11 +50,13 @@ def build_workloads(raw: list, ck: Checker) -> list[Workload]:
             ck.fail(path + ("phase",), f"only a bare pod (kind: Pod) can be {w['phase']}; a controller's pods are "
                                        "replaced when they finish; valid: Running")
         pdb = workload_pdb(w, replicas, path, ck) if not bad & {"pdb", "kind", "replicas", UNKNOWN} else None
-        if bad:
+        sched = scheduling(w, path, ck, classes) if not bad else None
+        claim = storage(w, path, ck) if not bad & {"storage", "localStorage", "kind"} else None
+        if bad or sched is None or claim is INVALID:
             continue
         labels = tuple(sorted(w["labels"].items())) if w["labels"] else (("app", w["name"]),)
         out.append(Workload(w["name"], w["kind"], w["namespace"], replicas,
                             Resources(w["cpu"], w["memory"], 1), pdb, w["startupSeconds"], w["imagePullSeconds"],
-                            w["localStorage"], w["pool"], w["gracePeriodSeconds"], labels=labels,
-                            pre_stop_s=w["preStopSeconds"], phase=w["phase"]))
+                            is_local(w["storage"], w["localStorage"]), w["pool"], w["gracePeriodSeconds"], labels=labels,
+                            pre_stop_s=w["preStopSeconds"], phase=w["phase"], scheduling=sched, storage=claim))
     return out
