@@ -14,15 +14,19 @@ METRIC_NAMES = (
     "api_downtime_s", "outage_s", "degraded_s", "pods_evicted", "pods_evicted_again", "pods_restarted",
     "pods_rescheduled", "pods_lost_local_data", "pdb_violations", "budget_breaches_involuntary",
     "manual_interventions", "skew_violations", "duration_s", "completed", "halted", "peak_extra_nodes",
-    "node_hours", "max_pending_pods", "node_ip_changes", "evictions_refused",
+    "node_hours", "max_pending_pods", "node_ip_changes", "evictions_refused", "unschedulable_pod_s",
+    "pods_preempted", "volume_wait_s", "multi_attach_errors", "blocked_creations",
 )
 COUNTERS = ("pods_evicted", "pods_evicted_again", "pods_restarted", "pods_rescheduled", "pods_lost_local_data",
             "pdb_violations", "budget_breaches_involuntary", "manual_interventions", "node_ip_changes",
-            "evictions_refused")
+            "evictions_refused", "pods_preempted", "multi_attach_errors", "blocked_creations")
 # counters that belong to one workload; the results break them down per workload
 WORKLOAD_COUNTERS = ("pods_evicted", "pods_evicted_again", "pods_restarted", "pods_rescheduled",
                      "pods_lost_local_data", "pdb_violations", "budget_breaches_involuntary",
-                     "manual_interventions", "evictions_refused")
+                     "manual_interventions", "evictions_refused", "pods_preempted", "multi_attach_errors",
+                     "blocked_creations")
+# pod-seconds spent waiting, integrated per workload: for a fitting node, for a volume
+POD_WAITS = ("unschedulable_pod_s", "volume_wait_s")
 
 
 @dataclass
@@ -36,6 +40,14 @@ class WorkloadTrack:
     degraded_s: float = 0.0
     series: list = field(default_factory=list)  # (time, ready, desired)
     counters: dict = field(default_factory=lambda: dict.fromkeys(WORKLOAD_COUNTERS, 0))
+    waiting: dict = field(default_factory=lambda: dict.fromkeys(POD_WAITS, 0))  # pods waiting now
+    waits_since: dict = field(default_factory=lambda: dict.fromkeys(POD_WAITS, 0.0))
+    waited_s: dict = field(default_factory=lambda: dict.fromkeys(POD_WAITS, 0.0))
+
+    def wait(self, name: str, t: float, delta: int) -> None:
+        self.waited_s[name] += self.waiting[name] * (t - self.waits_since[name])
+        self.waiting[name] += delta
+        self.waits_since[name] = t
 
 
 class Recorder:
@@ -111,6 +123,18 @@ class Recorder:
     def pending(self, t: float, n: int) -> None:
         self.max_pending = max(self.max_pending, n)
 
+    def unschedulable(self, t: float, key: str, delta: int) -> None:
+        """``delta`` pods of workload ``key`` started (1) or stopped (-1) waiting for a fitting node."""
+        track = self.workloads.get(key)
+        if track is not None:
+            track.wait("unschedulable_pod_s", t, delta)
+
+    def volume_wait(self, t: float, key: str, delta: int) -> None:
+        """``delta`` bound pods of workload ``key`` started or stopped waiting for their volume."""
+        track = self.workloads.get(key)
+        if track is not None:
+            track.wait("volume_wait_s", t, delta)
+
     def refused_eviction(self, t: float, key: str) -> None:
         self.count("evictions_refused", workload=key)
 
@@ -128,6 +152,8 @@ class Recorder:
             self.api_since = t
         for track in self.workloads.values():
             self._close(track, t)
+            for name in POD_WAITS:
+                track.wait(name, t, 0)
         self.node_count(t, self.nodes)
 
     def metrics(self, duration_s: float, completed: bool, halted: str | None) -> dict:
@@ -144,8 +170,10 @@ class Recorder:
             "peak_extra_nodes": max(0, self.peak_nodes - self.baseline_nodes),
             "node_hours": round(self.node_seconds / 3600.0, 4),
             "max_pending_pods": self.max_pending,
+            **{name: round(sum(t.waited_s[name] for t in self.workloads.values()), 3) for name in POD_WAITS},
         }
 
     def per_workload(self) -> dict[str, dict]:
-        return {k: {"outage_s": round(t.outage_s, 3), "degraded_s": round(t.degraded_s, 3), **t.counters}
+        return {k: {"outage_s": round(t.outage_s, 3), "degraded_s": round(t.degraded_s, 3), **t.counters,
+                    **{name: round(t.waited_s[name], 3) for name in POD_WAITS}}
                 for k, t in sorted(self.workloads.items())}

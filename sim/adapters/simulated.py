@@ -28,7 +28,6 @@ from models.state import (
     ControlPlane,
     Instance,
     Node,
-    NodePool,
     Resources,
     WorkloadStatus,
 )
@@ -44,15 +43,16 @@ class SimulatedPort:
         self.interval = world.timing.reconcile_interval_s if reconcile_interval_s is None else reconcile_interval_s
         self._nodes: tuple[Node, ...] = ()
         self._control_plane: ControlPlane | None = None
-        self._pools = tuple(NodePool(p.name, p.count, p.version, p.allocatable, p.zones, p.runtime,
-                                     p.target_runtime, p.config) for p in world.pool_specs.values())
+        self._pools = tuple(world.pool_specs.values())
+        self._volumes: tuple = ()
 
     # -- observe -------------------------------------------------------------------------
     def _node_record(self, n) -> Node:
         if n.record is None:
             n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
                             n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(self.world.evictions.remaining(n)),
-                            n.created_at, n.message, n.config, n.taints)
+                            n.created_at, n.message, n.config, n.taints, tuple(sorted(n.labels.items())),
+                            len(n.volumes))
         return n.record
 
     def observe(self) -> ClusterState:
@@ -76,9 +76,13 @@ class SimulatedPort:
         budgets = tuple(BudgetStatus(b.pdb.name, b.pdb.namespace, tuple(m.key for m in b.members), b.expected(),
                                      b.desired_healthy(), b.current_healthy(), b.allowed())
                         for b in w.budgets if b.pdb.selector is not None)
+        if w.volumes.changed:
+            self._volumes = w.volumes.records()
         return ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
                             replace(w.cloud, subnets=w.cloud_ops.subnets()),
-                            w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs)
+                            w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
+                            webhooks=w.admission.webhooks_declared, priority_classes=w.priority_classes,
+                            volumes=self._volumes)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
@@ -109,7 +113,7 @@ class SimulatedPort:
                 return SubmitResult(False, f"{node.name} is already being deleted")
             w.node_ops.delete(node)
         elif isinstance(action, ProvisionNode):
-            created = w.node_ops.provision(action.pool, action.version)
+            created = w.node_ops.provision(action.pool, action.version, action.zone)
             return SubmitResult(True, f"{created.name}: {created.message or created.phase}")
         elif isinstance(action, UpgradeControlPlaneInstance):
             inst = w.cp.instances.get(action.instance)

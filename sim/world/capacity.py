@@ -1,68 +1,103 @@
-"""Index of schedulable nodes by free CPU, per pool, zone and taint class, so placing a pod never
-scans every node.
+"""Index of nodes by free CPU, per pool, zone and set of taints, so placing a pod never scans every
+node.
 
-Each (pool, zone, class) keeps a max-heap of (free CPU, node) entries; the class is 0 for
-a node a pod may prefer, 1 for one with a PreferNoSchedule taint. An entry goes stale when
-its node's capacity, eligibility or class changes (the node's ``stamp`` moves on); stale
-entries are dropped when they surface, and a heap is rebuilt once stale entries dominate it.
+Each group (pool, zone, taints) keeps a max-heap of (free CPU, node) entries of its eligible
+nodes, and counts its registered nodes (the topology domains a spread constraint sees, eligible
+or not). Nodes of a group share their labels but for their hostname, and their taints, so the
+scheduler decides a group's fit once per pod and looks into its heap only for the best node. An
+entry goes stale when its node's capacity, eligibility or group changes (the node's ``stamp``
+moves on); stale entries are dropped when they surface, and a heap is rebuilt once stale entries
+dominate it.
 """
 
 from __future__ import annotations
 
 import heapq
 
-from models.state import PREFER_NO_SCHEDULE
 from sim.world.entities import SimNode, SimPod
 
-PREFERRED, AVOIDED = 0, 1  # taint classes
+Group = tuple  # (pool, zone, taints)
 
 
-def taint_class(node: SimNode) -> int:
-    return AVOIDED if any(t.effect == PREFER_NO_SCHEDULE for t in node.taints) else PREFERRED
+def group_of(node: SimNode) -> Group:
+    return (node.pool, node.zone, node.taints)
 
 
 class CapacityIndex:
-    def __init__(self, eligible):
+    def __init__(self, eligible, registered):
         self._eligible = eligible  # SimNode -> bool
-        self._heaps: dict[tuple[str, str, int], list] = {}
-        self._members: dict[tuple[str, str, int], set[SimNode]] = {}
-        self._key_of: dict[str, tuple[str, str, int]] = {}
+        self._registered = registered  # SimNode -> bool: it has a Node object
+        self._heaps: dict[Group, list] = {}
+        self._members: dict[Group, set[SimNode]] = {}
+        self._group_of: dict[str, Group] = {}
+        self._by_pool: dict[str, dict[Group, None]] = {}  # the groups of each pool, in order of appearance
+        self.registered: dict[Group, int] = {}  # registered nodes per group
+        self._counted: dict[str, Group] = {}  # node -> the group it is counted registered in
 
     def update(self, node: SimNode) -> None:
-        """Record that ``node``'s free capacity, eligibility or taints may have changed."""
+        """Record that ``node``'s free capacity, eligibility, registration or taints may have changed."""
         node.stamp += 1
-        key = (node.pool, node.zone, taint_class(node))
-        old = self._key_of.get(node.name)
+        key = group_of(node)
+        old = self._group_of.get(node.name)
         if old is not None and old != key:
             self._members[old].discard(node)
-        members = self._members.setdefault(key, set())
-        heap = self._heaps.setdefault(key, [])
+        self._count(node, None if node.removed or not self._registered(node) else key)
         if node.removed:
-            members.discard(node)
-            self._key_of.pop(node.name, None)
+            if old is not None:
+                self._members[old].discard(node)
+            self._group_of.pop(node.name, None)
             return
-        self._key_of[node.name] = key
+        members = self._members.get(key)
+        if members is None:
+            members = self._members[key] = set()
+            self._heaps[key] = []
+            self._by_pool.setdefault(node.pool, {})[key] = None
+        heap = self._heaps[key]
+        self._group_of[node.name] = key
         members.add(node)
         if self._eligible(node):
             heapq.heappush(heap, (-node.free_cpu, node.seq, node.stamp, node))
             if len(heap) > 4 * len(members) + 64:
                 self._rebuild(key)
 
+    def _count(self, node: SimNode, key: Group | None) -> None:
+        old = self._counted.get(node.name)
+        if old == key:
+            return
+        if old is not None:
+            self.registered[old] -= 1
+            del self._counted[node.name]
+        if key is not None:
+            self.registered[key] = self.registered.get(key, 0) + 1
+            self._counted[node.name] = key
+
     def _rebuild(self, key) -> None:
         heap = [(-n.free_cpu, n.seq, n.stamp, n) for n in self._members[key] if self._eligible(n)]
         heapq.heapify(heap)
         self._heaps[key] = heap
 
-    def zones(self, pools) -> list[str]:
-        return sorted({z for (p, z, _) in self._members if p in pools})
+    def groups(self, pools) -> list[Group]:
+        """Every group of ``pools`` that has nodes, in pool order, then in order of appearance."""
+        return [g for p in pools for g in self._by_pool.get(p, ()) if self._members[g]]
 
-    def best_fit(self, pool: str, zone: str, pod: SimPod, cls: int = PREFERRED) -> SimNode | None:
-        """The eligible node with the most free CPU in (pool, zone, class) that fits ``pod``."""
-        heap = self._heaps.get((pool, zone, cls))
+    def zones(self, pools) -> list[str]:
+        return sorted({g[1] for g in self.groups(pools)})
+
+    def counted_in(self, name: str) -> Group | None:
+        """The group a registered node is counted in (None: not registered)."""
+        return self._counted.get(name)
+
+    def members(self, group: Group) -> set[SimNode]:
+        return self._members.get(group, set())
+
+    def best_fit(self, group: Group, pod: SimPod, accept=None, score=None, look: int = 1) -> SimNode | None:
+        """The eligible node of ``group`` with the most free CPU that fits ``pod`` (and that ``accept``
+        takes). With ``score``, the best by (score, free CPU) of the first ``look`` nodes that fit."""
+        heap = self._heaps.get(group)
         if not heap:
             return None
         popped = []
-        found = None
+        found: list[SimNode] = []
         need_cpu = pod.workload.spec.requests.cpu_m
         while heap:
             entry = heapq.heappop(heap)
@@ -70,11 +105,16 @@ class CapacityIndex:
             if stamp != node.stamp or node.removed or not self._eligible(node):
                 continue
             popped.append(entry)
-            if node.fits(pod):
-                found = node
-                break
             if node.free_cpu < need_cpu:
                 break  # every other node has less free CPU
+            if node.fits(pod) and (accept is None or accept(node)):
+                found.append(node)
+                if len(found) >= look:
+                    break
         for entry in popped:
             heapq.heappush(heap, entry)
-        return found
+        if not found:
+            return None
+        if score is None or len(found) == 1:
+            return found[0]
+        return max(found, key=lambda n: (score(n), n.free_cpu, -n.seq))

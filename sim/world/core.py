@@ -13,13 +13,14 @@ from __future__ import annotations
 import simpy
 
 from models.skew import Versioned, check_versions
+from models.constraints import node_labels
+from models.scheduling import untolerated
 from models.state import (
     DAEMONSET,
     DELETING,
     ETCD,
     IDLE,
     KUBE_PROXY,
-    NO_SCHEDULE,
     KUBELET,
     PROVISION_FAILED,
     PROVISIONING,
@@ -32,6 +33,7 @@ from sim.metrics import Recorder
 from sim.sampling import stream
 from models.version import KubeVersion
 from sim.world.addons import AddonOps
+from sim.world.admission import Admission
 from sim.world.budgets import degraded, link_budgets
 from sim.world.capacity import CapacityIndex
 from sim.world.cloud import CloudOps
@@ -41,8 +43,11 @@ from sim.world.entities import SimInstance, SimNode, SimWorkload
 from sim.world.eviction import Evictions
 from sim.world.lifecycle import NodeLifecycleController
 from sim.world.nodes import Nodes
+from sim.world.placement import compile_all
 from sim.world.pods import Pods
+from sim.world.preemption import Preemption
 from sim.world.scheduler import Scheduler
+from sim.world.volumes import Volumes
 
 
 UNHEALTHY_POD_EVICTION_POLICY_FROM = KubeVersion(1, 27)
@@ -56,6 +61,7 @@ class World:
         self.inplace_restarts = inplace_restarts
         self.api_services = state.api_services
         self.pdbs = state.pdbs
+        self.priority_classes = state.priority_classes
         self.rng = stream(seed, "timing")
         self.start_version = state.oldest_apiserver
         self.pool_specs: dict[str, NodePool] = {p.name: p for p in state.pools}
@@ -74,8 +80,11 @@ class World:
         self.available: set[str] = set()  # names of Ready, schedulable, idle nodes
         self.available_in: dict[str, int] = {}
         self.min_available: dict[str, int] = {}  # per pool, the fewest available nodes seen
-        self.index = CapacityIndex(self.eligible)
+        self.index = CapacityIndex(self.eligible, self.registered)
+        self._pool_labels = {p.name: dict(p.labels) for p in state.pools}
         self.sched = Scheduler(self)
+        self.preemption = Preemption(self)
+        self.volumes = Volumes(self)
         self.pods = Pods(self)
         self.evictions = Evictions(self)
         self.cloud_ops = CloudOps(self, state)
@@ -97,15 +106,20 @@ class World:
                 node.ready = False
             self.count_versions(node, True)
             self._track_availability(node)
-            self.index.update(node)
             self.lifecycle.registered(node)
+            self.index.update(node)
         self.workloads: dict[str, SimWorkload] = {w.key: SimWorkload(w) for w in state.workloads}
         self.budgets = link_budgets(self.workloads, state.pdbs)
+        compile_all(self.workloads, self.pool_names)
+        self.volumes.declare(self.workloads.values())
+        self.sched.prioritized = any(w.priority for w in self.workloads.values())
+        self.admission = Admission(self, state.webhooks)
         self._place_initial_pods()
         self.rec.node_count(0.0, self.vm_count())
         self.min_available = dict(self.available_in)  # the floor counts from the start, not from an empty pool
         self.env.process(self.pods.run_controllers())
         self.env.process(self.sched.run())
+        self.volumes.start()
         self.consequences.start()
         self.faults.start()
         self.versions_changed()
@@ -115,7 +129,8 @@ class World:
         self._seq += 1
         proxy = self.addon_ops.addons["kube-proxy"]["version"] if "kube-proxy" in self.addon_ops.addons else kubelet
         node = SimNode(name, pool.name, zone, kubelet, proxy, pool.target_runtime or pool.runtime,
-                       pool.allocatable, ip, self._seq, created_at, pool.config)
+                       pool.allocatable, ip, self._seq, created_at, pool.config,
+                       dict(node_labels(pool.labels, zone, name)), pool.taints)
         self.nodes[name] = node
         self.nodes_dirty = True
         return node
@@ -132,6 +147,7 @@ class World:
 
     def remove_node(self, node: SimNode) -> None:
         self.lifecycle.deregistered(node)
+        self.volumes.node_gone(node)
         self.count_versions(node, False)
         node.removed = True
         self._track_availability(node)
@@ -148,14 +164,26 @@ class World:
         return sum(1 for n in self.nodes.values() if n.phase != PROVISION_FAILED)
 
     def eligible(self, node: SimNode) -> bool:
+        """Ready, schedulable, up and not going: a node a pod may be placed on, taints aside."""
         return (not node.removed and node.alive and node.ready and node.schedulable
-                and node.phase not in (DELETING, PROVISIONING, PROVISION_FAILED)
-                and not any(t.effect == NO_SCHEDULE for t in node.taints))
+                and node.phase not in (DELETING, PROVISIONING, PROVISION_FAILED))
+
+    def registered(self, node: SimNode) -> bool:
+        """Does ``node`` have a Node object (a topology domain, Ready or not)?"""
+        return node.name in self.lifecycle.members
+
+    def pool_labels(self, pool: str) -> dict:
+        return self._pool_labels[pool]
 
     def daemon_nodes(self, w: SimWorkload) -> list[SimNode]:
+        """The nodes a DaemonSet runs a pod on: those of its pool whose own taints (its pool's) it tolerates
+        (the DaemonSet controller's NoSchedule and NoExecute check; taints strategies add later do not
+        remove pods that run)."""
+        tolerations = w.spec.scheduling.tolerations
         return [n for n in sorted(self.nodes.values(), key=lambda n: n.seq)
                 if n.alive and n.phase not in (DELETING, PROVISIONING, PROVISION_FAILED)
-                and (w.spec.pool is None or n.pool == w.spec.pool)]
+                and (w.spec.pool is None or n.pool == w.spec.pool)
+                and untolerated(self.pool_specs[n.pool].taints, tolerations) is None]
 
     def daemonsets_changed(self) -> None:
         for w in self.workloads.values():
@@ -173,6 +201,8 @@ class World:
         for other in (w, *(m for b in w.budgets for m in b.members if m is not w)):
             other.record = None
             self.rec.workload(now, other.key, other.ready, other.desired, degraded(other))
+        if w.served:
+            self.admission.backend_changed(w)
 
     def has_unhealthy_pod_policy(self) -> bool:
         """Does the API honour a budget's unhealthyPodEvictionPolicy? Beta and on by default from 1.27

@@ -33,9 +33,10 @@ class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
-                 "record", "removed", "config", "going_down", "taints")
+                 "record", "removed", "config", "going_down", "taints", "labels", "volumes")
 
-    def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None):
+    def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None,
+                 labels=None, taints=()):
         self.name = name
         self.pool = pool
         self.zone = zone
@@ -61,7 +62,9 @@ class SimNode:
         self.record = None
         self.removed = False
         self.config = config
-        self.taints: tuple = ()  # models.state.Taint records
+        self.taints: tuple = tuple(taints)  # models.state.Taint records: its pool's, and what strategies add
+        self.labels: dict[str, str] = labels if labels is not None else {}
+        self.volumes: set = set()  # the SimVolumes attached to it
 
     def fits(self, pod: SimPod) -> bool:
         r = pod.workload.spec.requests
@@ -75,7 +78,8 @@ class SimNode:
 
 class SimWorkload:
     __slots__ = ("spec", "key", "pods", "ready", "desired", "zone_counts", "template", "volumes", "next_index",
-                 "terminating", "record", "budgets", "displaced", "finished")
+                 "terminating", "record", "budgets", "displaced", "finished", "node_counts", "live_zone", "live_node",
+                 "compiled", "priority", "claims", "served")
 
     def __init__(self, spec: Workload):
         self.spec = spec
@@ -95,6 +99,15 @@ class SimWorkload:
         # (by ordinal for a StatefulSet, in order for the others): pods_evicted_again
         self.displaced: dict = {}
         self.finished = spec.phase in ("Succeeded", "Failed")  # a finished bare pod (a Job's, say)
+        # bound pods per node (terminating ones too, as pod affinity counts them), and the pods not
+        # terminating per zone and node (as topology spread counts them)
+        self.node_counts: dict[str, int] = {}
+        self.live_zone: dict[str, int] = {}
+        self.live_node: dict[str, int] = {}
+        self.compiled = None  # sim.world.placement.Compiled, when it has constraints
+        self.priority = spec.scheduling.priority
+        self.claims: dict = {}  # network volumes by ordinal (None: the one claim all its pods share)
+        self.served: list = []  # the webhooks its Ready pods serve
 
     @property
     def kind(self) -> str:
@@ -103,7 +116,8 @@ class SimWorkload:
 
 class SimPod:
     __slots__ = ("uid", "name", "workload", "node", "state", "ready", "ordinal", "pinned", "replacement",
-                 "gen", "template", "daemon_node", "started", "evicted_from", "deleted_at")
+                 "gen", "template", "daemon_node", "started", "evicted_from", "deleted_at", "live", "unplaced_since",
+                 "nominated", "waiting_since", "started_at")
 
     def __init__(self, uid: int, name: str, workload: SimWorkload, ordinal: int | None = None,
                  replacement: bool = False, template: int = 0):
@@ -122,6 +136,11 @@ class SimPod:
         self.started = False  # its containers exist (phase Running in Kubernetes), Ready or not
         self.evicted_from = None  # the kubelet version of the node its predecessor was evicted from
         self.deleted_at: float | None = None  # when its graceful deletion began
+        self.live = False  # counted in its workload's live_zone and live_node (bound, not terminating)
+        self.unplaced_since: float | None = None  # Pending for lack of a fitting node since
+        self.nominated: str | None = None  # the node a preemption freed for it
+        self.waiting_since: float | None = None  # bound, waiting for its volume since
+        self.started_at = 0.0  # when it was bound (preemption takes the most recently started first)
 
     def __lt__(self, other: SimPod) -> bool:
         return self.uid < other.uid

@@ -18,6 +18,12 @@ reaches the API. Tainting goes through one queue per zone, each a token bucket o
   the taints it placed (a control plane that lost all its nodes blames itself, not them);
   leaving that mode, NotReady nodes are queued again.
 
+A pod leaves a tainted node when its toleration of the taint ends: its own toleration of
+``node.kubernetes.io/not-ready`` (the node posts NotReady) or ``unreachable`` (it stopped
+posting), with its ``tolerationSeconds`` or for good, else the 300 s that the
+DefaultTolerationSeconds admission plugin gives every pod (``timing.notReadyToleration``);
+DaemonSet pods tolerate both for good (kubernetes pkg/controller/tainteviction).
+
 A new limiter starts with its token (client-go's token bucket), so a zone whose state
 changes may taint one node at once. The controller judges the zones from one pass over all
 nodes' conditions before it taints: nodes that turn NotReady at the same moment count
@@ -28,8 +34,11 @@ from __future__ import annotations
 
 from collections import deque
 
+from models.constraints import NO_EXECUTE, NOT_READY, UNREACHABLE, Taint
+from models.scheduling import seconds_tolerated
 from models.state import NodeLifecycle as LifecycleSettings
 
+EPSILON_S = 1e-6
 FULL = "FullDisruption"
 PARTIAL = "PartialDisruption"
 NORMAL = "Normal"
@@ -172,13 +181,32 @@ class NodeLifecycleController:
             self._running.discard(zone)
 
     def _evict_after_toleration(self, node, episode: int):
-        """The taint manager: pods that tolerate the taint for ``notReadyToleration`` go when it ends."""
+        """The taint manager: each pod goes when its toleration of the taint ends (module docstring)."""
         world = self.world
-        yield world.env.timeout(world.timing.not_ready_toleration_s)
-        while self.tainted.get(node.name) == episode and not node.removed and not world.cp.controllers_available:
-            yield world.cp.when_controllers_available()
-        if self.tainted.get(node.name) != episode or node.removed or node.episode != episode:
-            return
-        for pod in sorted(node.pods):
-            if pod.workload.kind != "DaemonSet":  # DaemonSet pods tolerate the not-ready taints for good
-                world.pods.terminate(pod)
+        silent = not (node.alive and node.kubelet_up)
+        taint = Taint(UNREACHABLE if silent else NOT_READY, NO_EXECUTE)
+        start = world.env.now
+        default = world.timing.not_ready_toleration_s
+
+        def pending():
+            for pod in sorted(node.pods):
+                if pod.workload.kind != "DaemonSet" and pod.state not in ("Terminating", "Gone"):
+                    seconds = seconds_tolerated(pod.workload.spec.scheduling.tolerations, taint, default)
+                    if seconds is not None:  # DaemonSet pods tolerate the not-ready taints for good
+                        yield seconds, pod
+
+        while True:
+            due = list(pending())
+            if not due:
+                return
+            wait = min(s for s, _ in due) - (world.env.now - start)
+            if wait > EPSILON_S:
+                yield world.env.timeout(wait)
+            while self.tainted.get(node.name) == episode and not node.removed and not world.cp.controllers_available:
+                yield world.cp.when_controllers_available()
+            if self.tainted.get(node.name) != episode or node.removed or node.episode != episode:
+                return
+            elapsed = world.env.now - start + EPSILON_S  # float sums: start + 300 - start may fall short of 300
+            for seconds, pod in due:
+                if seconds <= elapsed and pod.node is node:
+                    world.pods.terminate(pod)

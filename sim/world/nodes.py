@@ -28,6 +28,7 @@ from models.state import (
     UPGRADING,
 )
 from sim.sampling import sample
+from sim.world.admission import REGISTER_RETRY_S
 from sim.world.entities import SimNode
 
 STEPS = ("stopKubelet", "replaceBinaries", "startKubelet", "rejoin")
@@ -45,6 +46,8 @@ class Nodes:
         if not (node.alive and node.kubelet_up):
             return False
         if node.kubelet.minor_release > world.cp.oldest_apiserver().minor_release:
+            return False
+        if world.admission.heartbeat_refused():  # a webhook stands in the way of its Lease renewals
             return False
         return world.consequences.posting(node)
 
@@ -64,11 +67,12 @@ class Nodes:
             for ev in self._kubelet_waiters.pop(node.name, []):
                 if not ev.triggered:
                     ev.succeed()
+            world.volumes.kubelet_up(node)
         if self.healthy(node):
             if node.going_down or not node.ready:
                 node.episode += 1  # cancels a pending NotReady transition
                 node.going_down = False
-            if not node.ready:
+            if not node.ready and not world.admission.status_refused():  # it must post its status to be Ready
                 self._set_ready(node, True)
         elif node.ready and (self.posting(node) or not node.going_down):
             # a kubelet that posts "not ready" (its network plugin failed) is NotReady at once;
@@ -147,6 +151,7 @@ class Nodes:
         self.world.touch(node)
         self.world.index.update(node)
         self.refresh(node)
+        self.world.admission.machine_changed(node)
         self.world.rec.event(self.world.env.now, f"node {node.name} crashed")
         if duration is not None:
             self.world.env.process(self._come_back(node, duration))
@@ -162,6 +167,7 @@ class Nodes:
         self.world.touch(node)
         self.world.index.update(node)
         self.refresh(node)
+        self.world.admission.machine_changed(node)
         self.world.rec.event(self.world.env.now, f"node {node.name} came back")
 
     def _fail(self, node: SimNode, message: str) -> None:
@@ -224,10 +230,11 @@ class Nodes:
         self.refresh(node)
 
     # -- provisioning and deletion -------------------------------------------------------
-    def provision(self, pool_name: str, version) -> SimNode:
+    def provision(self, pool_name: str, version, zone: str = "") -> SimNode:
+        """A new machine in the pool: in ``zone`` if the strategy chose one, else as the cloud balances them."""
         world = self.world
         pool = world.pool_specs[pool_name]
-        zone = self._zone_for(pool, version)
+        zone = zone if zone in pool.zones else self._zone_for(pool, version)
         node = world.add_node(pool, zone, version, phase=PROVISIONING)
         problem = world.cloud_ops.reserve(node)
         if problem:
@@ -262,6 +269,13 @@ class Nodes:
             world.touch(node)
             world.rec.node_count(world.env.now, world.vm_count())
             return
+        while (refused := world.admission.registration_refused()) is not None:  # the kubelet retries registering
+            if node.message != f"cannot register: {refused.message}":
+                node.message = f"cannot register: {refused.message}"
+                world.touch(node)
+            yield world.env.timeout(refused.delay_s + REGISTER_RETRY_S)
+            if node.removed or node.phase != PROVISIONING:
+                return
         node.alive = True
         node.kubelet_up = True
         node.phase = IDLE
@@ -269,6 +283,7 @@ class Nodes:
         world.rec.count("node_ip_changes")
         world.count_versions(node, True)
         world.lifecycle.registered(node)
+        world.index.update(node)
         world.touch(node)
         self.refresh(node)
         world.daemonsets_changed()

@@ -73,6 +73,14 @@ class Pods:
             world.touch(node)  # its count of pods to drain changed
         world.index.update(node)
         w.zone_counts[node.zone] = w.zone_counts.get(node.zone, 0) + 1
+        w.node_counts[node.name] = w.node_counts.get(node.name, 0) + 1
+        w.live_zone[node.zone] = w.live_zone.get(node.zone, 0) + 1
+        w.live_node[node.name] = w.live_node.get(node.name, 0) + 1
+        pod.live = True
+        pod.started_at = world.env.now
+        world.sched.placed(pod)
+        world.preemption.bound(pod, node, 1)
+        world.volumes.bound(pod, node, instant)
         if w.kind == STATEFULSET and w.spec.local_storage:
             w.volumes[pod.ordinal] = node.name
             pod.pinned = node.name
@@ -93,6 +101,15 @@ class Pods:
             if pod.gen != gen:
                 return
         spec = pod.workload.spec
+        if not attempt:
+            waiting = world.volumes.ready(pod)
+            if waiting is not None:  # its volume is not attached to this node yet
+                pod.waiting_since = world.env.now
+                world.rec.volume_wait(world.env.now, pod.workload.key, 1)
+                yield waiting
+                self.stop_waiting(pod)
+                if pod.gen != gen:
+                    return
         if pull:
             pull_s = spec.image_pull_s if spec.image_pull_s is not None else sample(world.timing.image_pull, world.rng)
             yield world.env.timeout(pull_s * world.faults.image_pull_factor(pod))
@@ -109,6 +126,21 @@ class Pods:
             world.env.process(self._start(pod, pull=False, attempt=attempt + 1))
             return
         self._run(pod)
+
+    def stop_waiting(self, pod: SimPod) -> None:
+        if pod.waiting_since is not None:
+            pod.waiting_since = None
+            self.world.rec.volume_wait(self.world.env.now, pod.workload.key, -1)
+
+    def _unlive(self, pod: SimPod) -> None:
+        """``pod`` no longer counts for topology spread (it terminates, or is gone)."""
+        if pod.live:
+            pod.live = False
+            w, node = pod.workload, pod.node
+            w.live_zone[node.zone] -= 1
+            w.live_node[node.name] -= 1
+            if not w.live_node[node.name]:
+                del w.live_node[node.name]
 
     def _run(self, pod: SimPod) -> None:
         pod.state = RUNNING
@@ -159,6 +191,7 @@ class Pods:
             return
         pod.gen += 1
         self.set_ready(pod, False)
+        self._unlive(pod)
         pod.state = TERMINATING
         pod.deleted_at = self.world.env.now
         pod.workload.terminating += 1
@@ -193,6 +226,8 @@ class Pods:
         if pod.state == TERMINATING:
             w.terminating -= 1
         finished = pod.state == FINISHED
+        self.stop_waiting(pod)
+        world.sched.placed(pod)
         pod.state = GONE
         w.pods.discard(pod)
         w.record = None
@@ -200,11 +235,17 @@ class Pods:
         if node is not None:
             node.pods.discard(pod)
             if not finished:
+                self._unlive(pod)
                 r = w.spec.requests
                 node.used_cpu -= r.cpu_m
                 node.used_memory -= r.memory
                 node.used_pods -= 1
                 w.zone_counts[node.zone] -= 1
+                w.node_counts[node.name] -= 1
+                if not w.node_counts[node.name]:
+                    del w.node_counts[node.name]
+                world.preemption.bound(pod, node, -1)
+                world.volumes.left(pod, node)
                 if w.kind != DAEMONSET:
                     world.touch(node)
                 world.index.update(node)
@@ -227,9 +268,20 @@ class Pods:
             self.reconcile(self.world.workloads[key])
 
     def reconcile(self, w: SimWorkload, initial: bool = False) -> list[SimPod]:
-        """Create the pods ``w`` lacks; returns them (bound already for DaemonSets)."""
+        """Create the pods ``w`` lacks, each if admission lets it; returns them (bound already for DaemonSets).
+        Admission refuses: nothing more is created in this pass (the controller backs off)."""
         kind = w.kind
         created = []
+        delay = 0.0
+
+        def admitted() -> bool:
+            nonlocal delay
+            if initial:
+                return True
+            verdict = self.world.admission.pod_creation(w)
+            delay = max(delay, verdict.delay_s)
+            return verdict.allowed
+
         if kind == BARE_POD:
             if initial:
                 created = [self.new_pod(w) for _ in range(w.spec.replicas)]
@@ -237,6 +289,8 @@ class Pods:
             covered = {p.daemon_node for p in w.pods}
             for node in self.world.daemon_nodes(w):
                 if node.name not in covered:
+                    if not admitted():
+                        break
                     pod = self.new_pod(w, replacement=False)
                     pod.daemon_node = node.name
                     self.bind(pod, node, instant=initial)
@@ -245,17 +299,31 @@ class Pods:
             for ordinal in range(w.spec.replicas):
                 if ordinal in taken:
                     continue
+                if not admitted():
+                    break
                 pod = self.new_pod(w, ordinal, replacement=not initial)
                 if w.spec.local_storage:
                     pod.pinned = w.volumes.get(ordinal)  # its claim is bound: it may run only on that node
                 created.append(pod)
         else:
             active = len(w.pods) - w.terminating
-            created = [self.new_pod(w, replacement=not initial) for _ in range(w.spec.replicas - active)]
+            for _ in range(w.spec.replicas - active):
+                if not admitted():
+                    break
+                created.append(self.new_pod(w, replacement=not initial))
         if not initial:
-            for pod in created:
-                self.world.sched.enqueue(pod)
+            if delay:  # a webhook that timed out and fails open: the pods exist once the request returns
+                self.world.env.process(self._enqueue_after(created, delay))
+            else:
+                for pod in created:
+                    self.world.sched.enqueue(pod)
         return created
+
+    def _enqueue_after(self, pods: list[SimPod], delay: float):
+        yield self.world.env.timeout(delay)
+        for pod in pods:
+            if pod.state == "Pending":
+                self.world.sched.enqueue(pod)
 
     # -- node-local volumes --------------------------------------------------------------------
     def volume_orphaned(self, w: SimWorkload, ordinal: int) -> None:
