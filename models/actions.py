@@ -131,8 +131,12 @@ class UpgradeNodeInPlace(Action):
 
 @dataclass(frozen=True)
 class ProvisionNode(Action):
+    """Add a machine to a pool at ``version``; in ``zone`` when the strategy needs one there (""
+    lets the cloud balance the pool's zones)."""
+
     pool: str = ""
     version: KubeVersion | None = None
+    zone: str = ""
     needs_api = False
 
     @property
@@ -140,7 +144,8 @@ class ProvisionNode(Action):
         return f"pool/{self.pool}"
 
     def describe(self) -> str:
-        return f"ProvisionNode in pool/{self.pool} at {self.version}"
+        where = f" zone/{self.zone}" if self.zone else ""
+        return f"ProvisionNode in pool/{self.pool}{where} at {self.version}"
 
 
 @dataclass(frozen=True)

@@ -119,8 +119,19 @@ def one_control_plane_instance_at_a_time(action: Action, view: ClusterState, pla
     return None
 
 
-POLICIES = (max_unavailable, skew, delete_node_with_pods, one_control_plane_instance_at_a_time)
-POLICY_IDS = ("max-unavailable", "skew", "delete-node-with-pods", "control-plane-one-at-a-time")
+def new_node_zone(action: Action, view: ClusterState, plan: Plan, proj: _Projection) -> Refusal | None:
+    """A new node goes to one of its pool's zones (or wherever the cloud balances them)."""
+    if isinstance(action, ProvisionNode) and action.zone:
+        pools = {p.name: p for p in view.pools}
+        pool = pools.get(action.pool)
+        if pool is not None and action.zone not in pool.zones:
+            return Refusal("new-node-zone", action, f"{action.describe()}: pool {pool.name} has no zone "
+                                                    f"{action.zone!r}; valid: {', '.join(pool.zones)}")
+    return None
+
+
+POLICIES = (max_unavailable, skew, delete_node_with_pods, one_control_plane_instance_at_a_time, new_node_zone)
+POLICY_IDS = ("max-unavailable", "skew", "delete-node-with-pods", "control-plane-one-at-a-time", "new-node-zone")
 
 
 def review(actions: tuple[Action, ...], view: ClusterState, plan: Plan) -> list[tuple[Action, Refusal | None]]:

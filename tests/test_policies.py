@@ -75,6 +75,20 @@ def test_delete_of_a_drained_node_passes(cluster):
         ("DeleteNode node/workers-1", None)]
 
 
+# -- new-node-zone --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zone, refusal", [
+    ("", None),
+    ("a", None),
+    ("c", ("new-node-zone", "ProvisionNode in pool/workers zone/c at 1.14.10: pool workers has no zone 'c'; valid: a, "
+           "b")),
+], ids=["cloud-balances", "one-of-its-zones", "a-zone-it-lacks"])
+def test_a_new_node_goes_to_a_zone_of_its_pool(cluster, zone, refusal):
+    action = ProvisionNode(WHY, "workers", V("1.14.10"), zone)
+    assert verdicts([action], cluster, plan_for(cluster)) == [(action.describe(), refusal)]
+
+
 # -- control-plane-one-at-a-time ---------------------------------------------------------------
 
 
@@ -249,8 +263,9 @@ def test_the_first_refusal_wins_and_a_refused_action_takes_nothing_out_of_servic
 
 def test_every_policy_has_an_id_and_each_id_is_covered_above():
     assert [p.__name__ for p in POLICIES] == ["max_unavailable", "skew", "delete_node_with_pods",
-                                              "one_control_plane_instance_at_a_time"]
-    assert POLICY_IDS == ("max-unavailable", "skew", "delete-node-with-pods", "control-plane-one-at-a-time")
+                                              "one_control_plane_instance_at_a_time", "new_node_zone"]
+    assert POLICY_IDS == ("max-unavailable", "skew", "delete-node-with-pods", "control-plane-one-at-a-time",
+                          "new-node-zone")
 
 
 # -- a strategy that starts part-way through an upgrade ----------------------------------------

@@ -12,12 +12,13 @@ Its cost is a whole second pool for the length of the upgrade.
 
 from __future__ import annotations
 
-from models.actions import Action, Cordon, DeleteNode, ProvisionNode, Uncordon
+from models.actions import Action, Cordon, DeleteNode, Uncordon
 from models.plan import Phase, Plan
 from models.quantity import IntOrPercent
 from models.state import DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import BLUEGREEN_PARAMS
+from models.strategies.zones import new_node
 from models.strategies.replace import Books, Replace, deleting
 from models.strategies.workers import NEW_NODE_READY_GRACE_S, drain, healthy, on_drain_failed, unready_new_nodes
 
@@ -64,9 +65,11 @@ class BlueGreen(Replace):
                 # a batch of green nodes at a time: the next once the last one has joined and is Ready
                 batch_done = not any(n.phase == PROVISIONING for n in live) and not since
                 batch = _count(self.params["greenBatch"], pool.count)
+                planned: list[str] = []
                 for _ in range(min(batch, pool.count - len(live)) if batch_done else 0):
-                    actions.append(ProvisionNode(f"green pool for {pool.name}: {len(live)} of {pool.count} green "
-                                                 f"node(s) at {version}, {batch} at a time", pool.name, version))
+                    actions.append(new_node(view, pool, version, [*blue, *green], f"green pool for {pool.name}: "
+                                            f"{len(live)} of {pool.count} green node(s) at {version}, {batch} at a "
+                                            "time", planned))
                 if len(joined) >= pool.count and not actions and not since:
                     st["stage"] = "cordon"
                     stage = "cordon"

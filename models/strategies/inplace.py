@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.actions import Action, Cordon, DeleteNode, ProvisionNode, Uncordon, UpgradeNodeInPlace, Untaint
+from models.actions import Action, Cordon, DeleteNode, Uncordon, UpgradeNodeInPlace, Untaint
 from models.plan import Phase, Plan
 from models.prechecks.base import Traits
 from models.progress import at_least
@@ -38,6 +38,7 @@ from models.state import (
 )
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import INPLACE_PARAMS
+from models.strategies.zones import new_node
 from models.strategies.workers import (
     OLD_NODE_TAINT,
     SKIP,
@@ -120,8 +121,8 @@ class InPlace(Strategy):
         if stop:
             return stop
         if len(live) < pool.count and not any(n.phase in (PROVISIONING, PROVISION_FAILED) for n in nodes):
-            actions.append(ProvisionNode(f"pool {pool.name} has {len(live)} of {pool.count} nodes: "
-                                         f"add one at {version}", pool.name, version))
+            actions.append(new_node(view, pool, version, nodes, f"pool {pool.name} has {len(live)} of {pool.count} "
+                                    f"nodes: add one at {version}", []))
         actions += mark_old_nodes([n for n in live if not at_least(n.kubelet, version)], self.params, True)
         for node in todo:
             step = self.follow_up(node, version, books, memo)

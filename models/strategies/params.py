@@ -92,6 +92,10 @@ UNAVAILABLE_ROUNDING = Param("unavailableRounding", CHOICE, "down",
 POST_DRAIN_WAIT = Param("postDrainWait", DURATION, 0.0,
                         "wait this long after a node is drained before it is deleted (EKS: 60 s, so load balancers "
                         "stop sending to it)")
+NODE_VOLUME_DETACH_TIMEOUT = Param("nodeVolumeDetachTimeout", DURATION, None,
+                                   "after a node's drain, wait up to this long for its volumes to be detached before "
+                                   "deleting it (Cluster API's nodeVolumeDetachTimeout; 0 waits forever, as Cluster "
+                                   "API's default); unset: delete it at once, as the other platforms do")
 IN_FLIGHT = Param("inFlight", CHOICE, "pool",
                   "how many old nodes may be on their way out at once: pool (as many as keep the pool at its size "
                   "minus maxUnavailable available, new nodes included, as Cluster API's MachineSets scale down), "
@@ -113,7 +117,7 @@ _REPLACING: tuple[Param, ...] = (
     *COMMON_PARAMS[2:],
 )
 # Surge upgrades default to GKE's: maxSurge 1, maxUnavailable 0.
-SURGE_PARAMS: tuple[Param, ...] = (*_REPLACING, OLD_NODES, SURGE_PER_ZONE, POST_DRAIN_WAIT)
+SURGE_PARAMS: tuple[Param, ...] = (*_REPLACING, OLD_NODES, SURGE_PER_ZONE, POST_DRAIN_WAIT, NODE_VOLUME_DETACH_TIMEOUT)
 REPLACE_PARAMS: tuple[Param, ...] = (*SURGE_PARAMS, IN_FLIGHT)
 # blue-green cordons the whole blue pool once green is Ready: oldNodes is what it does by design
 BLUEGREEN_PARAMS: tuple[Param, ...] = (*_REPLACING, GREEN_BATCH, DRAIN_BATCH, FINAL_SOAK)

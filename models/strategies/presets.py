@@ -52,12 +52,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             ("soakSeconds", "AKS node soak duration 0"),
             ("undrainable", "AKS undrainable-node behaviour: fail, or cordon the node and keep its surge node"))),
     Preset("capi", "replace", (("maxSurge", 1), ("maxUnavailable", 0), ("drainTimeout", 0), ("undrainable", "wait"),
-                               ("controlPlaneSurge", True), ("oldNodes", "schedulable")),
+                               ("controlPlaneSurge", True), ("oldNodes", "schedulable"), ("nodeVolumeDetachTimeout", 0)),
            "Cluster API: MachineDeployment rolling update 1/0, drains forever, control plane with surge 1",
            (("maxSurge, maxUnavailable", "Cluster API MachineDeployment RollingUpdate defaults: maxSurge 1, "
                                          "maxUnavailable 0"),
             ("drainTimeout, undrainable", "Cluster API nodeDrainTimeout 0 = forever, retried every 20 s"),
             ("controlPlaneSurge", "Cluster API KubeadmControlPlane rolls with maxSurge 1"),
+            ("nodeVolumeDetachTimeout", "Cluster API waits for a drained machine's volumes to detach before deleting "
+                                        "it; nodeVolumeDetachTimeout 0 (the default) waits forever"),
             ("oldNodes, drain", "Cluster API leaves old machines schedulable and drains with IgnoreAllDaemonSets, "
                                 "DeleteEmptyDirData and Force, skipping pods deleting for 5 min on an unreachable node "
                                 "(cluster-api machine controller drain)"))),

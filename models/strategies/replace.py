@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from models.actions import Action, DeleteNode, ProvisionNode
+from models.actions import Action, DeleteNode
 from models.plan import Phase, Plan
 from models.prechecks.base import Traits
 from models.progress import at_least
 from models.state import DELETING, DRAIN_FAILED, IDLE, PROVISION_FAILED, ClusterState, Node
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import REPLACE_PARAMS
+from models.strategies.zones import new_node
 from models.strategies.workers import (
     NEW_NODE_READY_GRACE_S,
     PROVISION_ATTEMPTS,
@@ -105,10 +106,11 @@ class Replace(Strategy):
             # as Cluster API's MachineSets count them, a machine being deleted is out of the pool already:
             # its replacement may start while it goes (peak_extra_nodes shows the overlap)
             to_add = min(wanted - len(live_new), pool.count + batch.surge - len(live))
+            planned: list[str] = []
             for _ in range(max(0, to_add)):
-                actions.append(ProvisionNode(f"pool {pool.name}: {len(live_new)} of {wanted} nodes at {version}; "
-                                             f"maxSurge {batch.surge} allows {pool.count + batch.surge} nodes",
-                                             pool.name, version))
+                actions.append(new_node(view, pool, version, nodes, f"pool {pool.name}: {len(live_new)} of {wanted} "
+                                        f"nodes at {version}; maxSurge {batch.surge} allows "
+                                        f"{pool.count + batch.surge} nodes", planned))
             busy = bool(books.removing & {n.name for n in old}) or any(n.phase != IDLE for n in new)
             allowed = gate.open(pool.name, busy)
             if isinstance(allowed, str):
@@ -184,6 +186,15 @@ class Replace(Strategy):
                     continue
                 step = DeleteNode(f"{step.reason}, {self.params['postDrainWait']:g}s after its drain (postDrainWait)",
                                   n.name)
+            detach = self.params.get("nodeVolumeDetachTimeout")
+            if isinstance(step, DeleteNode) and not step.force and detach is not None and n.volumes:
+                since = books.drained.setdefault(n.name, gate.now)
+                if not detach or gate.now < since + detach:  # Cluster API waits for its volumes to detach
+                    if detach:
+                        gate.wake(since + detach)
+                    continue
+                step = DeleteNode(f"{step.reason}, though {n.volumes} volume(s) are still attached after "
+                                  f"nodeVolumeDetachTimeout {detach:g}s", n.name)
             if step == SKIP:
                 books.skipped.add(n.name)
                 books.removing.discard(n.name)

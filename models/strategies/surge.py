@@ -8,13 +8,14 @@ runs more than maxSurge nodes above its size: its cost is the surge nodes' hours
 
 from __future__ import annotations
 
-from models.actions import Action, DeleteNode, ProvisionNode
+from models.actions import Action, DeleteNode
 from models.plan import Phase, Plan
 from models.state import IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import SURGE_PARAMS
 from models.strategies.replace import Books, Replace, deleting
 from models.strategies.workers import BatchGate, drain, mark_old_nodes, old_nodes_held
+from models.strategies.zones import new_node
 
 
 class Surge(Replace):
@@ -49,9 +50,11 @@ class Surge(Replace):
                 # between batches: refill the pool, then bring the surge nodes up
                 short = max(0, pool.count - len(live))
                 want = short + max(0, surge_nodes - max(extra, 0))
+                planned: list[str] = []
                 for _ in range(want if not any(n.phase == PROVISIONING for n in nodes) else 0):
-                    actions.append(ProvisionNode(f"surge batch in pool {pool.name}: {surge_nodes} surge node(s) at "
-                                                 f"{version} before draining old ones", pool.name, version))
+                    actions.append(new_node(view, pool, version, nodes, f"surge batch in pool {pool.name}: "
+                                            f"{surge_nodes} surge node(s) at {version} before draining old ones",
+                                            planned))
                 ready = all(n.phase == IDLE and n.ready for n in new) and not want and not old_nodes_held(old, self.params)
                 allowed = gate.open(pool.name, not ready)
                 if isinstance(allowed, str):
