@@ -39,11 +39,22 @@ HOOKS = (("upgradeNode", f"{sys.executable} tests/live_hooks.py upgrade-node {{n
 SETS = ["workloads[name=web].pdb.minAvailable=2"]  # the web budget allows no disruption
 
 
+def _labels(labels):
+    return tuple((k, v) for k, v in labels if k != POOL_LABEL)  # the live view's pools are named by a label
+
+
 def projection(state):
     """What the contract promises to be equal: all of the view but what the Kubernetes API
     cannot show (the hosts' configuration and the cloud's resources), which the live view
     names in ``unobserved`` instead."""
     return {
+        "node_labels": sorted((n.name, _labels(n.labels), n.taints, n.volumes) for n in state.nodes),
+        "pool_labels": sorted((p.name, _labels(p.labels), p.taints) for p in state.pools
+                              if state.nodes_in(p.name)),  # the live view reads them off the pool's nodes
+        "scheduling": sorted((w.key, w.scheduling, w.storage) for w in state.workloads),
+        "webhooks": state.webhooks,
+        "priority_classes": sorted(state.priority_classes, key=lambda c: c.name),
+        "volumes": state.volumes,
         "control_plane": sorted((i.name, i.component, str(i.version), i.healthy, i.phase)
                                 for i in state.control_plane.instances),
         "api_services": sorted((s.name, s.available, s.service) for s in state.api_services),
@@ -78,13 +89,20 @@ def comparable(state):
             totals[0], totals[1], totals[2] = totals[0] + replicas, totals[1] + desired, totals[2] + ready
     p["workloads"] = ([w for w in p["workloads"] if w[1] != BARE_POD],
                       sorted((k, tuple(v)) for k, v in bare.items() if v[0]))
+    kinds = {w.key: w.kind for w in state.workloads}
+    listed = {w[0] for w in p["workloads"][0]} | {k for (k, *_), _ in p["workloads"][1]}
+    p["scheduling"] = sorted({(base, s, st) for k, s, st in p["scheduling"]
+                              if (base := k.rsplit("-", 1)[0] if kinds[k] == BARE_POD and k.rsplit("-", 1)[-1].isdigit()
+                                  else k) in listed})
     return p
 
 
 @given(upgrades())
 def test_any_cluster_listed_as_api_objects_translates_back_to_the_simulated_view(pair):
     # the translators on every shape of cluster the generators make: CNI flavours, etcd, CoreDNS scaled
-    # to 0, bare and Pending pods, budgets with either eviction policy, node-local volumes
+    # to 0, bare and Pending pods, budgets with either eviction policy, node-local volumes, pool labels and
+    # taints, tolerations, node and pod (anti-)affinity, spread constraints, priorities, zonal and shared
+    # volumes with their zones and attachments, webhooks and the workloads that serve them
     scenario = load_scenario_text(yaml.safe_dump(to_scenario(*pair)), "generated.yaml")
     world = world_for(scenario, seed=1)
     by_kind: dict = {}

@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from models import compat
+from models.admission import FAIL, IGNORE, Webhook, WebhookRule
+from models.constraints import NO_SCHEDULE, PREEMPT_NEVER, PREFER_NO_SCHEDULE, PriorityClass, Taint, node_labels
+from models.selectors import LabelSelector, Requirement
 from models.state import (
     coredns_workload,
     APISERVER,
@@ -49,6 +52,8 @@ GI = 2**30
 NODE_SIZES = (Resources(2000, 8 * GI, 110), Resources(4000, 16 * GI, 110), Resources(8000, 32 * GI, 110),
               Resources(16000, 64 * GI, 250))
 RUNTIMES = ("containerd://1.7.2", "containerd://1.6.28", "containerd://2.0.2")
+POOL_LABELS = ((), (("disktype", "ssd"),), (("disktype", "hdd"), ("tier", "standard")))
+PRIORITY_CLASSES = (PriorityClass("critical", 100_000), PriorityClass("batch", -10, PREEMPT_NEVER))
 FREE_IPS = (4096, 256, 64)
 
 
@@ -97,8 +102,14 @@ def _clusters(draw, cp_minors, min_pools, max_pools, min_nodes, max_nodes, max_a
     handed_out: dict[str, int] = {}
     for name in names:
         zones = tuple(draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=len(ZONES), unique=True)))
+        taints = ()
+        # a dedicated pool (GPU, spot): only pods that tolerate it, or less willingly; never the first, which
+        # the system's pods need
+        if pools and draw(st.integers(0, 2)) == 0:
+            taints = (Taint("dedicated", draw(st.sampled_from((NO_SCHEDULE, PREFER_NO_SCHEDULE))), name),)
         pool = NodePool(name, draw(st.integers(min_nodes, max_nodes)), draw(_node_version(cp, kubelet_minors)),
-                        draw(st.sampled_from(NODE_SIZES)), zones, draw(st.sampled_from(RUNTIMES)))
+                        draw(st.sampled_from(NODE_SIZES)), zones, draw(st.sampled_from(RUNTIMES)),
+                        labels=draw(st.sampled_from(POOL_LABELS)), taints=taints)
         pools.append(pool)
         mixed = draw(st.booleans())  # some nodes on another kubelet than the pool's (a half-done roll)
         for k in range(pool.count):
@@ -107,10 +118,12 @@ def _clusters(draw, cp_minors, min_pools, max_pools, min_nodes, max_nodes, max_a
             handed_out[zone] = handed_out.get(zone, 0) + 1
             kubelet = draw(st.just(pool.version) | _node_version(cp, kubelet_minors)) if mixed else pool.version
             nodes.append(Node(f"{name}-{k + 1}", name, zone, kubelet, proxy, pool.allocatable, pool.runtime,
-                              ip=node_ip(zi, handed_out[zone] - 1)))
+                              ip=node_ip(zi, handed_out[zone] - 1), taints=pool.taints,
+                              labels=node_labels(pool.labels, zone, f"{name}-{k + 1}")))
     dns_replicas = draw(st.sampled_from((2, 1, 0)))
+    classes = tuple(draw(st.lists(st.sampled_from(PRIORITY_CLASSES), unique=True)))
     user = draw(workloads(tuple(pools), max_workloads=max_workloads, max_replicas=max_replicas,
-                          blocking_pdbs=blocking_pdbs, coredns_replicas=dns_replicas))
+                          blocking_pdbs=blocking_pdbs, coredns_replicas=dns_replicas, classes=classes))
     addons = [Addon("coredns", compat.coredns_for(cp)), Addon("kube-proxy", proxy)]
     rows = [r for r in cni_rows(cp) if r.k8s_max.minor >= min(cp.minor + room, compat.NEWEST_KNOWN.minor)]
     if rows and draw(st.booleans()):
@@ -120,7 +133,29 @@ def _clusters(draw, cp_minors, min_pools, max_pools, min_nodes, max_nodes, max_a
     subnets = tuple(Subnet(f"subnet-{z}", z, draw(st.sampled_from(FREE_IPS))) for z in zones)
     return ClusterState(control_plane, tuple(pools), tuple(nodes),
                         ((coredns_workload(dns_replicas),) if dns_replicas else ()) + user,
-                        tuple(addons), CloudResources(subnets=subnets))
+                        tuple(addons), CloudResources(subnets=subnets), webhooks=draw(_webhooks(user)),
+                        priority_classes=classes)
+
+
+@st.composite
+def _webhooks(draw, user) -> tuple[Webhook, ...]:
+    """None, or one webhook on pod creation: failing closed only when served by a Deployment of two or more
+    replicas whose budget lets one go, and never for kube-system or its own namespace (so that it cannot
+    deadlock); failing open otherwise."""
+    if draw(st.booleans()):
+        return ()
+    backends = [w for w in user if w.kind == "Deployment" and w.replicas >= 2 and w.pdb is not None
+                and w.pdb.disruptions_allowed(w.replicas, w.pdb.expected_count(w.replicas, w.replicas)) >= 1
+                and w.pdb.desired_healthy(w.pdb.expected_count(w.replicas, w.replicas)) >= 1]
+    backend = draw(st.sampled_from(backends)) if backends and draw(st.booleans()) else None
+    rule = WebhookRule(("CREATE",), ("",), ("pods",))
+    if backend is None:
+        return (Webhook("validate.example.com", draw(st.sampled_from(("validating", "mutating"))), (rule,), IGNORE,
+                        float(draw(st.integers(1, 30)))),)
+    spared = tuple(sorted({"kube-system", backend.namespace}))
+    namespaces = LabelSelector(match_expressions=(Requirement("kubernetes.io/metadata.name", "NotIn", spared),))
+    return (Webhook("validate.example.com", draw(st.sampled_from(("validating", "mutating"))), (rule,), FAIL, 10.0,
+                    namespaces, None, backend.key),)
 
 
 def clusters(*, versions: Iterable[str | KubeVersion] | None = None, min_pools: int = 1, max_pools: int = 3,

@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from hypothesis import strategies as st
 
 from models import compat
+from models.constraints import node_labels
+from models.podspec import scheduling_json, taint_json, webhook_json
 from models.quantity import IntOrPercent, format_cpu, format_duration, format_memory
 from models.state import (
     PLENTY_OF_IPS,
@@ -102,6 +104,8 @@ def _pools(state: ClusterState, proxy: KubeVersion) -> list[dict]:
                        "cpu": format_cpu(p.allocatable.cpu_m), "memory": format_memory(p.allocatable.memory),
                        "maxPods": p.allocatable.pods, "zones": list(p.zones), "runtime": p.runtime,
                        **({"targetRuntime": p.target_runtime} if p.target_runtime else {}),
+                       **({"labels": dict(p.labels)} if p.labels else {}),
+                       **({"taints": [taint_json(t) for t in p.taints]} if p.taints else {}),
                        **_config(p.config, NodeConfig())}
         members = state.nodes_in(p.name)
         if [n.name for n in members] != [f"{p.name}-{k}" for k in range(1, p.count + 1)]:
@@ -113,6 +117,8 @@ def _pools(state: ClusterState, proxy: KubeVersion) -> list[dict]:
                                  "a scenario describes a cluster at rest")
             if n.kube_proxy != proxy or n.allocatable != p.allocatable:
                 raise ValueError(f"{n.name} must run the kube-proxy add-on's version and its pool's allocatable")
+            if n.taints != p.taints or n.labels != node_labels(p.labels, n.zone, n.name):
+                raise ValueError(f"{n.name} must have its pool's labels and taints (a scenario has no node labels)")
             o: dict = {}
             if n.kubelet != p.version:
                 o["version"] = str(n.kubelet)
@@ -192,10 +198,16 @@ def _workload(w: Workload) -> dict:
                        ("pool", w.pool)):
         if value is not None:
             entry[key] = value
-    if w.local_storage:
+    if w.storage is not None:
+        entry["storage"] = {"class": w.storage.kind, **({"size": format_memory(w.storage.size)}
+                                                        if w.storage.size is not None else {})}
+    elif w.local_storage:
         entry["localStorage"] = True
+    if w.local_storage and w.storage is not None:
+        raise ValueError(f"workload {w.key}: local storage and a {w.storage.kind} claim at once")
     if w.grace_period_s != 30.0:
         entry["gracePeriodSeconds"] = w.grace_period_s
+    entry.update(scheduling_json(w.scheduling))
     return entry
 
 
@@ -224,6 +236,10 @@ def to_scenario(cluster: ClusterState, target: KubeVersion, *, name: str = "gene
         "metadata": {"name": name},
         "cluster": body,
         "workloads": [_workload(w) for w in cluster.workloads if not w.system],
+        **({"priorityClasses": [{"name": c.name, "value": c.value, "preemptionPolicy": c.preemption_policy,
+                                 "globalDefault": c.global_default} for c in cluster.priority_classes]}
+           if cluster.priority_classes else {}),
+        **({"webhooks": [webhook_json(h) for h in cluster.webhooks]} if cluster.webhooks else {}),
         "target": str(target),
         "strategies": [dict(s) for s in strategies],
         "faults": [dict(f) for f in faults],

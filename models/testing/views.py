@@ -36,6 +36,8 @@ from models.state import (
 )
 from models.strategies.base import CONTROL_PLANE_ORDER
 from models.testing.clusters import upgrades as upgrade_pairs
+from models.constraints import node_labels
+from models.storage import ZONAL, Volume, claim_name
 from models.version import KubeVersion
 
 
@@ -152,8 +154,9 @@ def _node_part(draw, n: Node, v: KubeVersion) -> Node | None:
 
 def _new_node(pool, number: int, v: KubeVersion, proxy: KubeVersion, how: str, at: float) -> Node:
     zone = pool.zones[(number - 1) % len(pool.zones)]
-    node = Node(f"{pool.name}-{number}", pool.name, zone, v, proxy, pool.allocatable, pool.runtime,
-                created_at=at)
+    name = f"{pool.name}-{number}"
+    node = Node(name, pool.name, zone, v, proxy, pool.allocatable, pool.runtime, created_at=at, taints=pool.taints,
+                labels=node_labels(pool.labels, zone, name))
     if how == "provisioning":
         return replace(node, ready=False, phase=PROVISIONING)
     if how == "provision-failed":
@@ -200,7 +203,16 @@ def _with_status(draw, state: ClusterState) -> ClusterState:
         ready = draw(st.just(desired) | st.integers(0, desired))
         allowed = w.pdb.disruptions_allowed(ready, w.pdb.expected_count(desired, desired)) if w.pdb else None
         workloads.append(replace(w, status=WorkloadStatus(desired, ready, allowed)))
-    return replace(state, nodes=nodes, workloads=tuple(workloads))
+    volumes = []  # each zonal claim attached to a node of its pools that holds pods (if there is one)
+    for w in state.workloads:
+        if w.storage is None or w.storage.kind != ZONAL:
+            continue
+        hosts = [n for n in nodes if n.pods and w.pool in (None, n.pool)]
+        for ordinal in (range(w.replicas) if w.kind == "StatefulSet" else [None]):
+            node = draw(st.sampled_from(hosts)) if hosts else None
+            volumes.append(Volume(f"{w.namespace}/{claim_name(w.name, ordinal)}", w.key, ZONAL,
+                                  node.zone if node else None, node.name if node else None, ordinal))
+    return replace(state, nodes=nodes, workloads=tuple(workloads), volumes=tuple(volumes))
 
 
 @st.composite

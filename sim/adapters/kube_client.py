@@ -23,11 +23,19 @@ PATHS = {"Node": "/api/v1/nodes", "Pod": "/api/v1/pods", "ReplicaSet": "/apis/ap
          "Deployment": "/apis/apps/v1/deployments", "StatefulSet": "/apis/apps/v1/statefulsets",
          "DaemonSet": "/apis/apps/v1/daemonsets", "PodDisruptionBudget": "/apis/policy/v1/poddisruptionbudgets",
          "APIService": "/apis/apiregistration.k8s.io/v1/apiservices",
-         "PersistentVolumeClaim": "/api/v1/persistentvolumeclaims", "PersistentVolume": "/api/v1/persistentvolumes"}
+         "PersistentVolumeClaim": "/api/v1/persistentvolumeclaims", "PersistentVolume": "/api/v1/persistentvolumes",
+         "StorageClass": "/apis/storage.k8s.io/v1/storageclasses",
+         "VolumeAttachment": "/apis/storage.k8s.io/v1/volumeattachments",
+         "PriorityClass": "/apis/scheduling.k8s.io/v1/priorityclasses", "Service": "/api/v1/services",
+         "ValidatingWebhookConfiguration": "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+         "MutatingWebhookConfiguration": "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations"}
 PAGE = 500
 # without them the view is coarser, not wrong (without claims and volumes, node-local volumes are found only
-# through a StatefulSet's volumeClaimTemplates of a local storage class)
-OPTIONAL = ("ReplicaSet", "APIService", "PersistentVolumeClaim", "PersistentVolume")
+# through a StatefulSet's volumeClaimTemplates of a local storage class; without storage classes, claims are judged
+# by their access modes; without PriorityClasses every pod has priority 0; without the webhook configurations and
+# Services, no webhook is seen)
+OPTIONAL = ("ReplicaSet", "APIService", "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "VolumeAttachment",
+            "PriorityClass", "Service", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 RBAC_HINT = "grant midair the ClusterRole in deploy/rbac.yaml (docs/live.md)"
 
 

@@ -19,12 +19,20 @@ from models.state import (
 )
 from models.version import KubeVersion
 from sim.adapters import kube_translate as kt
+from sim.adapters.kube_admission import priority_classes, webhooks
+from sim.adapters.kube_volumes import Storage
 
 # The Kubernetes API shows neither the hosts' configuration nor the cloud's resources.
 UNOBSERVED = ("host", "cloud")
 KINDS = ("Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "APIService",
-         "PersistentVolumeClaim", "PersistentVolume")
-DUMP_COMMAND = "kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv -A -o json"
+         "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "VolumeAttachment", "PriorityClass", "Service",
+         "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+DUMP_COMMAND = ("kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv,storageclasses,volumeattachments,"
+                "priorityclasses,services,validatingwebhookconfigurations,mutatingwebhookconfigurations -A -o json")
+# taints that say what is happening to a node now, not what its pool is: the node lifecycle controller's,
+# a cordon's, midair's own old-node mark, the cloud's and the autoscalers'
+PASSING_TAINTS = ("node.kubernetes.io/", "node.cloudprovider.kubernetes.io/", "midair.io/", "ToBeDeletedByClusterAutoscaler",
+                  "DeletionCandidateOfClusterAutoscaler", "karpenter.sh/")
 
 
 class DumpError(ValueError):
@@ -81,7 +89,9 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     nodes = sorted(nodes, key=lambda n: n.name) + list(extra_nodes)
     pools = _pools(nodes, pool_sizes or {})
     pdbs = [kt.translate_pdb(p) for p in get("PodDisruptionBudget")]
-    workloads = [kt.translate_workload(o, kind, pdbs, pool_label)
+    priorities, own_classes = priority_classes(get("PriorityClass"))
+    storage = Storage(get("StorageClass"), get("PersistentVolumeClaim"), get("PersistentVolume"), get("VolumeAttachment"))
+    workloads = [kt.translate_workload(o, kind, pdbs, pool_label, priorities, storage.claim_of)
                  for kind, source in ((DEPLOYMENT, "Deployment"), (STATEFULSET, "StatefulSet"), (DAEMONSET, "DaemonSet"))
                  for o in get(source) if not _is_addon(o, kind)]
     # A StatefulSet pod whose claim is bound to a node-local volume ties the StatefulSet to its nodes.
@@ -91,9 +101,15 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
             if p.owner_kind and (p.pinned if p.owner_kind == STATEFULSET else p.pinned or p.local_storage)}
     workloads = [replace(w, local_storage=True) if (w.namespace, w.kind, w.name) in tied else w for w in workloads]
     # a pod no controller owns is a workload of its own, scheduled or Pending, until it has finished
-    workloads += [kt.bare_pod_workload(obj, p, pdbs, pool_label) for obj, p in zip(get("Pod"), pods)
+    workloads += [kt.bare_pod_workload(obj, p, pdbs, pool_label, priorities, storage.claim_of)
+                  for obj, p in zip(get("Pod"), pods)
                   if p.owner_kind is None and not p.mirror and p.phase not in ("Succeeded", "Failed")]
     workloads, shared, budgets = _shared_budgets(workloads, pdbs)
+    claim_templates = {f"{(o.get('metadata') or {}).get('namespace', 'default')}/{(o.get('metadata') or {}).get('name')}":
+                       ((((o.get("spec") or {}).get("volumeClaimTemplates") or [{}])[0].get("metadata") or {}).get("name")
+                        or "data") for o in get("StatefulSet")}
+    templates = {f"{(o.get('metadata') or {}).get('namespace', 'default')}/{(o.get('metadata') or {}).get('name')}":
+                 ((o.get("spec") or {}).get("template") or {}).get("spec") or {} for o in get("Deployment")}
     instances = kt.control_plane_instances(get("Pod"), api_version)
     return ClusterState(
         control_plane=ControlPlane(tuple(instances)),
@@ -108,6 +124,10 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
         unobserved=UNOBSERVED,
         budgets=budgets,
         pdbs=shared,
+        webhooks=webhooks(get("ValidatingWebhookConfiguration"), get("MutatingWebhookConfiguration"), get("Service"),
+                          workloads),
+        priority_classes=own_classes,
+        volumes=storage.records(workloads, claim_templates, templates),
     )
 
 
@@ -150,6 +170,9 @@ def _pools(nodes: list[Node], sizes: dict[str, int]) -> list[NodePool]:
     for name, members in sorted(by_pool.items()):
         live = [n for n in members if n.phase == IDLE] or members
         first = live[0] if live else None
+        labeled = [n for n in members if n.labels]
+        common = set.intersection(*(set(n.labels) for n in labeled)) if labeled else set()
+        tainted = set.intersection(*(set(n.taints) for n in members)) if members else set()
         out.append(NodePool(
             name=name,
             count=sizes.get(name, len(members)),
@@ -157,5 +180,8 @@ def _pools(nodes: list[Node], sizes: dict[str, int]) -> list[NodePool]:
             allocatable=first.allocatable if first else Resources(),
             zones=tuple(sorted({n.zone for n in members})) or ("unknown",),
             runtime=first.runtime if first else "",
+            # what all its nodes share, less what each node has for itself, is the pool's
+            labels=tuple(sorted((k, v) for k, v in common if k not in kt.NODE_LABELS)),
+            taints=tuple(sorted((t for t in tainted if not t.key.startswith(PASSING_TAINTS)), key=lambda t: (t.key, t.effect))),
         ))
     return out

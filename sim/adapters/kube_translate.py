@@ -1,18 +1,20 @@
-"""Pure translators from Kubernetes API JSON to midair's frozen records.
+"""Pure translators from Kubernetes API JSON to midair's frozen records: nodes, workloads and their
+budgets, the control plane, add-ons and APIServices.
 
 Input is the cluster's objects grouped by kind (``{"Node": [...], "Pod": [...], ...}``),
 as the live adapter lists them or as ``kubectl get ... -o json`` dumps them. Missing
 fields, older API versions and unknown extra fields are tolerated: every lookup has a
-default. Nothing here does I/O.
+default. Nothing here does I/O. Pods and their volumes are ``sim.adapters.kube_pods``'s and
+``kube_volumes``'; webhooks and PriorityClasses ``kube_admission``'s.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
-from models.drain import DrainPod
+from models.constraints import HOSTNAME, PREEMPT_LOWER
+from models.podspec import scheduling_from_json
 from models.quantity import IntOrPercent, parse_cpu, parse_memory
 from models.selectors import LabelSelector, selector_from_json
 from models.state import (
@@ -29,19 +31,30 @@ from models.state import (
     APIService,
     Instance,
     Node,
-    Pod,
     Resources,
     Taint,
     Workload,
     WorkloadStatus,
 )
 from models.version import KubeVersion
+from sim.adapters.kube_pods import (  # noqa: F401  (translate_pod and PodInfo were read from here)
+    LOCAL_STORAGE_CLASSES,
+    PodInfo,
+    _has_scratch_storage,
+    local_claims,
+    pod_records,
+    translate_pod,
+)
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 POOL_LABELS = ("cloud.google.com/gke-nodepool", "eks.amazonaws.com/nodegroup", "kubernetes.azure.com/agentpool",
                "alpha.eksctl.io/nodegroup-name", "cluster.x-k8s.io/deployment-name", "node.kubernetes.io/pool",
                "kops.k8s.io/instancegroup", "pool")
 CONTROL_PLANE_LABEL = "component"
+# labels each node has for itself, which no pool shares (the kubelet's and the cloud's well-known ones)
+NODE_LABELS = (HOSTNAME, *ZONE_LABELS, "topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region",
+               "node.kubernetes.io/instance-id", "topology.ebs.csi.aws.com/zone", "topology.gke.io/zone",
+               "topology.disk.csi.azure.com/zone")
 CNI_DAEMONSETS = {"calico-node": "calico", "cilium": "cilium", "kube-flannel-ds": "flannel", "weave-net": "weave"}
 _TAG = re.compile(r":(v?\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.+-]*)?)(?:@sha256:[0-9a-f]+)?$")
 
@@ -126,115 +139,9 @@ def translate_node(obj: dict, pool_label: str | None, kube_proxy: KubeVersion | 
         pods=pods,
         taints=tuple(Taint(str(t.get("key", "")), str(t.get("effect", "")), str(t.get("value", "") or ""))
                      for t in _get(obj, "spec", "taints", default=[]) or [] if t.get("key")),
+        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())),
+        volumes=len(_get(obj, "status", "volumesAttached", default=[]) or []),
     )
-
-
-@dataclass(frozen=True)
-class PodInfo:
-    """What the translators need of a pod."""
-
-    namespace: str
-    name: str
-    node: str | None
-    owner_kind: str | None
-    owner_name: str | None
-    labels: dict = field(hash=False, compare=False)
-    ready: bool = False
-    phase: str = "Pending"
-    terminating: bool = False
-    mirror: bool = False
-    local_storage: bool = False  # data that lives and dies with the pod or its node: emptyDir, hostPath
-    pinned: bool = False  # a claim bound to a volume on one node's disk: the pod can run only there
-    emptydir: bool = False  # what kubectl drain's local-storage filter looks for
-    deleted_at: float | None = None  # its deletionTimestamp, seconds since the epoch
-
-    @property
-    def daemonset(self) -> bool:
-        return self.owner_kind == "DaemonSet"
-
-    @property
-    def evictable(self) -> bool:
-        """Would a drain have to evict it and wait for it? (not DaemonSet, mirror or finished pods)"""
-        return not (self.daemonset or self.mirror or self.phase in ("Succeeded", "Failed"))
-
-    def for_drain(self, now: float) -> DrainPod:
-        """What kubectl drain's filters (``models.drain``) see of it at ``now`` (seconds since the epoch)."""
-        return DrainPod(self.namespace, self.name, self.phase, self.daemonset, self.mirror,
-                        controlled=self.owner_kind is not None, emptydir=self.emptydir,
-                        deleting_for_s=None if self.deleted_at is None else max(0.0, now - self.deleted_at))
-
-
-# Storage classes that provision volumes on one node's disk (local static provisioner, Rancher's
-# local-path, OpenEBS hostpath): a claim of theirs is local before it is even bound.
-LOCAL_STORAGE_CLASSES = ("local-storage", "local-path", "openebs-hostpath")
-
-
-# Node labels that CSI drivers for node-local disks pin their volumes with (besides the
-# kubelet's own kubernetes.io/hostname): TopoLVM, and OpenEBS LVM and ZFS LocalPV.
-NODE_KEYS = ("kubernetes.io/hostname", "topology.topolvm.io/node", "topology.topolvm.cybozu.com/node",
-             "openebs.io/nodeid")
-
-
-def _is_local_volume(pv: dict) -> bool:
-    """A PersistentVolume on one node's disk: ``local`` or ``hostPath``, or pinned to one node."""
-    spec = pv.get("spec", {}) or {}
-    if "local" in spec or "hostPath" in spec:
-        return True
-    terms = _get(spec, "nodeAffinity", "required", "nodeSelectorTerms", default=[]) or []
-    return any(e.get("key") in NODE_KEYS for t in terms for e in t.get("matchExpressions", []) or [])
-
-
-def local_claims(pvcs: list[dict], pvs: list[dict]) -> frozenset[tuple[str, str]]:
-    """(namespace, name) of every claim bound to a node-local volume, or of a local storage class."""
-    local_pvs = {_get(pv, "metadata", "name") for pv in pvs if _is_local_volume(pv)}
-    out = set()
-    for pvc in pvcs:
-        spec = pvc.get("spec", {}) or {}
-        if spec.get("volumeName") in local_pvs or spec.get("storageClassName") in LOCAL_STORAGE_CLASSES:
-            out.add((_get(pvc, "metadata", "namespace", default="default"), _get(pvc, "metadata", "name", default="")))
-    return frozenset(out)
-
-
-def _has_scratch_storage(spec: dict) -> bool:
-    """Data that goes with the pod (emptyDir, a generic ephemeral volume of a local class) or stays
-    on a node the next pod may not run on (hostPath)."""
-    return any("emptyDir" in v or "hostPath" in v
-               or _get(v, "ephemeral", "volumeClaimTemplate", "spec", "storageClassName") in LOCAL_STORAGE_CLASSES
-               for v in spec.get("volumes", []) or [])
-
-
-def _timestamp(text) -> float | None:
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() if text else None
-    except ValueError:
-        return None
-
-
-def _has_pinned_claim(spec: dict, namespace: str, claims: frozenset[tuple[str, str]]) -> bool:
-    return any((namespace, _get(v, "persistentVolumeClaim", "claimName")) in claims for v in spec.get("volumes", []) or [])
-
-
-def translate_pod(obj: dict, replica_sets: dict[tuple[str, str], str],
-                  local_claims: frozenset[tuple[str, str]] = frozenset()) -> PodInfo:
-    meta = obj.get("metadata", {}) or {}
-    ns = meta.get("namespace", "default")
-    owner = next((o for o in meta.get("ownerReferences", []) or [] if o.get("controller")), None)
-    kind, name = (owner.get("kind"), owner.get("name")) if owner else (None, None)
-    if kind == "ReplicaSet":
-        template_hash = (meta.get("labels") or {}).get("pod-template-hash")
-        if (ns, name) in replica_sets:
-            kind, name = "Deployment", replica_sets[(ns, name)]
-        elif template_hash and name.endswith(f"-{template_hash}"):
-            # a Deployment names its ReplicaSets <deployment>-<pod-template-hash>
-            kind, name = "Deployment", name[: -len(template_hash) - 1]
-    return PodInfo(ns, meta.get("name", ""), _get(obj, "spec", "nodeName"), kind, name, meta.get("labels", {}) or {},
-                   ready=_condition(obj, "Ready"), phase=_get(obj, "status", "phase", default="Pending"),
-                   terminating=bool(meta.get("deletionTimestamp")),
-                   mirror="kubernetes.io/config.mirror" in (meta.get("annotations", {}) or {}),
-                   local_storage=_has_scratch_storage(obj.get("spec", {}) or {}),
-                   pinned=_has_pinned_claim(obj.get("spec", {}) or {}, ns, local_claims),
-                   emptydir=any("emptyDir" in v for v in _get(obj, "spec", "volumes", default=[]) or []),
-                   deleted_at=_timestamp(meta.get("deletionTimestamp")))
 
 
 def replica_set_owners(replica_sets: list[dict]) -> dict[tuple[str, str], str]:
@@ -300,7 +207,22 @@ def translate_pdb(obj: dict) -> PDBInfo:
                    selector, pdb, int(_get(obj, "status", "disruptionsAllowed", default=0) or 0), numbers)
 
 
-def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: str | None) -> Workload:
+@dataclass(frozen=True)
+class Priorities:
+    """PriorityClasses by name (value, preemption policy), and the global default's name."""
+
+    classes: dict = field(default_factory=dict)
+    default: str = ""
+
+    def of(self, name: str) -> tuple[str, int, str]:
+        name = name or self.default
+        value, policy = self.classes.get(name, (0, PREEMPT_LOWER))
+        return name, value, policy
+
+
+def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: str | None,
+                       priorities: Priorities = Priorities(), storage_of=None) -> Workload:
+    """``storage_of(namespace, template_spec, claim_templates)``: the workload's network storage claim."""
     meta = obj.get("metadata", {}) or {}
     ns = meta.get("namespace", "default")
     spec = obj.get("spec", {}) or {}
@@ -322,7 +244,12 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
     else:
         local = _has_scratch_storage(template)
     selector = template.get("nodeSelector", {}) or {}
-    pool = selector.get(pool_label) if pool_label else next((selector[k] for k in POOL_LABELS if k in selector), None)
+    pool_key = pool_label if pool_label else next((k for k in POOL_LABELS if k in selector), None)
+    pool = selector.get(pool_key) if pool_key else None
+    name, value, policy = priorities.of(str(template.get("priorityClassName") or ""))
+    scheduling = scheduling_from_json({**template, "priorityClassName": name}, value, policy,
+                                      drop_selector=(pool_key,) if pool else ())
+    claim = storage_of(ns, template, spec.get("volumeClaimTemplates") or []) if storage_of else None
     return Workload(
         name=meta.get("name", ""), kind=kind, namespace=ns, replicas=replicas, requests=_requests(template),
         pdb=match.pdb if match else None, local_storage=local, pool=pool,
@@ -330,7 +257,7 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
         system=ns == "kube-system",
         status=WorkloadStatus(desired, ready, match.disruptions_allowed if match else None),
         labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())), pre_stop_s=pre_stop_seconds(template),
-        budgets=len(matching),
+        budgets=len(matching), scheduling=scheduling, storage=claim,
     )
 
 
@@ -353,13 +280,14 @@ def pre_stop_seconds(template_spec: dict) -> float:
     return out
 
 
-def bare_pod_workload(obj: dict, p: PodInfo, pdbs: list[PDBInfo], pool_label: str | None) -> Workload:
+def bare_pod_workload(obj: dict, p: PodInfo, pdbs: list[PDBInfo], pool_label: str | None,
+                      priorities: Priorities = Priorities(), storage_of=None) -> Workload:
     """A pod no controller owns, as a workload of one: its own requests, node selector, grace
     period and the budget that selects it (the Eviction API honours budgets for bare pods too)."""
     as_workload = {"metadata": obj.get("metadata", {}) or {},
                    "spec": {"replicas": 1, "template": {"metadata": {"labels": p.labels}, "spec": obj.get("spec", {}) or {}}},
                    "status": {"readyReplicas": 1 if p.ready else 0}}
-    w = translate_workload(as_workload, BARE_POD, pdbs, pool_label)
+    w = translate_workload(as_workload, BARE_POD, pdbs, pool_label, priorities, storage_of)
     return replace(w, local_storage=w.local_storage or p.local_storage or p.pinned)
 
 
@@ -432,11 +360,6 @@ def api_services(objs: list[dict]) -> list[APIService]:
     return out
 
 
-def pod_records(pods: list[PodInfo]) -> list[Pod]:
-    return [Pod(p.name, f"{p.owner_kind or BARE_POD}/{p.owner_name or p.name}", p.node, p.ready, p.phase,
-                p.local_storage or p.pinned, p.daemonset, p.mirror) for p in pods]
-
-
 __all__ = ["translate_node", "translate_pod", "translate_pdb", "translate_workload", "control_plane_instances",
            "addons", "api_services", "local_claims", "replica_set_owners", "bare_pod_workload", "pod_records", "image_version",
-           "PodInfo", "PDBInfo", "POOL_LABELS", "DEPLOYMENT", "STATEFULSET", "DAEMONSET"]
+           "PodInfo", "PDBInfo", "Priorities", "POOL_LABELS", "NODE_LABELS", "DEPLOYMENT", "STATEFULSET", "DAEMONSET"]
