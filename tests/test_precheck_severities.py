@@ -49,6 +49,15 @@ BARE_POD = "a pod without a controller: evicted, it is gone for good"
 SUBNET_LOW = "{} free IP(s); each subnet that gets new nodes should keep at least 2"
 
 
+HOST, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
+API_SIX = "workloads[name=api].replicas=6"
+API_APART = ("workloads[name=api].affinity={{podAntiAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: "
+             "[{{topologyKey: {}, labelSelector: {{matchLabels: {{app: api}}}}}}]}}}}")
+ROLL = ("in pool general, with 1 node(s) drained at once and none surged in, {}: its pods from the drained nodes stay "
+        "Pending until they are back or replaced")
+WEBHOOK = "webhook/validate.policy.example.com"
+
+
 def node_set(pool: int, override: str) -> str:
     return f"cluster.nodePools[{pool}].nodes=[{override}]"
 
@@ -280,14 +289,13 @@ TRIPS = [
     ("single-replica-no-drain", "disruption.single-replica", ["workloads[name=worker].replicas=1"], "inplace",
      [(INFO, "workload/default/db", ONE_REPLICA), (INFO, "workload/default/worker", ONE_REPLICA)]),
     ("local-storage-replace", "disruption.local-storage", ["workloads[name=web].localStorage=true"], "replace",
-     [(WARN, "workload/default/cache", LOCAL_VOLUMES), (WARN, "workload/default/db", LOCAL_VOLUMES),
-      (WARN, "workload/default/web", EMPTYDIR)]),
+     [(WARN, "workload/default/cache", LOCAL_VOLUMES), (WARN, "workload/default/web", EMPTYDIR)]),
     ("local-storage-inplace-drain-first", "disruption.local-storage",
      ["workloads[name=web].localStorage=true", "strategies[0].drainFirst=true"], "inplace",
-     [(WARN, "workload/default/cache", LOCAL_VOLUMES), (WARN, "workload/default/db", LOCAL_VOLUMES),
-      (WARN, "workload/default/web", EMPTYDIR)]),
+     [(WARN, "workload/default/cache", LOCAL_VOLUMES), (WARN, "workload/default/web", EMPTYDIR)]),
     ("local-storage-inplace-replacing-failures", "disruption.local-storage",
-     ["workloads[name=cache].localStorage=false", "strategies[0].onInplaceFailure=replace"], "inplace",
+     ["workloads[name=cache].localStorage=false", "workloads[name=db].storage=null", "workloads[name=db].localStorage=true",
+      "strategies[0].onInplaceFailure=replace"], "inplace",
      [(WARN, "workload/default/db", LOCAL_VOLUMES)]),
     ("bare-pod-replace", "disruption.bare-pod", ["workloads[name=worker].kind=Pod"], "replace",
      [(WARN, "workload/default/worker", BARE_POD)]),
@@ -296,17 +304,55 @@ TRIPS = [
      [(WARN, "workload/default/worker", BARE_POD)]),
     # -- capacity
     ("spare-short", "capacity.spare", ["cluster.nodePools[0].cpu=2", "strategies[0].drainFirst=true"], "inplace",
-     [(WARN, "pool/general", "with 1 node(s) drained the other 5 offer 10000m CPU for 13000m of requests: pods will "
+     [(WARN, "pool/general", "with 1 node(s) drained the other 5 offer 10000m CPU for 13200m of requests: pods will "
                              "wait (Pending)")]),
     ("spare-short-replace-without-surge", "capacity.spare",
      ["cluster.nodePools[0].cpu=2", "strategies[1].maxSurge=0", "strategies[1].maxUnavailable=2"], "replace",
-     [(WARN, "pool/general", "with 2 node(s) drained the other 4 offer 8000m CPU for 13000m of requests: pods will "
+     [(WARN, "pool/general", "with 2 node(s) drained the other 4 offer 8000m CPU for 13200m of requests: pods will "
                              "wait (Pending)")]),
     ("spare-memory-and-pod-slots", "capacity.spare",
      ["strategies[0].drainFirst=true", "strategies[0].maxUnavailable=2", "cluster.nodePools[0].memory=4Gi",
       "cluster.nodePools[0].maxPods=4"], "inplace",
-     [(WARN, "pool/general", "with 2 node(s) drained the other 4 offer 16Gi memory for 19Gi of requests; 12 pod "
-                             "slots (after DaemonSet pods) for 13 pods: pods will wait (Pending)")]),
+     [(WARN, "pool/general", "with 2 node(s) drained the other 4 offer 16Gi memory for 19712Mi of requests; 12 pod "
+                             "slots (after DaemonSet pods) for 15 pods: pods will wait (Pending)")]),
+    # -- scheduling constraints
+    ("anti-affinity-by-hostname", "scheduling.roll-breaks-anti-affinity", [API_SIX, API_APART.format(HOST)], None,
+     [(WARN, "workload/default/api", ROLL.format("its 6 replicas need 6 nodes apart (required anti-affinity by hostname) "
+                                                 "and the batch leaves 5"))]),
+    ("anti-affinity-and-spread-by-zone", "scheduling.roll-breaks-anti-affinity",
+     ["cluster.nodePools[0].count=3", "workloads[name=web].replicas=3", "workloads[name=web].pdb={minAvailable: 2}",
+      "workloads[name=api].replicas=3", API_APART.format(ZONE)], None,
+     [(WARN, "workload/default/api", ROLL.format("its 3 replicas need 3 zones apart (required anti-affinity by zone) and "
+                                                 "the batch can take every node of a zone, leaving 2")),
+      (WARN, "workload/default/web", ROLL.format("its spread over topology.kubernetes.io/zone (maxSkew 1, DoNotSchedule) "
+                                                 "counts the drained zone as a domain with 0 pods while every other "
+                                                 "holds 1 or more"))]),
+    # -- admission webhooks
+    ("webhook-one-replica", "admission.webhook-single-replica", ["workloads[name=policy-controller].replicas=1"],
+     "replace", [(WARN, WEBHOOK, "failurePolicy Fail, served by the single pod of policy/policy-controller: while that "
+                                 "pod moves or restarts, creating pods fails")]),
+    ("webhook-one-replica-deadlock", "admission.webhook-single-replica",
+     ["workloads[name=policy-controller].replicas=1", "webhooks[0].namespaceSelector=null"], "replace",
+     [(BLOCK, WEBHOOK, "failurePolicy Fail, served by the single pod of policy/policy-controller, and it matches that "
+                       "pod's own creation: once a drain evicts it, nothing can create it again and creating pods fails "
+                       "for good (a deadlock)")]),
+    ("webhook-no-budget", "admission.webhook-no-budget", ["workloads[name=policy-controller].pdb=null"], "replace",
+     [(WARN, WEBHOOK, "failurePolicy Fail, served by policy/policy-controller, which has no PodDisruptionBudget: a "
+                      "drain may evict every one of its pods at once, and then creating pods fails")]),
+    ("webhook-on-drained-nodes", "admission.webhook-on-drained-nodes", [], "replace",
+     [(WARN, WEBHOOK, "failurePolicy Fail, served by policy/policy-controller on pool(s) general, which the roll drains: "
+                      "each drain of one of its nodes takes a pod away, and creating pods waits for the replacement to "
+                      "be Ready")]),
+    ("webhook-no-drain", "admission.webhook-on-drained-nodes", [], "inplace",
+     [(INFO, WEBHOOK, "failurePolicy Fail, served by policy/policy-controller: inplace drains nothing, but a node it "
+                      "restarts takes the webhook's pod away for a while")]),
+    ("webhook-kube-system", "admission.webhook-kube-system", ["webhooks[0].namespaceSelector=null"], None,
+     [(WARN, WEBHOOK, "it matches pods in kube-system and fails closed: while it cannot answer, the cluster cannot "
+                      "recreate its own system pods (or keep its nodes Ready)")]),
+    ("webhook-kube-system-fails-open", "admission.webhook-kube-system",
+     ["webhooks[0].namespaceSelector=null", "webhooks[0].failurePolicy=Ignore"], None,
+     [(INFO, WEBHOOK, "it matches pods in kube-system; it fails open, so while it cannot answer those requests wait up "
+                      "to its 10s timeout")]),
 ]
 
 # case id, check id, --set overrides, strategy: a near miss on which the check finds nothing
@@ -393,6 +439,12 @@ PASSES = [
     ("spare-enough", "capacity.spare", ["cluster.nodePools[0].cpu=3", "strategies[0].drainFirst=true"], "inplace"),
     ("spare-covered-by-surge", "capacity.spare", ["cluster.nodePools[0].cpu=2"], "replace"),
     ("spare-nothing-drained", "capacity.spare", ["cluster.nodePools[0].cpu=2"], "inplace"),
+    ("anti-affinity-behind-surge", "scheduling.roll-breaks-anti-affinity", [API_SIX, API_APART.format(HOST)], "replace"),
+    ("anti-affinity-in-place", "scheduling.roll-breaks-anti-affinity", [API_SIX, API_APART.format(HOST)], "inplace"),
+    ("webhook-two-replicas", "admission.webhook-single-replica", [], "replace"),
+    ("webhook-with-budget", "admission.webhook-no-budget", [], "replace"),
+    ("webhook-fails-open", "admission.webhook-on-drained-nodes", ["webhooks[0].failurePolicy=Ignore"], "replace"),
+    ("webhook-spares-kube-system", "admission.webhook-kube-system", [], None),
 ]
 
 

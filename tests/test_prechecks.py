@@ -74,9 +74,20 @@ CASES = [
     ("disruption.single-replica", ["workloads[name=worker].replicas=1"], "replace",
      [("WARN", "workload/default/db"), ("WARN", "workload/default/worker")]),
     ("disruption.local-storage", ["workloads[name=web].localStorage=true"], "replace",
-     [("WARN", "workload/default/cache"), ("WARN", "workload/default/db"), ("WARN", "workload/default/web")]),
+     [("WARN", "workload/default/cache"), ("WARN", "workload/default/web")]),
     ("disruption.bare-pod", ["workloads[name=worker].kind=Pod"], "replace", [("WARN", "workload/default/worker")]),
     ("capacity.spare", ["cluster.nodePools[0].cpu=2"], "inplace", []),  # in place drains nothing: no capacity needed
+    ("scheduling.roll-breaks-anti-affinity",
+     ["workloads[name=api].replicas=6", "workloads[name=api].affinity={podAntiAffinity: "
+      "{requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, labelSelector: "
+      "{matchLabels: {app: api}}}]}}"], None, [("WARN", "workload/default/api")]),
+    ("admission.webhook-single-replica", ["workloads[name=policy-controller].replicas=1"], "replace",
+     [("WARN", "webhook/validate.policy.example.com")]),
+    ("admission.webhook-no-budget", ["workloads[name=policy-controller].pdb=null"], "replace",
+     [("WARN", "webhook/validate.policy.example.com")]),
+    ("admission.webhook-on-drained-nodes", [], "replace", [("WARN", "webhook/validate.policy.example.com")]),
+    ("admission.webhook-kube-system", ["webhooks[0].namespaceSelector=null"], None,
+     [("WARN", "webhook/validate.policy.example.com")]),
 ]
 
 
@@ -92,7 +103,7 @@ def test_capacity_spare_trips_when_the_drained_nodes_are_missed():
     scenario = load_scenario(CLEAN, ["cluster.nodePools[0].cpu=2", "strategies[0].drainFirst=true"])
     got = [(f.severity, f.subject, f.reason) for f in findings_for(scenario, scenario.strategy("inplace"))
            if f.id == "capacity.spare"]
-    assert got == [("WARN", "pool/general", "with 1 node(s) drained the other 5 offer 10000m CPU for 13000m of "
+    assert got == [("WARN", "pool/general", "with 1 node(s) drained the other 5 offer 10000m CPU for 13200m of "
                                             "requests: pods will wait (Pending)")]
 
 
@@ -101,7 +112,7 @@ def test_the_clean_scenario_passes_every_blocking_check():
     for spec in scenario.strategies:
         assert [f.id for f in findings_for(scenario, spec) if f.severity == "BLOCK"] == []
     assert sorted({f.id for f in findings_for(scenario, scenario.strategy("replace"))}) == [
-        "disruption.local-storage", "disruption.single-replica"]
+        "admission.webhook-on-drained-nodes", "disruption.local-storage", "disruption.single-replica"]
 
 
 NOT_OBSERVED = ("cloud.not-observed", "node.not-observed")
@@ -160,12 +171,14 @@ def test_precheck_text_groups_by_family_most_severe_first(capsys):
         "  WARN  disruption.local-storage  workload/default/cache\n"
         "        its local volumes are lost when the node is replaced\n"
         "        fix: move the data to network storage, or upgrade in place\n"
-        "  WARN  disruption.local-storage  workload/default/db\n"
-        "        its local volumes are lost when the node is replaced\n"
-        "        fix: move the data to network storage, or upgrade in place\n"
         "  WARN  disruption.single-replica  workload/default/db\n"
         "        one replica: it is out whenever its node is drained or replaced\n"
         "        fix: run two or more replicas, with a budget\n"
+        "Admission webhooks:\n"
+        "  WARN  admission.webhook-on-drained-nodes  webhook/validate.policy.example.com\n"
+        "        failurePolicy Fail, served by policy/policy-controller on pool(s) general, which the roll drains: each "
+        "drain of one of its nodes takes a pod away, and creating pods waits for the replacement to be Ready\n"
+        "        fix: keep enough replicas and a budget, or run the webhook on nodes the roll leaves for last\n"
         "0 blocking, 3 warning(s), 0 note(s)\n")
 
 

@@ -1,7 +1,8 @@
 """Pre-upgrade checks: pure functions over a cluster and a target that return findings.
 
 Families: core components, node configuration and cloud resources (the seed's three),
-and beyond them version skew, removed APIs, disruption risks and capacity. Each check
+and beyond them version skew, removed APIs, disruption risks, scheduling constraints,
+admission webhooks and capacity. Each check
 has a stable id (listed in docs/prechecks.md); each finding says what, where, how bad
 (BLOCK, WARN, INFO) and how to fix it. May import ``models`` only.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from models.plan import path_for_state
-from models.prechecks import beyond, cloud, core, nodes
+from models.prechecks import beyond, cloud, core, nodes, placement
 from models.prechecks.base import (
     BLOCK,
     FAMILIES,
@@ -29,7 +30,7 @@ from models.sorting import natural_key
 from models.state import ClusterState
 from models.version import KubeVersion
 
-CHECKS: tuple[Check, ...] = (*core.CHECKS, *nodes.CHECKS, *cloud.CHECKS, *beyond.CHECKS)
+CHECKS: tuple[Check, ...] = (*core.CHECKS, *nodes.CHECKS, *cloud.CHECKS, *beyond.CHECKS, *placement.CHECKS)
 CHECK_IDS = tuple(c.id for c in CHECKS)
 
 __all__ = ["run_prechecks", "CHECKS", "CHECK_IDS", "Finding", "Traits", "ManifestRef", "BLOCK", "WARN", "INFO",

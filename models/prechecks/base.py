@@ -13,10 +13,11 @@ BLOCK = "BLOCK"
 WARN = "WARN"
 INFO = "INFO"
 SEVERITY_ORDER = {BLOCK: 0, WARN: 1, INFO: 2}
-FAMILIES = ("core", "node", "cloud", "skew", "apis", "disruption", "capacity")
+FAMILIES = ("core", "node", "cloud", "skew", "apis", "disruption", "scheduling", "admission", "capacity")
 FAMILY_TITLES = {
     "core": "Core components", "node": "Node configuration", "cloud": "Cloud resources", "skew": "Version skew",
-    "apis": "Removed APIs", "disruption": "Disruption risks", "capacity": "Capacity",
+    "apis": "Removed APIs", "disruption": "Disruption risks", "scheduling": "Scheduling constraints",
+    "admission": "Admission webhooks", "capacity": "Capacity",
 }
 
 
