@@ -156,6 +156,7 @@ class World:
         self.index.update(node)
         self.nodes_dirty = True
         self.notify()
+        self.sched.kick()  # a node gone is a topology domain gone: a spread may now allow what it refused
         self.daemonsets_changed()
         self.versions_changed()
         self.rec.node_count(self.env.now, self.vm_count())

@@ -186,49 +186,67 @@ def included_groups(c: Compiled, groups, pool_labels_of, constraint) -> list:
     return out
 
 
-def domain_fits(c: Compiled, labels: dict, counts: Counts, spreads: list[Spread]) -> bool:
-    """The group-level rules (every key but the hostname) for a group with ``labels``."""
+AFFINITY = "didn't match pod affinity rules"
+ANTI_AFFINITY = "didn't match pod anti-affinity rules"
+EXISTING_ANTI = "didn't satisfy existing pods anti-affinity rules"
+SPREAD = "didn't match pod topology spread constraints"
+LABEL_MISSING = "didn't have the topology label {}"
+
+
+def domain_problem(c: Compiled, labels: dict, counts: Counts, spreads: list[Spread]) -> str | None:
+    """Why a group with ``labels`` fails the group-level rules (every key but the hostname), in the
+    scheduler's own words (None: it passes)."""
     for key, picked in c.aff:
         if key == HOSTNAME:
             continue
         if key not in labels:  # a node without the topology label satisfies no affinity term
-            return False
+            return LABEL_MISSING.format(key)
         if not affinity_satisfied([counts.domain(picked, key, labels[key], False)], counts.anywhere(picked), c.aff_self):
-            return False
+            return AFFINITY
     for key, picked in c.anti:
         if key != HOSTNAME and counts.domain(picked, key, labels.get(key), False) > 0:
-            return False
+            return ANTI_AFFINITY
     for key, owner in c.existing_anti:
         if key != HOSTNAME and counts.domain([owner], key, labels.get(key), False) > 0:
-            return False
+            return EXISTING_ANTI
     for s in spreads:
         key = s.c.topology_key
         if key == HOSTNAME:
             continue
-        if key not in labels or not s.allows(counts.domain(s.picked, key, labels[key], True)):
-            return False
-    return True
+        if key not in labels:
+            return LABEL_MISSING.format(key)
+        if not s.allows(counts.domain(s.picked, key, labels[key], True)):
+            return SPREAD
+    return None
 
 
-def node_fits(c: Compiled, node: SimNode, counts: Counts, spreads: list[Spread]) -> bool:
-    """The hostname-keyed rules and node-level node affinity, for one node."""
+def domain_fits(c: Compiled, labels: dict, counts: Counts, spreads: list[Spread]) -> bool:
+    return domain_problem(c, labels, counts, spreads) is None
+
+
+def node_problem(c: Compiled, node: SimNode, counts: Counts, spreads: list[Spread]) -> str | None:
+    """Why ``node`` fails the hostname-keyed rules or node-level node affinity (None: it passes)."""
     name = node.name
     if c.node_level and not node_matches(c.spec, node.labels, name):
-        return False
+        return "didn't match Pod's node affinity/selector"
     for key, picked in c.aff:
         if key == HOSTNAME and not affinity_satisfied([counts.domain(picked, key, name, False)],
                                                       counts.anywhere(picked), c.aff_self):
-            return False
+            return AFFINITY
     for key, picked in c.anti:
         if key == HOSTNAME and counts.domain(picked, key, name, False) > 0:
-            return False
+            return ANTI_AFFINITY
     for key, owner in c.existing_anti:
         if key == HOSTNAME and owner.node_counts.get(name, 0) > 0:
-            return False
+            return EXISTING_ANTI
     for s in spreads:
         if s.c.topology_key == HOSTNAME and not s.allows(counts.domain(s.picked, HOSTNAME, name, True)):
-            return False
-    return True
+            return SPREAD
+    return None
+
+
+def node_fits(c: Compiled, node: SimNode, counts: Counts, spreads: list[Spread]) -> bool:
+    return node_problem(c, node, counts, spreads) is None
 
 
 def preference(c: Compiled, key_filter, value_of, counts: Counts) -> int:

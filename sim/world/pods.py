@@ -80,7 +80,7 @@ class Pods:
         pod.started_at = world.env.now
         world.sched.placed(pod)
         world.preemption.bound(pod, node, 1)
-        world.volumes.bound(pod, node, instant)
+        instant = world.volumes.bound(pod, node, instant) and instant
         if w.kind == STATEFULSET and w.spec.local_storage:
             w.volumes[pod.ordinal] = node.name
             pod.pinned = node.name

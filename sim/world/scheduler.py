@@ -24,7 +24,16 @@ from models.constraints import HOSTNAME, ZONE
 from models.scheduling import avoided, untolerated
 from sim.world.entities import PENDING, SimNode, SimPod
 from sim.world.passes import Kick, run_passes
-from sim.world.placement import Counts, Spread, domain_fits, included_groups, node_fits, preference
+from sim.world.placement import (
+    Counts,
+    Spread,
+    domain_fits,
+    domain_problem,
+    included_groups,
+    node_fits,
+    node_problem,
+    preference,
+)
 
 LOOK = 8  # fitting nodes compared when a pod scores nodes one by one (preferred hostname-keyed rules)
 
@@ -76,8 +85,11 @@ class Scheduler:
     # -- Pending for lack of a node (unschedulable_pod_s) ---------------------------------------
     def unplaced(self, pod: SimPod) -> None:
         if pod.unplaced_since is None:
-            pod.unplaced_since = self.world.env.now
-            self.world.rec.unschedulable(self.world.env.now, pod.workload.key, 1)
+            world = self.world
+            pod.unplaced_since = world.env.now
+            world.rec.unschedulable(world.env.now, pod.workload.key, 1)
+            if pod.pinned is None:  # a pinned pod's own event says why (volume node affinity conflict)
+                world.rec.event(world.env.now, f"pod {pod.name} is unschedulable: {self.why_unplaced(pod)}")
 
     def placed(self, pod: SimPod) -> None:
         """``pod`` is bound or gone: it no longer waits for a node."""
@@ -99,6 +111,50 @@ class Scheduler:
         if pod.workload.compiled is None:
             return self._place_plain(pod, tolerations)
         return self._place_constrained(pod)
+
+    def why_unplaced(self, pod: SimPod) -> str:
+        """Why no node takes ``pod``, counted per reason as kube-scheduler's FailedScheduling event words it
+        ("0/6 nodes are available: 2 node(s) ..."). It looks at every node of the pod's pools: it runs once per
+        pod, when the pod first fails."""
+        world = self.world
+        w = pod.workload
+        c = w.compiled
+        pools = c.pools if c else ((w.spec.pool,) if w.spec.pool else world.pool_names)
+        groups = world.index.groups(pools)
+        tolerations = w.spec.scheduling.tolerations
+        counts = Counts(world.nodes)
+        spreads = [] if c is None else [
+            Spread(con, picked, me, included_groups(c, groups, world.pool_labels, con), world.index, counts)
+            for con, picked, me in c.spread if con.when_unsatisfiable == "DoNotSchedule"]
+        zone = world.volumes.zone_of(pod) if c is not None and c.zonal else None
+        reasons: dict[str, int] = {}
+        total = 0
+        for g in groups:
+            members = sorted((n for n in world.index.members(g) if not n.removed), key=lambda n: n.seq)
+            total += len(members)
+            taint = untolerated(g[2], tolerations)
+            if taint is not None:
+                why = f"had untolerated taint {{{taint.key}: {taint.value}}}" if taint.value else \
+                    f"had untolerated taint {{{taint.key}}}"
+            elif c is not None and not c.static(g, world.pool_labels(g[0]))[0]:
+                why = "didn't match Pod's node affinity/selector"
+            elif zone is not None and g[1] != zone:
+                why = "had volume node affinity conflict"
+            else:
+                why = domain_problem(c, c.static(g, world.pool_labels(g[0]))[3], counts, spreads) if c else None
+            if why is not None:
+                reasons[why] = reasons.get(why, 0) + len(members)
+                continue
+            for n in members:
+                if not world.eligible(n):
+                    why = "were unschedulable (cordoned, NotReady or going away)"
+                elif not n.fits(pod):
+                    why = "had too little free cpu, memory or pod slots"
+                else:
+                    why = (node_problem(c, n, counts, spreads) if c is not None else None) or "were taken"
+                reasons[why] = reasons.get(why, 0) + 1
+        parts = ", ".join(f"{k} node(s) {why}" for why, k in sorted(reasons.items(), key=lambda kv: (kv[1], kv[0])))
+        return f"0/{total} nodes are available: {parts}"
 
     def _place_plain(self, pod: SimPod, tolerations) -> SimNode | None:
         """A pod with no constraint but tolerations: zones with fewest of its workload's pods first."""

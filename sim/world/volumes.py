@@ -85,12 +85,13 @@ class Volumes:
         v = self.claim(pod)
         return v.zone if v is not None else None
 
-    def bound(self, pod: SimPod, node: SimNode, instant: bool = False) -> None:
+    def bound(self, pod: SimPod, node: SimNode, instant: bool = False) -> bool:
         """``pod`` was bound to ``node``: its volume is provisioned there if it is new (WaitForFirstConsumer);
-        ``instant`` (the cluster as it starts): it is attached and mounted there already."""
+        ``instant`` (the cluster as it starts): it is attached and mounted there already, unless it is attached
+        to another node (then the pod waits like any other). False: the pod must wait for its volume."""
         v = self.claim(pod)
         if v is None:
-            return
+            return True
         if v.zone is None:
             v.zone = node.zone
         v.users.add(pod)
@@ -98,6 +99,7 @@ class Volumes:
             v.state, v.node, v.mounted = ATTACHED, node, True
             node.volumes.add(v)
         self._touch(v)
+        return v.state == ATTACHED and v.node is node
 
     def ready(self, pod: SimPod):
         """None if ``pod``'s volume is attached to its node (it mounts it now), else an event for when it is."""
