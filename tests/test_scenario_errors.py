@@ -17,6 +17,12 @@ def problems(tmp_path, text, sets=()):
     return [str(p).replace(str(f), "s.yaml") for p in err.value.problems]
 
 
+DB = "  - {name: db, kind: StatefulSet, replicas: 1, localStorage: true}"
+DB_WITH = "  - {{name: db, kind: StatefulSet, replicas: 1, {}}}"
+NODE_TERM = ("affinity: {{nodeAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: {{nodeSelectorTerms: "
+             "[{{matchExpressions: [{}]}}]}}}}}}")
+WEBHOOK = "webhooks: [{{name: v.io, rules: [{{operations: [CREATE], resources: [pods]}}], {}}}]\ntarget:"
+
 CASES = [
     ("yaml-syntax", edit("  cloud: {subnetFreeIPs: 20}", "  cloud: {subnetFreeIPs: 20"),
      ["s.yaml:18: (yaml): while parsing a flow mapping, expected ',' or '}', but got ':'; "
@@ -95,6 +101,56 @@ CASES = [
      ["s.yaml:29: strategies[0].order: 'pool' is not one of the choices; valid: name, zone, least-loaded"]),
     ("bad-enum-bool", edit("seed: 42", "seed: 42\nsafety: maybe"),
      ["s.yaml:33: safety: 'maybe' is not one of the choices; valid: on, off"]),
+    # scheduling constraints, storage and webhooks: Kubernetes' own validation rules, each at its line
+    ("toleration-exists-with-value", edit(DB, DB_WITH.format("tolerations: [{key: gpu, operator: Exists, value: 'true'}]")),
+     ["s.yaml:26: workloads[1].tolerations[0].value: a toleration with operator Exists takes no value (it tolerates "
+      "every value of the key); remove value, or use operator Equal"]),
+    ("toleration-seconds-without-no-execute",
+     edit(DB, DB_WITH.format("tolerations: [{key: gpu, effect: NoSchedule, tolerationSeconds: 30}]")),
+     ["s.yaml:26: workloads[1].tolerations[0].tolerationSeconds: tolerationSeconds applies to NoExecute taints only; "
+      "valid: effect: NoExecute"]),
+    ("toleration-without-key", edit(DB, DB_WITH.format("tolerations: [{effect: NoSchedule}]")),
+     ["s.yaml:26: workloads[1].tolerations[0].operator: a toleration without a key must be operator: Exists (it then "
+      "tolerates every taint)"]),
+    ("unknown-priority-class", edit("target:", "priorityClasses: [{name: critical, value: 1000}]\ntarget:",
+                                    edit(DB, DB_WITH.format("priorityClassName: critcal"))),
+     ["s.yaml:26: workloads[1].priorityClassName: no PriorityClass named 'critcal'; did you mean 'critical'? valid: "
+      "system-node-critical, system-cluster-critical, critical (declare it under priorityClasses)"]),
+    ("in-without-values", edit(DB, DB_WITH.format(NODE_TERM.format("{key: zone, operator: In}"))),
+     ["s.yaml:26: workloads[1].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"
+      "[0].matchExpressions[0].values: operator In needs at least one value (In and NotIn take values; Exists and "
+      "DoesNotExist take none; Gt and Lt one whole number)"]),
+    ("gt-not-a-number", edit(DB, DB_WITH.format(NODE_TERM.format("{key: gen, operator: Gt, values: [five]}"))),
+     ["s.yaml:26: workloads[1].affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"
+      "[0].matchExpressions[0].values: operator Gt needs exactly one value, a whole number (In and NotIn take values; "
+      "Exists and DoesNotExist take none; Gt and Lt one whole number)"]),
+    ("min-domains-schedule-anyway", edit(DB, DB_WITH.format(
+        "topologySpreadConstraints: [{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, "
+        "whenUnsatisfiable: ScheduleAnyway, minDomains: 3}]")),
+     ["s.yaml:26: workloads[1].topologySpreadConstraints[0].minDomains: minDomains applies only to "
+      "whenUnsatisfiable: DoNotSchedule"]),
+    ("storage-and-local-storage", edit(DB, DB_WITH.format("localStorage: true, storage: {class: zonal}")),
+     ["s.yaml:26: workloads[1].localStorage: give either localStorage: true or storage, not both (localStorage: true "
+      "is storage: {class: local})"]),
+    ("zonal-daemonset", edit("{name: node-exporter, kind: DaemonSet}",
+                             "{name: node-exporter, kind: DaemonSet, storage: {class: zonal}}"),
+     ["s.yaml:27: workloads[2].storage.class: a DaemonSet's pods, one on every node, cannot share one ReadWriteOnce "
+      "volume; valid: shared, local"]),
+    ("webhook-without-its-workload", edit("target:", WEBHOOK.format("service: {namespace: policy, workload: policy}")),
+     ["s.yaml:28: webhooks[0].service.workload: no workload policy/policy serves this webhook; valid: default/db, "
+      "default/node-exporter, default/web"]),
+    ("webhook-timeout-too-long", edit("target:", WEBHOOK.format("timeoutSeconds: 60")),
+     ["s.yaml:28: webhooks[0].timeoutSeconds: 60 is too large; expected a whole number from 1 to 30"]),
+    ("pool-taint-twice", edit("      zones: [a, b, c]", "      zones: [a, b, c]\n      taints: [{key: gpu, effect: "
+                                                         "NoSchedule}, {key: gpu, effect: NoSchedule}]"),
+     ["s.yaml:15: cluster.nodePools[0].taints[1]: taint gpu:NoSchedule is given twice; a node has one taint per key "
+      "and effect"]),
+    ("system-priority-class-name", edit("target:", "priorityClasses: [{name: system-mine, value: 1000}]\ntarget:"),
+     ["s.yaml:28: priorityClasses[0].name: 'system-mine': names starting with system- are reserved for the system's "
+      "classes (system-node-critical, system-cluster-critical)"]),
+    ("priority-too-high", edit("target:", "priorityClasses: [{name: mine, value: 2000000000}]\ntarget:"),
+     ["s.yaml:28: priorityClasses[0].value: 2000000000 is too large; expected a whole number from -2147483648 to "
+      "1000000000 (user-defined PriorityClasses go up to 1,000,000,000; higher values are the system's)"]),
 ]
 
 

@@ -270,7 +270,7 @@ def build_cluster(data: dict, ck: Checker) -> ClusterState | None:
         if pods > MAX_PODS:
             ck.fail(("workloads",), f"the workloads add up to {pods} pods (DaemonSets once per node); {LIMITS}")
     zones = sorted({n.zone for n in nodes} | {z for p in pools for z in p.zones})
-    every_pool = bool(raw_pools) and not broken(raw_pools)
+    every_pool = bool(raw_pools) and not broken(raw_pools) and len(pools) == len(raw_pools)
     if every_pool and data["workloads"] is not INVALID and part["addons"] and \
             part["addons"]["corednsReplicas"] is not INVALID:
         _check_room(data["workloads"], pools, part["addons"]["corednsReplicas"], ck)
