@@ -59,6 +59,10 @@ def test_snapshot_a_live_cluster_and_rehearse_it(tmp_path):
     assert len(s.cluster.control_plane.apiservers) == 3
     assert {w.key: w.replicas for w in s.cluster.workloads} == {
         w.key: w.replicas for w in scenario.cluster.workloads}
+    # the constraints, the zonal claim and the webhook come back as the scenario wrote them
+    assert {w.key: (w.scheduling, w.storage) for w in s.cluster.workloads} == {
+        w.key: (w.scheduling, w.storage) for w in scenario.cluster.workloads}
+    assert s.cluster.webhooks == scenario.cluster.webhooks
     result = simulate(s, s.strategy("inplace"), seed=1)
     assert result.completed
     assert pathlib.Path(out).read_text().count("\n") > 20
@@ -78,7 +82,39 @@ def test_precheck_live_checks_the_cluster_of_a_context(tmp_path, capsys):
             ("core.cni-unsupported", "BLOCK", "addon/cni calico 3.29.1"),
             ("node.not-observed", "INFO", "cluster"), ("cloud.not-observed", "INFO", "cluster"),
             ("disruption.local-storage", "WARN", "workload/default/cache"),
-            ("disruption.local-storage", "WARN", "workload/default/db"),
-            ("disruption.single-replica", "WARN", "workload/default/db")]
+            ("disruption.single-replica", "WARN", "workload/default/db"),
+            ("admission.webhook-on-drained-nodes", "WARN", "webhook/validate.policy.example.com")]
         assert main(["precheck", "--live", "--kubeconfig", kc]) == 2
         assert capsys.readouterr().err == "midair precheck: --live without a scenario needs --to V, the target version\n"
+
+
+def test_an_anonymized_export_keeps_what_selects_selecting():
+    """Hashed label values and namespaces are hashed as the export hashes what they name: the web spread still
+    selects web's pods, the webhook still spares kube-system and the policy controller's own namespace (whose
+    name label is hashed as the namespace is), and a zone or a Gt bound stays as written."""
+    from sim.scenario import load_scenario_text
+    from sim.scenario.export import _hash, scenario_from_state, to_yaml
+
+    text = pathlib.Path("scenarios/quickstart.yaml").read_text().replace(
+        "pool: general}\n  - {name: worker", "pool: general, affinity: {nodeAffinity: {"
+        "requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: ["
+        "{key: topology.kubernetes.io/zone, operator: In, values: [a, b]}, {key: gen, operator: Gt, values: ['3']}]}]}}}}"
+        "\n  - {name: worker", 1)
+    state = load_scenario_text(text, "quickstart.yaml").cluster
+    data = scenario_from_state(state, "anon", anonymize=True, description="quickstart, anonymized")
+    by_name = {w["name"]: w for w in data["workloads"]}
+    web, api = by_name[_hash("w", "default/web")], by_name[_hash("w", "default/api")]
+    assert web["labels"] == {"app": _hash("l", "web")}
+    assert web["topologySpreadConstraints"][0]["labelSelector"] == {"matchLabels": {"app": _hash("l", "web")}}
+    assert api["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == {
+        "nodeSelectorTerms": [{"matchExpressions": [
+            {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["a", "b"]},
+            {"key": "gen", "operator": "Gt", "values": ["3"]}]}]}
+    (hook,) = data["webhooks"]
+    assert hook["namespaceSelector"] == {"matchExpressions": [
+        {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system", _hash("ns", "policy")]}]}
+    assert hook["service"] == {"namespace": _hash("ns", "policy"), "workload": _hash("w", "policy/policy-controller")}
+    again = load_scenario_text(to_yaml(data, "anonymized"), "anon.yaml").cluster
+    assert [w.scheduling.spread[0].selector.matches({"app": _hash("l", "web")}) for w in again.workloads
+            if w.scheduling.spread] == [True]
+    assert again.webhooks[0].service == f"{_hash('ns', 'policy')}/{_hash('w', 'policy/policy-controller')}"

@@ -13,7 +13,10 @@ import hashlib
 
 import yaml
 
+from models.admission import NAMESPACE_NAME_LABEL
+from models.constraints import ZONE
 from models.names import as_label
+from models.podspec import scheduling_json, taint_json, webhook_json
 from models.quantity import IntOrPercent, format_cpu, format_memory
 from models.state import DAEMONSET, ClusterState
 from models.version import KubeVersion
@@ -54,6 +57,10 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
                  "maxPods": p.allocatable.pods or 110, "zones": list(p.zones)}
         if p.runtime:
             entry["runtime"] = p.runtime
+        if p.labels:
+            entry["labels"] = {k: _label(v, anonymize) for k, v in p.labels}
+        if p.taints:
+            entry["taints"] = [taint_json(t) for t in p.taints]
         overrides = []
         for i, n in enumerate(members[: p.count], 1):
             o = {}
@@ -83,7 +90,7 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
     for w in state.workloads:
         if (w.namespace, w.name) in MODELLED_ELSEWHERE:
             continue
-        ns = _hash("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
+        ns = _namespace(w.namespace, anonymize)
         entry = {"name": _hash("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
         if ns != "default":
             entry["namespace"] = ns
@@ -101,6 +108,10 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
             entry["preStopSeconds"] = w.pre_stop_s
         if w.local_storage:
             entry["localStorage"] = True
+        elif w.storage is not None:
+            entry["storage"] = {"class": w.storage.kind, **({"size": format_memory(w.storage.size)}
+                                                            if w.storage.size else {})}
+        entry.update(_hashed(scheduling_json(w.scheduling), anonymize))
         if w.pool and w.pool in pool_names:
             entry["pool"] = pool_names[w.pool]
         if w.grace_period_s != 30.0:
@@ -122,12 +133,61 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
         },
         "workloads": workloads,
         **({"podDisruptionBudgets": [_selecting_budget(p, anonymize) for p in state.pdbs]} if state.pdbs else {}),
+        **({"priorityClasses": [{"name": c.name, "value": c.value, "preemptionPolicy": c.preemption_policy,
+                                 "globalDefault": c.global_default} for c in state.priority_classes]}
+           if state.priority_classes else {}),
+        **({"webhooks": _webhooks(state, anonymize)} if state.webhooks else {}),
         "target": str(target),
         "strategies": [{"name": "inplace", "maxUnavailable": 1}, {"name": "replace", "maxSurge": 1, "maxUnavailable": 0}],
         "faults": [],
         "runs": 20,
         "seed": 0,
     }
+
+
+def _hashed(obj, anonymize: bool, key: str = ""):
+    """``obj`` (Kubernetes JSON) with label values and namespace names hashed when ``anonymize``, each as the rest
+    of the export hashes it, so that what selects still selects: a zone stays (zones are not hidden), a namespace's
+    name label is hashed as its namespace, Gt and Lt keep their numbers."""
+    if not anonymize:
+        return obj
+    if isinstance(obj, dict):
+        if isinstance(obj.get("key"), str) and isinstance(obj.get("values"), list):  # a requirement
+            keep = obj.get("operator") in ("Gt", "Lt")
+            return {**obj, "values": obj["values"] if keep else [_value(obj["key"], v) for v in obj["values"]]}
+        return {k: ({lk: _value(lk, lv) for lk, lv in v.items()} if k in ("matchLabels", "nodeSelector")
+                    and isinstance(v, dict) else _hashed(v, True, k)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_namespace(v, True) for v in obj] if key == "namespaces" else [_hashed(v, True) for v in obj]
+    return obj
+
+
+def _value(key: str, value: str) -> str:
+    """A label value hashed as the export hashes what it names."""
+    if key == ZONE:
+        return value
+    if key == NAMESPACE_NAME_LABEL:
+        return _namespace(value, True)
+    return _label(value, True)
+
+
+def _namespace(ns: str, anonymize: bool) -> str:
+    return _hash("ns", ns) if anonymize and ns not in ("default", "kube-system") else ns
+
+
+def _webhooks(state: ClusterState, anonymize: bool) -> list[dict]:
+    """The webhooks; one served by a workload the scenario does not hold is written as served from outside."""
+    keys = {w.key for w in state.workloads}
+    out = []
+    for h in state.webhooks:
+        entry = _hashed(webhook_json(h), anonymize)
+        if h.service not in keys:
+            entry.pop("service", None)
+        elif anonymize:
+            entry["service"] = {"namespace": _namespace(h.service.partition("/")[0], True),
+                                "workload": _hash("w", h.service)}
+        out.append(entry)
+    return out
 
 
 def _budget(pdb) -> dict:
@@ -154,9 +214,7 @@ def _selecting_budget(pdb, anonymize: bool = False) -> dict:
             {"key": r.key, "operator": r.operator, **({"values": [_label(v, anonymize) for v in r.values]}
                                                       if r.values else {})}
             for r in pdb.selector.match_expressions]
-    ns = pdb.namespace
-    if anonymize and ns not in ("default", "kube-system"):
-        ns = _hash("ns", ns)
+    ns = _namespace(pdb.namespace, anonymize)
     return {"name": _hash("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
             **({"namespace": ns} if ns != "default" else {}), "selector": selector, **_budget(pdb)}
 
