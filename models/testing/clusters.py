@@ -16,7 +16,15 @@ from hypothesis.errors import InvalidArgument
 
 from models import compat
 from models.admission import FAIL, IGNORE, Webhook, WebhookRule
-from models.constraints import NO_SCHEDULE, PREEMPT_NEVER, PREFER_NO_SCHEDULE, PriorityClass, Taint, node_labels
+from models.constraints import (
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    PREEMPT_NEVER,
+    PREFER_NO_SCHEDULE,
+    PriorityClass,
+    Taint,
+    node_labels,
+)
 from models.selectors import LabelSelector, Requirement
 from models.state import (
     coredns_workload,
@@ -103,10 +111,10 @@ def _clusters(draw, cp_minors, min_pools, max_pools, min_nodes, max_nodes, max_a
     for name in names:
         zones = tuple(draw(st.lists(st.sampled_from(ZONES), min_size=1, max_size=len(ZONES), unique=True)))
         taints = ()
-        # a dedicated pool (GPU, spot): only pods that tolerate it, or less willingly; never the first, which
-        # the system's pods need
+        # a dedicated pool (GPU, spot): only pods that tolerate it (NoExecute: and none that do not stay), or
+        # less willingly; never the first, which the system's pods need
         if pools and draw(st.integers(0, 2)) == 0:
-            taints = (Taint("dedicated", draw(st.sampled_from((NO_SCHEDULE, PREFER_NO_SCHEDULE))), name),)
+            taints = (Taint("dedicated", draw(st.sampled_from((NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE))), name),)
         pool = NodePool(name, draw(st.integers(min_nodes, max_nodes)), draw(_node_version(cp, kubelet_minors)),
                         draw(st.sampled_from(NODE_SIZES)), zones, draw(st.sampled_from(RUNTIMES)),
                         labels=draw(st.sampled_from(POOL_LABELS)), taints=taints)
@@ -147,7 +155,7 @@ def _webhooks(draw, user) -> tuple[Webhook, ...]:
     backends = [w for w in user if w.kind == "Deployment" and w.replicas >= 2 and w.pdb is not None
                 and w.pdb.disruptions_allowed(w.replicas, w.pdb.expected_count(w.replicas, w.replicas)) >= 1
                 and w.pdb.desired_healthy(w.pdb.expected_count(w.replicas, w.replicas)) >= 1]
-    backend = draw(st.sampled_from(backends)) if backends and draw(st.booleans()) else None
+    backend = draw(st.sampled_from(backends)) if backends and draw(st.integers(0, 3)) else None
     rule = WebhookRule(("CREATE",), ("",), ("pods",))
     if backend is None:
         return (Webhook("validate.example.com", draw(st.sampled_from(("validating", "mutating"))), (rule,), IGNORE,

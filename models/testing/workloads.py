@@ -5,9 +5,12 @@ generated cluster has room to drain a node; budgets never ask for more pods than
 and, unless asked to, always allow at least one eviction. Scheduling constraints
 (``scheduling_for``) can be met when the cluster starts: tolerations for the taints of the
 pools a workload is pinned to, node selectors and affinity that its pools' labels and zones
-satisfy, required anti-affinity only with no more replicas than its pools have nodes (or
-zones), zone spread, a priority class of the cluster's; storage: zonal, shared or local
-volumes for StatefulSets, a zonal one for a Deployment of at most one replica.
+satisfy, preferred pod affinity and anti-affinity, required anti-affinity only with no more
+replicas than its pools have nodes (or zones), zone spread, a toleration of unreachable nodes
+for some seconds, a priority class of the cluster's; storage: zonal, shared or local volumes
+for StatefulSets, a zonal one for a Deployment of at most one replica. Required pod affinity
+is not drawn: it packs a workload into one node or zone, and draining that node or zone can
+leave its pods nowhere to go, so a cluster with it is not valid by construction.
 """
 
 from __future__ import annotations
@@ -153,20 +156,28 @@ def scheduling_for(draw, name: str, kind: str, pools: tuple[NodePool, ...], pool
     if kind != DAEMONSET and draw(st.booleans()):
         spread = (SpreadConstraint(draw(st.integers(1, 3)), ZONE, draw(st.sampled_from((DO_NOT_SCHEDULE,
                                                                                         SCHEDULE_ANYWAY))), mine),)
+    near = None
+    if kind != DAEMONSET and draw(st.integers(0, 3)) == 0:  # near its own pods or another workload's
+        key, other = draw(st.sampled_from((HOSTNAME, ZONE))), draw(st.sampled_from(WORKLOAD_NAMES))
+        near = PodAffinity(preferred=(WeightedTerm(draw(st.integers(1, 100)),
+                                                   PodAffinityTerm(key, LabelSelector((("app", other),)))),))
     cls = draw(st.none() | st.sampled_from(classes)) if classes else None
-    return Scheduling(selector, affinity, None, anti, tuple(tolerations), spread or (),
+    return Scheduling(selector, affinity, near, anti, tuple(tolerations), spread or (),
                       cls.name if cls else "", cls.value if cls else 0,
                       cls.preemption_policy if cls else "PreemptLowerPriority")
 
 
-def required_anti_affinity(s: Scheduling, name: str, replicas: int, usable: list[NodePool]) -> Scheduling:
-    """``s`` with required anti-affinity among the workload's own pods where its pools can hold them apart
-    (a pool of N nodes in Z zones: N replicas per node, Z per zone)."""
+def required_anti_affinity(s: Scheduling, name: str, replicas: int, usable: list[NodePool],
+                           by_zone: bool = False) -> Scheduling:
+    """``s`` with required anti-affinity among the workload's own pods where its pools can hold them apart with
+    a node or a zone to spare for a drained pod (N nodes in Z zones: one per node up to N // 2 replicas, one per
+    zone up to min(Z, N) - 1), by zone if ``by_zone`` and both can."""
     nodes = sum(p.count for p in usable)
     zones = len({z for p in usable for z in p.zones})
-    key = HOSTNAME if replicas <= nodes // 2 else ZONE if replicas <= min(zones, nodes) - 1 else None
-    if key is None:
+    keys = [k for k, ok in ((HOSTNAME, replicas <= nodes // 2), (ZONE, replicas <= min(zones, nodes) - 1)) if ok]
+    if not keys:
         return s
+    key = keys[-1] if by_zone else keys[0]
     term = PodAffinityTerm(key, LabelSelector((("app", name),)))
     preferred = s.pod_anti_affinity.preferred if s.pod_anti_affinity else ()
     return replace(s, pod_anti_affinity=PodAffinity((term,), preferred))
@@ -230,8 +241,8 @@ def workloads(draw, pools: tuple[NodePool, ...], *, max_workloads: int = 4, max_
             want = draw(st.integers(0, max_replicas))
             replicas = _take_across(rooms, [p.name for p in usable], req, want)
             pdb = draw(st.none() | pdbs(replicas, blocking=blocking_pdbs))
-            if replicas > 1 and draw(st.integers(0, 3)) == 0:
-                sched = required_anti_affinity(sched, name, replicas, usable)
+            if replicas > 1 and draw(st.booleans()):
+                sched = required_anti_affinity(sched, name, replicas, usable, draw(st.booleans()))
         claim, local = draw(storage_for(kind, replicas))
         out.append(Workload(name, kind, namespace, replicas, req, pdb, local_storage=local, pool=pool,
                             labels=(("app", name),), budgets=int(pdb is not None), scheduling=sched, storage=claim))
