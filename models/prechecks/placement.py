@@ -10,8 +10,9 @@ zone (node) holding its share, one more pod elsewhere passes maxSkew.
 Admission: a webhook that fails closed stops every request it matches while no pod of the
 workload serving it is Ready: one replica is out whenever its node is drained, no budget lets a
 drain take all of them at once, and one that matches its own pods' creation deadlocks; a
-webhook that matches kube-system stands between the cluster and its own system pods (the
-upstream guidance: exclude kube-system, and the webhook's own namespace).
+webhook that matches kube-system stands between the cluster and its own system pods (kubernetes.io
+Dynamic Admission Control: avoiding deadlocks in self-hosted webhooks, avoiding operating on the
+kube-system namespace).
 """
 
 from __future__ import annotations
