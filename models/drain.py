@@ -60,13 +60,13 @@ class DrainOptions:
         return {"ignoreDaemonSets": self.ignore_daemonsets, "deleteEmptyDirData": self.delete_emptydir_data,
                 "force": self.force, "disableEviction": self.disable_eviction,
                 "skipWaitForDeleteTimeout": self.skip_wait_for_delete_timeout_s,
-                "unreachableSkipWait": self.unreachable_skip_wait_s}
+                "skipWaitWhenUnreachable": self.unreachable_skip_wait_s}
 
     @classmethod
     def from_json(cls, data: dict) -> DrainOptions:
         return cls(bool(data["ignoreDaemonSets"]), bool(data["deleteEmptyDirData"]), bool(data["force"]),
                    bool(data["disableEviction"]), float(data["skipWaitForDeleteTimeout"]),
-                   float(data.get("unreachableSkipWait", UNREACHABLE_SKIP_WAIT_S)))
+                   float(data.get("skipWaitWhenUnreachable", UNREACHABLE_SKIP_WAIT_S)))
 
 
 KUBECTL_DEFAULTS = DrainOptions(False, False, False, False, 0.0, 0.0)

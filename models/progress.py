@@ -114,3 +114,19 @@ def remaining_work(state: ClusterState, plan: Plan) -> list[str]:
         out += addons_remaining(state, target)
     out += workers_remaining(state, target)
     return out
+
+
+def left_behind(state: ClusterState, plan: Plan, limit: int = 10) -> dict:
+    """What an upgrade that stopped left: each pool's kubelet versions (nodes per version), the nodes
+    cordoned and NotReady, and the first ``limit`` items of the work that remains."""
+    pools: dict[str, dict[str, int]] = {}
+    for n in state.nodes:
+        versions = pools.setdefault(n.pool, {})
+        versions[str(n.kubelet)] = versions.get(str(n.kubelet), 0) + 1
+    remaining = remaining_work(state, plan)
+    return {"pools": {p: dict(sorted(v.items())) for p, v in sorted(pools.items())},
+            "control_plane": sorted({str(i.version) for i in state.control_plane.instances
+                                     if i.component in CONTROL_PLANE_COMPONENTS}),
+            "cordoned": sorted(n.name for n in state.nodes if not n.schedulable),
+            "not_ready": sorted(n.name for n in state.nodes if not n.ready),
+            "still_to_do": remaining[:limit] + ([f"... and {len(remaining) - limit} more"] if len(remaining) > limit else [])}

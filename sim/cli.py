@@ -90,6 +90,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     args.prog = prog
+    args.argv = list(argv)  # the command line, as reports record it
     try:
         return args.run(args)
     except InputError as exc:

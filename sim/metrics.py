@@ -38,6 +38,20 @@ class WorkloadTrack:
     counters: dict = field(default_factory=lambda: dict.fromkeys(WORKLOAD_COUNTERS, 0))
 
 
+@dataclass
+class PoolTrack:
+    """A pool's roll: the first and last action a strategy took on it, and its node churn."""
+
+    first: float | None = None
+    last: float | None = None
+    nodes_added: int = 0
+    nodes_removed: int = 0
+
+    def to_json(self) -> dict:
+        span = 0.0 if self.first is None else self.last - self.first
+        return {"duration_s": round(span, 3), "nodes_added": self.nodes_added, "nodes_removed": self.nodes_removed}
+
+
 class Recorder:
     def __init__(self, baseline_nodes: int, keep_series: bool = True):
         self.counters = dict.fromkeys(COUNTERS, 0)
@@ -56,6 +70,7 @@ class Recorder:
         self.skew: list[tuple[float, str, str]] = []
         self.events: list[tuple[float, str]] = []
         self.keep_series = keep_series
+        self.pools: dict[str, PoolTrack] = {}
 
     # -- feeding -------------------------------------------------------------------------
     def count(self, name: str, n: int = 1, workload: str | None = None) -> None:
@@ -111,6 +126,17 @@ class Recorder:
     def pending(self, t: float, n: int) -> None:
         self.max_pending = max(self.max_pending, n)
 
+    def pool_action(self, t: float, pool: str) -> None:
+        """A strategy acted on a node of ``pool`` (or added one to it)."""
+        track = self.pools.setdefault(pool, PoolTrack())
+        track.first = t if track.first is None else track.first
+        track.last = t
+
+    def pool_nodes(self, pool: str, added: int = 0, removed: int = 0) -> None:
+        track = self.pools.setdefault(pool, PoolTrack())
+        track.nodes_added += added
+        track.nodes_removed += removed
+
     def refused_eviction(self, t: float, key: str) -> None:
         self.count("evictions_refused", workload=key)
 
@@ -145,6 +171,9 @@ class Recorder:
             "node_hours": round(self.node_seconds / 3600.0, 4),
             "max_pending_pods": self.max_pending,
         }
+
+    def per_pool(self, names) -> dict[str, dict]:
+        return {name: self.pools.get(name, PoolTrack()).to_json() for name in names}
 
     def per_workload(self) -> dict[str, dict]:
         return {k: {"outage_s": round(t.outage_s, 3), "degraded_s": round(t.degraded_s, 3), **t.counters}

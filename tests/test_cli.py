@@ -160,7 +160,7 @@ def test_run_prints_the_comparison_and_writes_json(capsys, tmp_path):
         ("inplace", True, None)] * 3 + [("replace", True, None)] * 3
     assert (data["scenario"], data["root_seed"]) == ("seed-example", 42)
     assert list(data["runs"][0]) == ["scenario", "strategy", "seed", "completed", "halted", "metrics", "workloads",
-                                     "variant", "run"]
+                                     "pools", "left", "variant", "run"]
     assert data["runs"][0]["seed"] == data["runs"][3]["seed"]  # run i of each strategy shares its seed
     assert [r["metrics"]["outage_s"] for r in data["runs"][:3]] == [0.0, 0.0, 0.0]
     replaced = data["runs"][3]

@@ -157,10 +157,11 @@ def test_every_metric_is_a_row_of_every_comparison(capsys, tmp_path):
     code, out, _ = cli(capsys, "sweep", "scenarios/seed-example.yaml", *FAST, "--strategy", "inplace", "--out", str(out_dir))
     assert code == 0
     printed = [line.split()[0] for line in out.splitlines()[4:4 + len(NUMERIC)]]
-    md = (out_dir / "summary.md").read_text().split("## Comparison (mean / p95)")[1].split("\n## ")[0]
+    md = (out_dir / "summary.md").read_text().split("## Comparison\n")[1].split("\n## ")[0]
+    md = md[md.index("| metric"):]
     html = (out_dir / "report.html").read_text().split('<table id="comparison">')[1].split("</table>")[0]
     assert printed == NUMERIC
-    assert [line.split(" | ")[0].strip("| ") for line in md.strip().splitlines()[3:]] == NUMERIC
+    assert [line.split(" | ")[0].strip("| ") for line in md.strip().splitlines()[3:]] == NUMERIC  # after completed
     assert [cell.split("</td>")[0] for cell in html.split("<tr><td>")[2:]] == NUMERIC
 
 

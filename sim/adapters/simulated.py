@@ -88,6 +88,8 @@ class SimulatedPort:
         node = w.nodes.get(getattr(action, "node", None) or "")
         if hasattr(action, "node") and node is None:
             return SubmitResult(False, f"no node named {action.node}")
+        if node is not None or isinstance(action, ProvisionNode):
+            w.rec.pool_action(w.env.now, node.pool if node is not None else action.pool)
         if isinstance(action, Cordon):
             w.node_ops.set_schedulable(node, False)
         elif isinstance(action, Uncordon):

@@ -42,7 +42,7 @@ def run(args) -> int:
     if sweep.blocked:
         return EXIT_FINDINGS
     written = write_report(out, sweep.base, sweep.variants, sweep.rows, sweep.seed,
-                           results_json(sweep.base, sweep.rows, sweep.seed))
+                           results_json(sweep.base, sweep.rows, sweep.seed), command=[args.prog, *getattr(args, "argv", [])])
     os.unlink(checkpoint)
     print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
     return verdict(sweep.rows, args.fail_on)

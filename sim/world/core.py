@@ -136,6 +136,8 @@ class World:
         node.removed = True
         self._track_availability(node)
         del self.nodes[node.name]
+        if node.ip:  # a machine that existed (a request the cloud refused got no address)
+            self.rec.pool_nodes(node.pool, removed=1)
         self.cloud_ops.release(node)
         self.index.update(node)
         self.nodes_dirty = True

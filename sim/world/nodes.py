@@ -267,6 +267,7 @@ class Nodes:
         node.phase = IDLE
         node.message = "joined"
         world.rec.count("node_ip_changes")
+        world.rec.pool_nodes(node.pool, added=1)
         world.count_versions(node, True)
         world.lifecycle.registered(node)
         world.touch(node)
