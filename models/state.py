@@ -23,6 +23,7 @@ from models.cloud import (  # noqa: F401  (the cloud records are part of a clust
 )
 from models.quantity import IntOrPercent
 from models.selectors import LabelSelector
+from models.traffic import Service
 from models.version import KubeVersion
 
 APISERVER = "kube-apiserver"
@@ -179,9 +180,17 @@ class Node:
     message: str = ""
     config: NodeConfig = NodeConfig()
     taints: tuple[Taint, ...] = ()
+    # -- what autoscalers look at (issue 16) --
+    annotations: tuple[tuple[str, str], ...] = ()  # the node's own
+    requested: Resources = Resources()  # requests of every pod on it, DaemonSet pods included
+    reschedulable: Resources = Resources()  # requests of the pods a drain would move
+    do_not_disrupt: tuple[str, ...] = ()  # its running pods annotated karpenter.sh/do-not-disrupt: "true"
 
     def has_taint(self, key: str) -> bool:
         return any(t.key == key for t in self.taints)
+
+    def annotation(self, key: str) -> str | None:
+        return dict(self.annotations).get(key)
 
     @property
     def available(self) -> bool:
@@ -268,10 +277,14 @@ class Workload:
     # PodDisruptionBudgets that select its pods (a policy/v1 eviction refuses a pod that more than one selects)
     budgets: int | None = None
     phase: str = "Running"  # a bare pod that has finished: Succeeded or Failed
+    annotations: tuple[tuple[str, str], ...] = ()  # its pods' (issue 16: safe-to-evict, do-not-disrupt)
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    def annotation(self, key: str) -> str | None:
+        return dict(self.annotations).get(key)
 
     @property
     def pod_labels(self) -> dict[str, str]:
@@ -340,6 +353,11 @@ class ClusterState:
     # their own; a workload's own ``pdb`` is judged from its status
     budgets: tuple[BudgetStatus, ...] = ()
     pdbs: tuple[PDB, ...] = ()  # ``podDisruptionBudgets:`` as declared (with selectors), for the world
+    # -- traffic and wall time (issue 16) --
+    services: tuple[Service, ...] = ()
+    # seconds since the epoch at observed_at 0: a live view's observed_at is the epoch (origin 0), a
+    # simulated one counts from the scenario's startTime; wall time is always clock_origin + observed_at
+    clock_origin: float = 0.0
 
     @cached_property
     def _nodes_by_name(self) -> dict[str, Node]:
@@ -391,3 +409,8 @@ class ClusterState:
     def version(self) -> KubeVersion:
         """The cluster's version as kubectl reports it: the oldest apiserver."""
         return self.oldest_apiserver
+
+    @property
+    def wall_time(self) -> float:
+        """When this view was observed, in seconds since the epoch (UTC)."""
+        return self.clock_origin + self.observed_at

@@ -45,3 +45,8 @@ class Timing:
     # until a person (or a node-cleanup controller) recovers a pod whose local volume's node is gone;
     # None: nobody does (midair's assumption for the default: docs/fidelity.md)
     operator_response: Dist | None = Dist("lognormal", (900.0, 3600.0))
+    # traffic (issue 16; midair's assumptions: docs/fidelity.md): an endpoint change until every kube-proxy has
+    # it; until the cloud load balancer has it; a node's health check result until the load balancer acts on it
+    endpoint_propagation: Dist = Dist("lognormal", (2.0, 8.0))
+    lb_deregistration: Dist = Dist("lognormal", (10.0, 30.0))
+    lb_health_check: Dist = Dist("uniform", (20.0, 30.0))

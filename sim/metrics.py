@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from models.traffic import ERROR_SHARE
+
 METRIC_NAMES = (
     "api_downtime_s", "outage_s", "degraded_s", "pods_evicted", "pods_evicted_again", "pods_restarted",
     "pods_rescheduled", "pods_lost_local_data", "pdb_violations", "budget_breaches_involuntary",
     "manual_interventions", "skew_violations", "duration_s", "completed", "halted", "peak_extra_nodes",
     "node_hours", "max_pending_pods", "node_ip_changes", "evictions_refused",
+    "requests_failed", "traffic_error_s", "nodes_scaled_up", "nodes_scaled_down", "fresh_nodes_scaled_down",
 )
 COUNTERS = ("pods_evicted", "pods_evicted_again", "pods_restarted", "pods_rescheduled", "pods_lost_local_data",
             "pdb_violations", "budget_breaches_involuntary", "manual_interventions", "node_ip_changes",
-            "evictions_refused")
+            "evictions_refused", "nodes_scaled_up", "nodes_scaled_down", "fresh_nodes_scaled_down")
 # counters that belong to one workload; the results break them down per workload
 WORKLOAD_COUNTERS = ("pods_evicted", "pods_evicted_again", "pods_restarted", "pods_rescheduled",
                      "pods_lost_local_data", "pdb_violations", "budget_breaches_involuntary",
@@ -36,6 +39,27 @@ class WorkloadTrack:
     degraded_s: float = 0.0
     series: list = field(default_factory=list)  # (time, ready, desired)
     counters: dict = field(default_factory=lambda: dict.fromkeys(WORKLOAD_COUNTERS, 0))
+
+
+@dataclass
+class ServiceTrack:
+    """A service's requests: the share failing since ``since``, and what failed so far."""
+
+    rps: float
+    share: float = 0.0
+    since: float = 0.0
+    failed: float = 0.0
+    error_s: float = 0.0
+
+    def close(self, t: float) -> None:
+        span = t - self.since
+        self.failed += self.rps * self.share * span
+        if self.share > ERROR_SHARE:
+            self.error_s += span
+        self.since = t
+
+    def to_json(self) -> dict:
+        return {"requests_failed": round(self.failed), "traffic_error_s": round(self.error_s, 3)}
 
 
 @dataclass
@@ -71,6 +95,7 @@ class Recorder:
         self.events: list[tuple[float, str]] = []
         self.keep_series = keep_series
         self.pools: dict[str, PoolTrack] = {}
+        self.services: dict[str, ServiceTrack] = {}
 
     # -- feeding -------------------------------------------------------------------------
     def count(self, name: str, n: int = 1, workload: str | None = None) -> None:
@@ -137,6 +162,16 @@ class Recorder:
         track.nodes_added += added
         track.nodes_removed += removed
 
+    def track_service(self, key: str, rps: float) -> None:
+        self.services[key] = ServiceTrack(rps)
+
+    def service(self, t: float, key: str, share: float) -> None:
+        """The share of ``key``'s requests that fail changed (or may have)."""
+        track = self.services[key]
+        if share != track.share:
+            track.close(t)
+            track.share = share
+
     def refused_eviction(self, t: float, key: str) -> None:
         self.count("evictions_refused", workload=key)
 
@@ -154,6 +189,8 @@ class Recorder:
             self.api_since = t
         for track in self.workloads.values():
             self._close(track, t)
+        for service in self.services.values():
+            service.close(t)
         self.node_count(t, self.nodes)
 
     def metrics(self, duration_s: float, completed: bool, halted: str | None) -> dict:
@@ -170,10 +207,15 @@ class Recorder:
             "peak_extra_nodes": max(0, self.peak_nodes - self.baseline_nodes),
             "node_hours": round(self.node_seconds / 3600.0, 4),
             "max_pending_pods": self.max_pending,
+            "requests_failed": sum(s["requests_failed"] for s in self.per_service().values()),
+            "traffic_error_s": round(sum(s["traffic_error_s"] for s in self.per_service().values()), 3),
         }
 
     def per_pool(self, names) -> dict[str, dict]:
         return {name: self.pools.get(name, PoolTrack()).to_json() for name in names}
+
+    def per_service(self) -> dict[str, dict]:
+        return {k: t.to_json() for k, t in sorted(self.services.items())}
 
     def per_workload(self) -> dict[str, dict]:
         return {k: {"outage_s": round(t.outage_s, 3), "degraded_s": round(t.degraded_s, 3), **t.counters}

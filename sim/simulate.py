@@ -36,11 +36,12 @@ class RunResult:
     world: World | None = None
     pools: dict = field(default_factory=dict)  # per pool: the roll's duration and its node churn
     left: dict | None = None  # for a halted run: the cluster as it was left (models.progress.left_behind)
+    services: dict = field(default_factory=dict)  # per service: its failed requests and error time
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
                 "completed": self.completed, "halted": self.halted, "metrics": self.metrics,
-                "workloads": self.workloads, "pools": self.pools, "left": self.left}
+                "workloads": self.workloads, "services": self.services, "pools": self.pools, "left": self.left}
 
 
 def auto_horizon(scenario: Scenario, plan) -> float:
@@ -54,7 +55,8 @@ def auto_horizon(scenario: Scenario, plan) -> float:
 def world_for(scenario: Scenario, seed: int, keep_series: bool = True, faults_factory=None) -> World:
     """The simulated cluster of ``scenario`` for one run: the scenario's records handed to the world."""
     return World(scenario.cluster, scenario.timing, seed, scenario.faults, inplace_restarts=scenario.inplace_restarts,
-                 faults_factory=faults_factory, keep_series=keep_series)
+                 faults_factory=faults_factory, keep_series=keep_series, autoscaler=scenario.autoscaler,
+                 clock_origin=scenario.start_time)
 
 
 def build_strategy(spec: StrategySpec):
@@ -115,9 +117,11 @@ def blocked_result(scenario: Scenario, spec: StrategySpec, seed: int, blocks) ->
 def unstarted(scenario: Scenario, spec: StrategySpec, seed: int, reason: str) -> RunResult:
     """A run halted before its first decision, for ``reason``."""
     rec = Recorder(sum(p.count for p in scenario.cluster.pools), keep_series=False)
+    for s in scenario.cluster.services:
+        rec.track_service(s.key, s.requests_per_second)
     rec.finish(0.0)
     return RunResult(scenario.name, spec.label, seed, False, reason, rec.metrics(0.0, False, reason),
-                     pools=rec.per_pool(p.name for p in scenario.cluster.pools))
+                     pools=rec.per_pool(p.name for p in scenario.cluster.pools), services=rec.per_service())
 
 
 def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool = False,
@@ -155,4 +159,4 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     metrics = world.rec.metrics(outcome.finished_at, outcome.completed, outcome.halted)
     return RunResult(scenario.name, spec.label, seed, outcome.completed, outcome.halted, metrics,
                      world.rec.per_workload(), journal.entries, world if keep_world else None,
-                     world.rec.per_pool(p.name for p in scenario.cluster.pools), left)
+                     world.rec.per_pool(p.name for p in scenario.cluster.pools), left, world.rec.per_service())

@@ -8,6 +8,7 @@ import simpy
 
 from models.actions import (
     Action,
+    Annotate,
     Cordon,
     DeleteNode,
     Drain,
@@ -35,6 +36,8 @@ from models.state import (
 from models.state import Taint as TaintRecord
 from sim.adapters.port import SubmitResult
 from sim.world import World
+from models.karpenter import DO_NOT_DISRUPT
+from sim.world.entities import RUNNING
 from sim.world.eviction import budget
 
 
@@ -50,9 +53,15 @@ class SimulatedPort:
     # -- observe -------------------------------------------------------------------------
     def _node_record(self, n) -> Node:
         if n.record is None:
+            remaining = self.world.evictions.remaining(n)
+            moving = [p.workload.spec.requests for p in remaining]
+            keep = tuple(p.name for p in sorted(n.pods) if p.state == RUNNING
+                         and p.workload.spec.annotation(DO_NOT_DISRUPT) == "true")
             n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
-                            n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(self.world.evictions.remaining(n)),
-                            n.created_at, n.message, n.config, n.taints)
+                            n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(remaining),
+                            n.created_at, n.message, n.config, n.taints, tuple(sorted(n.annotations.items())),
+                            Resources(n.used_cpu, n.used_memory, n.used_pods),
+                            Resources(sum(r.cpu_m for r in moving), sum(r.memory for r in moving), len(moving)), keep)
         return n.record
 
     def observe(self) -> ClusterState:
@@ -78,7 +87,8 @@ class SimulatedPort:
                         for b in w.budgets if b.pdb.selector is not None)
         return ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
                             replace(w.cloud, subnets=w.cloud_ops.subnets()),
-                            w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs)
+                            w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
+                            services=w.services, clock_origin=w.clock_origin)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
@@ -102,6 +112,8 @@ class SimulatedPort:
             w.node_ops.set_taint(node, TaintRecord(action.key, action.effect, action.value))
         elif isinstance(action, Untaint):
             w.node_ops.remove_taint(node, action.key)
+        elif isinstance(action, Annotate):
+            w.node_ops.annotate(node, action.key, action.value)
         elif isinstance(action, UpgradeNodeInPlace):
             if node.phase not in (IDLE, "upgrade-failed"):
                 return SubmitResult(False, f"{node.name} is {node.phase}")

@@ -19,6 +19,7 @@ from models.strategies.presets import PRESETS
 from sim import registry
 from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
+from sim.scenario.context import apply_annotations, build_autoscaler, build_services
 from sim.scenario.faults import check_fault
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Field, Int, IntOrPct, Obj, Spec, broken, suggest
@@ -193,6 +194,9 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         reconcile_interval_s=raw["reconcileInterval"],
         pod_termination=d("podTermination"),
         operator_response=None if raw["operatorResponse"] == "never" else d("operatorResponse"),
+        endpoint_propagation=d("endpointPropagation"),
+        lb_deregistration=d("lbDeregistration"),
+        lb_health_check=d("lbHealthCheck"),
     )
 
 
@@ -236,6 +240,12 @@ def strategy_by_name(name: str, pools: list[NodePool], option: str = "--strategy
 def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
     """The scenario, or None when problems (recorded in ``ck``) were found."""
     cluster = build_cluster(data, ck)
+    autoscaler = None
+    if cluster is not None:  # services, the autoscaler and annotations refer to the cluster (sim.scenario.context)
+        cluster = replace(apply_annotations(data["annotations"], ck, cluster),
+                          services=build_services(data["services"], ck, cluster) if data["services"] is not INVALID
+                          else ())
+        autoscaler = build_autoscaler(data["autoscaler"], ck, cluster)
     target = data["target"]
     if target is not INVALID and check_version_exists(target, ("target",), ck) and cluster is not None:
         if target < cluster.oldest_apiserver:
@@ -274,6 +284,8 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         safety=data["safety"] == "on",
         prechecks=data["prechecks"],
         inplace_restarts=data["inplaceRestarts"],
+        autoscaler=autoscaler,
+        start_time=data["startTime"],
         live=live,
         manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
     )

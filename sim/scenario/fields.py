@@ -9,6 +9,7 @@ older than the cluster, a workload pinned to a pool that does not exist) live in
 from __future__ import annotations
 
 from models.selectors import OPERATORS
+from sim.scenario.context_fields import CONTEXT_FIELDS
 from sim.scenario.schema import (
     REQUIRED,
     Anything,
@@ -281,6 +282,13 @@ TIMING = Obj(name="timing", retired={
                               {"lognormal": {"median": 900.0, "p95": 3600.0}},
                               "until a person recovers a pod whose local volume's node is gone (never: nobody)"),
     "reconcileInterval": Field(_DURATION, 2.0),
+    # traffic (issue 16; midair's assumptions, docs/fidelity.md)
+    "endpointPropagation": Field(DISTRIBUTION, {"lognormal": {"median": 2.0, "p95": 8.0}},
+                                 "a pod's endpoint change until every kube-proxy has it"),
+    "lbDeregistration": Field(DISTRIBUTION, {"lognormal": {"median": 10.0, "p95": 30.0}},
+                              "a pod's endpoint change until the cloud load balancer stops (or starts) sending to it"),
+    "lbHealthCheck": Field(DISTRIBUTION, {"uniform": [20.0, 30.0]},
+                           "a node's health check changing until the load balancer marks it down (or up)"),
 })
 
 HOOK_TEMPLATE = Str(example="ssh {node} sudo /usr/local/bin/upgrade-kubelet {version}")
@@ -326,4 +334,5 @@ SCENARIO = Obj(name="Scenario", fields={
     "live": Field(LIVE, {}),
     "manifests": Field(ListOf(item=Str(example="deploy/")), [],
                        "files or directories of your manifests (YAML, multi-document) to scan for removed APIs"),
+    **CONTEXT_FIELDS,  # services, autoscaler, annotations, startTime (sim.scenario.context_fields)
 })

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from models.autoscaling import Autoscaler
+from models.schedule import parse_time
 from models.state import ClusterState
 from models.faults import FaultSpec
 from models.timing import Dist, Timing
@@ -62,6 +64,8 @@ class Scenario:
     # do in-place kubelet upgrades restart the node's containers? auto: as upstream's kubelets did
     # (models.compat.KUBELET_RESTARTS), never, always
     inplace_restarts: str = "auto"
+    autoscaler: Autoscaler | None = None  # a cluster-autoscaler acting during the upgrade (``autoscaler:``)
+    start_time: float = parse_time("2026-01-05T10:00:00Z")  # ``startTime``: wall time at simulated time 0
 
     def strategy(self, label_or_name: str) -> StrategySpec:
         for s in self.strategies:

@@ -33,7 +33,7 @@ class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
-                 "record", "removed", "config", "going_down", "taints")
+                 "record", "removed", "config", "going_down", "taints", "annotations")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None):
         self.name = name
@@ -62,6 +62,7 @@ class SimNode:
         self.removed = False
         self.config = config
         self.taints: tuple = ()  # models.state.Taint records
+        self.annotations: dict[str, str] = {}
 
     def fits(self, pod: SimPod) -> bool:
         r = pod.workload.spec.requests
