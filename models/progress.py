@@ -56,7 +56,8 @@ def node_done(node: Node, version: KubeVersion) -> bool:
     return at_least(node.kubelet, version) and node.phase == IDLE and node.ready and node.schedulable
 
 
-def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us: frozenset[str] = frozenset()) -> list[str]:
+def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us: frozenset[str] = frozenset(),
+                      elastic: tuple[str, ...] = ()) -> list[str]:
     out = []
     for n in state.nodes:
         if not at_least(n.kubelet, version):
@@ -69,12 +70,13 @@ def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us:
             out.append(f"{n.name} is still cordoned")
     for p in state.pools:
         have = sum(1 for n in state.nodes_in(p.name) if n.phase != "deleting")
-        if have < p.count:
+        if have < p.count and p.name not in elastic:  # an elastic pool's size is its autoscaler's
             out.append(f"pool {p.name} has {have} of {p.count} nodes")
     return out
 
 
-def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset()) -> list[str]:
+def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset(),
+                    elastic: tuple[str, ...] = ()) -> list[str]:
     if phase.kind == CONTROL_PLANE:
         return control_plane_remaining(state, phase.version)
     if phase.kind == ADDONS:
@@ -82,7 +84,7 @@ def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset
     if phase.kind == KUBE_PROXY_ONLY:
         return kube_proxy_remaining(state, phase.version)
     if phase.kind == WORKERS:
-        return workers_remaining(state, phase.version, cordoned_by_us)
+        return workers_remaining(state, phase.version, cordoned_by_us, elastic)
     raise ValueError(f"unknown phase {phase.kind!r}")
 
 
@@ -101,7 +103,7 @@ def current_phase(state: ClusterState, plan: Plan, cordoned_by_us: frozenset[str
             start = i
             break
     for i in range(start, len(plan.phases)):
-        if phase_remaining(state, plan.phases[i], cordoned_by_us):
+        if phase_remaining(state, plan.phases[i], cordoned_by_us, plan.elastic):
             return i, plan.phases[i]
     return len(plan.phases), None
 
@@ -112,7 +114,7 @@ def remaining_work(state: ClusterState, plan: Plan) -> list[str]:
     out = control_plane_remaining(state, target)
     if any(p.kind == ADDONS for p in plan.phases):
         out += addons_remaining(state, target)
-    out += workers_remaining(state, target)
+    out += workers_remaining(state, target, elastic=plan.elastic)
     return out
 
 

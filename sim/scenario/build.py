@@ -14,13 +14,25 @@ from typing import Any
 from models.plan import resolve_batch
 from models.state import NodePool
 from models.drain import DrainOptions
-from models.strategies.params import BOOL, CHOICE, DRAIN_OPTIONS, DURATION, INT, INT_OR_PERCENT, Param
+from models.strategies.params import (
+    BOOL,
+    BUDGETS,
+    CHOICE,
+    DRAIN_OPTIONS,
+    DURATION,
+    INT,
+    INT_OR_PERCENT,
+    POOL_LIST,
+    WINDOWS,
+    Param,
+)
 from models.strategies.presets import PRESETS
 from sim import registry
 from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.context import apply_annotations, build_autoscaler, build_services
 from sim.scenario.faults import check_fault
+from sim.scenario.knobs import Budgets, PoolList, Windows
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Field, Int, IntOrPct, Obj, Spec, broken, suggest
 from sim.scenario.source import Path, Source
@@ -60,6 +72,9 @@ def _param_spec(p: Param) -> Spec:
         BOOL: Bool(),
         CHOICE: Enum(choices=p.choices),
         DRAIN_OPTIONS: DRAIN_OPTIONS_SPEC,
+        POOL_LIST: PoolList(),
+        WINDOWS: Windows(),
+        BUDGETS: Budgets(),
     }[p.kind]
 
 
@@ -141,6 +156,13 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
                                        f"{suggest(key, by_name)}valid: {', '.join(by_name) or 'none'}")
                 continue
             values[key] = _param_spec(by_name[key]).check(value, path + (key,), ck)
+            if by_name[key].kind == POOL_LIST and values[key] is not INVALID and pools:
+                known = [p.name for p in pools]
+                for j, pool in enumerate(values[key]):
+                    if pool not in known:
+                        values[key] = ck.fail(path + (key, j), f"no node pool named {pool!r}; "
+                                                               f"{suggest(pool, known)}valid: {', '.join(known)}")
+                        break
             ok = ok and values[key] is not INVALID
         if "maxSurge" in values and "maxUnavailable" in values and INVALID not in (values["maxSurge"],
                                                                                   values["maxUnavailable"]):
