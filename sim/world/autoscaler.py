@@ -111,8 +111,11 @@ class ClusterAutoscaler:
         pending = [p for p in pending if now - self.pending_since[p.uid] >= self.settings.new_pod_scale_up_delay_s]
         if not pending:
             return False
-        # capacity on its way: nodes being provisioned (the upgrade's surge nodes too), then the new ones
-        bins: list[list] = []
+        # capacity there or on its way: schedulable nodes the scheduler has not used yet (FilterOutSchedulable),
+        # nodes being provisioned (the upgrade's surge nodes too), then the new ones
+        bins: list[list] = [[n.pool, n.cpu - n.used_cpu, n.memory - n.used_memory, n.max_pods - n.used_pods, False]
+                            for n in sorted(world.nodes.values(), key=lambda n: natural_key(n.name))
+                            if world.eligible(n) and not any(t.effect == NO_SCHEDULE for t in n.taints)]
         for name in sorted(self.pools):
             load = self._daemon_load(name)
             spec = world.pool_specs[name]
@@ -123,7 +126,7 @@ class ClusterAutoscaler:
         new: dict[str, int] = {}
         for pod in pending:
             r = pod.workload.spec.requests
-            allowed = {pod.workload.spec.pool} if pod.workload.spec.pool else set(self.pools)
+            allowed = {pod.workload.spec.pool} if pod.workload.spec.pool else set(world.pool_specs)
             home = next((b for b in bins if b[0] in allowed and b[1] >= r.cpu_m and b[2] >= r.memory and b[3] >= 1),
                         None)
             if home is None:
