@@ -77,6 +77,9 @@ CASES = [
      [("WARN", "workload/default/cache"), ("WARN", "workload/default/db"), ("WARN", "workload/default/web")]),
     ("disruption.bare-pod", ["workloads[name=worker].kind=Pod"], "replace", [("WARN", "workload/default/worker")]),
     ("capacity.spare", ["cluster.nodePools[0].cpu=2"], "inplace", []),  # in place drains nothing: no capacity needed
+    ("disruption.lb-no-prestop", ["services=[{name: shop, workload: web, requestsPerSecond: 100, loadBalancer: true}, "
+                                  "{name: inside, workload: web, requestsPerSecond: 100}]"], "replace",
+     [("WARN", "service/default/shop")]),  # through kube-proxy only: no load balancer to deregister from
 ]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from models.plan import path_for_state
-from models.prechecks import beyond, cloud, core, nodes
+from models.prechecks import beyond, cloud, core, nodes, traffic
 from models.prechecks.base import (
     BLOCK,
     FAMILIES,
@@ -29,7 +29,7 @@ from models.sorting import natural_key
 from models.state import ClusterState
 from models.version import KubeVersion
 
-CHECKS: tuple[Check, ...] = (*core.CHECKS, *nodes.CHECKS, *cloud.CHECKS, *beyond.CHECKS)
+CHECKS: tuple[Check, ...] = (*core.CHECKS, *nodes.CHECKS, *cloud.CHECKS, *beyond.CHECKS, *traffic.CHECKS)
 CHECK_IDS = tuple(c.id for c in CHECKS)
 
 __all__ = ["run_prechecks", "CHECKS", "CHECK_IDS", "Finding", "Traits", "ManifestRef", "BLOCK", "WARN", "INFO",

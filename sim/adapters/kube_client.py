@@ -23,11 +23,12 @@ PATHS = {"Node": "/api/v1/nodes", "Pod": "/api/v1/pods", "ReplicaSet": "/apis/ap
          "Deployment": "/apis/apps/v1/deployments", "StatefulSet": "/apis/apps/v1/statefulsets",
          "DaemonSet": "/apis/apps/v1/daemonsets", "PodDisruptionBudget": "/apis/policy/v1/poddisruptionbudgets",
          "APIService": "/apis/apiregistration.k8s.io/v1/apiservices",
-         "PersistentVolumeClaim": "/api/v1/persistentvolumeclaims", "PersistentVolume": "/api/v1/persistentvolumes"}
+         "PersistentVolumeClaim": "/api/v1/persistentvolumeclaims", "PersistentVolume": "/api/v1/persistentvolumes",
+         "Service": "/api/v1/services", "EndpointSlice": "/apis/discovery.k8s.io/v1/endpointslices"}
 PAGE = 500
 # without them the view is coarser, not wrong (without claims and volumes, node-local volumes are found only
 # through a StatefulSet's volumeClaimTemplates of a local storage class)
-OPTIONAL = ("ReplicaSet", "APIService", "PersistentVolumeClaim", "PersistentVolume")
+OPTIONAL = ("ReplicaSet", "APIService", "PersistentVolumeClaim", "PersistentVolume", "Service", "EndpointSlice")
 RBAC_HINT = "grant midair the ClusterRole in deploy/rbac.yaml (docs/live.md)"
 
 
@@ -161,6 +162,11 @@ class Kube:
                 "spec": {"taints": kept + ([taint] if taint else [])}}
         await self._request("PATCH", f"/api/v1/nodes/{node}", "patch", f"nodes/{node}", body=body,
                             content_type="application/merge-patch+json")
+
+    async def set_annotation(self, node: str, key: str, value: str | None) -> None:
+        """``kubectl annotate node``: a merge patch of one annotation (null removes it)."""
+        await self._request("PATCH", f"/api/v1/nodes/{node}", "patch", f"nodes/{node}",
+                            body={"metadata": {"annotations": {key: value}}}, content_type="application/merge-patch+json")
 
     async def evict(self, namespace: str, name: str) -> tuple[int, str]:
         """(HTTP status, message) of an eviction through the policy/v1 Eviction subresource."""

@@ -19,12 +19,13 @@ from models.state import (
 )
 from models.version import KubeVersion
 from sim.adapters import kube_translate as kt
+from sim.adapters.kube_context import with_context
 
 # The Kubernetes API shows neither the hosts' configuration nor the cloud's resources.
 UNOBSERVED = ("host", "cloud")
 KINDS = ("Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "APIService",
-         "PersistentVolumeClaim", "PersistentVolume")
-DUMP_COMMAND = "kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv -A -o json"
+         "PersistentVolumeClaim", "PersistentVolume", "Service", "EndpointSlice")
+DUMP_COMMAND = "kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv,svc,endpointslices -A -o json"
 
 
 class DumpError(ValueError):
@@ -95,7 +96,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
                   if p.owner_kind is None and not p.mirror and p.phase not in ("Succeeded", "Failed")]
     workloads, shared, budgets = _shared_budgets(workloads, pdbs)
     instances = kt.control_plane_instances(get("Pod"), api_version)
-    return ClusterState(
+    state = ClusterState(
         control_plane=ControlPlane(tuple(instances)),
         pools=tuple(pools),
         nodes=tuple(nodes),
@@ -109,6 +110,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
         budgets=budgets,
         pdbs=shared,
     )
+    return with_context(state, objects, pods)  # services, annotations, requests per node (sim.adapters.kube_context)
 
 
 def _shared_budgets(workloads: list, pdbs: list) -> tuple[list, tuple[PDB, ...], tuple[BudgetStatus, ...]]:

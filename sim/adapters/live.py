@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from models.actions import (
     Action,
+    Annotate,
     Cordon,
     DeleteNode,
     Drain,
@@ -176,6 +177,9 @@ class LivePort:
             taint = {"key": action.key, "effect": action.effect, **({"value": action.value} if action.value else {})} \
                 if isinstance(action, Taint) else None
             self._call(self.kube.set_taint(action.node, action.key, taint))
+            return SubmitResult(True)
+        if isinstance(action, Annotate):
+            self._call(self.kube.set_annotation(action.node, action.key, action.value))
             return SubmitResult(True)
         if isinstance(action, UpgradeAddon):
             kind, name = ADDON_OBJECTS.get(action.addon, (None, None))

@@ -47,8 +47,10 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
     cp_version = state.oldest_apiserver
     pool_names = _pool_names(state, anonymize)
     pools = []
+    renamed: dict[str, str] = {}  # node name -> its name in the scenario
     for p in state.pools:
         members = sorted(state.nodes_in(p.name), key=lambda n: n.name)
+        renamed.update({n.name: f"{pool_names[p.name]}-{i}" for i, n in enumerate(members[: p.count], 1)})
         entry = {"name": pool_names[p.name], "count": p.count, "version": str(p.version),
                  "cpu": format_cpu(p.allocatable.cpu_m), "memory": format_memory(p.allocatable.memory),
                  "maxPods": p.allocatable.pods or 110, "zones": list(p.zones)}
@@ -107,6 +109,7 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
             entry["gracePeriodSeconds"] = w.grace_period_s
         workloads.append(entry)
     target = target or cp_version.add_minors(1)
+    extra = _context(state, renamed, anonymize)
     return {
         "apiVersion": "midair/v1alpha1",
         "kind": "Scenario",
@@ -127,7 +130,37 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
         "faults": [],
         "runs": 20,
         "seed": 0,
+        **extra,
     }
+
+
+def _context(state: ClusterState, renamed: dict[str, str], anonymize: bool) -> dict:
+    """The services and the annotations the autoscalers honour, as the scenario's blocks."""
+    def workload_name(key: str) -> str:
+        return _hash("w", key) if anonymize else key.split("/", 1)[1]
+
+    def namespace(ns: str) -> str:
+        return _hash("ns", ns) if anonymize and ns not in ("default", "kube-system") else ns
+
+    out: dict = {}
+    services = []
+    for svc in state.services:
+        entry = {"name": _hash("svc", svc.key) if anonymize else svc.name, "workload": workload_name(svc.workload),
+                 "requestsPerSecond": svc.requests_per_second}
+        if svc.namespace != "default":
+            entry["namespace"] = namespace(svc.namespace)
+        if svc.load_balancer:
+            entry["loadBalancer"] = True
+            entry["externalTrafficPolicy"] = svc.external_traffic_policy
+        services.append(entry)
+    if services:
+        out["services"] = services
+    pods = {f"{namespace(w.namespace)}/{workload_name(w.key)}": dict(w.annotations) for w in state.workloads
+            if w.annotations and (w.namespace, w.name) not in MODELLED_ELSEWHERE}
+    nodes = {renamed[n.name]: dict(n.annotations) for n in state.nodes if n.annotations and n.name in renamed}
+    if pods or nodes:
+        out["annotations"] = {**({"workloads": pods} if pods else {}), **({"nodes": nodes} if nodes else {})}
+    return out
 
 
 def _budget(pdb) -> dict:
