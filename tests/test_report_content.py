@@ -86,3 +86,26 @@ def test_figures_mark_halted_runs_and_give_each_timeline_its_axis(report):
     assert "eks-managed: a representative run (halted)" in timeline
     for name in ("distributions", "scatter"):
         assert "halted or rolled back" in (out / "figures" / f"{name}.svg").read_text(), name
+
+
+def test_the_comparison_and_the_per_service_table_show_what_users_felt(tmp_path):
+    # web's three pods behind a load balancer that lets go of a pod 10 s after it starts terminating: replacement
+    # drains each (no preStop), so 1/3 of 30 requests a second fail for 10 s three times; in place restarts each
+    # pod's containers (1.30 -> 1.31), which answer again 5 s later
+    from tests.fidelity_scenario import BASE
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(BASE + "services: [{name: web, workload: web, requestsPerSecond: 30, loadBalancer: true}]\n")
+    assert main(["sweep", str(scenario), "--runs", "1", "--workers", "1", "--out", str(tmp_path / "r"),
+                 "--set", "timing.lbDeregistration=10s"]) == 0
+    md = (tmp_path / "r" / "summary.md").read_text()
+    comparison = section(md, "Comparison")
+    assert "| requests_failed | 150 / 150 | 300 / 300 |" in comparison
+    assert "| traffic_error_s | 15 s / 15 s | 30 s / 30 s |" in comparison
+    part = section(md, "Per service")
+    assert "| service | strategy | requests_failed | traffic_error_s |" in part
+    assert "| default/web | inplace | 150 | 15 s |\n| default/web | replace | 300 | 30 s |" in part
+    assert 'id="per-service"' in (tmp_path / "r" / "report.html").read_text()
+    runs = json.loads((tmp_path / "r" / "results.json").read_text())["runs"]
+    assert [r["services"] for r in runs] == [{"default/web": {"requests_failed": 150, "traffic_error_s": 15.0}},
+                                             {"default/web": {"requests_failed": 300, "traffic_error_s": 30.0}}]

@@ -92,12 +92,13 @@ class Strategy:
 
 def pause_autoscaler(view: ClusterState, decision: Decision) -> Decision:
     """pauseAutoscaler: every node that has joined carries ``cluster-autoscaler.kubernetes.io/scale-down-disabled:
-    "true"`` (cluster-autoscaler FAQ: how to prevent it from removing a node) until the upgrade is done or
-    halts; then the annotations midair added come off. Nodes annotated before the upgrade are left alone."""
+    "true"`` (cluster-autoscaler FAQ: how to prevent it from removing a node) until the upgrade is done; then the
+    annotations midair added come off. A halted upgrade leaves them, as it leaves its cordons: whoever picks
+    it up decides. Nodes annotated before the upgrade are left alone."""
     memo = dict(decision.memo)
     ours = set(memo.get("paused", ()))
     present = {n.name: n for n in view.nodes}
-    ending = decision.done or any(isinstance(a, Halt) for a in decision.actions)
+    ending = decision.done
     actions: list[Action] = []
     if ending:
         why = "the upgrade is over: cluster-autoscaler may remove this node again (pauseAutoscaler)"
@@ -112,9 +113,9 @@ def pause_autoscaler(view: ClusterState, decision: Decision) -> Decision:
             ours.add(n.name)
         ours &= set(present)
     memo["paused"] = sorted(ours)
-    halts = [a for a in decision.actions if isinstance(a, Halt)]
-    others = tuple(a for a in decision.actions if not isinstance(a, Halt))
-    return replace(decision, actions=(*actions, *others, *halts) if ending else (*others, *actions), memo=memo)
+    if any(isinstance(a, Halt) for a in decision.actions):
+        return replace(decision, memo=memo)  # the halt comes first: nothing after it is submitted
+    return replace(decision, actions=(*decision.actions, *actions), memo=memo)
 
 
 def halt(memo: dict, reason: str) -> Decision:

@@ -40,6 +40,7 @@ from models.testing.versions import (
     newest_target_minor,
     node_minors,
 )
+from models.testing.context import services
 from models.testing.workloads import WORKLOAD_NAMES, workloads
 from models.version import KubeVersion
 
@@ -120,7 +121,7 @@ def _clusters(draw, cp_minors, min_pools, max_pools, min_nodes, max_nodes, max_a
     subnets = tuple(Subnet(f"subnet-{z}", z, draw(st.sampled_from(FREE_IPS))) for z in zones)
     return ClusterState(control_plane, tuple(pools), tuple(nodes),
                         ((coredns_workload(dns_replicas),) if dns_replicas else ()) + user,
-                        tuple(addons), CloudResources(subnets=subnets))
+                        tuple(addons), CloudResources(subnets=subnets), services=draw(services(user)))
 
 
 def clusters(*, versions: Iterable[str | KubeVersion] | None = None, min_pools: int = 1, max_pools: int = 3,

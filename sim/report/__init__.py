@@ -2,7 +2,7 @@
 
 Files: results.json (every run), summary.csv (every statistic as numbers), summary.md and
 report.html (the sections of ``content``: the comparison over all and over completed runs,
-per workload and per pool, halts and what they left, settings and provenance, each
+per workload, per service and per pool, halts and what they left, settings and provenance, each
 strategy's statistics), figures/*.svg (inline in report.html, which opens from disk).
 Every file is written to a temporary name before any is renamed into place, so an
 interrupted run leaves the old report or the new one, never half of one or a mix.
@@ -153,6 +153,8 @@ def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: 
     figs = {fig_id: fig for fig_id, fig in figs.items() if fig is not None}
     sections = [*(extra_sections or []), *content.comparison(stats, content.completed_stats(rows)),
                 content.per_workload(rows_by_label), content.per_pool(rows_by_label)]
+    services = content.per_service(rows_by_label)
+    sections[-1:-1] = [services] if services else []  # beside the workloads: what users felt
     halts = content.halted(rows_by_label)
     sections += [halts] if halts else []
     specs = list({r.job.strategy.label: r.job.strategy for r in rows}.values())

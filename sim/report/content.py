@@ -80,6 +80,28 @@ def per_workload(rows_by_label: dict[str, list[Row]]) -> Section:
                    [Table.of("workloads", ["workload", "strategy", *(t for _, t in WORKLOAD_COLUMNS)], table_rows)])
 
 
+def per_service(rows_by_label: dict[str, list[Row]]) -> Section | None:
+    """What users felt: each service's failed requests and time with more than 1% failing, mean per run."""
+    keys = sorted({k for rows in rows_by_label.values() for r in rows for k in r.data.get("services", {})})
+    if not keys:
+        return None
+    table_rows, worst = [], None
+    for key in keys:
+        for label, rows in rows_by_label.items():
+            per = [r.data.get("services", {}).get(key, {}) for r in rows]
+            failed = _mean(p.get("requests_failed", 0) for p in per)
+            error = _mean(p.get("traffic_error_s", 0) for p in per)
+            table_rows.append([key, label, _n(failed), duration(error)])
+            if failed and (worst is None or failed > worst[2]):
+                worst = (key, label, failed)
+    lead = ["Mean per run. Failed: requests sent to a pod that no longer answered (or with no pod left); error "
+            "time: more than 1% of requests failing."]
+    if worst:
+        lead.append(f"The most requests failed for {worst[0]} under {worst[1]}: {_n(worst[2])} a run on average.")
+    return Section("per-service", "Per service", lead,
+                   [Table.of("services", ["service", "strategy", "requests_failed", "traffic_error_s"], table_rows)])
+
+
 def per_pool(rows_by_label: dict[str, list[Row]]) -> Section:
     names = sorted({p for rows in rows_by_label.values() for r in rows for p in r.data.get("pools", {})})
     table_rows = []

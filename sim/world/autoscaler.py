@@ -59,6 +59,7 @@ class ClusterAutoscaler:
         self.failed: dict[str, float] = {}  # node -> when its removal failed
         self.backoff: dict[str, float] = {}  # pool -> until when scale-up is backed off
         self.pending_since: dict[int, float] = {}
+        self.template: dict[str, object] = {}  # pool -> the newest kubelet version seen in it
         world.env.process(self.run())
 
     def run(self):
@@ -67,6 +68,8 @@ class ClusterAutoscaler:
             yield env.timeout(self.settings.scan_interval_s)
             if not self.world.cp.api_up:
                 continue  # it lists pods and nodes through the API
+            for pool in self.pools:
+                self._version(pool)  # follow the template as the upgrade moves it
             self._clean_up_failed_launches()
             if not self.scale_up() and self.settings.scale_down_enabled:
                 self.scale_down()
@@ -80,8 +83,10 @@ class ClusterAutoscaler:
         self.world.rec.event(self.world.env.now, f"cluster-autoscaler: {text}")
 
     def _version(self, pool: str):
-        nodes = self._members(pool)
-        return max((n.kubelet for n in nodes), default=self.world.pool_specs[pool].version)
+        """The pool's template: the newest kubelet it has run (a node on its way counts; the pool may be empty)."""
+        newest = max((n.kubelet for n in self._members(pool)), default=self.world.pool_specs[pool].version)
+        self.template[pool] = max(newest, self.template.get(pool, newest))
+        return self.template[pool]
 
     def _clean_up_failed_launches(self) -> None:
         for node in [n for n in self.world.nodes.values() if n.name in self.added and n.phase == PROVISION_FAILED]:
