@@ -4,7 +4,9 @@ Lives here: Kubernetes versions (``version``), quantities (``quantity``), object
 (``names``), the frozen cluster records (``state``), the version-skew policy (``skew``),
 compatibility data (``compat``), the fault vocabulary of scenarios (``faults``), the static
 upgrade plan (``plan``), actions, safety policies, pre-checks and the upgrade strategies
-(``strategies``); ``testing`` holds the public Hypothesis generators of these records (it
+(``strategies``); services and kube-proxy's routing rules (``traffic``), cluster-autoscaler's
+settings and scale-down rules (``autoscaling``), Karpenter's disruption budgets
+(``karpenter``), cron schedules and windows in UTC (``schedule``); ``testing`` holds the public Hypothesis generators of these records (it
 alone may import Hypothesis, and nothing here imports it).
 
 May import: the standard library and networkx. Never simpy, matplotlib, a Kubernetes

@@ -52,7 +52,7 @@ def test_utilization_is_the_larger_of_cpu_and_memory_requests(used, alloc, share
      []),
     (("workloads[0].pdb={minAvailable: 3}",), []),
     (("workloads[0].replicas=1", "autoscaler={pools: [{name: general, minNodes: 1}]}"),
-     [(610.0, "general-2", "empty for 600s"), (610.0, "general-3", "empty for 600s")]),
+     [(610.0, "general-2", "empty, unneeded for 600s"), (610.0, "general-3", "empty, unneeded for 600s")]),
     (("autoscaler={pools: [{name: general, minNodes: 2}], scaleDownUnneededTime: 5m}",),
      [(310.0, "general-1", "unneeded for 300s (requests below 0.5 of allocatable, pods fit elsewhere)")]),
 ], ids=["first-unneeded-node-after-10-minutes", "annotated-node-kept", "every-node-annotated", "budget-allows-none",
@@ -105,3 +105,19 @@ def test_a_paused_autoscaler_gets_its_nodes_back_when_the_upgrade_is_done():
     assert marks[-3:] == [f"Annotate node/general-{k} cluster-autoscaler.kubernetes.io/scale-down-disabled-"
                           for k in (4, 5, 6)]
     assert [n.annotations for n in r.world.nodes.values()] == [{}, {}, {}]
+
+
+@pytest.mark.parametrize("pause, autoscaler_removed, strategy_deleted", [
+    # once the green pool is on its way the pool is above its minimum: the autoscaler takes the drained blue
+    # nodes during the final soak (no way back to blue is left), then an idle green one, which blue-green makes good
+    ("false", [(610.0, "general-2"), (610.0, "general-3"), (1040.0, "general-6")], ["general-1"]),
+    ("true", [], ["general-1", "general-2", "general-3"]),
+], ids=["unpaused-it-takes-blue-and-green-nodes", "paused-blue-green-deletes-blue-itself"])
+def test_the_autoscaler_beside_a_blue_green_upgrade(pause, autoscaler_removed, strategy_deleted):
+    r = run("b", f"strategies=[{{name: bluegreen, label: b, finalSoakSeconds: 15m, pauseAutoscaler: {pause}}}]",
+            "autoscaler={}")
+    removed = [(t, e.split()[3]) for t, e in events(r.world, "cluster-autoscaler: scale-down of")]
+    deleted = [e.action.removeprefix("DeleteNode node/") for e in r.log if e.action.startswith("DeleteNode")]
+    refills = [e.t for e in r.log if "the green pool has 2 of 3 nodes (one was removed)" in e.reason]
+    assert (r.completed, removed, deleted, refills) == (True, autoscaler_removed, strategy_deleted,
+                                                        [1349.0] if autoscaler_removed else [])

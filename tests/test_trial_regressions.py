@@ -180,7 +180,7 @@ def test_run_and_precheck_agree_on_what_a_strategy_name_may_be(capsys, name, run
     assert (code, err) == (precheck_code, f"midair precheck: {message}" if message else "")
 
 
-DUMP = "kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv -A -o json"
+DUMP = "kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv,svc,endpointslices -A -o json"
 
 
 @pytest.mark.parametrize("make, message", [

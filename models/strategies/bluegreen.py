@@ -101,6 +101,11 @@ class BlueGreen(Replace):
             if stage == "delete":
                 actions += [DeleteNode(f"blue-green in pool {pool.name}: the final soak passed; delete blue {n.name}",
                                        n.name, force=not n.ready) for n in blue]
+                live = [n for n in green if n.phase != PROVISION_FAILED]
+                if not any(n.phase == PROVISIONING for n in live):  # a green node someone removed is made good
+                    actions += [ProvisionNode(f"blue-green in pool {pool.name}: the green pool has {len(live)} of "
+                                              f"{pool.count} nodes (one was removed): add one at {version}",
+                                              pool.name, version) for _ in range(pool.count - len(live))]
                 return Decision(tuple(actions), save())
             return Decision(tuple(actions), save())
         return Decision(memo={**memo, "bluegreen": stages}, notes=("waiting for the green pools",))

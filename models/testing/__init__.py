@@ -4,7 +4,8 @@ Call them *generators*: "strategy" already means an upgrade strategy here. Each 
 keyword-only bounds with sensible defaults and builds values that are valid by construction
 (nothing is filtered away after the fact):
 
-- ``clusters()``: ``ClusterState`` values before an upgrade, within the version-skew policy;
+- ``clusters()``: ``ClusterState`` values before an upgrade, within the version-skew policy, with
+  services over their workloads (``context``: services, autoscaler settings, windows, budgets);
 - ``targets(cluster)`` and ``upgrades()``: versions to upgrade to, and ``(cluster, target)``
   pairs, each with a plan (``models.plan.path_for_state``) and no blocking pre-check finding;
 - ``fault_schedules()``: fault lists in the scenario-file format;

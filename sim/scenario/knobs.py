@@ -35,15 +35,17 @@ BUDGET = Obj(name="disruption budget", fields={
 
 
 def _window(raw: dict, path, ck, required: bool) -> Window | None | object:
-    """A schedule and its duration, both or neither (Karpenter requires each with the other)."""
+    """A schedule and its duration: a maintenance window needs both, a budget both or neither (Karpenter
+    requires each with the other)."""
     schedule, duration = raw["schedule"], raw["duration"]
     if schedule is None and duration is None and not required:
         return None
     for key, value in (("schedule", schedule), ("duration", duration)):
         if value is None:
             other = "duration" if key == "schedule" else "schedule"
-            return ck.fail(path + (key,), f"missing {key!r}: a window needs a schedule and a duration"
-                                          + ("" if required else f" (or neither); {other} was given"))
+            what = ("a maintenance window needs a schedule (cron, UTC) and a duration" if required else
+                    f"a budget's {other} needs a {key} (give both, or neither for a budget always active)")
+            return ck.fail(path + (key,), f"missing {key!r}: {what}")
     try:
         cron = Cron.parse(schedule)
     except ValueError as exc:

@@ -248,7 +248,7 @@ class ClusterAutoscaler:
                 size[n.pool] -= 1
                 chosen_empty.append(n)
         for n in chosen_empty:
-            self._remove(n, f"empty for {now - self.unneeded_since[n.name]:.0f}s")
+            self._remove(n, f"empty, unneeded for {now - self.unneeded_since[n.name]:.0f}s")
         if chosen_empty or any(self.world.nodes.get(n) is not None and self.world.nodes[n].phase != IDLE
                                for n in self.removing):
             return  # one non-empty node at a time, and not beside a bulk delete
