@@ -80,7 +80,8 @@ def test_entry_point_strategies_are_found(monkeypatch):
 def test_unknown_strategy_lists_the_known_ones():
     with pytest.raises(registry.UnknownStrategy) as err:
         registry.strategy_class("canary")
-    assert str(err.value) == "unknown strategy 'canary'; known: bluegreen, inplace, replace, surge (or a class as module:attr)"
+    assert str(err.value) == ("unknown strategy 'canary'; known: bluegreen, inplace, karpenter-drift, replace, surge "
+                              "(or a class as module:attr)")
 
 
 @pytest.mark.parametrize("target, message", [

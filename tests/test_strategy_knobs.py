@@ -212,7 +212,7 @@ def test_unknown_preset_is_an_error():
         load_scenario("scenarios/seed-example.yaml", ["strategies=[{preset: gke-surg}]"])
     assert [f"{p.path}: {p.message}" for p in err.value.problems] == [
         "strategies[0].preset: unknown preset 'gke-surg'; did you mean 'gke-surge'? valid: gke-surge, eks-managed, "
-        "aks, capi, kops, ack-inplace"]
+        "aks, capi, kops, karpenter, ack-inplace"]
 
 
 MULTI_HOP = ["cluster.version=1.24.17", "cluster.addons.kubeProxy=1.24.17", "cluster.addons.coredns=1.8.6",

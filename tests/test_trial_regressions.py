@@ -170,8 +170,8 @@ def test_every_metric_is_a_row_of_every_comparison(capsys, tmp_path):
     ("gke-surge", 0, 0, ""),  # a preset
     ("replace", 0, 0, ""),  # the scenario's own entry
     ("surgee", 2, 2, "--strategy surgee: the scenario has none by that name (it has: inplace, replace), and unknown "
-                     "strategy 'surgee'; known: bluegreen, inplace, replace, surge (or a class as module:attr); did "
-                     "you mean 'surge'?\n"),
+                     "strategy 'surgee'; known: bluegreen, inplace, karpenter-drift, replace, surge (or a class as "
+                     "module:attr); did you mean 'surge'?\n"),
 ])
 def test_run_and_precheck_agree_on_what_a_strategy_name_may_be(capsys, name, run_code, precheck_code, message):
     code, _, err = cli(capsys, "run", "scenarios/seed-example.yaml", *FAST, "--strategy", name)
