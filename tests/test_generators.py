@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -17,6 +17,7 @@ from models.prechecks import blocking, run_prechecks
 from models.state import APISERVER
 from models.strategies import BUILTIN
 from models.strategies.base import Decision
+from models.testing.context import budgets
 from models.testing import (
     FAULT_RULES,
     clusters,
@@ -85,6 +86,55 @@ def keeps_its_floor(scenario, spec, plan, pool: str) -> bool:
     return pool not in plan.elastic and (paused or not scaled)
 
 
+@settings(max_examples=examples(20))
+@given(scenarios(max_faults=0))
+def test_generated_services_autoscalers_and_windows_load_as_the_generators_promise(doc):
+    scenario = _load(doc)
+    cluster = scenario.cluster
+    workloads = {w.key: w for w in cluster.workloads}
+    for service in cluster.services:  # over a workload whose pods run; Local only behind a load balancer
+        assert workloads[service.workload].phase == "Running", service
+        assert service.external_traffic_policy == "Cluster" or service.load_balancer, service
+    assert [s.name for s in cluster.services] == [s["name"] for s in doc.get("services", [])]
+    sizes = {p.name: p.count for p in cluster.pools}
+    if scenario.autoscaler is not None:  # every pool it scales kept at or above its size
+        assert scenario.autoscaler.pools
+        for pool in scenario.autoscaler.pools:
+            assert sizes[pool.name] == pool.min_nodes < pool.max_nodes <= pool.min_nodes + 3, pool
+    for spec in scenario.strategies:
+        knobs = spec.kwargs()
+        assert set(knobs.get("poolOrder", ())) <= set(sizes)
+        assert len(knobs.get("maintenanceWindows", ())) <= 2
+        for window in knobs.get("maintenanceWindows", ()):  # each opens again within a week
+            assert window.next_opening(scenario.start_time) - scenario.start_time <= 7 * 86400, window
+
+
+REACHED = {
+    "local-service": lambda d: any(s["loadBalancer"] and s["externalTrafficPolicy"] == "Local"
+                                   for s in d.get("services", [])),
+    "kube-proxy-service": lambda d: any(not s["loadBalancer"] for s in d.get("services", [])),
+    "autoscaler": lambda d: "autoscaler" in d,
+    "paused-autoscaler": lambda d: "autoscaler" in d and any(e.get("pauseAutoscaler") for e in d["strategies"]),
+    "windows": lambda d: any(e.get("maintenanceWindows") for e in d["strategies"]),
+    "pool-order": lambda d: any(e.get("poolOrder") for e in d["strategies"]),
+    "start-time": lambda d: "startTime" in d,
+}
+
+
+def test_the_scenario_generator_reaches_services_autoscalers_and_windows():
+    seen: set[str] = set()
+
+    @settings(max_examples=40, derandomize=True, database=None, phases=[Phase.generate])
+    @given(scenarios(max_faults=0), budgets())
+    def collect(doc, karpenter_budgets):
+        seen.update(name for name, reached in REACHED.items() if reached(doc))
+        if any("schedule" in b for b in karpenter_budgets):  # a budget of 0 for a while each day
+            seen.add("scheduled-budget")
+
+    collect()
+    assert sorted({*REACHED, "scheduled-budget"} - seen) == []
+
+
 @settings(max_examples=examples(15))
 @given(scenarios(max_faults=0, max_strategies=1), st.integers(0, 2**32 - 1))
 def test_generated_scenarios_run_and_the_strategies_keep_their_promises(doc, seed):
@@ -95,6 +145,12 @@ def test_generated_scenarios_run_and_the_strategies_keep_their_promises(doc, see
     if not forces_past_budgets(spec):
         assert result.metrics["pdb_violations"] == 0
     assert result.completed or result.halted  # a run that stops says why
+    watched = result.world.env.now
+    services = result.world.rec.per_service()
+    assert sorted(services) == sorted(s.key for s in scenario.cluster.services)
+    for s in scenario.cluster.services:  # nothing fails more than was sent, nor for longer than was watched
+        assert 0 <= services[s.key]["requests_failed"] <= s.requests_per_second * watched + 1, s.key
+        assert 0 <= services[s.key]["traffic_error_s"] <= watched, s.key
     plan = plan_for(scenario, spec)
     for pool in scenario.cluster.pools:  # in fair weather, never fewer nodes available than maxUnavailable allows
         if keeps_its_floor(scenario, spec, plan, pool.name):
