@@ -1,7 +1,7 @@
 """Summary statistics over runs: mean, p50, p95, max and a 95% confidence interval of the mean.
 
-Percentiles interpolate linearly between order statistics (numpy's default method).
-The interval is mean ± t(0.975, n-1) · s / √n, Student's t for small samples.
+Percentiles interpolate linearly between order statistics (``models.percentiles``, which the
+expectations share). The interval is mean ± t(0.975, n-1) · s / √n, Student's t for small samples.
 """
 
 from __future__ import annotations
@@ -9,20 +9,12 @@ from __future__ import annotations
 import math
 import statistics
 
+from models.percentiles import percentile
+
 # Two-sided 95% critical values of Student's t for 1..30 degrees of freedom.
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
          2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
          2.045, 2.042)
-
-
-def percentile(values: list[float], q: float) -> float:
-    xs = sorted(values)
-    if not xs:
-        return math.nan
-    pos = (len(xs) - 1) * q
-    lo = math.floor(pos)
-    hi = math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
 def t_critical(df: int) -> float:

@@ -7,6 +7,7 @@ import os
 import sys
 
 from models.strategies.presets import PRESETS
+from sim import expectations
 from sim.commands.common import add_set_option
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.output import atomic_write_text
@@ -30,6 +31,8 @@ def add_sweep_options(p) -> None:
     p.add_argument("--executor", default="process", choices=("process", "serial", "dask"),
                    help="where runs execute (default: a local process pool)")
     p.add_argument("--scheduler", metavar="ADDR", help="the Dask scheduler's address (with --executor dask)")
+    p.add_argument("--no-fail", action="store_true",
+                   help="exit 0 even when an expectation (expect:) fails; the table still says FAIL")
     add_preset_option(p)
     add_set_option(p)
 
@@ -150,9 +153,20 @@ def format_table(stats: dict[str, dict]) -> str:
     return "\n".join(lines) + "\n(mean / p95 per metric; seconds for *_s)\n"
 
 
-def results_json(base, rows, seed: int) -> str:
-    data = {"scenario": base.name, "root_seed": seed, "runs": [r.data for r in rows]}
+def results_json(base, rows, seed: int, verdicts=()) -> str:
+    data = {"scenario": base.name, "root_seed": seed}
+    if verdicts:
+        data["expectations"] = expectations.to_json(verdicts)
+    data["runs"] = [r.data for r in rows]
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def expectations_verdict(found, no_fail: bool) -> int:
+    """1 when an expectation failed, naming each on stderr; 0 with ``--no-fail``."""
+    bad = expectations.failed(found)
+    for v in bad:
+        print(f"midair: expectation failed: {v.describe()}", file=sys.stderr)
+    return EXIT_FINDINGS if bad and not no_fail else EXIT_OK
 
 
 def check_writable(path: str, option: str) -> None:
@@ -175,7 +189,9 @@ def run(args) -> int:
         for reason, n in s["halted"].items():
             print(f"{label}: {n} run(s) halted: {reason}")
     print_blocking(vs, rows)
+    found = expectations.verdicts(vs, rows)
+    print(expectations.format_text(found), end="")
     if args.json:
-        atomic_write_text(args.json, results_json(base, rows, seed))
+        atomic_write_text(args.json, results_json(base, rows, seed, found))
         print(f"wrote {args.json}", file=sys.stderr)
-    return verdict(rows)
+    return max(verdict(rows), expectations_verdict(found, args.no_fail))

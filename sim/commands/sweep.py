@@ -6,7 +6,8 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from sim.commands.run import add_sweep_options, execute, format_table, results_json, verdict
+from sim import expectations
+from sim.commands.run import add_sweep_options, execute, expectations_verdict, format_table, results_json, verdict
 from sim.errors import UsageError
 from sim.report import write_report
 from sim.sweep import summary
@@ -40,7 +41,9 @@ def run(args) -> int:
     base, vs, rows, seed, runs = execute(args, checkpoint)
     print(f"scenario {base.name}: {base.cluster.version} -> {base.target}, {runs} run(s) per strategy, seed {seed}")
     print(format_table(summary(rows)))
-    written = write_report(out, base, vs, rows, seed, results_json(base, rows, seed))
+    found = expectations.verdicts(vs, rows)
+    print(expectations.format_text(found), end="")
+    written = write_report(out, base, vs, rows, seed, results_json(base, rows, seed, found), found)
     os.unlink(checkpoint)
     print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
-    return verdict(rows)
+    return max(verdict(rows), expectations_verdict(found, args.no_fail))

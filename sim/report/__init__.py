@@ -1,7 +1,8 @@
 """The comparison report of a sweep, written into one directory.
 
 Files: results.json (every run), summary.csv and summary.md (mean, p50, p95, max and a
-95% interval per metric per strategy, completion and halt reasons), figures/*.svg and
+95% interval per metric per strategy, completion and halt reasons, the scenario's
+expectations with PASS or FAIL), figures/*.svg and
 report.html (self-contained, figures inline). Every file is written to a temporary name
 before any is renamed into place, so an interrupted run leaves the old report or the new
 one, never half of one or a mix.
@@ -64,8 +65,9 @@ def report_findings(variants_, rows: list[Row]) -> list[tuple[str, str]]:
     return out
 
 
-def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: int, results_json: str) -> list[str]:
-    """Write the report; returns the paths written."""
+def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: int, results_json: str,
+                 verdicts=()) -> list[str]:
+    """Write the report; returns the paths written. ``verdicts``: the expectations measured (``sim.expectations``)."""
     findings = report_findings(variants_, rows)
     stats = summary(rows)
     rows_by_label: dict[str, list[Row]] = {}
@@ -91,9 +93,9 @@ def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: 
     }
     files = {"results.json": results_json,
              "summary.csv": tables.summary_csv(stats),
-             "summary.md": tables.summary_md(title, intro, stats, [f"{s}: {t}" for s, t in findings]),
+             "summary.md": tables.summary_md(title, intro, stats, [f"{s}: {t}" for s, t in findings], verdicts),
              **{os.path.join("figures", f"{fig_id}.svg"): svg for fig_id, (_, svg) in figs.items()},
-             "report.html": html.render(title, intro, stats, figs, list(findings))}
+             "report.html": html.render(title, intro, stats, figs, list(findings), verdicts)}
     paths = {os.path.join(out_dir, name): text.encode("utf-8") for name, text in files.items()}
     atomic_write_many(paths)
     return list(paths)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from sim.expectations import table_rows
 from sim.report.tables import detail_rows, headline_rows
 
 CSS = """
@@ -26,13 +27,16 @@ def _table(header: list[str], rows: list[list[str]], table_id: str) -> str:
 
 
 def render(title: str, intro: list[str], stats: dict[str, dict], figures: dict[str, tuple[str, str]],
-           findings: list[tuple[str, str]]) -> str:
-    """``figures``: id -> (caption, svg text); ``findings``: (severity, text)."""
+           findings: list[tuple[str, str]], verdicts=()) -> str:
+    """``figures``: id -> (caption, svg text); ``findings``: (severity, text); ``verdicts``: expectations measured."""
     parts = [f"<h1>{escape(title)}</h1>"]
     parts += [f'<p class="meta">{escape(line)}</p>' for line in intro]
     parts.append("<h2>Comparison</h2><p>Mean / 95th percentile over the runs; times in simulated seconds. "
                  "Definitions: docs/metrics.md.</p>")
     parts.append(_table(["metric", *stats], headline_rows(stats), "comparison"))
+    if verdicts:
+        parts.append("<h2>Expectations</h2>")
+        parts.append(_table(*table_rows(verdicts), "expectations"))
     for fig_id, (caption, svg) in figures.items():
         parts.append(f'<figure id="{fig_id}">{svg}<figcaption>{escape(caption)}</figcaption></figure>')
     for k, (label, s) in enumerate(stats.items()):

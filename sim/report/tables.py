@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from sim.expectations import table_rows
 from sim.sweep import NUMERIC
 
 HEADLINE = ("duration_s", "api_downtime_s", "outage_s", "degraded_s", "pods_evicted", "pods_restarted",
@@ -51,9 +52,11 @@ def detail_rows(s: dict) -> list[list[str]]:
     return rows
 
 
-def summary_md(title: str, intro: list[str], stats: dict[str, dict], findings: list[str]) -> str:
+def summary_md(title: str, intro: list[str], stats: dict[str, dict], findings: list[str], verdicts=()) -> str:
     out = [f"# {title}", "", *intro, "", "## Comparison (mean / p95)", "",
            _md_table(["metric", *stats], headline_rows(stats)), ""]
+    if verdicts:
+        out += ["## Expectations", "", _md_table(*table_rows(verdicts)), ""]
     for label, s in stats.items():
         out += [f"## {label}", "", f"{s['runs']} run(s); {s['completed'] * 100:.0f}% completed.", ""]
         out += [f"- halted in {n} run(s): {reason}" for reason, n in s["halted"].items()]

@@ -1,9 +1,10 @@
 """Scenario files: load, check and build them into a ``Scenario``.
 
 Lives here: the YAML source with line numbers (``source``), the schema engine
-(``schema``), the scenario format (``fields``), and the builders (``cluster``, ``build``).
-May import ``models``, PyYAML and ``sim.adapters.hooks`` (to check hook templates); never
-simpy, matplotlib or a Kubernetes client.
+(``schema``), the scenario format (``fields``), the builders (``cluster``, ``build``,
+``expect``) and the writer (``export``). May import ``models``, PyYAML, ``sim.adapters.hooks``
+(to check hook templates) and ``sim.metrics`` (the metric names an ``expect:`` entry may
+bound); never simpy, matplotlib or a Kubernetes client.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from models.strategies.presets import PRESETS
 from sim import registry
 from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
+from sim.scenario.expect import build_expectations
 from sim.scenario.faults import check_fault
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Int, IntOrPct, Spec, suggest
@@ -226,6 +227,7 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
     if data["faults"] is not INVALID:
         faults = build_faults(data["faults"], ck, cluster)
     live = build_live(data["live"], ck) if data["live"] is not INVALID else None
+    expectations = build_expectations(data["expect"], ck, cluster) if data["expect"] is not INVALID else ()
     if ck.problems or cluster is None or any(v is INVALID for v in data.values()):
         return None
     horizon = data["horizon"]
@@ -245,4 +247,5 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         prechecks=data["prechecks"],
         live=live,
         manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
+        expectations=expectations,
     )

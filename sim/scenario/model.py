@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from models.expectations import Expectation
 from models.state import ClusterState
 from models.version import KubeVersion
 
@@ -104,6 +105,7 @@ class Scenario:
     description: str = ""
     live: LiveSettings = LiveSettings()
     manifests: tuple[str, ...] = ()  # paths, relative to the working directory
+    expectations: tuple[Expectation, ...] = ()  # the scenario's expect: entries
 
     def strategy(self, label_or_name: str) -> StrategySpec:
         for s in self.strategies:

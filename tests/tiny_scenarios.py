@@ -1,0 +1,33 @@
+"""Small scenarios with constant timings, so that what a run measures follows from the file.
+
+``TINY``: one apiserver (the API is down for exactly ``controlPlaneInstance``, 100 s, per hop),
+two workers in two zones, ``web`` with two replicas and a budget of one; 1.29.8 to 1.30.4 in
+one control-plane hop and one worker roll. In place: 0 pods evicted; replacement: 2.
+"""
+
+TINY = """\
+apiVersion: midair/v1alpha1
+kind: Scenario
+metadata: {name: tiny}
+cluster:
+  version: "1.29.8"
+  controlPlane: {apiservers: 1}
+  nodePools: [{name: general, count: 2, zones: [a, b]}]
+  addons: {corednsReplicas: 0}
+workloads:
+  - {name: web, replicas: 2, pdb: {minAvailable: 1}, startupSeconds: 10, imagePullSeconds: 0}
+target: "1.30.4"
+strategies: [{name: inplace}, {name: replace}]
+timing:
+  nodeProvision: 60s
+  controlPlaneInstance: 100s
+  controllerInstance: 20s
+  inplace: {replaceBinaries: 10s, rejoin: 5s}
+runs: 3
+seed: 1
+"""
+
+
+def with_expect(*entries: str, text: str = TINY) -> str:
+    """``text`` with an ``expect:`` list of the given flow mappings (one per line, from line 21 on: TINY has 19)."""
+    return text + "expect:\n" + "".join(f"  - {e}\n" for e in entries)
