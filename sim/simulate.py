@@ -92,8 +92,11 @@ class Operator:
             outcome = yield self.current
             if outcome is not None:
                 return outcome
-            self.world.rec.event(env.now, f"the operator crashed; it resumes from its journal in {self.delay:g}s")
-            yield env.timeout(self.delay)
+            # a restart takes at least one reconcile interval: an operator back "in 0s" that crashes after
+            # every decision (probability 1) would otherwise decide forever without the clock moving
+            delay = max(self.delay, self.world.timing.reconcile_interval_s)
+            self.world.rec.event(env.now, f"the operator crashed; it resumes from its journal in {delay:g}s")
+            yield env.timeout(delay)
 
 
 def blocked_result(scenario: Scenario, spec: StrategySpec, seed: int, blocks) -> RunResult:
