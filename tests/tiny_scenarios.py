@@ -31,3 +31,14 @@ seed: 1
 def with_expect(*entries: str, text: str = TINY) -> str:
     """``text`` with an ``expect:`` list of the given flow mappings (one per line, from line 21 on: TINY has 19)."""
     return text + "expect:\n" + "".join(f"  - {e}\n" for e in entries)
+
+
+# Two apiservers (the API stays up while they are upgraded one at a time) and two control-plane
+# hops, 1.28.9 to 1.30.4, before one worker roll: a long window in which a kubelet must not move.
+TWO_HOPS = TINY.replace('version: "1.29.8"\n  controlPlane: {apiservers: 1}',
+                        'version: "1.28.9"\n  controlPlane: {apiservers: 2}').replace("name: tiny", "name: two-hops")
+
+
+def with_strategy(entry: str, text: str = TWO_HOPS) -> str:
+    """``text`` with its strategies replaced by the one flow mapping ``entry``."""
+    return text.replace("strategies: [{name: inplace}, {name: replace}]", f"strategies: [{entry}]")

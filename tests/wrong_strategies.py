@@ -1,0 +1,85 @@
+"""Three strategies that are wrong on purpose, each only when luck is bad, for ``midair fuzz``
+to catch: loaded by scenarios as ``tests.wrong_strategies:NAME``.
+
+- ``DrainsPastBudget``: rolling replacement that forces its drains (no budget asked) while
+  any node is NotReady, to make up for the lost capacity: under a node crash it evicts
+  below a PodDisruptionBudget.
+- ``ResumesAtWorkers``: in place, but a resumed operator (a fresh strategy object given a
+  journal's memo) takes the control plane for done and upgrades kubelets first.
+- ``NeverUncordons``: in place, but a node whose in-place upgrade failed once is never
+  uncordoned after its retry succeeds.
+
+And two that are wrong in fair weather, for the invariants' own tests: ``UpgradesTwice``
+(upgrades each node in place a second time before uncordoning it) and ``QuitsEarly``
+(declares itself done at once).
+"""
+
+from dataclasses import replace
+
+from models.actions import Drain, Uncordon, UpgradeNodeInPlace
+from models.state import UPGRADE_FAILED
+from models.strategies.base import Decision
+from models.strategies.inplace import InPlace
+from models.strategies.replace import Replace
+
+
+class DrainsPastBudget(Replace):
+    NAME = "drains-past-budget"
+
+    def decide_workers(self, view, plan, phase, memo) -> Decision:
+        decision = super().decide_workers(view, plan, phase, memo)
+        if all(n.ready for n in view.nodes):
+            return decision
+        forced = tuple(replace(a, force=True, reason=f"{a.reason}; a node is down, so hurry (wrong on purpose)")
+                       if isinstance(a, Drain) else a for a in decision.actions)
+        return replace(decision, actions=forced)
+
+
+class ResumesAtWorkers(InPlace):
+    NAME = "resumes-at-workers"
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.decisions = 0
+
+    def decide(self, view, plan, memo) -> Decision:
+        self.decisions += 1
+        resumed = bool(memo) and (self.decisions == 1 or memo.get("resumed"))
+        if not resumed:
+            return super().decide(view, plan, memo)
+        # wrong on purpose: a resumed run assumes the control plane was finished before the crash
+        memo = {**memo, "resumed": True}
+        return self.decide_workers(view, plan, plan.phases[-1], memo)
+
+
+class NeverUncordons(InPlace):
+    NAME = "never-uncordons"
+
+    def _next_step(self, node, version, cordoned, retries, replacing, memo):
+        failed = set(memo.get("failed_once", ()))
+        if node.phase == UPGRADE_FAILED:
+            memo["failed_once"] = sorted(failed | {node.name})
+        step = super()._next_step(node, version, cordoned, retries, replacing, memo)
+        if isinstance(step, Uncordon) and node.name in failed:
+            return None  # wrong on purpose: a node that failed once stays cordoned
+        return step
+
+
+class UpgradesTwice(InPlace):
+    NAME = "upgrades-twice"
+
+    def _next_step(self, node, version, cordoned, retries, replacing, memo):
+        step = super()._next_step(node, version, cordoned, retries, replacing, memo)
+        again = set(memo.get("again", ()))
+        if isinstance(step, Uncordon) and node.name not in again:
+            memo["again"] = sorted(again | {node.name})
+            cordoned.add(node.name)
+            return UpgradeNodeInPlace("once more, to be sure (wrong on purpose)", node.name, version)
+        return step
+
+
+class QuitsEarly(InPlace):
+    NAME = "quits-early"
+
+    def decide(self, view, plan, memo) -> Decision:
+        return Decision(memo=dict(memo), done=True)
