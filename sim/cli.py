@@ -11,10 +11,10 @@ import argparse
 import os
 import sys
 
-from sim.commands import apply, path, precheck, run, skew, snapshot, sweep, trace, validate
+from sim.commands import apply, fuzz, path, precheck, run, skew, snapshot, sweep, trace, validate
 from sim.errors import EXIT_BAD_INPUT, InputError, UsageError
 
-COMMANDS = (validate, precheck, skew, path, run, sweep, trace, apply, snapshot)
+COMMANDS = (validate, precheck, skew, path, run, sweep, trace, fuzz, apply, snapshot)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from models import faults
 from models.faults import RULES
+from models.prechecks.base import Traits
 from models.quantity import format_duration
 from models.state import ClusterState
 from models.testing.bounds import check_int, check_names, check_number, check_order
@@ -19,6 +20,19 @@ from models.testing.bounds import check_int, check_names, check_number, check_or
 FAULT_RULES = RULES  # what each type takes: its triggers, targets and knobs
 FAULT_TYPES = tuple(RULES)
 FUTURE_NODES = 2  # node targets may name this many nodes past a pool's size (nodes an upgrade adds)
+
+
+# Fault types that can only matter to a strategy that does this to nodes.
+NEEDS = {"inplace-step-failure": "in_place", "provision-failure": "creates_nodes", "quota-exhausted": "creates_nodes",
+         "subnet-exhausted": "creates_nodes", "stuck-pdb": "drains"}
+
+
+def fault_types_for(traits: Traits) -> tuple[str, ...]:
+    """The fault types that can touch an upgrade by a strategy with ``traits``: not an in-place
+    step failure for a strategy that never upgrades in place, no failed provisioning for one
+    that never adds a node, no stuck budget for one that never drains. A strategy midair knows
+    nothing about (``Traits()``) may do anything, so every type can."""
+    return tuple(t for t in FAULT_TYPES if t not in NEEDS or getattr(traits, NEEDS[t]))
 
 
 def target_names(cluster: ClusterState, kind: str) -> list[str]:

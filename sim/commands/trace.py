@@ -20,6 +20,17 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+def trace_lines(result, events: bool) -> list[str]:
+    """The decision log of ``result`` in time order (with ``events``, the world's events too; the
+    run must have kept its world), and how it ended."""
+    lines = [(e.t, 0, e.line()) for e in result.log]
+    if events and result.world is not None:  # a run that never started has no world
+        lines += [(t, 1, f"{t:9.1f}s  event   {text}") for t, text in result.world.rec.events]
+    out = [text for _, _, text in sorted(lines, key=lambda x: (x[0], x[1]))]
+    outcome = "completed" if result.completed else f"halted: {result.halted}"
+    return out + [f"# {outcome} after {result.metrics['duration_s']:g}s"]
+
+
 def run(args) -> int:
     scenario = scenario_from(args, args.scenario)
     (spec,) = select_strategies(scenario, [args.strategy])[:1] or [None]
@@ -28,12 +39,6 @@ def run(args) -> int:
     seed = args.seed if args.seed is not None else derive_seed(scenario.seed, "run", 0)
     result = simulate(scenario, spec, seed, keep_world=args.events)
     print(f"# {scenario.name}, strategy {spec.label}, seed {seed}")
-    lines = [(e.t, 0, e.line()) for e in result.log]
-    if args.events and result.world is not None:  # a run that never started has no world
-        lines += [(t, 1, f"{t:9.1f}s  event   {text}") for t, text in result.world.rec.events]
-    for _, _, text in sorted(lines, key=lambda x: (x[0], x[1])):
-        print(text)
-    outcome = "completed" if result.completed else f"halted: {result.halted}"
-    print(f"# {outcome} after {result.metrics['duration_s']:g}s")
+    print("\n".join(trace_lines(result, args.events)))
     unstarted = (result.halted or "").startswith(UNSTARTED)
     return EXIT_FINDINGS if result.metrics["skew_violations"] or unstarted else EXIT_OK
