@@ -1,7 +1,9 @@
 """midair's acting half: everything that runs, simulates, talks to clusters or writes files.
 
 Lives here: scenario loading (``scenario``), the strategy registry, the simpy world,
-faults, the cluster adapters, the reconcile loop, metrics, sweeps, reports and the CLI.
+faults, the cluster adapters, the reconcile loop, metrics, sweeps, expectations measured
+over them (``expectations``), the search for bad luck (``fuzz``), reports, the CLI, and
+``testing`` (the run watch, the stateful test of the loop, the pytest plugin).
 
 May import ``models`` and any dependency. ``models`` must never import from here.
 """

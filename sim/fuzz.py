@@ -21,7 +21,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import yaml
 from hypothesis import HealthCheck, Phase, Verbosity, assume, given, settings
@@ -160,7 +160,6 @@ class Outcome:
     found: Found | None = None
     blocked: str | None = None  # why the scenario's own run cannot start
     seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
 
 
 def database_for(root: str, target: Target) -> DirectoryBasedExampleDatabase:
@@ -210,7 +209,7 @@ def fuzz(target: Target, *, examples: int, seed: int, vary: Sequence[str], datab
     except _Broken:
         out.found = state["last"]
     except Unsatisfiable:
-        out.notes.append(f"every example was stopped by a blocking pre-check ({out.skipped})")
+        pass  # every example was one a blocking pre-check stops: ``skipped`` says how many
     out.seconds = time.monotonic() - started
     return out
 

@@ -198,3 +198,16 @@ def test_sweep_puts_the_expectations_in_the_report(tmp_path, capsys):
     assert ('<table id="expectations"><thead><tr><th>expectation</th><th>inplace</th><th>replace</th></tr></thead>'
             "<tbody><tr><td>pods_evicted: max 0</td><td>0 PASS</td><td>2 FAIL</td></tr></tbody></table>") in html
     assert [e["passed"] for e in json.loads((out / "results.json").read_text())["expectations"]] == [True, False]
+
+
+def test_the_expectations_in_results_json_are_the_same_whatever_runs_them(tmp_path, capsys):
+    path = write(tmp_path, "{metric: pods_evicted, max: 0}", "{metric: duration_s, p95: 5m}")
+    files = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.json"
+        assert main(["run", path, "--workers", workers, "--json", str(out)]) == 1
+        files.append(out.read_bytes())
+    capsys.readouterr()
+    assert files[0] == files[1]
+    assert [(e["strategy"], e["value"], e["passed"]) for e in json.loads(files[0])["expectations"]] == [
+        ("inplace", 0.0, True), ("inplace", 198.0, True), ("replace", 2.0, False), ("replace", 360.0, False)]
