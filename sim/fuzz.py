@@ -5,9 +5,10 @@ For each strategy, Hypothesis draws a variation of the user's own scenario from 
 generators of ``models.testing`` (extra faults for its cluster, with times within the length
 of its upgrade; its timing distributions pinned within their ranges; small cluster changes)
 and a seed, ``sim.testing.watch`` runs it once and judges it. The first variation drawn is no
-variation: the scenario's own run 0. A failing one is shrunk to a minimal counterexample,
-which ``write_counterexample`` writes through ``sim.scenario.export`` (with a comment
-saying what broke) beside its trace.
+variation: the scenario's own run 0. A failing one is shrunk (by Hypothesis, then by
+``finish_shrinking``, which leaves out what the failure does not need) to a minimal
+counterexample, which ``write_counterexample`` writes through ``sim.scenario.export`` (with a
+comment saying what broke) beside its trace.
 
 A search is deterministic for its seed. Failing examples are kept in a local example
 database (Hypothesis', one directory per scenario file and strategy) and tried first next
@@ -46,9 +47,11 @@ from sim.simulate import simulate
 from sim.testing.watch import WatchedRun, watch_run
 
 VARY = ("faults", "timing", "cluster")
-MAX_FAULTS = 3  # extra faults per example
+MAX_FAULTS = 6  # extra faults per example (Hypothesis draws about half as many on average)
 MIN_HORIZON_S = 60  # extra faults fire within the scenario's own upgrade time, or this at least
 SEEDS = 2**31  # the seeds drawn: the scenario's own, and the next ones
+MIN_PROBABILITY = 0.05  # a fault less likely than this per opportunity is hardly bad luck
+DEFAULT_GRACE_S = 40.0  # the node-monitor grace period when the scenario leaves it to the version
 
 
 class _Broken(Exception):
@@ -123,15 +126,20 @@ def check(doc: Mapping, file: str) -> WatchedRun:
     return watch_run(scenario, scenario.strategies[0], run_seed(scenario))
 
 
-def variations(target: Target, vary: Sequence[str], horizon_s: int) -> st.SearchStrategy[dict]:
+def variations(target: Target, vary: Sequence[str], horizon_s: int,
+               at_times: Sequence[float] = ()) -> st.SearchStrategy[dict]:
     """What an example changes: its seed (the scenario's own first), and per ``vary`` extra faults
-    (of the types that can touch this strategy, within ``horizon_s``), pinned timings and cluster
-    changes. Every part shrinks towards no change."""
+    (of the types that can touch this strategy, within ``horizon_s``, often at one of ``at_times``),
+    pinned timings and cluster changes. Every part shrinks towards no change."""
     cluster, base_seed = target.scenario.cluster, target.scenario.seed
     types = fault_types_for(traits_for(target.scenario.strategies[0], cluster))
     return st.fixed_dictionaries({
         "seed": st.integers(0, SEEDS - 1).map(lambda k: (base_seed + k) % SEEDS),
-        "faults": fault_schedules(cluster, max_faults=MAX_FAULTS, horizon_s=horizon_s, types=types)
+        # plausible bad luck strikes during the upgrade (a rate from once to three times in its length, a
+        # probability not too small to matter) and passes (every window closes; a node may die for good)
+        "faults": fault_schedules(cluster, max_faults=MAX_FAULTS, horizon_s=horizon_s, types=types, at_times=at_times,
+                                  min_probability=MIN_PROBABILITY, min_rate=3600.0 / horizon_s,
+                                  max_rate=3 * 3600.0 / horizon_s, windows_close=True)
         if "faults" in vary else st.just(()),
         "timing": timings(timing_ranges(target.doc)) if "timing" in vary else st.just({}),
         "changes": cluster_changes(cluster, not_ready=target.scenario.prechecks == "ignore") if "cluster" in vary
@@ -179,6 +187,11 @@ def fuzz(target: Target, *, examples: int, seed: int, vary: Sequence[str], datab
         out.blocked = base.result.halted if base.result else "the run did not start"
         return out
     horizon = max(MIN_HORIZON_S, int(base.result.metrics["duration_s"]))
+    # faults that strike when the upgrade acts, or one node-monitor grace period before (so that a
+    # crashed node is NotReady by then), are the ones most likely to matter
+    grace = target.scenario.timing.node_monitor_grace_s or DEFAULT_GRACE_S
+    acted = {e.t for e in base.result.log if e.kind in ("action", "unsafe", "failed")}
+    at_times = sorted(acted | {t - grace for t in acted if t >= grace})
     state = {"calls": 0, "last": None}
     advance = progress or (lambda done, total, description=None: None)
 
@@ -203,15 +216,55 @@ def fuzz(target: Target, *, examples: int, seed: int, vary: Sequence[str], datab
                       database=database_for(database, target) if database else None,
                       phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
                       suppress_health_check=list(HealthCheck), report_multiple_bugs=False, print_blob=False,
-                      verbosity=Verbosity.quiet)(search_seed(seed)(given(variations(target, vary, horizon))(prop)))
+                      verbosity=Verbosity.quiet)(search_seed(seed)(given(variations(target, vary, horizon, at_times))(prop)))
     try:
         search()
     except _Broken:
-        out.found = state["last"]
+        out.found, steps = finish_shrinking(target, state["last"])
+        out.shrink_steps += steps
     except Unsatisfiable:
         pass  # every example was one a blocking pre-check stops: ``skipped`` says how many
     out.seconds = time.monotonic() - started
     return out
+
+
+def _without_one(variation: Mapping):
+    """Each variation with one added fault, one cluster change or one pinned timing fewer."""
+    for part in ("faults", "changes"):
+        items = list(variation[part])
+        for i in range(len(items)):
+            yield {**variation, part: tuple(items[:i] + items[i + 1:])}
+
+    def pins(d: Mapping, prefix: tuple = ()):
+        for k, v in d.items():
+            yield from pins(v, prefix + (k,)) if isinstance(v, Mapping) else [prefix + (k,)]
+
+    def drop(d: Mapping, path: tuple) -> dict:
+        out = {k: (drop(v, path[1:]) if k == path[0] and len(path) > 1 else v) for k, v in d.items()
+               if not (k == path[0] and len(path) == 1)}
+        return {k: v for k, v in out.items() if v != {}}
+
+    for path in list(pins(variation["timing"])):
+        yield {**variation, "timing": drop(variation["timing"], path)}
+
+
+def finish_shrinking(target: Target, found: Found) -> tuple[Found, int]:
+    """Hypothesis' shrinking is not always 1-minimal: leave out what the failure does not need (one
+    added fault, cluster change or timing pin at a time, while the run still breaks one of the same
+    invariants). Returns the result and how many runs it took."""
+    broken = {b.invariant for b in found.breaches}
+    steps = 0
+    progress = True
+    while progress:
+        progress = False
+        for trial in _without_one(found.variation):
+            doc = example_doc(target, trial)
+            watched = check(doc, target.file)
+            steps += 1
+            if watched.started and broken & {b.invariant for b in watched.breaches}:
+                found, progress = Found(doc, trial, watched.breaches), True
+                break
+    return found, steps
 
 
 def _changes(variation: Mapping, base_faults: int) -> list[str]:

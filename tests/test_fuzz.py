@@ -24,7 +24,8 @@ WRONG = [
      r"told to force \(undrainable: force\)", "node-crash"),
     ("kubelet-first-on-a-resumed-run", "{name: 'tests.wrong_strategies:ResumesAtWorkers'}", SKEW, "operator-crash"),
     ("never-uncordons-after-a-failed-step", "{name: 'tests.wrong_strategies:NeverUncordons', maxUnavailable: 2}",
-     r"ending at [\d.]+s: the run completed but left general-[12] cordoned; every node the upgrade took out of "
+     r"ending at [\d.]+s: the run completed but left general-[12](, general-2)? cordoned; every node the upgrade took "
+     r"out of "
      r"service must be back in service", "inplace-step-failure"),
 ]
 
@@ -84,7 +85,7 @@ def test_a_scenario_the_prechecks_block_has_nothing_to_fuzz(capsys):
 
 def test_the_search_is_deterministic_for_a_seed(tmp_path, capsys):
     scenario = tmp_path / "plan.yaml"
-    scenario.write_text(with_strategy(WRONG[2][1]))
+    scenario.write_text(with_strategy(WRONG[0][1]))
     texts = []
     for k in range(2):
         out = tmp_path / f"out{k}"
@@ -96,7 +97,7 @@ def test_the_search_is_deterministic_for_a_seed(tmp_path, capsys):
 
 def test_what_was_found_is_tried_first_next_time(tmp_path, capsys):
     scenario = tmp_path / "plan.yaml"
-    scenario.write_text(with_strategy(WRONG[2][1]))
+    scenario.write_text(with_strategy(WRONG[0][1]))
     db = tmp_path / "db"
     first = fuzz(capsys, str(scenario), "--database", str(db), "--out", str(tmp_path))
     again = fuzz(capsys, str(scenario), "--database", str(db), "--out", str(tmp_path))

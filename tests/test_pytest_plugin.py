@@ -49,14 +49,15 @@ def test_a_scenario_directory_becomes_tests_that_fail_with_the_measured_values(t
 
 
 def test_midair_fuzz_fuzzes_each_strategy_and_fails_with_the_counterexample(tmp_path):
-    plan = with_strategy("{name: 'tests.wrong_strategies:NeverUncordons', maxUnavailable: 2}")
-    (tmp_path / "plan.yaml").write_text(with_expect("{metric: pdb_violations, max: 0}", text=plan))
+    plan = with_strategy("{name: 'tests.wrong_strategies:DrainsPastBudget', maxSurge: 2}")
+    (tmp_path / "plan.yaml").write_text(with_expect("{metric: api_downtime_s, max: 0}", text=plan))
     code, out = pytest_in(tmp_path, "--midair-scenarios", "plan.yaml", "--midair-fuzz", "100",
                           "--midair-database", "none", "--midair-out", "found")
     assert code == 1
-    cx = tmp_path / "found" / "two-hops-tests.wrong_strategies-NeverUncordons" / "counterexample.yaml"
-    assert ("counterexample: found/two-hops-tests.wrong_strategies-NeverUncordons/counterexample.yaml (trace: "
-            "found/two-hops-tests.wrong_strategies-NeverUncordons/counterexample.trace)") in out
-    assert "replay: midair fuzz found/two-hops-tests.wrong_strategies-NeverUncordons/counterexample.yaml --replay" in out
-    assert "  - ending at " in out and "s: the run completed but left general-" in out
+    cx = tmp_path / "found" / "two-hops-tests.wrong_strategies-DrainsPastBudget" / "counterexample.yaml"
+    assert ("counterexample: found/two-hops-tests.wrong_strategies-DrainsPastBudget/counterexample.yaml (trace: "
+            "found/two-hops-tests.wrong_strategies-DrainsPastBudget/counterexample.trace)") in out
+    assert "replay: midair fuzz found/two-hops-tests.wrong_strategies-DrainsPastBudget/counterexample.yaml --replay" in out
+    assert ("  - budget: 1 voluntary disruption(s) took a workload below its PodDisruptionBudget, and the strategy was "
+            "not told to force (undrainable: force)") in out
     assert cx.exists() and (cx.parent / "counterexample.trace").exists()

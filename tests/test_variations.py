@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from models.prechecks import blocking
 from models.prechecks.base import Traits
-from models.testing import FAULT_TYPES, cluster_changes, fault_types_for, timings, to_scenario, upgrades, varied
+from models.quantity import parse_duration
+from models.testing import FAULT_TYPES, cluster_changes, fault_schedules, fault_types_for, timings, to_scenario, upgrades, varied
+from models.testing.faults import is_window
 from models.testing.variations import change_candidates
 from sim.fuzz import timing_ranges
 from sim.prechecks import findings_for
@@ -96,3 +98,35 @@ TRAITS = [
 @pytest.mark.parametrize("traits, types", [c[1:] for c in TRAITS], ids=[c[0] for c in TRAITS])
 def test_fault_types_that_can_touch_a_strategy(traits, types):
     assert fault_types_for(traits) == types
+
+
+@given(fault_schedules(load_scenario_text(TINY).cluster, min_faults=1, max_faults=4, horizon_s=300,
+                       at_times=[123, 999], min_probability=0.05, min_rate=12.0, max_rate=36.0, windows_close=True))
+def test_the_fuzzs_fault_bounds_hold(faults):
+    for f in faults:
+        assert 0.05 <= f.get("probability", 0.05) <= 1.0
+        assert 12.0 <= f.get("rate", 12.0) <= 36.0
+        assert parse_duration(f.get("at", 0)) <= 300  # 999 is past the horizon: never drawn
+        if is_window(f["type"]):
+            assert "duration" in f, f
+
+
+def test_a_time_worth_hitting_is_drawn():
+    from hypothesis import find
+
+    found = find(fault_schedules(min_faults=1, max_faults=1, types=["node-crash"], at_times=[123]),
+                 lambda fs: fs[0].get("at") == "123s")
+    assert found == ({"type": "node-crash", "at": "123s"},)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: fault_schedules(min_rate=3, max_rate=1), "min_rate is more than max_rate"),
+    (lambda: fault_schedules(min_probability=0.5, max_probability=0.1), "min_probability is more than max_probability"),
+    (lambda: fault_schedules(min_probability=2), r"min_probability=2; valid: a finite number, 0 to 1"),
+    (lambda: cluster_changes(load_scenario_text(TINY).cluster, max_changes=-1), r"max_changes=-1; valid: a whole number"),
+], ids=["rates", "probabilities", "probability-above-1", "negative-changes"])
+def test_impossible_variation_bounds_are_refused_at_once(make, message):
+    from hypothesis.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match=message):
+        make()

@@ -42,3 +42,4 @@ TWO_HOPS = TINY.replace('version: "1.29.8"\n  controlPlane: {apiservers: 1}',
 def with_strategy(entry: str, text: str = TWO_HOPS) -> str:
     """``text`` with its strategies replaced by the one flow mapping ``entry``."""
     return text.replace("strategies: [{name: inplace}, {name: replace}]", f"strategies: [{entry}]")
+

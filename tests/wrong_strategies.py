@@ -1,9 +1,9 @@
 """Three strategies that are wrong on purpose, each only when luck is bad, for ``midair fuzz``
 to catch: loaded by scenarios as ``tests.wrong_strategies:NAME``.
 
-- ``DrainsPastBudget``: rolling replacement that forces its drains (no budget asked) while
-  any node is NotReady, to make up for the lost capacity: under a node crash it evicts
-  below a PodDisruptionBudget.
+- ``DrainsPastBudget``: rolling replacement that, once it has seen a node down, forces its
+  drains (no budget asked) to hurry: under a node crash it evicts below a
+  PodDisruptionBudget.
 - ``ResumesAtWorkers``: in place, but a resumed operator (a fresh strategy object given a
   journal's memo) takes the control plane for done and upgrades kubelets first.
 - ``NeverUncordons``: in place, but a node whose in-place upgrade failed once is never
@@ -17,7 +17,7 @@ And two that are wrong in fair weather, for the invariants' own tests: ``Upgrade
 from dataclasses import replace
 
 from models.actions import Drain, Uncordon, UpgradeNodeInPlace
-from models.state import UPGRADE_FAILED
+from models.state import IDLE, UPGRADE_FAILED
 from models.strategies.base import Decision
 from models.strategies.inplace import InPlace
 from models.strategies.replace import Replace
@@ -28,11 +28,13 @@ class DrainsPastBudget(Replace):
 
     def decide_workers(self, view, plan, phase, memo) -> Decision:
         decision = super().decide_workers(view, plan, phase, memo)
-        if all(n.ready for n in view.nodes):
+        down = [n.name for n in view.nodes if n.phase == IDLE and not n.ready]
+        if not down and not memo.get("hurry"):
             return decision
-        forced = tuple(replace(a, force=True, reason=f"{a.reason}; a node is down, so hurry (wrong on purpose)")
+        # wrong on purpose: once a node has gone down, stop waiting for budgets
+        forced = tuple(replace(a, force=True, reason=f"{a.reason}; a node went down, so hurry (wrong on purpose)")
                        if isinstance(a, Drain) else a for a in decision.actions)
-        return replace(decision, actions=forced)
+        return replace(decision, actions=forced, memo={**decision.memo, "hurry": True})
 
 
 class ResumesAtWorkers(InPlace):

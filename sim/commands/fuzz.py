@@ -7,7 +7,6 @@ imported only when the command runs).
 from __future__ import annotations
 
 import os
-import sys
 
 from sim.commands.common import add_set_option
 from sim.commands.run import select_strategies
@@ -119,6 +118,6 @@ def run(args) -> int:
         print("\n".join(f"  - {b.describe()}" for b in outcome.found.breaches))
         print(f"counterexample: {yaml_path} (trace: {trace_path})")
         print(f"replay: midair fuzz {yaml_path} --replay")
-        print(f"trace:  midair trace {yaml_path} --strategy {t.label} --events", file=sys.stdout)
+        print(f"trace:  midair trace {yaml_path} --strategy {t.label} --events")
         return EXIT_FINDINGS
     return EXIT_OK
