@@ -1,7 +1,8 @@
 """The ``midair`` command (also installed as ``kubectl-midair``).
 
-Exit codes everywhere: 0 fine, 1 findings or violations, 2 bad input or usage (141 when
-the reader of the output went away, as with `| head`). Bad
+Exit codes everywhere: 0 fine, 1 findings or violations, 2 bad input or usage, 3 the cluster
+could not be reached or refused us (141 when the reader of the output went away, as with
+`| head`). Bad
 input prints what is wrong and what would be valid, never a traceback.
 """
 
@@ -12,7 +13,7 @@ import os
 import sys
 
 from sim.commands import apply, path, precheck, run, skew, snapshot, sweep, trace, validate
-from sim.errors import EXIT_BAD_INPUT, InputError, UsageError
+from sim.errors import EXIT_BAD_INPUT, EXIT_CLUSTER, ClusterError, InputError, UsageError
 
 COMMANDS = (validate, precheck, skew, path, run, sweep, trace, apply, snapshot)
 
@@ -41,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"midair {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ClusterError as exc:
+        print(f"midair {args.command}: {exc}", file=sys.stderr)
+        return EXIT_CLUSTER
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
