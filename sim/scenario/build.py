@@ -191,7 +191,15 @@ def build_live(raw: dict, ck: Checker) -> LiveSettings:
         if problem:
             ck.fail(("live", "hooks", name), problem)
         hooks.append((name, template))
-    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"])
+    for key in ("retryDelay", "retryMaxDelay"):
+        if raw[key] <= 0:
+            ck.fail(("live", key), f"{raw[key]:g}s would send a failing request again at once, as fast as it fails; "
+                                   "give a duration above 0, e.g. 1s")
+    if raw["retryMaxDelay"] < raw["retryDelay"]:
+        ck.fail(("live", "retryMaxDelay"), f"{raw['retryMaxDelay']:g}s is shorter than live.retryDelay "
+                                           f"{raw['retryDelay']:g}s; give {raw['retryDelay']:g}s or more")
+    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"],
+                        raw["apiOutageTimeout"], raw["retryDelay"], raw["retryMaxDelay"])
 
 
 def strategy_by_name(name: str, pools: list[NodePool], option: str = "--strategy") -> StrategySpec:

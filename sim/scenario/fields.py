@@ -259,6 +259,10 @@ LIVE = Obj(name="live", fields={
     "hookTimeout": Field(Duration(), 1800.0, "a hook running longer fails"),
     "drainParallelism": Field(Int(min=1), 10, "evictions in flight at once per drain"),
     "pollInterval": Field(Duration(), 5.0, "how often the cluster is looked at again"),
+    "apiOutageTimeout": Field(Duration(), 600.0, "how long a run waits for an API that does not answer before it "
+                                                 "halts (resumable)"),
+    "retryDelay": Field(Duration(), 1.0, "first wait before a failed request is sent again (doubling per attempt)"),
+    "retryMaxDelay": Field(Duration(), 30.0, "longest wait between two attempts of a request"),
 })
 
 METADATA = Obj(name="metadata", fields={
