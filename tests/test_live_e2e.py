@@ -13,7 +13,8 @@ import yaml
 
 from sim.scenario import load_scenario
 from sim.world import World
-from tests.kube_fake import MUTATING, KubeThread
+from tests.kube_fake import MUTATING
+from tests.kube_harness import KubeHarness
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
 HOOK = f"{sys.executable} tests/live_hooks.py"
@@ -39,7 +40,7 @@ def cluster(tmp_path):
     path = tmp_path / "e2e.yaml"
     path.write_text(yaml.safe_dump(SCENARIO, sort_keys=False))
     world = World(load_scenario(str(path)), seed=1)
-    with KubeThread(objects_from_world(world), version="v1.29.3") as server:
+    with KubeHarness(objects_from_world(world), version="v1.29.3") as server:
         yield server, str(path), server.kubeconfig(tmp_path / "kubeconfig")
 
 
@@ -134,7 +135,7 @@ contexts: [{name: gone, context: {cluster: gone, user: u}}]
 """)
     proc = subprocess.run([sys.executable, "-m", "sim.cli", "apply", str(path), "--kubeconfig", str(kubeconfig)],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert proc.stderr.startswith("midair apply: cannot reach the Kubernetes API at http://127.0.0.1:9 to list nodes: ")
     assert "Traceback" not in proc.stderr
 
@@ -145,7 +146,7 @@ def test_forbidden_names_the_verb_and_resource(cluster):
         lambda request: kmock.Response(status=403, headers={"Content-Type": "application/json"},
                                        payload=b'{"kind":"Status","reason":"Forbidden","message":"pods is forbidden"}')))
     code, _, err = apply(server, scenario, kubeconfig)
-    assert code == 2
+    assert code == 3
     assert err == ("midair apply: the API refused to list pods (HTTP 403: Forbidden: pods is forbidden); "
                    "grant midair the ClusterRole in deploy/rbac.yaml (docs/live.md)\n")
 

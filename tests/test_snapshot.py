@@ -6,7 +6,7 @@ from sim.cli import main
 from sim.scenario import load_scenario
 from sim.simulate import simulate
 from sim.world import World
-from tests.kube_fake import KubeThread
+from tests.kube_harness import KubeHarness
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
 
@@ -47,7 +47,7 @@ def test_import_bad_input_is_exit_2(tmp_path, capsys):
 def test_snapshot_a_live_cluster_and_rehearse_it(tmp_path):
     scenario = load_scenario("scenarios/quickstart.yaml", ["faults=[]"])
     world = World(scenario, seed=1)
-    with KubeThread(objects_from_world(world), version="v1.29.8") as server:
+    with KubeHarness(objects_from_world(world), version="v1.29.8") as server:
         out = tmp_path / "snap.yaml"
         code = main(["snapshot", "--kubeconfig", server.kubeconfig(tmp_path / "kc"), "-o", str(out),
                      "--pool-label", POOL_LABEL, "--target", "1.31.2", "--name", "mine"])
@@ -68,7 +68,7 @@ def test_precheck_live_checks_the_cluster_of_a_context(tmp_path, capsys):
 
     scenario = load_scenario("scenarios/quickstart.yaml", ["faults=[]"])
     world = World(scenario, seed=1)
-    with KubeThread(objects_from_world(world), version="v1.29.8") as server:
+    with KubeHarness(objects_from_world(world), version="v1.29.8") as server:
         kc = server.kubeconfig(tmp_path / "kc")
         assert main(["precheck", "--live", "--kubeconfig", kc, "--to", "1.33.1", "--json"]) == 1
         found = json.loads(capsys.readouterr().out)["findings"]
