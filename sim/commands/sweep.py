@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 
 from sim.commands.run import add_sweep_options, execute, format_table, results_json, verdict
 from sim.errors import UsageError
-from sim.report import write_report
 from sim.sweep import summary
 
 CHECKPOINT = ".runs.jsonl"
@@ -40,6 +39,8 @@ def run(args) -> int:
     base, vs, rows, seed, runs = execute(args, checkpoint)
     print(f"scenario {base.name}: {base.cluster.version} -> {base.target}, {runs} run(s) per strategy, seed {seed}")
     print(format_table(summary(rows)))
+    from sim.report import write_report  # matplotlib: loaded only by the command that draws
+
     written = write_report(out, base, vs, rows, seed, results_json(base, rows, seed))
     os.unlink(checkpoint)
     print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
