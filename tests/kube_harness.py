@@ -16,6 +16,7 @@ import asyncio
 import json
 import threading
 import time
+import types
 
 import kmock
 
@@ -117,12 +118,18 @@ class KubeHarness:
         self.call(lambda: self.km.objects[kmock.resource(resource), namespace, name].patch(changes))
 
     def requests(self, *criteria):
-        """Every request so far that meets all ``criteria`` (a kmock method, action or resource, or a set
-        of them: any one)."""
+        """Every request so far that meets all ``criteria`` (a kmock method, action or resource, a set of
+        them: any one, or a predicate such as ``requests_to(...)``)."""
         def meets(request, criterion) -> bool:
             if isinstance(criterion, (set, frozenset, tuple, list)):
                 return any(meets(request, c) for c in criterion)
-            return request == criterion
+            if isinstance(criterion, types.FunctionType):
+                return criterion(request)
+            if isinstance(criterion, kmock.method):
+                return request.method == criterion
+            if isinstance(criterion, kmock.action):
+                return request.action == criterion
+            return request.resource == criterion
         return self.call(lambda: [r for r in self.km.log if all(meets(r, c) for c in criteria)])
 
     def midair_requests(self):
