@@ -81,3 +81,19 @@ def test_precheck_live_checks_the_cluster_of_a_context(tmp_path, capsys):
             ("disruption.single-replica", "WARN", "workload/default/db")]
         assert main(["precheck", "--live", "--kubeconfig", kc]) == 2
         assert capsys.readouterr().err == "midair precheck: --live without a scenario needs --to V, the target version\n"
+
+
+def test_a_namespace_keeps_only_its_workloads_and_every_node_s_pods(tmp_path):
+    sets = ["faults=[]", "workloads[name=api].namespace=shop", "workloads[name=cache].namespace=shop"]
+    world = World(load_scenario("scenarios/quickstart.yaml", sets), seed=1)
+    with KubeHarness(objects_from_world(world), version="v1.29.8") as server:
+        kc = server.kubeconfig(tmp_path / "kc")
+        out = tmp_path / "shop.yaml"
+        assert main(["snapshot", "--kubeconfig", kc, "-n", "shop", "-o", str(out), "--pool-label", POOL_LABEL]) == 0
+        whole = tmp_path / "all.yaml"
+        assert main(["snapshot", "--kubeconfig", kc, "-o", str(whole), "--pool-label", POOL_LABEL]) == 0
+    shop, everything = load_scenario(str(out)), load_scenario(str(whole))
+    assert sorted(w.key for w in shop.cluster.workloads) == ["shop/api", "shop/cache"]
+    assert len(everything.cluster.workloads) == 7  # the six and kube-system/coredns
+    assert [(n.name, n.pods) for n in shop.cluster.nodes] == [(n.name, n.pods) for n in everything.cluster.nodes]
+    assert len(shop.cluster.control_plane.apiservers) == 3  # the control plane is the whole cluster's

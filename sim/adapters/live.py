@@ -137,6 +137,15 @@ class LivePort:
             state = replace(state, control_plane=ControlPlane(instances))
         return state
 
+    def helm_releases(self):
+        """The cluster's deployed Helm 3 releases and what could not be decoded; None when midair may not
+        list their Secrets (the optional midair-helm role in deploy/rbac.yaml)."""
+        from sim.adapters.helm import LABEL_SELECTOR, deployed_releases
+
+        path = f"/api/v1/namespaces/{self.namespace}/secrets" if self.namespace else "/api/v1/secrets"
+        secrets = self._call(self.kube.list_optional(path, "secrets", {"labelSelector": LABEL_SELECTOR}))
+        return None if secrets is None else deployed_releases(secrets)
+
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
         if isinstance(action, Cordon | Uncordon):

@@ -19,7 +19,7 @@ from sim.adapters.kube_translate import CNI_DAEMONSETS
 MODELLED_ELSEWHERE = {("kube-system", "coredns"), ("kube-system", "kube-proxy")} | {("kube-system", n) for n in CNI_DAEMONSETS}
 
 
-def _hash(prefix: str, text: str) -> str:
+def hashed(prefix: str, text: str) -> str:
     return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:6]}"
 
 
@@ -68,8 +68,8 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
     for w in state.workloads:
         if (w.namespace, w.name) in MODELLED_ELSEWHERE:
             continue
-        ns = _hash("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
-        entry = {"name": _hash("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
+        ns = hashed("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
+        entry = {"name": hashed("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
         if ns != "default":
             entry["namespace"] = ns
         if w.kind != DAEMONSET:
