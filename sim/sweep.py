@@ -71,14 +71,14 @@ def parse_grid(grids: Iterable[str]) -> list[tuple[str, list[str]]]:
     return axes
 
 
-def variants(path: str, sets: Iterable[str], grids: Iterable[str]) -> list[Variant]:
-    """The scenario once per point of the grid (or once, without a grid)."""
+def variants(path: str, sets: Iterable[str], grids: Iterable[str], timing: str | None = None) -> list[Variant]:
+    """The scenario once per point of the grid (or once, without a grid); ``timing``: a ``--timing`` file."""
     axes = parse_grid(grids)
     out = []
     for point in itertools.product(*[[(p, v) for v in vs] for p, vs in axes]) if axes else [()]:
         extra = tuple(f"{p}={v}" for p, v in point)
         name = ", ".join(f"{p}={v}" for p, v in point)
-        out.append(Variant(name, extra, load_scenario(path, [*sets, *extra])))
+        out.append(Variant(name, extra, load_scenario(path, [*sets, *extra], timing)))
     return out
 
 

@@ -7,7 +7,7 @@ import os
 import sys
 
 from models.strategies.presets import PRESETS
-from sim.commands.common import add_set_option
+from sim.commands.common import add_set_option, add_timing_option
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.output import atomic_write_text
 from sim.progress import progress_bar
@@ -32,6 +32,7 @@ def add_sweep_options(p) -> None:
     p.add_argument("--scheduler", metavar="ADDR", help="the Dask scheduler's address (with --executor dask)")
     add_preset_option(p)
     add_set_option(p)
+    add_timing_option(p)
 
 
 def add_preset_option(p) -> None:
@@ -81,7 +82,7 @@ def execute(args, checkpoint: str | None = None):
     if args.workers is not None and args.executor != "process":
         raise UsageError(f"--workers is for --executor process; with --executor {args.executor} it would be "
                          "ignored" + (" (size the Dask cluster instead)" if args.executor == "dask" else ""))
-    vs = variants(args.scenario, [*preset_sets(args), *args.sets], args.grid)
+    vs = variants(args.scenario, [*preset_sets(args), *args.sets], args.grid, args.timing)
     base = vs[0].scenario
     runs = args.runs or base.runs
     seed = base.seed if args.seed is None else args.seed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.commands.common import add_set_option, scenario_from
+from sim.commands.common import add_set_option, add_timing_option, scenario_from
 from sim.commands.run import UNSTARTED, select_strategies
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.sampling import derive_seed
@@ -17,6 +17,7 @@ def add_parser(sub) -> None:
                    help="the run's seed, as in the results JSON (default: run 0 of the scenario's seed)")
     p.add_argument("--events", action="store_true", help="also show world events (API up/down, skew violations)")
     add_set_option(p)
+    add_timing_option(p)
     p.set_defaults(run=run)
 
 

@@ -1,7 +1,8 @@
 """Scenario files: load, check and build them into a ``Scenario``.
 
 Lives here: the YAML source with line numbers (``source``), the schema engine
-(``schema``), the scenario format (``fields``), and the builders (``cluster``, ``build``).
+(``schema``), the scenario format (``fields``), timing from other files (``timing_files``:
+profiles, includes, ``--timing``), and the builders (``cluster``, ``build``).
 May import ``models``, PyYAML and ``sim.adapters.hooks`` (to check hook templates); never
 simpy, matplotlib or a Kubernetes client.
 """
@@ -15,13 +16,16 @@ from sim.scenario.fields import SCENARIO
 from sim.scenario.model import Dist, FaultSpec, Scenario, StrategySpec, Timing
 from sim.scenario.schema import Checker
 from sim.scenario.source import InputError, Problem, Source, apply_set, load_yaml_file, parse_yaml
+from sim.scenario.timing_files import resolve_timing
 
 __all__ = ["load_scenario", "load_scenario_text", "check_source", "InputError", "Problem", "Scenario",
            "StrategySpec", "FaultSpec", "Timing", "Dist"]
 
 
-def check_source(src: Source) -> Scenario:
-    """Check a parsed scenario and build it; raise ``InputError`` with every problem found."""
+def check_source(src: Source, timing_file: str | None = None) -> Scenario:
+    """Check a parsed scenario (its timing files folded in) and build it; raise ``InputError`` with
+    every problem found."""
+    resolve_timing(src, timing_file)
     ck = Checker(src)
     data = SCENARIO.check(src.data, (), ck)
     scenario = None
@@ -33,12 +37,13 @@ def check_source(src: Source) -> Scenario:
     return scenario
 
 
-def load_scenario(path: str, sets: Iterable[str] = ()) -> Scenario:
-    """Load the scenario file at ``path`` with ``--set`` overrides applied."""
+def load_scenario(path: str, sets: Iterable[str] = (), timing: str | None = None) -> Scenario:
+    """Load the scenario file at ``path`` with ``--set`` overrides applied, and the timing file
+    ``timing`` (``--timing``) over its own timing."""
     src = load_yaml_file(path)
     for assignment in sets:
         apply_set(src, assignment)
-    return check_source(src)
+    return check_source(src, timing)
 
 
 def load_scenario_text(text: str, file: str = "<scenario>", sets: Iterable[str] = ()) -> Scenario:

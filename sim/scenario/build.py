@@ -34,13 +34,20 @@ def _param_spec(p: Param) -> Spec:
     }[p.kind]
 
 
+PROVENANCE = ("samples", "source")  # what a distribution was fitted to: kept in the file, not in the simulation
+
+
+def _kinds(raw: dict) -> list[str]:
+    return [k for k, v in raw.items() if v is not None and k not in PROVENANCE]
+
+
 def _dist(raw: Any) -> Dist:
     if isinstance(raw, float | int):
         return Dist.constant(raw)
-    (kind, value), = [(k, v) for k, v in raw.items() if v is not None]
+    (kind, value), = [(k, raw[k]) for k in _kinds(raw)]
     if kind == "constant":
         return Dist.constant(value)
-    if kind in ("uniform", "triangular"):
+    if kind in ("uniform", "triangular", "empirical"):
         return Dist(kind, tuple(float(x) for x in value))
     if kind == "lognormal":
         return Dist(kind, (value["median"], value["p95"]))
@@ -51,9 +58,9 @@ def check_dist(raw: Any, path: Path, ck: Checker) -> Dist | None:
     if raw is None:
         return None
     if isinstance(raw, dict):
-        given = [k for k, v in raw.items() if v is not None]
+        given = _kinds(raw)
         if len(given) != 1:
-            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential")
+            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential, empirical")
             return None
         kind = given[0]
         value = raw[kind]
@@ -166,6 +173,7 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         local_volume_rebind=d("localVolumeRebind"),
         reconcile_interval_s=raw["reconcileInterval"],
     )
+    # raw["include"] and raw["profile"] were resolved into the fields above (sim.scenario.timing_files)
 
 
 def build_faults(raw: list, ck: Checker, cluster) -> tuple[FaultSpec, ...]:

@@ -66,8 +66,13 @@ DISTRIBUTION = OneOf(options=(
         "lognormal": Field(Obj(name="lognormal", fields={
             "median": Field(_DURATION, REQUIRED), "p95": Field(_DURATION, REQUIRED)}), doc="{median, p95}"),
         "exponential": Field(Obj(name="exponential", fields={"mean": Field(_DURATION, REQUIRED)}), doc="{mean}"),
+        "empirical": Field(ListOf(item=_DURATION, min_items=1), doc="[d1, d2, ...]: one of these, each equally likely"),
+        # where a distribution came from (midair calibrate, a profile); the simulation ignores them
+        "samples": Field(Int(min=1), doc="how many observations it was fitted to"),
+        "source": Field(Str(example="journal prod.journal"), doc="what it was fitted to, or the published figure"),
     })),
 ))
+TIMING_PROFILES = ("eks", "gke", "aks", "ack", "kubeadm")
 
 PDB = Obj(name="PodDisruptionBudget", fields={
     "minAvailable": Field(IntOrPct(), doc="pods that must stay available (count or percent)"),
@@ -230,6 +235,10 @@ INPLACE_TIMING = Obj(name="in-place steps", fields={
 })
 
 TIMING = Obj(name="timing", fields={
+    "include": Field(Str(example="timing.yaml"), None, "a timing file (midair calibrate writes one) whose fields apply "
+                                                       "under the ones given here; relative to the scenario"),
+    "profile": Field(Enum(choices=TIMING_PROFILES), None, "a platform's published timings, under include and the "
+                                                          "fields given here"),
     "nodeProvision": Field(DISTRIBUTION, {"uniform": [40.0, 150.0]}),
     "nodeDelete": Field(DISTRIBUTION, 30.0),
     "inplace": Field(INPLACE_TIMING, {}),
