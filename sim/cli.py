@@ -12,10 +12,10 @@ import argparse
 import os
 import sys
 
-from sim.commands import apply, path, precheck, run, skew, snapshot, sweep, trace, validate
+from sim.commands import apply, calibrate, path, precheck, run, skew, snapshot, sweep, trace, validate
 from sim.errors import EXIT_BAD_INPUT, EXIT_CLUSTER, ClusterError, InputError, UsageError
 
-COMMANDS = (validate, precheck, skew, path, run, sweep, trace, apply, snapshot)
+COMMANDS = (validate, precheck, skew, path, run, sweep, trace, apply, snapshot, calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -135,8 +135,21 @@ class Operations:
             self.node_ops[node] = (UPGRADING, f"waiting for the kubelet to report {rec.version}")
             self.expected_nodes[node] = Pending(rec, KubeVersion.parse(rec.version),
                                                 self.port.clock() + self.settings.hook_timeout_s)
+            self.port.spawn(self._look_at(node))
         else:
             self.node_ops.pop(node, None)
+
+    async def _look_at(self, node: str) -> None:
+        """Right after its hook: does the node report the version yet? (else the next observe sees to it)"""
+        from sim.adapters.kube_translate import version_of
+
+        obj = await self.port.kube.node(node)
+        have = version_of(((obj.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion"))
+        pending = self.expected_nodes.get(node)
+        if pending is not None and have is not None and have >= pending.version:
+            del self.expected_nodes[node]
+            self.node_ops.pop(node, None)
+            self._done(pending.record, f"the kubelet reports {have}")
 
     def _start_delete_object(self, node: str, action: str, rec: HookRecord | None) -> None:
         async def go():

@@ -1,0 +1,59 @@
+"""``midair calibrate``: fit a scenario's timing distributions to what real upgrades recorded
+(``sim.calibrate`` finds the samples, ``models.fitting`` fits them) and write a ``timing:`` block
+that a scenario includes with ``timing: {include: FILE}`` or ``midair run --timing FILE`` takes."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+import yaml
+
+from sim.calibrate import fit_samples, read_samples, timing_block
+from sim.errors import EXIT_OK, UsageError
+from sim.output import atomic_write_text
+from sim.scenario import load_scenario_text
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("calibrate", help="fit timing distributions to journals, events and pod dumps",
+                       description="SOURCE: a midair apply journal, kubectl get events -A -o json, or kubectl get "
+                                   "nodes,pods -A -o json. Writes the timing fields the evidence fits, each with its "
+                                   "sample count and source.")
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the timing block here (default: standard output)")
+    p.add_argument("--fit", choices=("lognormal", "empirical"), default="lognormal",
+                   help="lognormal by median and p95 (default), or the samples themselves")
+    p.set_defaults(run=run)
+
+
+CHECK = """apiVersion: midair/v1alpha1
+kind: Scenario
+metadata: {name: calibration-check}
+cluster: {version: "1.29.3", nodePools: [{name: p, count: 1}]}
+target: "1.29.3"
+"""
+
+
+def run(args) -> int:
+    samples = [s for path in args.sources for s in read_samples(path)]
+    if not samples:
+        raise UsageError(f"{', '.join(args.sources)}: nothing to fit (no completed operations in a journal, no Pulled "
+                         "events, no pods Ready after their start)")
+    fitted = fit_samples(samples, args.fit)
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [f"midair timing, calibrated at {stamp} from {', '.join(args.sources)}.",
+             "Include it in a scenario with timing: {include: THIS_FILE}, or: midair run SCENARIO --timing THIS_FILE",
+             "Fits (95% confidence intervals in brackets):"]
+    lines += [f"  {f.field}: {f.fit.describe()}" for f in fitted]
+    block = {"timing": timing_block(fitted)}
+    text = "".join(f"# {line}\n" for line in lines) + yaml.safe_dump(block, sort_keys=False, width=110)
+    load_scenario_text(CHECK + yaml.safe_dump(block, sort_keys=False), args.output or "<calibrated>")  # it must load
+    for f in fitted:
+        print(f"{f.field:<22} {f.fit.describe()}", file=sys.stderr)
+    if args.output:
+        atomic_write_text(args.output, text)
+        print(f"wrote {args.output}: {len(fitted)} timing field(s)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
