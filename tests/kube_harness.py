@@ -19,6 +19,7 @@ import time
 import types
 
 import kmock
+from aiohttp.test_utils import RawTestServer
 
 from sim.adapters.kube_retry import RetryPolicy
 from tests.kube_fake import FakeK8s, Fault, install_eviction, requests_to
@@ -54,16 +55,18 @@ class KubeHarness:
             self._ready.set()
             await self._stop.wait()
             if self._server is not None:
-                await self._server.__aexit__(None, None, None)
+                await self._server.close()
 
     async def _serve(self):
-        self._server = kmock.Server(self.km, host="127.0.0.1", port=self.port or None)
-        await self._server.__aenter__()
+        # aiohttp's server straight, not kmock.Server: that one also patches aiohttp's resolver for its own
+        # client, process-wide, and harnesses in parallel threads would undo each other's patches
+        self._server = RawTestServer(self.km, host="127.0.0.1", port=self.port or None)
+        await self._server.start_server()
         self.port = self._server.port
 
     async def _restart(self, down_s: float):
         server, self._server = self._server, None
-        await server.__aexit__(None, None, None)
+        await server.close()
         await asyncio.sleep(down_s)
         await self._serve()
         self.restarts += 1

@@ -197,3 +197,24 @@ def test_a_missing_certificate_is_exit_3_and_one_line(tmp_path, command):
     assert (proc.returncode, proc.stdout) == (3, "")
     assert proc.stderr == (f"midair {command[0]}: kubeconfig {path}: cluster 'prod': certificate-authority "
                            f"{tmp_path}/ca.crt: no such file\n")
+
+
+@pytest.mark.parametrize("text, seconds", [("30s", 30.0), ("2m", 120.0), ("45", 45.0), ("0", None), ("500ms", 0.5)],
+                         ids=["seconds", "minutes", "plain-number", "zero-is-none", "milliseconds"])
+def test_request_timeout_reads_as_kubectl_does(text, seconds):
+    from sim.commands.live_common import request_timeout
+
+    assert request_timeout(text) == seconds
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["snapshot", "--request-timeout", "soon"],
+     "midair snapshot: --request-timeout 'soon': expected a duration such as 10s, 2m or 1h (0 for none)\n"),
+    (["snapshot", "--request-timeout=-5s"],
+     "midair snapshot: --request-timeout '-5s': expected a duration such as 10s, 2m or 1h (0 for none)\n"),
+    (["precheck", "--live", "--to", "1.30.2", "--as-group", "ops"],
+     "midair precheck: --as-group needs --as USER: the API impersonates a user and, optionally, their groups\n"),
+], ids=["not-a-duration", "negative", "group-without-user"])
+def test_connection_options_that_cannot_be_used_are_exit_2(argv, message):
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", *argv], capture_output=True, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (2, message)

@@ -3,7 +3,9 @@ the fault-injecting harness: nodes reporting vendor builds, an API that restarts
 control-plane upgrade, 429 storms and 500s, `kill -9` at any moment, halted journals, outages."""
 
 import json
+import re
 import threading
+import time
 
 import pytest
 
@@ -24,8 +26,6 @@ def storm_when(f, hook_line: str, **storm) -> threading.Thread:
     """Once the hook log shows ``hook_line`` done: a 429 storm on every request midair makes, and three 500s on
     its pod lists."""
     def go():
-        import time
-
         while hook_line not in f.hooks():
             time.sleep(0.02)
         f.api.storm(**storm)
@@ -97,7 +97,7 @@ KILL_POINTS = {
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_killed_at_any_point_and_resumed_it_ends_the_same_with_no_hook_or_eviction_twice(tmp_path, point):
     hooks, when = KILL_POINTS[point]
-    with flight(tmp_path, scenario(nodes=3, hooks=hooks)) as f:
+    with flight(tmp_path, scenario(nodes=2, hooks=hooks)) as f:
         journal = str(tmp_path / "e2e.journal")
         if point != "mid-drain":
             allow_evictions(f.api)
@@ -111,12 +111,12 @@ def test_killed_at_any_point_and_resumed_it_ends_the_same_with_no_hook_or_evicti
                     "kube-scheduler-0), workers 1.30.2") in out
         nodes = f.nodes()
         assert [(n["metadata"]["name"], n["status"]["nodeInfo"]["kubeletVersion"], n["spec"].get("unschedulable"))
-                for n in nodes] == [(f"general-{i}", "v1.30.2", None) for i in range(1, 4)]
+                for n in nodes] == [(f"general-{i}", "v1.30.2", None) for i in range(1, 3)]
         pods = [f.api.get("v1/pods", "kube-system", i) for i in CONTROL_PLANE]
         assert [p["spec"]["containers"][0]["image"].rsplit(":", 1)[1] for p in pods] == ["v1.30.2"] * 3
         started = f.hooks("start")
         assert sorted(started) == sorted(set(started))  # no hook ran twice
-        assert len([h for h in started if h.startswith("upgrade-node")]) == 3
+        assert len([h for h in started if h.startswith("upgrade-node")]) == 2
         evicted = [name for name, code in f.api.evictions() if code == 201]
         assert len(evicted) == len(set(evicted))
         assert [name for name, code in f.api.evictions() if code == 404] == []
@@ -127,7 +127,7 @@ STOP_ON_FAILURE = {"name": "inplace", "maxUnavailable": 1, "inplaceRetries": 0, 
 
 
 def test_a_halted_journal_is_not_resumed_without_retry_halted_and_then_it_goes_on(tmp_path):
-    with flight(tmp_path, scenario(nodes=2, strategy=STOP_ON_FAILURE, hooks=FAILING)) as f:
+    with flight(tmp_path, scenario(nodes=1, strategy=STOP_ON_FAILURE, hooks=FAILING)) as f:
         journal = str(tmp_path / "e2e.journal")
         code, out, _ = f.apply("--execute", "--journal", journal)
         reason = ("in-place upgrade of general-1 failed once: hook upgradeNode exited 3: no space left on "
@@ -145,28 +145,32 @@ def test_a_halted_journal_is_not_resumed_without_retry_halted_and_then_it_goes_o
         code, out, err = f.apply("--execute", "--resume", journal, "--retry-halted", "--set", fixed)
         assert code == 0, out + err
         assert f"retry   Retry\n                  why: --retry-halted: the halt is cleared ({reason})" in out
-        assert [n["status"]["nodeInfo"]["kubeletVersion"] for n in f.nodes()] == ["v1.30.2", "v1.30.2"]
+        assert [n["status"]["nodeInfo"]["kubeletVersion"] for n in f.nodes()] == ["v1.30.2"]
         code, out, _ = f.apply("--execute", "--resume", journal)  # done is done: nothing halts it again
         assert (code, out.splitlines()[-1]) == (0, "# completed: every component is at the target")
 
 
 def test_an_outage_past_the_timeout_halts_with_a_journal_that_resumes(tmp_path):
-    # the only apiserver's upgrade takes the API away for 3 s; midair waits 1 s
-    hooks = {"upgradeControlPlane": f"{HOOK} upgrade-control-plane {{instance}} {{version}} 3.0"}
-    with flight(tmp_path, scenario(nodes=2, hooks=hooks, live={"apiOutageTimeout": "1s"})) as f:
+    # the only apiserver's upgrade takes the API away for 2 s; midair waits 0.5 s
+    hooks = {"upgradeControlPlane": f"{HOOK} upgrade-control-plane {{instance}} {{version}} 2.0"}
+    with flight(tmp_path, scenario(nodes=1, hooks=hooks, live={"apiOutageTimeout": "500ms"})) as f:
         allow_evictions(f.api)
         journal = str(tmp_path / "e2e.journal")
         code, out, err = f.apply("--execute", "--journal", journal)
         lines = out.splitlines()
         assert code == 1, out + err
-        assert lines[-2].startswith(f"# halted: the Kubernetes API at {f.api.url} did not answer for 1s "
-                                    "(live.apiOutageTimeout 1s) to ")
+        assert re.match(rf"# halted: the Kubernetes API at {f.api.url} did not answer for 0\.[5-9]s "
+                        r"\(live\.apiOutageTimeout 0\.5s\) to (list|get) ", lines[-2]), lines[-2]
         assert lines[-1] == (f"# continue once the API answers again with: midair apply {f.scenario} --kubeconfig "
                              f"{f.kubeconfig} --execute --resume {journal} --retry-halted")
         assert journal_entries(journal)[-1]["kind"] == "halt"
+        deadline = time.monotonic() + 30
+        while f.api.restarts == 0:  # the API is back
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         code, out, err = f.apply("--execute", "--resume", journal, "--retry-halted")
         assert code == 0, out + err
-        assert f.hooks("start").count("upgrade-control-plane kube-apiserver-0 1.30.2 3.0") == 1  # adopted, not rerun
+        assert f.hooks("start").count("upgrade-control-plane kube-apiserver-0 1.30.2 2.0") == 1  # adopted, not rerun
 
 
 def test_resuming_a_journal_that_does_not_exist_says_so(tmp_path):
@@ -177,7 +181,7 @@ def test_resuming_a_journal_that_does_not_exist_says_so(tmp_path):
 
 
 def test_a_journal_records_each_operation_s_duration_from_submission_to_completion(tmp_path):
-    with flight(tmp_path, scenario(nodes=2, hooks={"upgradeNode": f"{HOOK} upgrade-node {{node}} {{version}} 0.5"})) as f:
+    with flight(tmp_path, scenario(nodes=1, hooks={"upgradeNode": f"{HOOK} upgrade-node {{node}} {{version}} 0.5"})) as f:
         allow_evictions(f.api)
         code, out, err = f.apply("--execute", "--journal", str(tmp_path / "j"))
         assert code == 0, out + err
@@ -186,7 +190,6 @@ def test_a_journal_records_each_operation_s_duration_from_submission_to_completi
         ("UpgradeControlPlaneInstance kube-apiserver-0 to 1.30.2", "kube-apiserver"),
         ("UpgradeControlPlaneInstance kube-controller-manager-0 to 1.30.2", "kube-controller-manager"),
         ("UpgradeControlPlaneInstance kube-scheduler-0 to 1.30.2", "kube-scheduler"),
-        ("Drain node/general-1", "node"), ("UpgradeNodeInPlace node/general-1 to 1.30.2", "node"),
-        ("Drain node/general-2", "node"), ("UpgradeNodeInPlace node/general-2 to 1.30.2", "node")]
+        ("Drain node/general-1", "node"), ("UpgradeNodeInPlace node/general-1 to 1.30.2", "node")]
     upgrades = [e["duration_s"] for e in completed if e["action"].startswith("UpgradeNodeInPlace")]
     assert all(0.5 <= d < 5.0 for d in upgrades)  # the hook's half second, and the time to see it

@@ -24,19 +24,21 @@ CLUSTER = {**SCENARIO["cluster"], "version": "1.30.4"}
 
 
 def flown(tmp_path, name: str) -> list:
-    """midair's requests during a whole upgrade with one strategy (with precheck --live and snapshot after)."""
+    """midair's requests during a whole upgrade of a one-node cluster with one strategy (after the inplace one,
+    also precheck --live and snapshot)."""
     folder = tmp_path / name
     folder.mkdir()
-    with flight(folder, scenario(nodes=2, strategy=RUNS[name], cluster=CLUSTER, target="1.31.2"),
+    with flight(folder, scenario(nodes=1, strategy=RUNS[name], cluster=CLUSTER, target="1.31.2"),
                 api_version="v1.30.4") as f:
         if name != "inplace":
             allow_evictions(f.api)
         code, out, err = f.apply("--execute", "--journal", str(folder / "j"))
         assert code == 0, out + err
         for command in (["precheck", "--live", "--to", "1.31.2"], ["snapshot", "-o", str(folder / "snap.yaml")]):
-            proc = subprocess.run([sys.executable, "-m", "sim.cli", *command, "--kubeconfig", f.kubeconfig],
-                                  capture_output=True, text=True, timeout=60)
-            assert proc.returncode in (0, 1), proc.stderr
+            if name == "inplace":
+                proc = subprocess.run([sys.executable, "-m", "sim.cli", *command, "--kubeconfig", f.kubeconfig],
+                                      capture_output=True, text=True, timeout=60)
+                assert proc.returncode in (0, 1), proc.stderr
         return f.api.midair_requests()
 
 

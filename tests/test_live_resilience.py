@@ -223,7 +223,7 @@ def test_an_optional_list_that_is_forbidden_or_failing_stays_optional(api):
         "left out apiservices: the API refused to list apiservices (HTTP 403: Forbidden: scripted by the test harness); "
         "grant midair the ClusterRole in deploy/rbac.yaml (docs/live.md)",
         "left out persistentvolumeclaims: the API refused to list persistentvolumeclaims (HTTP 500: InternalError: "
-        "scripted by the test harness) after 3 attempt(s) over 2s"]
+        "scripted by the test harness) after 3 attempt(s) over 2.2s"]
     assert time_.sleeps == [0.75, 1.5]
 
 

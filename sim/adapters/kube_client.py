@@ -202,12 +202,12 @@ class Kube:
             await self.sleep(max(0.0, min(delay, first_failure + self.retry.give_up_after_s - now)))
 
     def _gave_up(self, failure: str, verb: str, resource: str, attempts: int, waited: float, response):
-        tries = f" after {attempts} attempt(s) over {waited:.0f}s"
+        tries = f" after {attempts} attempt(s) over {round(waited, 1):g}s"
         if response is not None:
             return KubeRefused(response.status_code, verb, resource, _status_message(response), tries)
         if not self.reached:
             return KubeUnreachable(f"cannot reach the Kubernetes API at {self.server} to {verb} {resource}: {failure}")
-        return KubeUnreachable(f"the Kubernetes API at {self.server} did not answer for {waited:.0f}s "
+        return KubeUnreachable(f"the Kubernetes API at {self.server} did not answer for {round(waited, 1):g}s "
                                f"(live.apiOutageTimeout {self.retry.give_up_after_s:g}s) to {verb} {resource}: {failure}")
 
     async def _get_json(self, path: str, params: dict | None, verb: str, resource: str, **kw) -> dict:

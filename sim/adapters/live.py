@@ -74,6 +74,13 @@ class LivePort:
     def _call(self, coro, timeout: float | None = None):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
+    def _on_loop(self, fn, *args):
+        """``fn(*args)`` on the port's loop, where the operations change their state, so that a check and
+        its change are never interleaved with theirs."""
+        async def run():
+            return fn(*args)
+        return self._call(run())
+
     def spawn(self, coro) -> None:
         self._futures.append(asyncio.run_coroutine_threadsafe(coro, self._loop))
 
@@ -118,10 +125,10 @@ class LivePort:
         # objects are being listed must not be paired with objects from before it finished.
         phases = self.ops.phases()
         objects, version = self._call(self._fetch())
-        self.ops.joined({(o.get("metadata") or {}).get("name") for o in objects.get("Node", [])})
+        self._on_loop(self.ops.joined, {(o.get("metadata") or {}).get("name") for o in objects.get("Node", [])})
         phases = (*phases[:2], self.ops.phases()[2])  # a node that has joined replaces its placeholder
         state = self._build(objects, version, phases)
-        if self.ops.confirm(state):  # an operation a hook reported done now shows in the cluster
+        if self._on_loop(self.ops.confirm, state):  # an operation a hook reported done now shows in the cluster
             state = self._build(objects, version, self.ops.phases())
         self.last = state
         return state

@@ -37,8 +37,6 @@ def request_timeout(text: str) -> float | None:
         seconds = parse_duration(text)
     except (TypeError, ValueError):
         raise UsageError(f"--request-timeout {text!r}: expected a duration such as 10s, 2m or 1h (0 for none)") from None
-    if seconds < 0:
-        raise UsageError(f"--request-timeout {text}: a timeout cannot be negative (0 for none)")
     return seconds or None
 
 
