@@ -111,7 +111,9 @@ class JournalError(Exception):
 class FileJournal(Journal):
     """A journal that appends one JSON line per decision to a file and reads it back on resume.
 
-    The first line is a header (what is being upgraded, how); a resumed run checks it.
+    The first line is a header (what is being upgraded, how); a resumed run checks it. A
+    decision that changes nothing (the same memo, nothing done: a wait) adds no line, so a
+    journal grows with what happens, not with how long it takes.
     """
 
     def __init__(self, path: str, resume: bool = False, header: dict | None = None):
@@ -142,6 +144,9 @@ class FileJournal(Journal):
             self.memo = memo
             self.entries.extend(entries)
             self.decisions += 0 if record.get("intent") or record.get("note") else 1
+        self._written = self.memo
+
+    _written: dict | None = None  # the memo of the last line written
 
     def _append(self, record: dict) -> None:
         with open(self.path, "a", encoding="utf-8") as fh:
@@ -152,11 +157,16 @@ class FileJournal(Journal):
     def intend(self, memo: dict) -> None:
         with self.lock:
             super().intend(memo)
-            self._append({"memo": memo, "log": [], "intent": True})
+            if memo != self._written:
+                self._append({"memo": memo, "log": [], "intent": True})
+                self._written = memo
 
     def _write(self, memo: dict, entries: list[LogEntry], note: bool) -> None:
+        if not entries and memo == self._written:
+            return
         record = {"memo": memo, "log": [asdict(e) for e in entries]}
         self._append({**record, "note": True} if note else record)
+        self._written = memo
 
 
 def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safety: bool = True,

@@ -149,8 +149,12 @@ def test_calibrate_writes_a_timing_block_that_a_scenario_includes(tmp_path, caps
         event(f'Successfully pulled image "x" in {s}s') for s in (3, 4, 8)]}))
     out = tmp_path / "timing.yaml"
     assert main(["calibrate", str(journal), str(events), "-o", str(out)]) == 0
-    err = capsys.readouterr().err
-    assert err.splitlines()[-1] == f"wrote {out}: 2 timing field(s)"
+    assert main(["calibrate", str(journal), str(events), "-o", str(tmp_path / "again.yaml")]) == 0
+    assert out.read_bytes() == (tmp_path / "again.yaml").read_bytes()  # same sources, same file
+    err = capsys.readouterr().err.splitlines()
+    assert err[:3] == ["inplace                lognormal median 11.9s [9s, 15.6s], p95 15.8s [9.94s, 25s], 4 samples",
+                       "imagePull              lognormal median 4.58s [1.31s, 16s], p95 10.5s [1.19s, 92.8s], 3 samples",
+                       f"wrote {out}: 2 timing field(s)"]
     written = yaml.safe_load(out.read_text())["timing"]
     assert written["inplace"]["stopKubelet"] == "0s" and written["inplace"]["rejoin"] == "0s"
     assert written["inplace"]["replaceBinaries"]["samples"] == 4

@@ -292,7 +292,7 @@ class Kube:
         """Give the container named ``container`` the image tag ``tag`` by a strategic merge patch
         (containers merge by name: the other containers and this one's other fields stay); returns
         the new image."""
-        from sim.adapters.kube_translate import container_named
+        from sim.adapters.kube_images import container_named
 
         path = f"/apis/apps/v1/namespaces/{namespace}/{kind.lower()}s/{name}"
         resource = f"{kind.lower()}s/{name}"

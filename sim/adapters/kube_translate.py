@@ -8,7 +8,6 @@ default. Nothing here does I/O.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from models.quantity import IntOrPercent, parse_cpu, parse_memory
@@ -32,6 +31,7 @@ from models.state import (
     WorkloadStatus,
 )
 from models.version import KubeVersion
+from sim.adapters.kube_images import container_named, container_version, image_version
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 POOL_LABELS = ("cloud.google.com/gke-nodepool", "eks.amazonaws.com/nodegroup", "kubernetes.azure.com/agentpool",
@@ -43,7 +43,6 @@ CNI_DAEMONSETS = {"calico-node": "calico", "cilium": "cilium", "kube-flannel-ds"
 # calico-node (image calico/node), cilium's cilium-agent (image cilium/cilium), kube-flannel's
 # kube-flannel (image flannel/flannel), weave-net's weave (image weaveworks/weave-kube)
 CNI_IMAGE_NAMES = {"calico": "calico-node", "cilium": "cilium-agent", "flannel": "kube-flannel", "weave": "weave"}
-_TAG = re.compile(r":(v?\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.+-]*)?)(?:@sha256:[0-9a-f]+)?$")
 
 
 def _get(obj: dict, *path, default=None):
@@ -52,40 +51,6 @@ def _get(obj: dict, *path, default=None):
             return default
         obj = obj[key]
     return obj
-
-
-def image_version(image: str | None) -> KubeVersion | None:
-    """The version in an image tag: ``registry.k8s.io/kube-proxy:v1.29.3`` -> 1.29.3 (None if none)."""
-    if not image:
-        return None
-    m = _TAG.search(image)
-    if not m:
-        return None
-    try:
-        return KubeVersion.parse(m.group(1))
-    except ValueError:
-        return None
-
-
-def container_named(containers: list[dict], name: str) -> dict | None:
-    """The container that carries ``name`` (an add-on or a control-plane component): the one of that
-    name, else the one whose image is that name (``.../kube-proxy:v1.29.3``), else the first; a
-    sidecar listed first is not mistaken for it."""
-    containers = [c for c in containers or [] if isinstance(c, dict)]
-    for c in containers:
-        if c.get("name") == name:
-            return c
-    for c in containers:
-        repo = (c.get("image") or "").split("@")[0].rsplit("/", 1)[-1].split(":")[0]
-        if repo == name:
-            return c
-    return containers[0] if containers else None
-
-
-def container_version(containers: list[dict], name: str) -> KubeVersion | None:
-    """The version in the image tag of the container that carries ``name``."""
-    found = container_named(containers, name)
-    return image_version(found.get("image")) if found else None
 
 
 def version_of(text: str | None) -> KubeVersion | None:

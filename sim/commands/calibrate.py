@@ -1,11 +1,11 @@
 """``midair calibrate``: fit a scenario's timing distributions to what real upgrades recorded
 (``sim.calibrate`` finds the samples, ``models.fitting`` fits them) and write a ``timing:`` block
-that a scenario includes with ``timing: {include: FILE}`` or ``midair run --timing FILE`` takes."""
+that a scenario includes with ``timing: {include: FILE}`` or ``midair run --timing FILE`` takes.
+The same sources give the same file, byte for byte (no clock in it)."""
 
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
 
 import yaml
 
@@ -41,8 +41,7 @@ def run(args) -> int:
         raise UsageError(f"{', '.join(args.sources)}: nothing to fit (no completed operations in a journal, no Pulled "
                          "events, no pods Ready after their start)")
     fitted = fit_samples(samples, args.fit)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"midair timing, calibrated at {stamp} from {', '.join(args.sources)}.",
+    lines = [f"midair timing, calibrated from {', '.join(args.sources)}.",
              "Include it in a scenario with timing: {include: THIS_FILE}, or: midair run SCENARIO --timing THIS_FILE",
              "Fits (95% confidence intervals in brackets):"]
     lines += [f"  {f.field}: {f.fit.describe()}" for f in fitted]
