@@ -4,7 +4,7 @@
     python tests/live_hooks.py upgrade-node-later NODE VERSION SECONDS   (reports the version SECONDS later)
     python tests/live_hooks.py upgrade-node-timed NODE VERSION MEDIAN P95   (works a lognormal time: see below)
     python tests/live_hooks.py upgrade-control-plane INSTANCE VERSION [DOWN]   (an apiserver restarts the API,
-                                                                              which is down DOWN seconds)
+                                                  which is down DOWN seconds; the hook ends when it is back)
     python tests/live_hooks.py provision-node POOL ZONE VERSION NAME   (a Ready node joins as NAME; "auto":
                                                                      POOL-new-1, POOL-new-2, ... in turn)
     python tests/live_hooks.py delete-node NODE                      (the machine goes; midair deletes the Node)
@@ -27,18 +27,29 @@ import os
 import random
 import sys
 import time
+import urllib.error
 import urllib.request
 
 Z95 = 1.6448536269514722
 
 
-def request(method: str, path: str, body: dict | None = None) -> None:
+def request(method: str, path: str, body: dict | None = None, patience_s: float = 10.0) -> None:
+    """One request to the fake API; a refused connection (the API restarting) is tried again for a while,
+    as a node agent would."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(os.environ["MIDAIR_TEST_SERVER"] + path, data=data, method=method,
                                  headers={"Content-Type": "application/merge-patch+json" if method == "PATCH"
                                           else "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as response:
-        response.read()
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                response.read()
+            return
+        except urllib.error.URLError as exc:
+            if isinstance(exc, urllib.error.HTTPError) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def note(what: str, argv: list[str]) -> None:
@@ -91,6 +102,8 @@ def main(argv: list[str]) -> int:
                 {"spec": {"containers": [{"name": component, "image": f"registry.k8s.io/{component}:v{version}"}]}})
         if component == "kube-apiserver" and len(argv) > 3:  # the only apiserver restarts: the API goes away
             request("POST", f"/midair-harness/restart?down={argv[3]}")
+            time.sleep(0.2)  # and, as kubeadm does, the hook ends once it answers again
+            request("GET", "/version", patience_s=60.0)
     elif command == "upgrade-node-later":  # exits at once; the kubelet reports its version a moment later
         import subprocess
         subprocess.Popen([sys.executable, __file__, "upgrade-node-after", argv[3], argv[1], argv[2]],

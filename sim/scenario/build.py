@@ -148,6 +148,7 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
 
 
 def build_timing(raw: dict, ck: Checker) -> Timing:
+    """The timing record; ``include`` and ``profile`` are already folded in (``sim.scenario.timing_files``)."""
     def d(key: str, sub: tuple = ()) -> Dist:
         value = raw[key] if not sub else raw[key][sub[0]]
         return check_dist(value, ("timing", key, *sub), ck) or Dist.constant(0)
@@ -173,7 +174,6 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         local_volume_rebind=d("localVolumeRebind"),
         reconcile_interval_s=raw["reconcileInterval"],
     )
-    # raw["include"] and raw["profile"] were resolved into the fields above (sim.scenario.timing_files)
 
 
 def build_faults(raw: list, ck: Checker, cluster) -> tuple[FaultSpec, ...]:
