@@ -1,7 +1,10 @@
 """midair's acting half: everything that runs, simulates, talks to clusters or writes files.
 
 Lives here: scenario loading (``scenario``), the strategy registry, the simpy world,
-faults, the cluster adapters, the reconcile loop, metrics, sweeps, reports and the CLI.
+faults, the cluster adapters, the reconcile loop, metrics, sweeps, reports and the CLI:
+its commands (``commands``), the output formats every command prints in (``render``),
+the comparison of strategies that run, sweep and the report share (``comparison``),
+shell completion (``completion``), terminal colour (``style``) and midair's version.
 
 May import ``models`` and any dependency. ``models`` must never import from here.
 """

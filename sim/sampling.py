@@ -10,7 +10,7 @@ import hashlib
 import math
 import random
 
-from sim.scenario.model import Dist
+from models.timing import Dist
 
 _Z95 = 1.6448536269514722  # the standard normal's 95th percentile
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from sim.scenario import load_scenario
-from sim.world import World
+from sim.simulate import world_for
 from tests.kube_harness import KubeHarness
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
@@ -112,7 +112,7 @@ def flight(tmp_path: Path, data: dict | None = None, *, suffix: str = "", api_ve
     data = data or scenario()
     path = tmp_path / "e2e.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    world = World(load_scenario(str(path)), seed=1)
+    world = world_for(load_scenario(str(path)), seed=1)
     objects = objects_from_world(world)
     for key, obj in objects.items():
         if key[0] == "v1/nodes":

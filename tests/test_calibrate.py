@@ -148,8 +148,8 @@ def test_calibrate_writes_a_timing_block_that_a_scenario_includes(tmp_path, caps
     events.write_text(json.dumps({"kind": "List", "items": [
         event(f'Successfully pulled image "x" in {s}s') for s in (3, 4, 8)]}))
     out = tmp_path / "timing.yaml"
-    assert main(["calibrate", str(journal), str(events), "-o", str(out)]) == 0
-    assert main(["calibrate", str(journal), str(events), "-o", str(tmp_path / "again.yaml")]) == 0
+    assert main(["calibrate", str(journal), str(events), "--out", str(out)]) == 0
+    assert main(["calibrate", str(journal), str(events), "--out", str(tmp_path / "again.yaml")]) == 0
     assert out.read_bytes() == (tmp_path / "again.yaml").read_bytes()  # same sources, same file
     err = capsys.readouterr().err.splitlines()
     assert err[:3] == ["inplace                lognormal median 11.9s [9s, 15.6s], p95 15.8s [9.94s, 25s], 4 samples",
@@ -209,7 +209,7 @@ def test_a_calibrated_harness_journal_gives_back_the_scripted_distribution(tmp_p
     assert inplace.median_ci[0] <= MEDIAN <= inplace.median_ci[1], inplace.describe()
     assert inplace.p95_ci[0] <= P95 <= inplace.p95_ci[1], inplace.describe()
     timing = tmp_path / "timing.yaml"
-    assert main(["calibrate", str(journal), "-o", str(timing)]) == 0
+    assert main(["calibrate", str(journal), "--out", str(timing)]) == 0
     capsys.readouterr()
     assert main(["run", f.scenario, "--runs", "3", "--timing", str(timing)]) == 0
     calibrated = load_scenario(f.scenario, timing=str(timing)).timing

@@ -10,7 +10,7 @@ import pytest
 from sim.adapters.helm import decode_release, deployed_releases, release_refs
 from sim.cli import main
 from sim.scenario import load_scenario
-from sim.world import World
+from sim.simulate import world_for
 from tests.kube_fake import requests_to
 from tests.kube_harness import KubeHarness
 from tests.kube_objects import objects_from_world
@@ -78,7 +78,7 @@ def test_only_the_latest_deployed_revision_of_each_release_is_scanned():
 
 @pytest.fixture
 def cluster():
-    world = World(load_scenario("scenarios/quickstart.yaml", ["faults=[]"]), seed=1)
+    world = world_for(load_scenario("scenarios/quickstart.yaml", ["faults=[]"]), seed=1)
     objects = objects_from_world(world)
     for secret in (helm_secret("shop", "web", 2, "superseded"), helm_secret("shop", "web", 3, "deployed")):
         objects[("v1/secrets", "shop", secret["metadata"]["name"])] = secret
@@ -116,7 +116,7 @@ def test_without_access_to_secrets_the_check_goes_on_without_helm(cluster, tmp_p
 
 def test_a_snapshot_keeps_the_releases_objects_for_a_later_precheck(cluster, tmp_path, capsys):
     out = tmp_path / "snap.yaml"
-    assert main(["snapshot", "--kubeconfig", cluster.kubeconfig(tmp_path / "kc"), "-o", str(out)]) == 0
+    assert main(["snapshot", "--kubeconfig", cluster.kubeconfig(tmp_path / "kc"), "--out", str(out)]) == 0
     helm = tmp_path / "snap.helm.yaml"
     assert helm.read_text().startswith("# helm release shop/web revision 3 (chart web-1.2.0)\napiVersion: "
                                        "extensions/v1beta1\nkind: Ingress\nmetadata:\n  name: web\n  annotations:\n"
@@ -132,7 +132,7 @@ def test_a_snapshot_keeps_the_releases_objects_for_a_later_precheck(cluster, tmp
 
 def test_an_anonymized_snapshot_hides_the_release_and_object_names(cluster, tmp_path):
     out = tmp_path / "anon.yaml"
-    assert main(["snapshot", "--kubeconfig", cluster.kubeconfig(tmp_path / "kc"), "-o", str(out), "--anonymize"]) == 0
+    assert main(["snapshot", "--kubeconfig", cluster.kubeconfig(tmp_path / "kc"), "--out", str(out), "--anonymize"]) == 0
     text = (tmp_path / "anon.helm.yaml").read_text()
     assert "web" not in text and "shop" not in text
     assert text.count("apiVersion: extensions/v1beta1") == 1

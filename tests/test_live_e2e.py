@@ -50,7 +50,7 @@ def test_dry_run_sends_no_mutating_request(cluster):
     assert rehearsal[-2] == (
         "# in simulation the upgrade halts: drain of general-4 did not finish within 600s: PodDisruptionBudget "
         "default/web allows 0 disruptions (2 healthy, 2 desired); evictions refused with HTTP 429 (default/web: 3001) "
-        "(undrainable: fail) after 1133.84s (outage 0s, 4 pod(s) evicted)")
+        "(undrainable: fail) after 1042.31s (outage 0s, 4 pod(s) evicted)")
     assert lines[-1] == "# dry run: nothing applied; 1 decision(s) shown; --execute to act"
 
 

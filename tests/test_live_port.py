@@ -11,7 +11,7 @@ from sim.adapters.kubeconfig import load_config
 from sim.adapters.live import LivePort
 from sim.scenario import load_scenario
 from sim.scenario.model import LiveSettings
-from sim.world import World
+from sim.simulate import world_for
 from tests.kube_harness import FAST_RETRY, KubeHarness
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
@@ -36,7 +36,7 @@ def wait(port, until, timeout=20.0):
 
 
 def world():
-    return World(load_scenario("scenarios/seed-example.yaml"), seed=1)
+    return world_for(load_scenario("scenarios/seed-example.yaml"), seed=1)
 
 
 def test_an_upgrade_counts_once_the_kubelet_reports_it(tmp_path, monkeypatch):

@@ -34,7 +34,7 @@ def flown(tmp_path, name: str) -> list:
             allow_evictions(f.api)
         code, out, err = f.apply("--execute", "--journal", str(folder / "j"))
         assert code == 0, out + err
-        for command in (["precheck", "--live", "--to", "1.31.2"], ["snapshot", "-o", str(folder / "snap.yaml")]):
+        for command in (["precheck", "--live", "--to", "1.31.2"], ["snapshot", "--out", str(folder / "snap.yaml")]):
             if name == "inplace":
                 proc = subprocess.run([sys.executable, "-m", "sim.cli", *command, "--kubeconfig", f.kubeconfig],
                                       capture_output=True, text=True, timeout=60)

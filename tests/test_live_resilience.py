@@ -17,7 +17,7 @@ from tests.kube_fake import requests_to
 from tests.kube_harness import KubeHarness
 from tests.kube_objects import objects_from_world
 from sim.scenario import load_scenario
-from sim.world import World
+from sim.simulate import world_for
 
 
 class Halfway:
@@ -86,7 +86,7 @@ class FakeTime:
 
 @pytest.fixture
 def api(tmp_path):
-    world = World(load_scenario("scenarios/seed-example.yaml"), seed=1)
+    world = world_for(load_scenario("scenarios/seed-example.yaml"), seed=1)
     with KubeHarness(objects_from_world(world), version="v1.14.10") as server:
         server.config = load_config(server.kubeconfig(tmp_path / "kubeconfig"), None)
         yield server

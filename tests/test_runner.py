@@ -12,12 +12,12 @@ from sim.adapters.simulated import SimulatedPort
 from sim.runner import FileJournal, Journal, LogEntry, reconcile
 from sim.scenario import load_scenario
 from sim.simulate import simulate
-from sim.world import World
+from sim.simulate import world_for
 
 
 def test_dry_run_records_and_applies_nothing():
     scenario = load_scenario("scenarios/seed-example.yaml")
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     port = DryRunPort(SimulatedPort(world))
     result = port.submit(Cordon("test", "workers-1"))
     assert (result.accepted, result.message) == (True, "dry run: not applied")
@@ -52,7 +52,7 @@ def test_resuming_from_a_journal_repeats_nothing():
     scenario = load_scenario("scenarios/seed-example.yaml")
     spec = scenario.strategy("replace")
     plan = make_plan(scenario.cluster, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     port = SimulatedPort(world)
     journal = Journal()
     strategy = registry.strategy_class("replace")(**spec.kwargs())
@@ -104,7 +104,7 @@ def test_an_action_refused_for_good_halts_the_loop():
     from sim.simulate import build_strategy
 
     scenario = load_scenario("scenarios/seed-example.yaml")
-    port = SimulatedPort(World(scenario, seed=1))
+    port = SimulatedPort(world_for(scenario, seed=1))
     port.submit = lambda action: SubmitResult(False, "no hook for this", permanent=True)
     spec = scenario.strategy("inplace")
     journal = Journal()

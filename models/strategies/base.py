@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.actions import Action, Halt, UpgradeAddon, UpgradeControlPlaneInstance
-from models.plan import ADDONS, CONTROL_PLANE, Phase, Plan
+from models.plan import ADDONS, CONTROL_PLANE, KUBE_PROXY_ONLY, Phase, Plan
 from models.prechecks.base import Traits
 from models.progress import at_least, coredns_goal, current_phase
 from models.state import (
@@ -75,7 +75,7 @@ class Strategy:
             return Decision(memo=memo, done=True, notes=("every component is at the target",))
         if phase.kind == CONTROL_PLANE:
             return control_plane_step(view, phase, memo, bool(self.params.get("controlPlaneSurge")))
-        if phase.kind == ADDONS:
+        if phase.kind in (ADDONS, KUBE_PROXY_ONLY):
             return addons_step(view, phase, memo)
         return self.decide_workers(view, plan, phase, memo)
 
@@ -122,9 +122,11 @@ def addons_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:
     actions: list[Action] = []
     proxy = view.addon("kube-proxy")
     if proxy is not None and proxy.phase == IDLE and not at_least(proxy.version, phase.version):
-        actions.append(UpgradeAddon(f"kube-proxy follows the control plane to {phase.version} "
-                                    "(never newer than the apiserver; within three minors of every kubelet)",
-                                    "kube-proxy", phase.version))
+        why = phase.why or (f"kube-proxy follows the control plane to {phase.version} "
+                            "(never newer than the apiserver; within three minors of every kubelet)")
+        actions.append(UpgradeAddon(why, "kube-proxy", phase.version))
+    if phase.kind == KUBE_PROXY_ONLY:
+        return Decision(tuple(actions), memo, notes=() if actions else ("kube-proxy rolling out",))
     dns = view.addon("coredns")
     goal = coredns_goal(view, phase.version)
     if dns is not None and dns.phase == IDLE and goal is not None:

@@ -266,6 +266,20 @@ class Kube:
                             body={"spec": {"unschedulable": True if value else None}},
                             content_type="application/merge-patch+json")
 
+    async def set_taint(self, node: str, key: str, taint: dict | None) -> None:
+        """Put ``taint`` on the node in place of any with the same key (None: just remove that key's).
+
+        A merge patch replaces the whole list, so the node's other taints are read first and the patch
+        carries the resourceVersion they were read at: a concurrent change makes it fail (409), not vanish.
+        """
+        obj = await self.node(node)
+        meta = obj.get("metadata") or {}
+        kept = [t for t in (obj.get("spec") or {}).get("taints") or [] if t.get("key") != key]
+        body = {"metadata": {"resourceVersion": meta.get("resourceVersion")} if meta.get("resourceVersion") else {},
+                "spec": {"taints": kept + ([taint] if taint else [])}}
+        await self._request("PATCH", f"/api/v1/nodes/{node}", "patch", f"nodes/{node}", body=body,
+                            content_type="application/merge-patch+json")
+
     async def evict(self, namespace: str, name: str) -> tuple[int, str]:
         """(HTTP status, message) of an eviction through the policy/v1 Eviction subresource. A 429 (the
         budget says no) and a 500 (more than one budget) are the drain's to handle, not retried here;

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from models.state import (
+    PDB,
+    BudgetStatus,
     DAEMONSET,
     DEPLOYMENT,
     IDLE,
@@ -93,6 +95,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     # a pod no controller owns is a workload of its own, scheduled or Pending, until it has finished
     workloads += [kt.bare_pod_workload(obj, p, pdbs, pool_label) for obj, p in zip(get("Pod"), pods)
                   if p.owner_kind is None and not p.mirror and p.phase not in ("Succeeded", "Failed")]
+    workloads, shared, budgets = _shared_budgets(workloads, pdbs)
     instances = kt.control_plane_instances(get("Pod"), api_version)
     records = kt.pod_records(pods)
     if namespace is not None:
@@ -109,7 +112,27 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
         api_available=api_available,
         observed_at=now,
         unobserved=UNOBSERVED,
+        budgets=budgets,
+        pdbs=shared,
     )
+
+
+def _shared_budgets(workloads: list, pdbs: list) -> tuple[list, tuple[PDB, ...], tuple[BudgetStatus, ...]]:
+    """A budget that selects the pods of one workload is that workload's own ``pdb``; one that selects
+    several workloads' pods is a cluster budget (``pdbs``, with its selector) and its status."""
+    shared, statuses = [], []
+    for info in pdbs:
+        members = [w for w in workloads if info.selects(w.namespace, w.pod_labels)]
+        if len(members) < 2:
+            continue
+        pdb = replace(info.pdb, name=info.name, namespace=info.namespace, selector=info.selector)
+        shared.append(pdb)
+        expected, desired, current = info.status
+        statuses.append(BudgetStatus(info.name, info.namespace, tuple(w.key for w in members), expected, desired,
+                                     current, info.disruptions_allowed))
+        keys = {w.key for w in members}
+        workloads = [replace(w, pdb=pdb) if w.key in keys and w.budgets == 1 else w for w in workloads]
+    return workloads, tuple(shared), tuple(statuses)
 
 
 def _is_addon(obj: dict, kind: str) -> bool:

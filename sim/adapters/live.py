@@ -24,7 +24,9 @@ from models.actions import (
     Drain,
     Halt,
     ProvisionNode,
+    Taint,
     Uncordon,
+    Untaint,
     UpgradeAddon,
     UpgradeControlPlaneInstance,
     UpgradeNodeInPlace,
@@ -166,7 +168,12 @@ class LivePort:
             self.spawn(drain_node(self.kube, action.node, action.timeout_s, action.force,
                                   self.settings.drain_parallelism, self.retry_s,
                                   lambda phase, msg, a=action: self._drain_status(a, phase, msg),
-                                  lambda text: self.log(f"drain {action.node}: {text}")))
+                                  lambda text: self.log(f"drain {action.node}: {text}"), action.options, self.clock))
+            return SubmitResult(True)
+        if isinstance(action, Taint | Untaint):
+            taint = {"key": action.key, "effect": action.effect, **({"value": action.value} if action.value else {})} \
+                if isinstance(action, Taint) else None
+            self._call(self.kube.set_taint(action.node, action.key, taint))
             return SubmitResult(True)
         if isinstance(action, UpgradeAddon):
             kind, name = ADDON_OBJECTS.get(action.addon, (None, None))

@@ -20,7 +20,7 @@ import sys
 
 import os
 
-from models.plan import CONTROL_PLANE, WORKERS, make_plan, trailing_instances
+from models.plan import CONTROL_PLANE, WORKERS, plan_for_params, trailing_instances
 from sim.adapters.dryrun import DryRunPort
 from sim.adapters.kube_client import KubeUnreachable
 from sim.adapters.port import PortEvent, SubmitResult
@@ -32,6 +32,7 @@ from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.prechecks import check_cluster, format_findings, traits_for
 from sim.runner import FileJournal, Journal, JournalError, LogEntry, reconcile
 from sim.simulate import build_strategy
+from sim.style import colour_allowed
 
 MAX_DRY_DECISIONS = 5
 
@@ -177,13 +178,13 @@ def run(args) -> int:
             port.pool_sizes = {p.name: p.count for p in state.pools}
         findings = check_cluster(state, scenario.target, spec, scenario.manifests)
         if findings:
-            print(format_findings(findings), end="")
+            print(format_findings(findings, colour_allowed(sys.stdout)), end="")
         blocks = [f for f in findings if f.severity == "BLOCK"]
         if blocks and not args.force and not args.resume:
             print(f"# blocked: {len(blocks)} pre-check finding(s) block the upgrade; fix them, or --force")
             return EXIT_FINDINGS
         try:
-            plan = make_plan(state, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
+            plan = plan_for_params(state, scenario.target, spec.kwargs())
         except ValueError as exc:
             raise UsageError(f"{args.scenario}: {exc}") from None
         _check_hooks(plan, traits_for(spec, state), scenario.live, args.scenario)

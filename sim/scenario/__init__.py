@@ -2,7 +2,9 @@
 
 Lives here: the YAML source with line numbers (``source``), the schema engine
 (``schema``), the scenario format (``fields``), timing from other files (``timing_files``:
-profiles, includes, ``--timing``), and the builders (``cluster``, ``build``).
+profiles, includes, ``--timing``), and the builders (``cluster``, ``workloads``, ``faults``,
+``build``), which check the rules across fields as far as the good values allow, so that every
+problem of a file is reported at once.
 May import ``models``, PyYAML and ``sim.adapters.hooks`` (to check hook templates); never
 simpy, matplotlib or a Kubernetes client.
 """
@@ -37,17 +39,24 @@ def check_source(src: Source, timing_file: str | None = None) -> Scenario:
     return scenario
 
 
-def load_scenario(path: str, sets: Iterable[str] = (), timing: str | None = None) -> Scenario:
+Override = str | tuple[str, str]  # PATH=VALUE, or (the argument it came from, PATH=VALUE)
+
+
+def _apply(src: Source, sets: Iterable[Override]) -> Source:
+    for assignment in sets:
+        if isinstance(assignment, tuple):
+            apply_set(src, assignment[1], assignment[0])
+        else:
+            apply_set(src, assignment)
+    return src
+
+
+def load_scenario(path: str, sets: Iterable[Override] = (), timing: str | None = None) -> Scenario:
     """Load the scenario file at ``path`` with ``--set`` overrides applied, and the timing file
-    ``timing`` (``--timing``) over its own timing."""
-    src = load_yaml_file(path)
-    for assignment in sets:
-        apply_set(src, assignment)
-    return check_source(src, timing)
+    ``timing`` (``--timing``) over its own timing; an override given as ``(argument, PATH=VALUE)``
+    names that argument in its problems (``--grid ...``)."""
+    return check_source(_apply(load_yaml_file(path), sets), timing)
 
 
-def load_scenario_text(text: str, file: str = "<scenario>", sets: Iterable[str] = ()) -> Scenario:
-    src = parse_yaml(text, file)
-    for assignment in sets:
-        apply_set(src, assignment)
-    return check_source(src)
+def load_scenario_text(text: str, file: str = "<scenario>", sets: Iterable[Override] = ()) -> Scenario:
+    return check_source(_apply(parse_yaml(text, file), sets))
