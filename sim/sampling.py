@@ -37,6 +37,8 @@ def sample(dist: Dist, rng: random.Random) -> float:
         mu = math.log(p[0])
         sigma = (math.log(p[1]) - mu) / _Z95
         return rng.lognormvariate(mu, sigma)
+    if dist.kind == "empirical":
+        return p[rng.randrange(len(p))]
     if dist.kind == "exponential":
         return rng.expovariate(1.0 / p[0]) if p[0] > 0 else 0.0
     raise ValueError(f"unknown distribution {dist.kind!r}")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from models.prechecks import blocking
 from models.strategies.presets import PRESETS
-from sim.commands.common import add_set_option, field_option, strategies_named
+from sim.commands.common import add_set_option, add_timing_option, field_option, strategies_named
 from sim.commands.results import document, tables, text
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.output import atomic_write_text
@@ -39,6 +39,7 @@ def add_sweep_options(p) -> None:
                         "the default), or on those and any run that halted")
     add_preset_option(p)
     add_set_option(p)
+    add_timing_option(p)
     add_output_option(p, "the comparison")
 
 
@@ -121,7 +122,7 @@ def execute(args, checkpoint: str | None = None) -> Sweep:
     if args.workers is not None and args.executor != "process":
         raise UsageError(f"--workers is for --executor process; with --executor {args.executor} it would be "
                          "ignored" + (" (size the Dask cluster instead)" if args.executor == "dask" else ""))
-    vs = variants(args.scenario, [*preset_sets(args), *args.sets], args.grid)
+    vs = variants(args.scenario, [*preset_sets(args), *args.sets], args.grid, args.timing)
     base = vs[0].scenario
     runs = args.runs or base.runs
     seed = base.seed if args.seed is None else args.seed

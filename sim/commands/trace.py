@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from sim.commands.common import add_set_option, field_option, scenario_from, strategies_named
+from sim.commands.common import add_set_option, add_timing_option, field_option, scenario_from, strategies_named
 from sim.commands.run import FAIL_ON, UNSTARTED
 from sim.errors import EXIT_FINDINGS, EXIT_OK
 from sim.render import Table, add_output_option, render
@@ -34,6 +34,7 @@ def add_parser(sub) -> None:
                    help="exit 1 on findings (a skew violation, a run that could not start: the default), or on those "
                         "and a halt")
     add_set_option(p)
+    add_timing_option(p)
     add_output_option(p, "the decisions")
     p.set_defaults(run=run)
 

@@ -62,13 +62,20 @@ def _param_spec(p: Param) -> Spec:
     }[p.kind]
 
 
+PROVENANCE = ("samples", "source")  # what a distribution was fitted to: kept in the file, not in the simulation
+
+
+def _kinds(raw: dict) -> list[str]:
+    return [k for k, v in raw.items() if v is not None and k not in PROVENANCE]
+
+
 def _dist(raw: Any) -> Dist:
     if isinstance(raw, float | int):
         return Dist.constant(raw)
-    (kind, value), = [(k, v) for k, v in raw.items() if v is not None]
+    (kind, value), = [(k, raw[k]) for k in _kinds(raw)]
     if kind == "constant":
         return Dist.constant(value)
-    if kind in ("uniform", "triangular"):
+    if kind in ("uniform", "triangular", "empirical"):
         return Dist(kind, tuple(float(x) for x in value))
     if kind == "lognormal":
         return Dist(kind, (value["median"], value["p95"]))
@@ -79,9 +86,9 @@ def check_dist(raw: Any, path: Path, ck: Checker) -> Dist | None:
     if raw is None or broken(raw):
         return None
     if isinstance(raw, dict):
-        given = [k for k, v in raw.items() if v is not None]
+        given = _kinds(raw)
         if len(given) != 1:
-            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential")
+            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential, empirical")
             return None
         kind = given[0]
         value = raw[kind]
@@ -168,6 +175,7 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
 
 
 def build_timing(raw: dict, ck: Checker) -> Timing:
+    """The timing record; ``include`` and ``profile`` are already folded in (``sim.scenario.timing_files``)."""
     def d(key: str, sub: tuple = ()) -> Dist:
         value = raw[key] if not sub else raw[key][sub[0]] if isinstance(raw[key], dict) else INVALID
         return check_dist(value, ("timing", key, *sub), ck) or Dist.constant(0)
@@ -219,7 +227,15 @@ def build_live(raw: dict, ck: Checker) -> LiveSettings:
         if problem:
             ck.fail(("live", "hooks", name), problem)
         hooks.append((name, template))
-    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"])
+    for key in ("retryDelay", "retryMaxDelay"):
+        if raw[key] <= 0:
+            ck.fail(("live", key), f"{raw[key]:g}s would send a failing request again at once, as fast as it fails; "
+                                   "give a duration above 0, e.g. 1s")
+    if raw["retryMaxDelay"] < raw["retryDelay"]:
+        ck.fail(("live", "retryMaxDelay"), f"{raw['retryMaxDelay']:g}s is shorter than live.retryDelay "
+                                           f"{raw['retryDelay']:g}s; give {raw['retryDelay']:g}s or more")
+    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"],
+                        raw["apiOutageTimeout"], raw["retryDelay"], raw["retryMaxDelay"])
 
 
 def strategy_by_name(name: str, pools: list[NodePool], option: str = "--strategy") -> StrategySpec:

@@ -22,7 +22,7 @@ from sim.adapters.kube_translate import CNI_DAEMONSETS
 MODELLED_ELSEWHERE = {("kube-system", "coredns"), ("kube-system", "kube-proxy")} | {("kube-system", n) for n in CNI_DAEMONSETS}
 
 
-def _hash(prefix: str, text: str) -> str:
+def hashed(prefix: str, text: str) -> str:
     return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:6]}"
 
 
@@ -83,8 +83,8 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
     for w in state.workloads:
         if (w.namespace, w.name) in MODELLED_ELSEWHERE:
             continue
-        ns = _hash("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
-        entry = {"name": _hash("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
+        ns = hashed("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
+        entry = {"name": hashed("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
         if ns != "default":
             entry["namespace"] = ns
         if w.kind != DAEMONSET:
@@ -142,7 +142,7 @@ def _budget(pdb) -> dict:
 
 
 def _label(value: str, anonymize: bool) -> str:
-    return _hash("l", value) if anonymize else value
+    return hashed("l", value) if anonymize else value
 
 
 def _selecting_budget(pdb, anonymize: bool = False) -> dict:
@@ -156,8 +156,8 @@ def _selecting_budget(pdb, anonymize: bool = False) -> dict:
             for r in pdb.selector.match_expressions]
     ns = pdb.namespace
     if anonymize and ns not in ("default", "kube-system"):
-        ns = _hash("ns", ns)
-    return {"name": _hash("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
+        ns = hashed("ns", ns)
+    return {"name": hashed("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
             **({"namespace": ns} if ns != "default" else {}), "selector": selector, **_budget(pdb)}
 
 

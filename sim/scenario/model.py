@@ -37,6 +37,9 @@ class LiveSettings:
     hook_timeout_s: float = 1800.0
     drain_parallelism: int = 10
     poll_interval_s: float = 5.0
+    api_outage_timeout_s: float = 600.0
+    retry_delay_s: float = 1.0
+    retry_max_delay_s: float = 30.0
 
     def hook(self, name: str) -> str | None:
         return dict(self.hooks).get(name)
