@@ -258,3 +258,18 @@ def test_an_add_on_image_is_patched_by_container_name(api):
     assert patch.headers["Content-Type"] == "application/strategic-merge-patch+json"
     assert patch.data == {"spec": {"template": {"spec": {"containers": [{"name": "kube-proxy",
                                                                          "image": "registry.k8s.io/kube-proxy:v1.15.12"}]}}}}
+
+
+@pytest.mark.parametrize("conflicts, outcome", [(2, "tainted"), (5, 409)], ids=["read-again-and-retry", "gives-up-after-5"])
+def test_a_taint_whose_node_changed_meanwhile_is_read_again_and_retried(api, conflicts, outcome):
+    # a merge patch of spec.taints carries the resourceVersion it read: someone else's change answers 409, and the
+    # node is read again and patched again, as client-go's RetryOnConflict (5 tries)
+    api.fail(requests_to("PATCH", "/api/v1/nodes/workers-1"), status=409, times=conflicts)
+    taint = {"key": "midair.io/old-node", "effect": "NoSchedule"}
+    result, _, _ = run(api, lambda kube: kube.set_taint("workers-1", "midair.io/old-node", taint))
+    patches = api.requests(requests_to("PATCH", "/api/v1/nodes/workers-1"))
+    if outcome == "tainted":
+        assert result is None and len(patches) == conflicts + 1
+        assert api.get("v1/nodes", None, "workers-1")["spec"]["taints"] == [taint]
+    else:
+        assert (isinstance(result, KubeRefused), result.code, len(patches)) == (True, 409, 5)

@@ -108,6 +108,9 @@ def _credential_error(config, exc: Exception) -> KubeAccessError:
     return KubeAccessError(f"{credentials_of(config)} failed: {what}")
 
 
+CONFLICT_RETRIES = 5  # client-go's retry.DefaultRetry: 5 steps
+
+
 class Kube:
     """The few API calls midair makes, as JSON over lightkube's configured connection (its
     authentication, TLS and proxies); ``dry_run`` sends every mutation with dryRun=All.
@@ -270,15 +273,23 @@ class Kube:
         """Put ``taint`` on the node in place of any with the same key (None: just remove that key's).
 
         A merge patch replaces the whole list, so the node's other taints are read first and the patch
-        carries the resourceVersion they were read at: a concurrent change makes it fail (409), not vanish.
+        carries the resourceVersion they were read at: a concurrent change (the node lifecycle controller
+        tainting it, the kubelet's status) makes it fail with 409, and it is read and tried again, as
+        client-go's RetryOnConflict does (5 tries).
         """
-        obj = await self.node(node)
-        meta = obj.get("metadata") or {}
-        kept = [t for t in (obj.get("spec") or {}).get("taints") or [] if t.get("key") != key]
-        body = {"metadata": {"resourceVersion": meta.get("resourceVersion")} if meta.get("resourceVersion") else {},
-                "spec": {"taints": kept + ([taint] if taint else [])}}
-        await self._request("PATCH", f"/api/v1/nodes/{node}", "patch", f"nodes/{node}", body=body,
-                            content_type="application/merge-patch+json")
+        for attempt in range(CONFLICT_RETRIES):
+            obj = await self.node(node)
+            meta = obj.get("metadata") or {}
+            kept = [t for t in (obj.get("spec") or {}).get("taints") or [] if t.get("key") != key]
+            body = {"metadata": {"resourceVersion": meta.get("resourceVersion")} if meta.get("resourceVersion") else {},
+                    "spec": {"taints": kept + ([taint] if taint else [])}}
+            try:
+                await self._request("PATCH", f"/api/v1/nodes/{node}", "patch", f"nodes/{node}", body=body,
+                                    content_type="application/merge-patch+json")
+                return
+            except KubeRefused as exc:
+                if exc.code != 409 or attempt == CONFLICT_RETRIES - 1:
+                    raise
 
     async def evict(self, namespace: str, name: str) -> tuple[int, str]:
         """(HTTP status, message) of an eviction through the policy/v1 Eviction subresource. A 429 (the
