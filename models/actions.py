@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 
+from models.drain import DrainOptions
 from models.version import KubeVersion
 
 
@@ -34,7 +35,11 @@ class Action:
         data = {"kind": self.kind}
         for f in fields(self):
             value = getattr(self, f.name)
-            data[f.name] = str(value) if isinstance(value, KubeVersion) else value
+            if isinstance(value, KubeVersion):
+                value = str(value)
+            elif isinstance(value, DrainOptions):
+                value = value.to_json()
+            data[f.name] = value
         return data
 
 
@@ -58,14 +63,17 @@ class Uncordon(Action):
 
 @dataclass(frozen=True)
 class Drain(Action):
-    """Cordon the node and evict its pods through their budgets (kubectl drain semantics).
+    """Cordon the node and evict its pods through their budgets, as kubectl drain with ``options``
+    does (``models.drain``).
 
-    ``timeout_s`` 0 waits forever; ``force`` deletes pods without asking their budgets.
+    ``timeout_s`` 0 waits forever; ``force`` deletes whatever can be deleted without asking any
+    budget (a strategy's ``undrainable: force``; ``models.drain.FORCED``).
     """
 
     node: str = ""
     timeout_s: float = 0.0
     force: bool = False
+    options: DrainOptions = DrainOptions()
 
     @property
     def subject(self) -> str:
@@ -73,6 +81,38 @@ class Drain(Action):
 
     def describe(self) -> str:
         return f"Drain node/{self.node}" + (" (force)" if self.force else "")
+
+
+@dataclass(frozen=True)
+class Taint(Action):
+    """Add a taint to a node (replacing one with the same key): ``NoSchedule`` keeps new pods off it,
+    ``PreferNoSchedule`` sends them elsewhere when they fit elsewhere."""
+
+    node: str = ""
+    key: str = ""
+    effect: str = ""
+    value: str = ""
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node}"
+
+    def describe(self) -> str:
+        return f"Taint node/{self.node} {self.key}={self.value}:{self.effect}" if self.value else \
+            f"Taint node/{self.node} {self.key}:{self.effect}"
+
+
+@dataclass(frozen=True)
+class Untaint(Action):
+    node: str = ""
+    key: str = ""
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node}"
+
+    def describe(self) -> str:
+        return f"Untaint node/{self.node} {self.key}"
 
 
 @dataclass(frozen=True)
@@ -153,7 +193,7 @@ class Halt(Action):
 
 
 ACTION_TYPES = {cls.__name__: cls for cls in
-                (Cordon, Uncordon, Drain, UpgradeNodeInPlace, ProvisionNode, DeleteNode,
+                (Cordon, Uncordon, Drain, Taint, Untaint, UpgradeNodeInPlace, ProvisionNode, DeleteNode,
                  UpgradeControlPlaneInstance, UpgradeAddon, Halt)}
 
 
@@ -163,6 +203,8 @@ def action_from_json(data: dict) -> Action:
     cls = ACTION_TYPES[data.pop("kind")]
     if data.get("version") is not None:
         data["version"] = KubeVersion.parse(data["version"])
+    if isinstance(data.get("options"), dict):
+        data["options"] = DrainOptions.from_json(data["options"])
     return cls(**data)
 
 

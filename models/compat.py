@@ -15,6 +15,9 @@ Sources (abbreviated in the rows):
 - CHANGELOG: kubernetes/kubernetes CHANGELOG/CHANGELOG-1.NN.md and the release blog posts
 - RELEASES: kubernetes.io/blog release announcements (dated URLs); for 1.24 to 1.31 also
   kubernetes/website data/releases/schedule.yaml
+- KK#N: kubernetes/kubernetes issue or pull request N
+- PLUTO: FairwindsOps/pluto versions.yaml (deprecated-in figures; where it disagrees with the
+  migration guide on a removal, the guide wins: flowcontrol v1beta1 stopped being served in 1.26)
 
 Corrections to the team's facts file, from the sources above (checked 2026-11-25):
 Calico 3.27 was tested with 1.24-1.28 (not 1.27-1.29); Calico 3.30 with 1.31-1.33 (not
@@ -49,57 +52,81 @@ class RemovedAPI:
     kind: str
     removed_in: KubeVersion
     replacement: str
+    deprecated_in: KubeVersion | None = None  # None: no deprecation release on record
     source: str = MIGRATION
 
 
-def _removed(removed_in: str, group_versions: tuple[str, ...], kinds: tuple[str, ...], replacement: str) -> list[RemovedAPI]:
-    return [RemovedAPI(gv, k, _v(removed_in), replacement) for gv in group_versions for k in kinds]
+def _removed(removed_in: str, group_versions: tuple[str, ...], kinds: tuple[str, ...], replacement: str,
+             deprecated_in: str | None = None) -> list[RemovedAPI]:
+    dep = _v(deprecated_in) if deprecated_in else None
+    source = MIGRATION
+    if dep is not None:
+        source += f"; deprecated-in: {PLUTO_SOURCE}" if group_versions[0] not in FLOWCONTROL_LATE else \
+            "; deprecated-in: when the guide says its replacement became available"
+    return [RemovedAPI(gv, k, _v(removed_in), replacement, dep, source) for gv in group_versions for k in kinds]
 
 
+PLUTO_SOURCE = "FairwindsOps/pluto versions.yaml"
+FLOWCONTROL_LATE = ("flowcontrol.apiserver.k8s.io/v1beta2", "flowcontrol.apiserver.k8s.io/v1beta3")
+_APPS = ("Deployment", "DaemonSet", "StatefulSet")
+_RBAC = ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
 REMOVED_APIS: tuple[RemovedAPI, ...] = tuple(
-    _removed("1.16", ("extensions/v1beta1",), ("NetworkPolicy",), "networking.k8s.io/v1")
-    + _removed("1.16", ("extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"),
-               ("Deployment", "DaemonSet", "ReplicaSet", "StatefulSet"), "apps/v1")
+    _removed("1.16", ("extensions/v1beta1",), ("NetworkPolicy",), "networking.k8s.io/v1", "1.9")
+    + _removed("1.16", ("extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"), _APPS, "apps/v1", "1.9")
+    + _removed("1.16", ("extensions/v1beta1", "apps/v1beta1", "apps/v1beta2"), ("ReplicaSet",), "apps/v1")
     # not in the team's table; kubernetes.io blog, "Deprecated APIs Removed In 1.16" (2019-07-18)
-    + _removed("1.16", ("extensions/v1beta1",), ("PodSecurityPolicy",), "policy/v1beta1")
+    + _removed("1.16", ("extensions/v1beta1",), ("PodSecurityPolicy",), "policy/v1beta1", "1.10")
+    # the deprecation guide: scheduling.k8s.io/v1alpha1 PriorityClass is no longer served as of 1.17
+    + _removed("1.17", ("scheduling.k8s.io/v1alpha1",), ("PriorityClass",), "scheduling.k8s.io/v1", "1.14")
     + _removed("1.22", ("admissionregistration.k8s.io/v1beta1",),
-               ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"), "admissionregistration.k8s.io/v1")
-    + _removed("1.22", ("apiextensions.k8s.io/v1beta1",), ("CustomResourceDefinition",), "apiextensions.k8s.io/v1")
-    + _removed("1.22", ("apiregistration.k8s.io/v1beta1",), ("APIService",), "apiregistration.k8s.io/v1")
-    + _removed("1.22", ("authentication.k8s.io/v1beta1",), ("TokenReview",), "authentication.k8s.io/v1")
+               ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"), "admissionregistration.k8s.io/v1",
+               "1.16")
+    + _removed("1.22", ("apiextensions.k8s.io/v1beta1",), ("CustomResourceDefinition",), "apiextensions.k8s.io/v1",
+               "1.16")
+    + _removed("1.22", ("apiregistration.k8s.io/v1beta1",), ("APIService",), "apiregistration.k8s.io/v1", "1.10")
+    + _removed("1.22", ("authentication.k8s.io/v1beta1",), ("TokenReview",), "authentication.k8s.io/v1", "1.6")
     + _removed("1.22", ("authorization.k8s.io/v1beta1",),
                ("SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview"), "authorization.k8s.io/v1")
-    + _removed("1.22", ("certificates.k8s.io/v1beta1",), ("CertificateSigningRequest",), "certificates.k8s.io/v1")
-    + _removed("1.22", ("coordination.k8s.io/v1beta1",), ("Lease",), "coordination.k8s.io/v1")
-    + _removed("1.22", ("extensions/v1beta1", "networking.k8s.io/v1beta1"), ("Ingress",), "networking.k8s.io/v1")
-    + _removed("1.22", ("networking.k8s.io/v1beta1",), ("IngressClass",), "networking.k8s.io/v1")
-    + _removed("1.22", ("rbac.authorization.k8s.io/v1beta1",),
-               ("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"), "rbac.authorization.k8s.io/v1")
-    + _removed("1.22", ("scheduling.k8s.io/v1beta1",), ("PriorityClass",), "scheduling.k8s.io/v1")
-    + _removed("1.22", ("storage.k8s.io/v1beta1",),
-               ("CSIDriver", "CSINode", "StorageClass", "VolumeAttachment"), "storage.k8s.io/v1")
-    + _removed("1.25", ("batch/v1beta1",), ("CronJob",), "batch/v1")
-    + _removed("1.25", ("discovery.k8s.io/v1beta1",), ("EndpointSlice",), "discovery.k8s.io/v1")
-    + _removed("1.25", ("events.k8s.io/v1beta1",), ("Event",), "events.k8s.io/v1")
-    + _removed("1.25", ("autoscaling/v2beta1",), ("HorizontalPodAutoscaler",), "autoscaling/v2")
-    + _removed("1.25", ("policy/v1beta1",), ("PodDisruptionBudget",), "policy/v1")
-    + _removed("1.25", ("policy/v1beta1",), ("PodSecurityPolicy",), "none: use Pod Security Admission")
-    + _removed("1.25", ("node.k8s.io/v1beta1",), ("RuntimeClass",), "node.k8s.io/v1")
+    + _removed("1.22", ("certificates.k8s.io/v1beta1",), ("CertificateSigningRequest",), "certificates.k8s.io/v1",
+               "1.19")
+    + _removed("1.22", ("coordination.k8s.io/v1beta1",), ("Lease",), "coordination.k8s.io/v1", "1.14")
+    + _removed("1.22", ("extensions/v1beta1",), ("Ingress",), "networking.k8s.io/v1", "1.14")
+    + _removed("1.22", ("networking.k8s.io/v1beta1",), ("Ingress", "IngressClass"), "networking.k8s.io/v1", "1.19")
+    + _removed("1.22", ("rbac.authorization.k8s.io/v1beta1", "rbac.authorization.k8s.io/v1alpha1"), _RBAC,
+               "rbac.authorization.k8s.io/v1", "1.17")
+    + _removed("1.22", ("scheduling.k8s.io/v1beta1",), ("PriorityClass",), "scheduling.k8s.io/v1", "1.14")
+    + _removed("1.22", ("storage.k8s.io/v1beta1",), ("CSINode",), "storage.k8s.io/v1", "1.17")
+    + _removed("1.22", ("storage.k8s.io/v1beta1",), ("CSIDriver",), "storage.k8s.io/v1", "1.19")
+    + _removed("1.22", ("storage.k8s.io/v1beta1",), ("StorageClass",), "storage.k8s.io/v1", "1.6")
+    + _removed("1.22", ("storage.k8s.io/v1beta1",), ("VolumeAttachment",), "storage.k8s.io/v1", "1.13")
+    + _removed("1.25", ("batch/v1beta1",), ("CronJob",), "batch/v1", "1.21")
+    + _removed("1.25", ("discovery.k8s.io/v1beta1",), ("EndpointSlice",), "discovery.k8s.io/v1", "1.21")
+    + _removed("1.25", ("events.k8s.io/v1beta1",), ("Event",), "events.k8s.io/v1", "1.19")
+    + _removed("1.25", ("autoscaling/v2beta1",), ("HorizontalPodAutoscaler",), "autoscaling/v2", "1.22")
+    + _removed("1.25", ("policy/v1beta1",), ("PodDisruptionBudget",), "policy/v1", "1.21")
+    + _removed("1.25", ("policy/v1beta1",), ("PodSecurityPolicy",), "none: use Pod Security Admission", "1.21")
+    + _removed("1.25", ("node.k8s.io/v1beta1",), ("RuntimeClass",), "node.k8s.io/v1", "1.22")
     + _removed("1.26", ("flowcontrol.apiserver.k8s.io/v1beta1",),
-               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1beta3")
-    + _removed("1.26", ("autoscaling/v2beta2",), ("HorizontalPodAutoscaler",), "autoscaling/v2")
-    + _removed("1.27", ("storage.k8s.io/v1beta1",), ("CSIStorageCapacity",), "storage.k8s.io/v1")
+               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1beta3", "1.23")
+    + _removed("1.26", ("autoscaling/v2beta2",), ("HorizontalPodAutoscaler",), "autoscaling/v2", "1.23")
+    + _removed("1.27", ("storage.k8s.io/v1beta1",), ("CSIStorageCapacity",), "storage.k8s.io/v1", "1.24")
+    # pluto's table stops before these: deprecated when their replacement was served (the guide: v1beta3
+    # available since 1.26, v1 since 1.29)
     + _removed("1.29", ("flowcontrol.apiserver.k8s.io/v1beta2",),
-               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1")
+               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1", "1.26")
     + _removed("1.32", ("flowcontrol.apiserver.k8s.io/v1beta3",),
-               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1")
+               ("FlowSchema", "PriorityLevelConfiguration"), "flowcontrol.apiserver.k8s.io/v1", "1.29")
 )
 _REMOVED_INDEX = {(r.group_version, r.kind): r for r in REMOVED_APIS}
 
 
 def removed_api(group_version: str, kind: str) -> RemovedAPI | None:
-    """The removal of ``group_version`` ``kind``, or None if it was never removed (as far as we know)."""
-    return _REMOVED_INDEX.get((group_version, kind))
+    """The removal of ``group_version`` ``kind`` (or of the kind a typed ``KindList`` holds), or None if it
+    was never removed (as far as we know)."""
+    row = _REMOVED_INDEX.get((group_version, kind))
+    if row is None and kind.endswith("List"):
+        row = _REMOVED_INDEX.get((group_version, kind[: -len("List")]))
+    return row
 
 
 @dataclass(frozen=True)
@@ -265,6 +292,49 @@ def release_date(version: KubeVersion) -> str | None:
     for r in RELEASE_DATES:
         if r.minor == version.minor_release:
             return r.date
+    return None
+
+
+ALL_CONTAINERS = "every container on the node"
+
+
+@dataclass(frozen=True)
+class KubeletRestart:
+    """A kubelet minor upgrade after which the new kubelet restarts the node's running containers.
+
+    The kubelet compares a hash of each container's spec with the hash recorded when it
+    started the container; when a new kubelet computes the hash differently (or defaults
+    fields differently), it takes every container as changed and restarts it. Upstream
+    supports no running containers across a minor kubelet upgrade (the version-skew
+    policy: drain first), so nothing stops this from happening again.
+    """
+
+    from_minor: KubeVersion
+    to_minor: KubeVersion
+    restarts: str
+    why: str
+    source: str
+
+
+SKEW_POLICY = "kubernetes.io/releases/version-skew-policy (kubelet: drain before a minor upgrade)"
+KUBELET_RESTARTS: tuple[KubeletRestart, ...] = (
+    KubeletRestart(_v("1.1"), _v("1.2"), ALL_CONTAINERS, "the kubelet destroyed and recreated every container",
+                   "KK#23104"),
+    KubeletRestart(_v("1.7"), _v("1.8"), ALL_CONTAINERS, "the container spec hash changed", "KK#53644"),
+    KubeletRestart(_v("1.11"), _v("1.12"), ALL_CONTAINERS, "the container spec hash changed", "KK#72296"),
+    KubeletRestart(_v("1.13"), _v("1.14"), ALL_CONTAINERS, "the container definition changed (its hash)", "KK#84443"),
+    KubeletRestart(_v("1.30"), _v("1.31"), ALL_CONTAINERS,
+                   "the kubelet hashes only some of a container's fields from 1.31 (KK#124220)",
+                   "KK#124220, KK#129385, KK#129659"),
+)
+
+
+def kubelet_restart(old: KubeVersion, new: KubeVersion) -> KubeletRestart | None:
+    """The first known restart an in-place kubelet upgrade from ``old`` to ``new`` crosses (a skip-level
+    upgrade crosses every minor on the way), or None when containers survive it."""
+    for row in KUBELET_RESTARTS:
+        if old.minor_release <= row.from_minor and row.to_minor <= new.minor_release:
+            return row
     return None
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.state import ClusterState
+from models.timing import Dist
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,18 @@ def future_node(state: ClusterState, name: str) -> bool:
     """Does ``name`` name a node an upgrade will create (POOL-N past the pool's size)?"""
     pool, _, number = name.rpartition("-")
     return number.isdigit() and any(p.name == pool and int(number) > p.count for p in state.pools)
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    type: str
+    at: float | None = None
+    target: str | None = None
+    probability: float | None = None
+    rate: float | None = None
+    duration: Dist | None = None
+    step: int | None = None
+    factor: float | None = None
+    delay: float | None = None
+    limit: int | None = None
+    index: int = 0

@@ -48,6 +48,10 @@ class Breach:
             when += f" ({self.times} times" + (f", the last at {self.last:.1f}s)" if self.last is not None else ")")
         return f"{self.invariant}{when}: {self.reason}"
 
+    def to_json(self) -> dict:
+        return {"invariant": self.invariant, "reason": self.reason, "at": self.at, "times": self.times,
+                "last": self.last}
+
 
 def merged(breaches: Sequence[Breach]) -> list[Breach]:
     """``breaches`` with each recurrence of the same invariant and reason folded into its first."""

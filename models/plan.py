@@ -11,24 +11,35 @@ among equals, as late as possible (workers then take skip-level jumps within ske
 ``resolve_batch`` turns maxSurge / maxUnavailable into node counts as Kubernetes does
 for Deployments and Cluster API for MachineDeployments (pkg/controller/deployment/util
 ResolveFenceposts): surge rounds up, unavailable rounds down, and if both round to 0
-unavailable becomes 1; both given as 0 is an error.
+unavailable becomes 1; both given as 0 is an error. AKS rounds a percent maxUnavailable up
+(``unavailableRounding: up``); EKS managed node groups surge by the larger of twice the
+pool's zones and maxUnavailable (``surgePerZone: 2``).
+
+The add-ons (kube-proxy, CoreDNS) move with every control-plane hop, as ``kubeadm upgrade
+apply`` moves them (``addons: withControlPlane``), or once after the workers, the seed's
+third movement (``afterWorkers``); then kube-proxy still moves to the control plane's
+version before a step that would otherwise take it outside the skew policy (more than 3
+minors behind an apiserver or a kubelet; 2 for kube-proxies older than 1.25).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
 from models.quantity import IntOrPercent
-from models.skew import Versioned, check_versions
+from models.skew import KUBE_PROXY, Versioned, check_versions
 from models.state import APISERVER, CONTROL_PLANE_COMPONENTS, CONTROLLER_MANAGER, KUBELET, SCHEDULER, ClusterState
 from models.version import KubeVersion
 
 CONTROL_PLANE = "control-plane"
 ADDONS = "addons"
 WORKERS = "workers"
+KUBE_PROXY_ONLY = "kube-proxy"  # a phase that moves kube-proxy alone (addons: afterWorkers)
+WITH_CONTROL_PLANE = "withControlPlane"
+AFTER_WORKERS = "afterWorkers"
 
 _ROLL_COST = 1000
 _HOP_COST = 1
@@ -139,13 +150,15 @@ class BatchSize:
 
 
 def resolve_batch(max_surge: IntOrPercent | int | str | None, max_unavailable: IntOrPercent | int | str | None,
-                  total: int) -> BatchSize:
+                  total: int, *, zones: int = 1, surge_per_zone: int = 0, unavailable_round_up: bool = False) -> BatchSize:
     surge = IntOrPercent.parse(max_surge if max_surge is not None else 0)
     unavailable = IntOrPercent.parse(max_unavailable if max_unavailable is not None else 0)
-    if surge.value == 0 and unavailable.value == 0:
+    if surge.value == 0 and unavailable.value == 0 and not surge_per_zone:
         raise ValueError("maxSurge and maxUnavailable cannot both be 0: no node could ever be replaced")
     s = surge.scaled(total, round_up=True)
-    u = unavailable.scaled(total, round_up=False)
+    u = unavailable.scaled(total, round_up=unavailable_round_up)
+    if surge_per_zone:
+        s = max(s, surge_per_zone * zones, u)
     if s == 0 and u == 0:
         u = 1
     return BatchSize(s, u)
@@ -155,6 +168,7 @@ def resolve_batch(max_surge: IntOrPercent | int | str | None, max_unavailable: I
 class Phase:
     kind: str
     version: KubeVersion
+    why: str = field(default="", compare=False)  # for a phase the plan moved out of its usual place
 
     def __str__(self) -> str:
         return f"{self.kind} {self.version}"
@@ -176,8 +190,20 @@ class Plan:
         raise KeyError(pool)
 
 
-def phases_of(path: VersionPath, finish_control_plane: bool = False) -> tuple[Phase, ...]:
-    """Control plane then add-ons at every hop; workers where the path rolls them.
+def _proxy_problem(proxy: KubeVersion, cp: KubeVersion, kubelets: frozenset[KubeVersion]) -> str | None:
+    """Why a kube-proxy at ``proxy`` breaks the skew policy beside this control plane and these kubelets."""
+    items = [Versioned(c, c, cp) for c in (APISERVER, CONTROLLER_MANAGER, SCHEDULER)]
+    for k in sorted(kubelets):
+        items += [Versioned(KUBELET, f"kubelet {k}", k, str(k)), Versioned(KUBE_PROXY, "kube-proxy", proxy, str(k))]
+    bad = [v for v in check_versions(items) if v.component == KUBE_PROXY]
+    return f"{bad[0].reason} ({bad[0].rule})" if bad else None
+
+
+def phases_of(path: VersionPath, finish_control_plane: bool = False, addons: str = WITH_CONTROL_PLANE,
+              kube_proxy: KubeVersion | None = None) -> tuple[Phase, ...]:
+    """Control plane then add-ons at every hop, workers where the path rolls them; or, with
+    ``addons: afterWorkers``, the add-ons once at the end (kube-proxy, at ``kube_proxy`` now,
+    moving early only where the skew policy needs it).
 
     ``finish_control_plane``: some control-plane instances trail the oldest apiserver (an
     upgrade stopped part-way, after the apiservers): they catch up first, at the path's
@@ -185,6 +211,21 @@ def phases_of(path: VersionPath, finish_control_plane: bool = False) -> tuple[Ph
     one minor of every apiserver, so the next hop may not leave them further behind).
     """
     phases: list[Phase] = [Phase(CONTROL_PLANE, path.start)] if finish_control_plane else []
+    if addons == AFTER_WORKERS:
+        proxy = kube_proxy or path.start
+        cp, kubelets = path.start, frozenset(path.kubelets)
+        for step in path.steps:
+            after_cp, after_kubelets = (step.version, kubelets) if step.component == CONTROL_PLANE else \
+                (cp, frozenset({step.version}))
+            problem = _proxy_problem(proxy, after_cp, after_kubelets)
+            if problem and proxy < cp:
+                phases.append(Phase(KUBE_PROXY_ONLY, cp, f"addons: afterWorkers, but kube-proxy moves to {cp} before "
+                                                         f"{step.component} {step.version}: there, {problem}"))
+                proxy = cp
+            phases.append(Phase(step.component, step.version))
+            cp, kubelets = after_cp, after_kubelets
+        phases.append(Phase(ADDONS, path.target))
+        return tuple(phases)
     if not path.control_plane_hops:
         phases.append(Phase(ADDONS, path.target))
     for step in path.steps:
@@ -201,7 +242,20 @@ def trailing_instances(state: ClusterState) -> tuple[str, ...]:
                  if i.component in CONTROL_PLANE_COMPONENTS and i.version < start)
 
 
-def make_plan(state: ClusterState, target: KubeVersion, max_surge=None, max_unavailable=None) -> Plan:
+def make_plan(state: ClusterState, target: KubeVersion, max_surge=None, max_unavailable=None, *,
+              surge_per_zone: int = 0, unavailable_round_up: bool = False, addons: str = WITH_CONTROL_PLANE) -> Plan:
     path = path_for_state(state, target)
-    batches = tuple((p.name, resolve_batch(max_surge, max_unavailable, p.count)) for p in state.pools)
-    return Plan(target, path, phases_of(path, bool(trailing_instances(state))), batches)
+    batches = tuple((p.name, resolve_batch(max_surge, max_unavailable, p.count, zones=len(p.zones),
+                                           surge_per_zone=surge_per_zone, unavailable_round_up=unavailable_round_up))
+                    for p in state.pools)
+    proxy = state.addon("kube-proxy")
+    phases = phases_of(path, bool(trailing_instances(state)), addons, proxy.version if proxy else None)
+    return Plan(target, path, phases, batches)
+
+
+def plan_for_params(state: ClusterState, target: KubeVersion, params: dict) -> Plan:
+    """The plan a strategy with these knobs follows (the knobs it does not have keep their defaults)."""
+    return make_plan(state, target, params.get("maxSurge"), params.get("maxUnavailable"),
+                     surge_per_zone=int(params.get("surgePerZone") or 0),
+                     unavailable_round_up=params.get("unavailableRounding") == "up",
+                     addons=params.get("addons") or WITH_CONTROL_PLANE)

@@ -7,7 +7,7 @@ that a run completed, so the two can never disagree about "done".
 from __future__ import annotations
 
 from models import compat
-from models.plan import ADDONS, CONTROL_PLANE, WORKERS, Phase, Plan
+from models.plan import ADDONS, CONTROL_PLANE, KUBE_PROXY_ONLY, WORKERS, Phase, Plan
 from models.state import CONTROL_PLANE_COMPONENTS, IDLE, ClusterState, Node
 from models.version import KubeVersion
 
@@ -31,7 +31,7 @@ def control_plane_remaining(state: ClusterState, version: KubeVersion) -> list[s
             if i.component in CONTROL_PLANE_COMPONENTS and (not at_least(i.version, version) or i.phase != IDLE)]
 
 
-def addons_remaining(state: ClusterState, version: KubeVersion) -> list[str]:
+def kube_proxy_remaining(state: ClusterState, version: KubeVersion) -> list[str]:
     out = []
     proxy = state.addon("kube-proxy")
     if proxy is not None and (not at_least(proxy.version, version) or proxy.phase != IDLE):
@@ -40,6 +40,11 @@ def addons_remaining(state: ClusterState, version: KubeVersion) -> list[str]:
     lagging = [n.name for n in state.nodes if n.ready and n.phase != "deleting" and not at_least(n.kube_proxy, version)]
     if lagging:
         out.append(f"kube-proxy on {len(lagging)} node(s) below {version}")
+    return out
+
+
+def addons_remaining(state: ClusterState, version: KubeVersion) -> list[str]:
+    out = kube_proxy_remaining(state, version)
     goal = coredns_goal(state, version)
     dns = state.addon("coredns")
     if goal is not None or (dns is not None and dns.phase != IDLE):
@@ -74,6 +79,8 @@ def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset
         return control_plane_remaining(state, phase.version)
     if phase.kind == ADDONS:
         return addons_remaining(state, phase.version)
+    if phase.kind == KUBE_PROXY_ONLY:
+        return kube_proxy_remaining(state, phase.version)
     if phase.kind == WORKERS:
         return workers_remaining(state, phase.version, cordoned_by_us)
     raise ValueError(f"unknown phase {phase.kind!r}")
@@ -107,3 +114,19 @@ def remaining_work(state: ClusterState, plan: Plan) -> list[str]:
         out += addons_remaining(state, target)
     out += workers_remaining(state, target)
     return out
+
+
+def left_behind(state: ClusterState, plan: Plan, limit: int = 10) -> dict:
+    """What an upgrade that stopped left: each pool's kubelet versions (nodes per version), the nodes
+    cordoned and NotReady, and the first ``limit`` items of the work that remains."""
+    pools: dict[str, dict[str, int]] = {}
+    for n in state.nodes:
+        versions = pools.setdefault(n.pool, {})
+        versions[str(n.kubelet)] = versions.get(str(n.kubelet), 0) + 1
+    remaining = remaining_work(state, plan)
+    return {"pools": {p: dict(sorted(v.items())) for p, v in sorted(pools.items())},
+            "control_plane": sorted({str(i.version) for i in state.control_plane.instances
+                                     if i.component in CONTROL_PLANE_COMPONENTS}),
+            "cordoned": sorted(n.name for n in state.nodes if not n.schedulable),
+            "not_ready": sorted(n.name for n in state.nodes if not n.ready),
+            "still_to_do": remaining[:limit] + ([f"... and {len(remaining) - limit} more"] if len(remaining) > limit else [])}

@@ -13,7 +13,16 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
+from models.cloud import (  # noqa: F401  (the cloud records are part of a cluster's records)
+    PLENTY_OF_IPS,
+    CloudResources,
+    Listener,
+    LoadBalancer,
+    Subnet,
+    node_ip,
+)
 from models.quantity import IntOrPercent
+from models.selectors import LabelSelector
 from models.version import KubeVersion
 
 APISERVER = "kube-apiserver"
@@ -75,8 +84,21 @@ class Instance:
 
 
 @dataclass(frozen=True)
+class NodeLifecycle:
+    """kube-controller-manager's node lifecycle flags, at their upstream defaults
+    (``--node-eviction-rate``, ``--secondary-node-eviction-rate``, ``--unhealthy-zone-threshold``,
+    ``--large-cluster-size-threshold``; kubernetes pkg/controller/nodelifecycle/config)."""
+
+    node_eviction_rate: float = 0.1
+    secondary_node_eviction_rate: float = 0.01
+    unhealthy_zone_threshold: float = 0.55
+    large_cluster_size_threshold: int = 50
+
+
+@dataclass(frozen=True)
 class ControlPlane:
     instances: tuple[Instance, ...]
+    node_lifecycle: NodeLifecycle = NodeLifecycle()
 
     def of(self, component: str) -> tuple[Instance, ...]:
         return tuple(i for i in self.instances if i.component == component)
@@ -122,6 +144,22 @@ class NodePool:
     config: NodeConfig = NodeConfig()
 
 
+NO_SCHEDULE = "NoSchedule"
+PREFER_NO_SCHEDULE = "PreferNoSchedule"
+NO_EXECUTE = "NoExecute"
+TAINT_EFFECTS = (NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE)
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    effect: str
+    value: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}" if self.value else f"{self.key}:{self.effect}"
+
+
 @dataclass(frozen=True)
 class Node:
     name: str
@@ -140,6 +178,10 @@ class Node:
     created_at: float = 0.0
     message: str = ""
     config: NodeConfig = NodeConfig()
+    taints: tuple[Taint, ...] = ()
+
+    def has_taint(self, key: str) -> bool:
+        return any(t.key == key for t in self.taints)
 
     @property
     def available(self) -> bool:
@@ -149,11 +191,20 @@ class Node:
 
 @dataclass(frozen=True)
 class PDB:
-    """A PodDisruptionBudget over one workload's pods."""
+    """A PodDisruptionBudget: over one workload's pods (a workload's ``pdb:``), or over the pods
+    its ``selector`` picks in its namespace (a scenario's ``podDisruptionBudgets:``, a live cluster's)."""
 
     min_available: IntOrPercent | None = None
     max_unavailable: IntOrPercent | None = None
     unhealthy_pod_eviction_policy: str = "IfHealthyBudget"
+    name: str = ""
+    namespace: str = "default"
+    selector: LabelSelector | None = None
+
+    def selects(self, w: Workload) -> bool:
+        """Does this budget (one with a selector) pick ``w``'s pods? An empty selector picks every pod of
+        its namespace (policy/v1); without a selector it picks none."""
+        return self.selector is not None and w.namespace == self.namespace and self.selector.matches(w.pod_labels)
 
     def expected_count(self, replicas: int, matched_pods: int) -> int:
         # pkg/controller/disruption: an integer minAvailable counts matched pods; the
@@ -185,6 +236,19 @@ class WorkloadStatus:
 
 
 @dataclass(frozen=True)
+class BudgetStatus:
+    """A PodDisruptionBudget's status as the disruption controller computes it, over all the pods it selects."""
+
+    name: str
+    namespace: str
+    workloads: tuple[str, ...]  # keys of the workloads whose pods it selects
+    expected: int
+    desired_healthy: int
+    current_healthy: int
+    disruptions_allowed: int
+
+
+@dataclass(frozen=True)
 class Workload:
     name: str
     kind: str = DEPLOYMENT
@@ -199,10 +263,20 @@ class Workload:
     grace_period_s: float = 30.0
     system: bool = False
     status: WorkloadStatus | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    pre_stop_s: float = 0.0
+    # PodDisruptionBudgets that select its pods (a policy/v1 eviction refuses a pod that more than one selects)
+    budgets: int | None = None
+    phase: str = "Running"  # a bare pod that has finished: Succeeded or Failed
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def pod_labels(self) -> dict[str, str]:
+        """The labels of its pods (``app: NAME`` when none are given)."""
+        return dict(self.labels) if self.labels else {"app": self.name}
 
 
 # kubeadm's CoreDNS Deployment requests 100m CPU and 70Mi memory
@@ -211,8 +285,9 @@ COREDNS_REQUESTS = Resources(100, 70 * 2**20, 1)
 
 
 def coredns_workload(replicas: int) -> Workload:
-    """kubeadm's CoreDNS Deployment, ``kube-system/coredns``, with ``replicas`` pods."""
-    return Workload("coredns", namespace="kube-system", replicas=replicas, requests=COREDNS_REQUESTS, system=True)
+    """kubeadm's CoreDNS Deployment, ``kube-system/coredns``, with ``replicas`` pods (labelled ``k8s-app: kube-dns``)."""
+    return Workload("coredns", namespace="kube-system", replicas=replicas, requests=COREDNS_REQUESTS, system=True,
+                    labels=(("k8s-app", "kube-dns"),), budgets=0)
 
 
 
@@ -247,47 +322,6 @@ class APIService:
 
 
 @dataclass(frozen=True)
-class Listener:
-    port: int = 6443
-    backend_port: int = 6443
-    protocol: str = "TCP"
-    healthy: bool = True
-
-
-@dataclass(frozen=True)
-class LoadBalancer:
-    healthy: bool = True
-    listeners: tuple[Listener, ...] = (Listener(),)
-    acl_allows_nodes: bool = True
-
-
-PLENTY_OF_IPS = 4096  # a subnet's free IPs when a scenario does not say
-
-
-@dataclass(frozen=True)
-class Subnet:
-    name: str
-    zone: str
-    free_ips: int
-    healthy: bool = True
-
-
-@dataclass(frozen=True)
-class CloudResources:
-    load_balancer: LoadBalancer = LoadBalancer()
-    subnets: tuple[Subnet, ...] = ()
-    vpc_healthy: bool = True
-    instance_quota: int | None = None
-    instances_healthy: bool = True
-
-    def subnet_for(self, zone: str) -> Subnet | None:
-        for s in self.subnets:
-            if s.zone == zone:
-                return s
-        return None
-
-
-@dataclass(frozen=True)
 class ClusterState:
     control_plane: ControlPlane
     pools: tuple[NodePool, ...]
@@ -302,6 +336,10 @@ class ClusterState:
     # what this view could not see: "host" (OS services, kernel, kubelet and runtime health),
     # "cloud" (load balancer, subnets, quota); a live cluster's API shows neither
     unobserved: tuple[str, ...] = ()
+    # the budgets that select more than one workload's pods, or that a scenario or cluster declares on
+    # their own; a workload's own ``pdb`` is judged from its status
+    budgets: tuple[BudgetStatus, ...] = ()
+    pdbs: tuple[PDB, ...] = ()  # ``podDisruptionBudgets:`` as declared (with selectors), for the world
 
     @cached_property
     def _nodes_by_name(self) -> dict[str, Node]:

@@ -32,8 +32,9 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Unsatisfiable
 
 from models.invariants import Breach
+from models.strategies.presets import PRESETS
 from models.testing import cluster_changes, fault_schedules, fault_types_for, timings, varied
-from sim.commands.trace import trace_lines
+from sim.commands import trace as trace_command
 from sim.output import atomic_write_many
 from sim.prechecks import traits_for
 from sim.sampling import derive_seed, plausible_range
@@ -42,6 +43,7 @@ from sim.scenario.build import check_dist
 from sim.scenario.export import to_yaml
 from sim.scenario.fields import DISTRIBUTION, SCENARIO, TIMING
 from sim.scenario.schema import Checker, Obj
+from sim.scenario.model import StrategySpec
 from sim.scenario.source import Source
 from sim.simulate import simulate
 from sim.testing.watch import WatchedRun, watch_run
@@ -98,15 +100,22 @@ class Target:
         return self.scenario.strategies[0].label
 
 
-def targets(doc: Mapping, scenario: Scenario, labels: Sequence[str], file: str) -> list[Target]:
-    """A ``Target`` per strategy label, in the order given."""
+def targets(doc: Mapping, scenario: Scenario, specs: Sequence[StrategySpec], file: str) -> list[Target]:
+    """A ``Target`` per strategy, in the order given: the scenario's own entries, or a built-in strategy
+    or preset with its defaults (``--strategy``). The timing files a scenario names are folded into
+    ``doc`` already (``sim.scenario.timing_files``): the target keeps their values, not their names."""
     entries = doc.get("strategies") or SCENARIO.fields["strategies"].default
+    timing = {k: v for k, v in (doc.get("timing") or {}).items() if k not in ("include", "profile")}
     out = []
-    for i, spec in enumerate(scenario.strategies):  # a valid scenario has one spec per entry, in order
-        if spec.label in labels:
-            one = {**doc, "strategies": [{**entries[i], "label": spec.label}], "runs": 1}
-            out.append(Target(one, load(one, file), file))
-    return sorted(out, key=lambda t: list(labels).index(t.label))
+    for spec in specs:
+        if spec in scenario.strategies:  # a valid scenario has one spec per entry, in order
+            entry = dict(entries[scenario.strategies.index(spec)])
+        else:
+            entry = {"preset": spec.label} if spec.label in PRESETS else {"name": spec.name}
+        one = {**doc, "strategies": [{**entry, "label": spec.label}], "runs": 1,
+               **({"timing": timing} if doc.get("timing") is not None else {})}
+        out.append(Target(one, load(one, file), file))
+    return out
 
 
 def load(doc: Mapping, file: str) -> Scenario:
@@ -311,7 +320,6 @@ def write_counterexample(outcome: Outcome, target: Target, out_dir: str, search:
     scenario = load_scenario_text(text, yaml_path)  # it must load as it is written
     traced = simulate(scenario, scenario.strategies[0], run_seed(scenario), keep_world=True)
     trace = "".join(f"# {line}\n" for line in header.splitlines())
-    trace += f"# {scenario.name}, strategy {target.label}, seed {run_seed(scenario)}\n"
-    trace += "\n".join(trace_lines(traced, events=True)) + "\n"
+    trace += trace_command.text(trace_command.document(scenario.name, target.label, run_seed(scenario), traced, True))
     atomic_write_many({yaml_path: text.encode("utf-8"), trace_path: trace.encode("utf-8")})
     return yaml_path, trace_path

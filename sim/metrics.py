@@ -11,30 +11,45 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 METRIC_NAMES = (
-    "api_downtime_s", "outage_s", "degraded_s", "pods_evicted", "pods_restarted", "pods_rescheduled",
-    "pods_lost_local_data", "pdb_violations", "skew_violations", "duration_s", "completed", "halted",
-    "peak_extra_nodes", "node_hours", "max_pending_pods", "node_ip_changes", "evictions_refused",
+    "api_downtime_s", "outage_s", "degraded_s", "pods_evicted", "pods_evicted_again", "pods_restarted",
+    "pods_rescheduled", "pods_lost_local_data", "pdb_violations", "budget_breaches_involuntary",
+    "manual_interventions", "skew_violations", "duration_s", "completed", "halted", "peak_extra_nodes",
+    "node_hours", "max_pending_pods", "node_ip_changes", "evictions_refused",
 )
-COUNTERS = ("pods_evicted", "pods_restarted", "pods_rescheduled", "pods_lost_local_data", "pdb_violations",
-            "node_ip_changes", "evictions_refused")
-
-
-def _threshold(w) -> int:
-    """Ready replicas below this count as degraded: the budget's desired healthy, else all replicas."""
-    pdb = w.spec.pdb
-    return pdb.desired_healthy(w.desired) if pdb is not None else w.desired
+COUNTERS = ("pods_evicted", "pods_evicted_again", "pods_restarted", "pods_rescheduled", "pods_lost_local_data",
+            "pdb_violations", "budget_breaches_involuntary", "manual_interventions", "node_ip_changes",
+            "evictions_refused")
+# counters that belong to one workload; the results break them down per workload
+WORKLOAD_COUNTERS = ("pods_evicted", "pods_evicted_again", "pods_restarted", "pods_rescheduled",
+                     "pods_lost_local_data", "pdb_violations", "budget_breaches_involuntary",
+                     "manual_interventions", "evictions_refused")
 
 
 @dataclass
 class WorkloadTrack:
     key: str
-    threshold: int  # ready below this counts as degraded
+    degraded: bool  # Ready below its budget's desired healthy (below its replicas without one)
     desired: int
     ready: int
     since: float = 0.0
     outage_s: float = 0.0
     degraded_s: float = 0.0
     series: list = field(default_factory=list)  # (time, ready, desired)
+    counters: dict = field(default_factory=lambda: dict.fromkeys(WORKLOAD_COUNTERS, 0))
+
+
+@dataclass
+class PoolTrack:
+    """A pool's roll: the first and last action a strategy took on it, and its node churn."""
+
+    first: float | None = None
+    last: float | None = None
+    nodes_added: int = 0
+    nodes_removed: int = 0
+
+    def to_json(self) -> dict:
+        span = 0.0 if self.first is None else self.last - self.first
+        return {"duration_s": round(span, 3), "nodes_added": self.nodes_added, "nodes_removed": self.nodes_removed}
 
 
 class Recorder:
@@ -55,10 +70,15 @@ class Recorder:
         self.skew: list[tuple[float, str, str]] = []
         self.events: list[tuple[float, str]] = []
         self.keep_series = keep_series
+        self.pools: dict[str, PoolTrack] = {}
 
     # -- feeding -------------------------------------------------------------------------
-    def count(self, name: str, n: int = 1) -> None:
+    def count(self, name: str, n: int = 1, workload: str | None = None) -> None:
+        """Add ``n`` to counter ``name``; ``workload`` (its key) books it to that workload too."""
         self.counters[name] += n
+        track = self.workloads.get(workload) if workload is not None else None
+        if track is not None:
+            track.counters[name] += n
 
     def api(self, t: float, up: bool) -> None:
         if not self.api_up:
@@ -67,26 +87,27 @@ class Recorder:
         self.api_series.append((t, up))
         self.events.append((t, "API available" if up else "API unavailable"))
 
-    def track(self, w) -> None:
-        """Start following ``w`` (a SimWorkload) as it is now."""
-        self.workloads[w.key] = WorkloadTrack(w.key, _threshold(w), w.desired, w.ready,
-                                              series=[(0.0, w.ready, w.desired)])
+    def track(self, key: str, ready: int, desired: int, degraded: bool) -> None:
+        """Start following a workload as it is now."""
+        self.workloads[key] = WorkloadTrack(key, degraded, desired, ready, series=[(0.0, ready, desired)])
 
-    def workload(self, t: float, w) -> None:
-        """``w`` changed its ready or desired count."""
-        track = self.workloads.get(w.key)
+    def workload(self, t: float, key: str, ready: int, desired: int, degraded: bool) -> None:
+        """A workload's Ready or desired count changed (or whether it is degraded)."""
+        track = self.workloads.get(key)
         if track is None:
             return
+        if (track.ready, track.desired, track.degraded) == (ready, desired, degraded):
+            return
         self._close(track, t)
-        track.ready, track.desired, track.threshold = w.ready, w.desired, _threshold(w)
+        track.ready, track.desired, track.degraded = ready, desired, degraded
         if self.keep_series:
-            track.series.append((t, w.ready, w.desired))
+            track.series.append((t, ready, desired))
 
     def _close(self, track: WorkloadTrack, t: float) -> None:
         span = t - track.since
         if track.desired > 0 and track.ready == 0:
             track.outage_s += span
-        if track.ready < track.threshold:
+        if track.degraded:
             track.degraded_s += span
         track.since = t
 
@@ -105,8 +126,19 @@ class Recorder:
     def pending(self, t: float, n: int) -> None:
         self.max_pending = max(self.max_pending, n)
 
+    def pool_action(self, t: float, pool: str) -> None:
+        """A strategy acted on a node of ``pool`` (or added one to it)."""
+        track = self.pools.setdefault(pool, PoolTrack())
+        track.first = t if track.first is None else track.first
+        track.last = t
+
+    def pool_nodes(self, pool: str, added: int = 0, removed: int = 0) -> None:
+        track = self.pools.setdefault(pool, PoolTrack())
+        track.nodes_added += added
+        track.nodes_removed += removed
+
     def refused_eviction(self, t: float, key: str) -> None:
-        self.counters["evictions_refused"] += 1
+        self.count("evictions_refused", workload=key)
 
     def skew_violation(self, t: float, rule: str, reason: str) -> None:
         self.skew.append((t, rule, reason))
@@ -140,6 +172,9 @@ class Recorder:
             "max_pending_pods": self.max_pending,
         }
 
+    def per_pool(self, names) -> dict[str, dict]:
+        return {name: self.pools.get(name, PoolTrack()).to_json() for name in names}
+
     def per_workload(self) -> dict[str, dict]:
-        return {k: {"outage_s": round(t.outage_s, 3), "degraded_s": round(t.degraded_s, 3)}
+        return {k: {"outage_s": round(t.outage_s, 3), "degraded_s": round(t.degraded_s, 3), **t.counters}
                 for k, t in sorted(self.workloads.items())}

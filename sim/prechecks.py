@@ -12,6 +12,7 @@ from models.version import KubeVersion
 from sim import registry
 from sim.manifests import scan
 from sim.scenario.model import Scenario, StrategySpec
+from sim.style import severity
 
 
 def traits_for(spec: StrategySpec | None, state: ClusterState) -> Traits:
@@ -26,9 +27,10 @@ def traits_for(spec: StrategySpec | None, state: ClusterState) -> Traits:
 
 
 def check_cluster(state: ClusterState, target: KubeVersion, spec: StrategySpec | None = None,
-                  manifests: tuple[str, ...] = ()) -> list[Finding]:
+                  manifests: tuple[str, ...] = (), more: tuple[list, list] = ([], [])) -> list[Finding]:
+    """The findings; ``more`` adds objects read elsewhere (a live cluster's Helm releases) and their problems."""
     refs, problems = scan(manifests) if manifests else ([], [])
-    return run_prechecks(state, target, traits_for(spec, state), refs, problems)
+    return run_prechecks(state, target, traits_for(spec, state), [*refs, *more[0]], [*problems, *more[1]])
 
 
 def findings_for(scenario: Scenario, spec: StrategySpec | None = None) -> list[Finding]:
@@ -36,7 +38,8 @@ def findings_for(scenario: Scenario, spec: StrategySpec | None = None) -> list[F
     return check_cluster(scenario.cluster, scenario.target, spec, scenario.manifests)
 
 
-def format_findings(findings: list[Finding]) -> str:
+def format_findings(findings: list[Finding], colour: bool = False) -> str:
+    """The findings grouped by family, as a person reads them; BLOCK and WARN in colour when ``colour``."""
     if not findings:
         return "no findings: nothing blocks the upgrade\n"
     lines = []
@@ -46,7 +49,7 @@ def format_findings(findings: list[Finding]) -> str:
             continue
         lines.append(f"{FAMILY_TITLES[family]}:")
         for f in group:
-            lines.append(f"  {f.severity:<5} {f.id}  {f.subject}")
+            lines.append(f"  {severity(f'{f.severity:<5}', f.severity, colour)} {f.id}  {f.subject}")
             lines.append(f"        {f.reason}")
             lines.append(f"        fix: {f.fix}")
     counts = {s: sum(1 for f in findings if f.severity == s) for s in ("BLOCK", "WARN", "INFO")}

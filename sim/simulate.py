@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from models.plan import make_plan
+from models.plan import plan_for_params
+from models.progress import left_behind
 from models.prechecks import blocking
 from sim import registry
 from sim.adapters.simulated import SimulatedPort
@@ -33,11 +34,13 @@ class RunResult:
     workloads: dict = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
     world: World | None = None
+    pools: dict = field(default_factory=dict)  # per pool: the roll's duration and its node churn
+    left: dict | None = None  # for a halted run: the cluster as it was left (models.progress.left_behind)
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
                 "completed": self.completed, "halted": self.halted, "metrics": self.metrics,
-                "workloads": self.workloads}
+                "workloads": self.workloads, "pools": self.pools, "left": self.left}
 
 
 def auto_horizon(scenario: Scenario, plan) -> float:
@@ -48,13 +51,19 @@ def auto_horizon(scenario: Scenario, plan) -> float:
     return 3600.0 + 1800.0 * instances * hops + 600.0 * nodes * max(plan.path.worker_rolls, 1)
 
 
+def world_for(scenario: Scenario, seed: int, keep_series: bool = True, faults_factory=None) -> World:
+    """The simulated cluster of ``scenario`` for one run: the scenario's records handed to the world."""
+    return World(scenario.cluster, scenario.timing, seed, scenario.faults, inplace_restarts=scenario.inplace_restarts,
+                 faults_factory=faults_factory, keep_series=keep_series)
+
+
 def build_strategy(spec: StrategySpec):
     return registry.strategy_class(spec.name)(**spec.kwargs())
 
 
 def plan_for(scenario: Scenario, spec: StrategySpec):
     params = spec.kwargs()
-    return make_plan(scenario.cluster, scenario.target, params.get("maxSurge"), params.get("maxUnavailable"))
+    return plan_for_params(scenario.cluster, scenario.target, params)
 
 
 def _settled(world: World) -> bool:
@@ -110,7 +119,8 @@ def unstarted(scenario: Scenario, spec: StrategySpec, seed: int, reason: str) ->
     """A run halted before its first decision, for ``reason``."""
     rec = Recorder(sum(p.count for p in scenario.cluster.pools), keep_series=False)
     rec.finish(0.0)
-    return RunResult(scenario.name, spec.label, seed, False, reason, rec.metrics(0.0, False, reason))
+    return RunResult(scenario.name, spec.label, seed, False, reason, rec.metrics(0.0, False, reason),
+                     pools=rec.per_pool(p.name for p in scenario.cluster.pools))
 
 
 def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool = False,
@@ -130,7 +140,7 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
         plan = plan_for(scenario, spec)
     except ValueError as exc:  # e.g. a kubelet newer than the apiserver (prechecks: ignore)
         return unstarted(scenario, spec, seed, f"no upgrade plan: {exc}")
-    world = World(scenario, seed, keep_series=keep_world)
+    world = world_for(scenario, seed, keep_series=keep_world)
     port = SimulatedPort(world) if wrap_port is None else wrap_port(SimulatedPort(world))
     horizon = scenario.horizon_s if scenario.horizon_s is not None else auto_horizon(scenario, plan)
     journal = Journal()
@@ -139,6 +149,7 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     proc = world.env.process(operator.run())
     world.env.run(until=proc)
     outcome: Outcome = proc.value
+    left = left_behind(port.observe(), plan) if outcome.halted else None
     world.rec.upgrade_ended(world.env.now)
     world.faults.stop()
     end = world.env.now + SETTLE_CAP_S
@@ -148,4 +159,5 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     world.rec.finish(world.env.now)
     metrics = world.rec.metrics(outcome.finished_at, outcome.completed, outcome.halted)
     return RunResult(scenario.name, spec.label, seed, outcome.completed, outcome.halted, metrics,
-                     world.rec.per_workload(), journal.entries, world if keep_world else None)
+                     world.rec.per_workload(), journal.entries, world if keep_world else None,
+                     world.rec.per_pool(p.name for p in scenario.cluster.pools), left)

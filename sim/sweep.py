@@ -71,15 +71,53 @@ def parse_grid(grids: Iterable[str]) -> list[tuple[str, list[str]]]:
     return axes
 
 
-def variants(path: str, sets: Iterable[str], grids: Iterable[str]) -> list[Variant]:
-    """The scenario once per point of the grid (or once, without a grid)."""
+def variants(path: str, sets: Iterable[str], grids: Iterable[str], timing: str | None = None) -> list[Variant]:
+    """The scenario once per point of the grid (or once, without a grid). A bad value of the
+    grid is an error that names the ``--grid`` argument. ``timing``: a ``--timing`` file."""
+    grids = list(grids)
     axes = parse_grid(grids)
     out = []
-    for point in itertools.product(*[[(p, v) for v in vs] for p, vs in axes]) if axes else [()]:
-        extra = tuple(f"{p}={v}" for p, v in point)
-        name = ", ".join(f"{p}={v}" for p, v in point)
-        out.append(Variant(name, extra, load_scenario(path, [*sets, *extra])))
+    for point in itertools.product(*[[(k, p, v) for v in vs] for k, (p, vs) in enumerate(axes)]) if axes else [()]:
+        extra = tuple(f"{p}={v}" for _, p, v in point)
+        name = ", ".join(extra)
+        labelled = [(f"--grid {grids[k]}", f"{p}={v}") for k, p, v in point]
+        out.append(Variant(name, extra, load_scenario(path, [*sets, *labelled], timing)))
     return out
+
+
+def _touches(vs: list[Variant]) -> list[set[int] | None]:
+    """Per grid axis, the positions of the strategies it changes (None: every one, and the rest
+    of the scenario). An axis over ``strategies[...]`` changes only the entries whose spec differs
+    between its values, others held still."""
+    axes = len(vs[0].sets)
+    counts = {len(v.scenario.strategies) for v in vs}
+    out: list[set[int] | None] = []
+    for k in range(axes):
+        if not vs[0].sets[k].startswith("strategies[") or len(counts) > 1:
+            out.append(None)
+            continue
+        groups: dict[tuple, list[Variant]] = {}
+        for v in vs:
+            groups.setdefault(v.sets[:k] + v.sets[k + 1:], []).append(v)
+        out.append({i for group in groups.values() for i in range(len(group[0].scenario.strategies))
+                    if len({g.scenario.strategies[i] for g in group}) > 1})
+    return out
+
+
+def grid_work(vs: list[Variant], choose: Callable[[Scenario], list[StrategySpec]]
+              ) -> list[tuple[Variant, list[StrategySpec]]]:
+    """Which strategies run under which point of the grid: each under the points of the axes that
+    change it, labelled by those alone, strategy after strategy. ``--grid strategies[0].maxSurge=1,2``
+    varies the first strategy; the others run once, under their own label, not again per value."""
+    touches = _touches(vs)
+    placed: dict[tuple[int, str], tuple[int, Variant, StrategySpec]] = {}
+    for k, v in enumerate(vs):
+        for j, spec in enumerate(choose(v.scenario)):
+            i = v.scenario.strategies.index(spec) if spec in v.scenario.strategies else None
+            sets = tuple(a for n, a in enumerate(v.sets) if touches[n] is None or i is None or i in touches[n])
+            placed.setdefault((j, ", ".join(sets)), (k, Variant(", ".join(sets), sets, v.scenario), spec))
+    order = sorted(placed, key=lambda key: (key[0], placed[key][0]))
+    return [(placed[key][1], [placed[key][2]]) for key in order]
 
 
 def inputs_digest(scenario: Scenario, spec: StrategySpec) -> str:
@@ -101,15 +139,27 @@ def jobs(work: Iterable[tuple[Variant, Iterable[StrategySpec]]], runs: int, root
 
 
 def read_checkpoint(path: str) -> dict[str, dict]:
-    """The finished runs recorded in ``path``: key to result. A last line cut short by an
-    interruption is dropped; anything else that is not a run record is an error."""
+    """The finished runs recorded in ``path``: key to record (``data``, and the sweep's
+    ``root_seed``). A last line cut short by an interruption is dropped; anything else that is
+    not a run record is an error."""
     done: dict[str, dict] = {}
     for number, record in read_json_lines(path, "this is not a sweep's checkpoint (run without --resume to start over)"):
         if not (isinstance(record, dict) and isinstance(record.get("key"), str) and isinstance(record.get("data"), dict)):
             raise UsageError(f"{path}:{number}: not a run record (expected key and data); run without --resume "
                              "to start over")
-        done[record["key"]] = record["data"]
+        done[record["key"]] = record
     return done
+
+
+def _stale_notice(stale: list[dict], checkpoint: str, root_seed: int | None) -> str:
+    """Why finished runs are not reused: another root seed (say which), or other inputs."""
+    seeds = sorted({r["root_seed"] for r in stale if isinstance(r.get("root_seed"), int) and r["root_seed"] != root_seed})
+    if seeds and root_seed is not None:
+        shown = ", ".join(str(x) for x in seeds)
+        return (f"{len(stale)} finished run(s) in {checkpoint} were made with root seed {shown}, not {root_seed}, and "
+                f"are not reused; to keep them, resume with --seed {seeds[0]}")
+    return (f"{len(stale)} finished run(s) in {checkpoint} were for other inputs (a changed scenario, --set or "
+            "--grid) and are not reused")
 
 
 @dataclass(frozen=True)
@@ -203,15 +253,16 @@ def executor_for(name: str, workers: int | None, scheduler: str | None):
 
 def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: str | None = None,
               progress: Callable[[int, int], None] | None = None,
-              notice: Callable[[str], None] | None = None) -> list[Row]:
-    """Run every job not already in ``checkpoint``; return all rows in job order."""
+              notice: Callable[[str], None] | None = None, root_seed: int | None = None) -> list[Row]:
+    """Run every job not already in ``checkpoint``; return all rows in job order. ``root_seed``
+    is recorded with each run, so that a resume with another seed can say why it starts over."""
     by_name = {v.name: v.scenario for v in variants_}
-    done = read_checkpoint(checkpoint) if checkpoint and os.path.exists(checkpoint) else {}
+    records = read_checkpoint(checkpoint) if checkpoint and os.path.exists(checkpoint) else {}
     keys = {j.key for j in work}
-    stale = sum(1 for k in done if k not in keys)
+    stale = [r for k, r in records.items() if k not in keys]
     if stale and notice:
-        notice(f"{stale} finished run(s) in {checkpoint} were for other inputs (a changed scenario, --set or "
-               "--grid) and are not reused")
+        notice(_stale_notice(stale, checkpoint, root_seed))
+    done = {k: r["data"] for k, r in records.items()}
     todo = [j for j in work if j.key not in done]
     finished = len(work) - len(todo)
     if progress:
@@ -221,7 +272,7 @@ def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: s
         for row in executor.map(_run_pair, [(by_name[j.variant], j) for j in todo]):
             done[row.job.key] = row.data
             if sink:
-                sink.write(json.dumps({"key": row.job.key, "data": row.data}) + "\n")
+                sink.write(json.dumps({"key": row.job.key, "root_seed": root_seed, "data": row.data}) + "\n")
                 sink.flush()
             finished += 1
             if progress:

@@ -144,7 +144,7 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
         objs[("apps/v1/daemonsets", "kube-system", ds)] = {
             "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta(ds, "kube-system"),
             "spec": {"template": {"spec": {"containers": [{"name": ds, "image": f"{image}:v{cni['version']}"}]}}}}
-    for svc in world.scenario.cluster.api_services:
+    for svc in world.api_services:
         namespace, _, service = (svc.service or "/").partition("/")
         objs[("apiregistration.k8s.io/v1/apiservices", None, svc.name)] = {
             "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": _meta(svc.name),

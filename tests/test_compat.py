@@ -4,16 +4,35 @@ from models import compat
 from models.version import parse_version as V
 
 
-@pytest.mark.parametrize("gv, kind, removed, replacement", [
-    ("extensions/v1beta1", "Ingress", "1.22", "networking.k8s.io/v1"),
-    ("policy/v1beta1", "PodDisruptionBudget", "1.25", "policy/v1"),
-    ("policy/v1beta1", "PodSecurityPolicy", "1.25", "none: use Pod Security Admission"),
-    ("apps/v1beta2", "Deployment", "1.16", "apps/v1"),
-    ("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", "1.32", "flowcontrol.apiserver.k8s.io/v1"),
-], ids=["ingress", "pdb", "psp", "deployment", "flowcontrol"])
-def test_removed_api(gv, kind, removed, replacement):
+DEPRECATED_FROM = f"{compat.MIGRATION}; deprecated-in: {compat.PLUTO_SOURCE}"
+
+
+@pytest.mark.parametrize("gv, kind, removed, deprecated, replacement, source", [
+    ("extensions/v1beta1", "Ingress", "1.22", "1.14", "networking.k8s.io/v1", DEPRECATED_FROM),
+    ("policy/v1beta1", "PodDisruptionBudget", "1.25", "1.21", "policy/v1", DEPRECATED_FROM),
+    ("policy/v1beta1", "PodSecurityPolicy", "1.25", "1.21", "none: use Pod Security Admission", DEPRECATED_FROM),
+    ("apps/v1beta2", "Deployment", "1.16", "1.9", "apps/v1", DEPRECATED_FROM),
+    ("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", "1.32", "1.29", "flowcontrol.apiserver.k8s.io/v1",
+     f"{compat.MIGRATION}; deprecated-in: when the guide says its replacement became available"),
+    # rows the team's first table lacked (the deprecation guide lists them)
+    ("rbac.authorization.k8s.io/v1alpha1", "ClusterRoleBinding", "1.22", "1.17", "rbac.authorization.k8s.io/v1",
+     DEPRECATED_FROM),
+    ("scheduling.k8s.io/v1alpha1", "PriorityClass", "1.17", "1.14", "scheduling.k8s.io/v1", DEPRECATED_FROM),
+    ("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", "1.26", "1.23", "flowcontrol.apiserver.k8s.io/v1beta3",
+     DEPRECATED_FROM),
+    # a typed list is its kind's list: pluto flags DeploymentList like Deployment
+    ("extensions/v1beta1", "DeploymentList", "1.16", "1.9", "apps/v1", DEPRECATED_FROM),
+    ("policy/v1beta1", "PodDisruptionBudgetList", "1.25", "1.21", "policy/v1", DEPRECATED_FROM),
+], ids=["ingress", "pdb", "psp", "deployment", "flowcontrol", "rbac-v1alpha1", "priorityclass-v1alpha1",
+        "flowcontrol-v1beta1-guide-not-pluto", "typed-list", "typed-pdb-list"])
+def test_removed_api(gv, kind, removed, deprecated, replacement, source):
     r = compat.removed_api(gv, kind)
-    assert (str(r.removed_in), r.replacement, r.source) == (removed, replacement, compat.MIGRATION)
+    assert (str(r.removed_in), str(r.deprecated_in) if r.deprecated_in else None, r.replacement, r.source) == (
+        removed, deprecated, replacement, source)
+
+
+def test_a_list_of_a_current_api_was_never_removed():
+    assert compat.removed_api("apps/v1", "DeploymentList") is None
 
 
 def test_current_apis_were_never_removed():

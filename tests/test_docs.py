@@ -73,3 +73,24 @@ def test_the_testing_guide_names_every_generator_and_its_examples_run():
             tests[0]()  # a Hypothesis test: runs its examples, raises on a counter-example
         else:
             cases[0]("runTest").runTest()
+
+
+def test_every_modelled_behaviour_names_its_upstream_source_and_an_existing_file():
+    import re
+
+    text = pathlib.Path("docs/fidelity.md").read_text()
+    modelled = text.split("## Modelled", 1)[1].split("## Not modelled yet", 1)[0]
+    rows = [line for line in modelled.splitlines() if line.startswith("| ") and not line.startswith("| Behaviour")]
+    assert len(rows) >= 40
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert len(cells) == 4, row
+        behaviour, upstream, files, tests = cells
+        assert behaviour and upstream, row
+        paths = re.findall(r"`((?:models|sim)/[\w/]+\.py)`", files)
+        assert paths or "preset" in files, row
+        for path in paths:
+            assert pathlib.Path(path).exists(), path
+        for name in re.findall(r"`(test_\w+\.py)`", tests):
+            assert pathlib.Path("tests", name).exists(), name
+    assert "[docs/fidelity.md](docs/fidelity.md)" in pathlib.Path("README.md").read_text()

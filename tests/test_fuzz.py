@@ -25,8 +25,7 @@ WRONG = [
     ("kubelet-first-on-a-resumed-run", "{name: 'tests.wrong_strategies:ResumesAtWorkers'}", SKEW, "operator-crash"),
     ("never-uncordons-after-a-failed-step", "{name: 'tests.wrong_strategies:NeverUncordons', maxUnavailable: 2}",
      r"ending at [\d.]+s: the run completed but left general-[12](, general-2)? cordoned; every node the upgrade took "
-     r"out of "
-     r"service must be back in service", "inplace-step-failure"),
+     r"out of service must be back in service", "(inplace-step-failure|node-crash)"),  # a crash mid-upgrade fails it
 ]
 
 
@@ -44,7 +43,7 @@ def test_each_wrong_strategy_is_caught_within_the_default_budget(tmp_path, capsy
     assert code == 1
     lines = out.splitlines()
     found = re.fullmatch(r"fuzz two-hops: strategy (\S+): a run breaks what must hold \(found after (\d+) example\(s\), "
-                         r"shrunk in \d+ step\(s\), [\d.]+s\):", lines[0])
+                         r"shrunk in \d+ step\(s\)\):", lines[0])
     assert found and int(found[2]) <= DEFAULT_EXAMPLES, lines[0]
     assert re.fullmatch(rf"  - {broke}", lines[1]), lines[1]
     cx = tmp_path / "counterexample.yaml"
@@ -69,11 +68,11 @@ SHIPPED = [("seed-example", s) for s in ("inplace", "replace", "surge", "bluegre
 
 @pytest.mark.parametrize("name, strategy", SHIPPED, ids=[f"{n}-{s}" for n, s in SHIPPED])
 def test_the_builtin_strategies_on_the_shipped_scenarios_are_not_flagged(tmp_path, capsys, name, strategy):
-    n = examples(15)
+    n = examples(10)
     code, out, _ = fuzz(capsys, f"scenarios/{name}.yaml", "--set", f"strategies=[{{name: {strategy}}}]",
                         "--examples", str(n), "--seed", "7", "--no-database", "--out", str(tmp_path))
-    assert (code, re.sub(r"\([\d.]+s\)", "(Ts)", out)) == (
-        0, f"fuzz {name}: strategy {strategy}: {n} example(s) tried; none broke an expectation or an invariant (Ts)\n")
+    assert (code, out) == (
+        0, f"fuzz {name}: strategy {strategy}: {n} example(s) tried; none broke an expectation or an invariant\n")
 
 
 def test_a_scenario_the_prechecks_block_has_nothing_to_fuzz(capsys):
@@ -111,8 +110,8 @@ def test_none_found_says_how_many_examples_were_tried(tmp_path, capsys):
     scenario.write_text(TINY)
     code, out, _ = fuzz(capsys, str(scenario), "--strategy", "inplace", "--examples", "12", "--no-database",
                         "--vary", "timing")
-    assert (code, re.sub(r"\([\d.]+s\)", "(Ts)", out)) == (
-        0, "fuzz tiny: strategy inplace: 12 example(s) tried; none broke an expectation or an invariant (Ts)\n")
+    assert (code, out) == (
+        0, "fuzz tiny: strategy inplace: 12 example(s) tried; none broke an expectation or an invariant\n")
 
 
 def test_a_broken_expectation_is_a_counterexample(tmp_path, capsys):
@@ -122,7 +121,7 @@ def test_a_broken_expectation_is_a_counterexample(tmp_path, capsys):
     assert code == 1
     head, broke = out.splitlines()[:2]
     assert re.fullmatch(r"fuzz tiny: strategy replace: a run breaks what must hold \(found after 1 example\(s\), "
-                        r"shrunk in \d+ step\(s\), [\d.]+s\):", head), head  # the scenario's own run 0 breaks it
+                        r"shrunk in \d+ step\(s\)\):", head), head  # the scenario's own run 0 breaks it
     assert broke == "  - expectation: api_downtime_s: max 99s: this run measured 100s"
     assert "#   - nothing but the seed\n" in (tmp_path / "counterexample.yaml").read_text()
 
@@ -152,8 +151,9 @@ BAD = [
     ("unknown-vary", ["--vary", "faults,meteors"], "midair fuzz: --vary faults,meteors: unknown: meteors; valid: faults, "
                                                    "timing, cluster, comma-separated"),
     ("no-examples", ["--examples", "0"], "midair fuzz: --examples 0: give 1 or more"),
-    ("no-such-strategy", ["--strategy", "canary"], "midair fuzz: --strategy canary: the scenario has no such strategy; "
-                                                   "it has: inplace, replace"),
+    ("no-such-strategy", ["--strategy", "canary"], "midair fuzz: --strategy canary: the scenario has none by that name "
+                                                   "(it has: inplace, replace), and unknown strategy 'canary'; known: "
+                                                   "bluegreen, inplace, replace, surge (or a class as module:attr)"),
     ("no-out-dir", ["--out", "/nonexistent/dir"], "midair fuzz: --out /nonexistent/dir: no such directory"),
 ]
 

@@ -28,8 +28,8 @@ from sim.adapters.live import LivePort
 from sim.adapters.simulated import SimulatedPort
 from sim.scenario import load_scenario, load_scenario_text
 from sim.scenario.model import LiveSettings
-from sim.world import World
-from tests.kube_fake import KubeThread
+from sim.simulate import world_for
+from tests.kube_harness import FAST_RETRY, KubeHarness
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
 HOOKS = (("upgradeNode", f"{sys.executable} tests/live_hooks.py upgrade-node {{node}} {{version}}"),
@@ -50,11 +50,17 @@ def projection(state):
         "pools": sorted((p.name, p.count, str(p.version), tuple(sorted(p.zones))) for p in state.pools),
         "nodes": sorted((n.name, n.pool, n.zone, str(n.kubelet), str(n.kube_proxy), n.runtime, n.ip, n.ready,
                          n.schedulable, n.phase, n.pods, n.allocatable) for n in state.nodes),
-        "workloads": sorted((w.key, w.kind, w.replicas, w.pdb, w.local_storage, w.requests, w.status.desired,
+        # a budget by its bounds: the API shows every budget with its selector, a scenario may write it on its
+        # workload (bare pods listed one by one share the budget a scenario writes on their one entry)
+        "workloads": sorted((w.key, w.kind, w.replicas, _bounds(w.pdb), w.local_storage, w.requests, w.status.desired,
                              w.status.ready, w.status.disruptions_allowed) for w in state.workloads),
         "addons": sorted((a.name, str(a.version), a.flavor, a.phase) for a in state.addons),
         "api_available": state.api_available,
     }
+
+
+def _bounds(pdb):
+    return None if pdb is None else (pdb.min_available, pdb.max_unavailable, pdb.unhealthy_pod_eviction_policy)
 
 
 def comparable(state):
@@ -80,7 +86,7 @@ def test_any_cluster_listed_as_api_objects_translates_back_to_the_simulated_view
     # the translators on every shape of cluster the generators make: CNI flavours, etcd, CoreDNS scaled
     # to 0, bare and Pending pods, budgets with either eviction policy, node-local volumes
     scenario = load_scenario_text(yaml.safe_dump(to_scenario(*pair)), "generated.yaml")
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     by_kind: dict = {}
     for obj in objects_from_world(world).values():
         by_kind.setdefault(obj["kind"], []).append(obj)
@@ -107,12 +113,12 @@ class Sim:
 class Live:
     def __init__(self, world, tmp_path, monkeypatch, extra_unknown_fields=False):
         objects = objects_from_world(world, extra_unknown_fields)
-        self.server = KubeThread(objects, version=f"v{world.start_version}").__enter__()
+        self.server = KubeHarness(objects, version=f"v{world.start_version}").__enter__()
         monkeypatch.setenv("MIDAIR_TEST_SERVER", self.server.url)
         config = load_config(self.server.kubeconfig(tmp_path / "kubeconfig"), None)
         settings = LiveSettings(pool_label=POOL_LABEL, hooks=HOOKS, hook_timeout_s=30, poll_interval_s=0.2)
-        sizes = {p.name: p.count for p in world.scenario.cluster.pools}
-        self.port = LivePort(lambda: Kube(config), settings, sizes, log=lambda text: None, eviction_retry_s=0.2,
+        sizes = {p.name: p.count for p in world.pool_specs.values()}
+        self.port = LivePort(lambda: Kube(config, retry=FAST_RETRY), settings, sizes, log=lambda text: None, eviction_retry_s=0.2,
                              reconcile_interval_s=0.05)
 
     def wait(self, until, timeout):
@@ -133,7 +139,7 @@ class Live:
 def adapter(request, tmp_path, monkeypatch):
     marker = request.node.get_closest_marker("scenario_sets")
     scenario = load_scenario("scenarios/seed-example.yaml", marker.args[0] if marker else SETS)
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     if request.param == "simulated":
         yield Sim(world)
     else:
@@ -149,7 +155,7 @@ API_SERVICES = ("cluster.apiServices=[{name: v1beta1.metrics.k8s.io, available: 
 def test_observe_returns_equal_views(tmp_path, monkeypatch):
     scenario = load_scenario("scenarios/seed-example.yaml", [*SETS, API_SERVICES, "cluster.controlPlane.etcd=1",
                                                                       "cluster.controlPlane.etcdVersion=3.3.10"])
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     live = Live(world, tmp_path, monkeypatch, extra_unknown_fields=True)  # fields a newer server adds are ignored
     try:
         live_view = live.port.observe()

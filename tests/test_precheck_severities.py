@@ -252,6 +252,9 @@ TRIPS = [
        "CronJob nightly-report uses batch/v1beta1, removed in 1.25")]),
     ("removed-at-target", "apis.removed", ["manifests=[{tmp}/current.yaml]", "target=1.32.4"], None,
      [(BLOCK, "{tmp}/current.yaml:6", "FlowSchema fs uses flowcontrol.apiserver.k8s.io/v1beta3, removed in 1.32")]),
+    ("deprecated-at-target", "apis.deprecated", ["manifests=[{tmp}/current.yaml]"], None,
+     [(WARN, "{tmp}/current.yaml:6", "FlowSchema fs uses flowcontrol.apiserver.k8s.io/v1beta3, deprecated since "
+                                     "1.29 and removed in 1.32")]),
     ("unreadable", "apis.unreadable", ["manifests=[manifests/gallery/broken.yaml]"], None,
      [(WARN, "scenarios/manifests/gallery/broken.yaml:7",
        "not valid YAML: expected ',' or ']', but got '<stream end>'")]),
@@ -372,6 +375,8 @@ PASSES = [
      ["cluster.nodePools[0].version=1.26.15", "cluster.nodePools[1].version=1.26.15"], None),
     ("path-exists", "skew.path", ["cluster.nodePools[1].version=1.29.8"], None),
     ("api-removed-after-target", "apis.removed", ["manifests=[{tmp}/current.yaml]"], None),
+    ("api-already-removed-not-deprecated", "apis.deprecated", ["manifests=[{tmp}/current.yaml]", "target=1.32.4"],
+     None),
     ("manifest-readable", "apis.unreadable", ["manifests=[{tmp}/current.yaml]"], None),
     ("pdb-allows-one", "disruption.pdb-never-allows", ["workloads[name=web].pdb.minAvailable=5"], "replace"),
     ("pdb-over-no-pods", "disruption.pdb-never-allows",

@@ -37,3 +37,15 @@ def test_models_sources_import_nothing_from_sim_or_simpy():
             if re.match(r"\s*(from|import)\s+(sim|simpy|matplotlib|lightkube|kubernetes)(\.|\s|$)", line):
                 offenders.append(f"{path}: {line.strip()}")
     assert offenders == []
+
+
+def test_the_world_takes_plain_records_and_never_imports_the_scenario_format():
+    import pathlib
+    import re
+
+    offenders = []
+    for path in [*pathlib.Path("sim/world").rglob("*.py"), pathlib.Path("sim/faults.py"), pathlib.Path("sim/sampling.py")]:
+        for line in path.read_text().splitlines():
+            if re.match(r"\s*(from|import)\s+sim\.(scenario|adapters|runner|commands|cli)(\.|\s|$)", line):
+                offenders.append(f"{path}: {line.strip()}")
+    assert offenders == []

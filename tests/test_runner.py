@@ -12,12 +12,12 @@ from sim.adapters.simulated import SimulatedPort
 from sim.runner import FileJournal, Journal, LogEntry, reconcile
 from sim.scenario import load_scenario
 from sim.simulate import simulate
-from sim.world import World
+from sim.simulate import world_for
 
 
 def test_dry_run_records_and_applies_nothing():
     scenario = load_scenario("scenarios/seed-example.yaml")
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     port = DryRunPort(SimulatedPort(world))
     result = port.submit(Cordon("test", "workers-1"))
     assert (result.accepted, result.message) == (True, "dry run: not applied")
@@ -52,7 +52,7 @@ def test_resuming_from_a_journal_repeats_nothing():
     scenario = load_scenario("scenarios/seed-example.yaml")
     spec = scenario.strategy("replace")
     plan = make_plan(scenario.cluster, scenario.target, spec.param("maxSurge"), spec.param("maxUnavailable"))
-    world = World(scenario, seed=1)
+    world = world_for(scenario, seed=1)
     port = SimulatedPort(world)
     journal = Journal()
     strategy = registry.strategy_class("replace")(**spec.kwargs())
@@ -104,7 +104,7 @@ def test_an_action_refused_for_good_halts_the_loop():
     from sim.simulate import build_strategy
 
     scenario = load_scenario("scenarios/seed-example.yaml")
-    port = SimulatedPort(World(scenario, seed=1))
+    port = SimulatedPort(world_for(scenario, seed=1))
     port.submit = lambda action: SubmitResult(False, "no hook for this", permanent=True)
     spec = scenario.strategy("inplace")
     journal = Journal()
@@ -129,3 +129,18 @@ def test_a_file_that_is_not_a_journal_is_one_clear_error(tmp_path, content, mess
     with pytest.raises(JournalError) as err:
         FileJournal(str(path), resume=True)
     assert str(err.value) == message.format(f=path)
+
+
+def test_a_decision_that_changes_nothing_adds_no_line_to_the_journal(tmp_path):
+    path = tmp_path / "run.journal"
+    journal = FileJournal(str(path), header={"strategy": "inplace"})
+    journal.intend({"phase": "workers 1.30"})
+    journal.save({"phase": "workers 1.30"}, [LogEntry(1.0, "action", "Cordon node/a", "why")])
+    for _ in range(50):  # waiting for the drain: the same memo, nothing done
+        journal.intend({"phase": "workers 1.30"})
+        journal.save({"phase": "workers 1.30"}, [])
+    journal.intend({"phase": "workers 1.30", "cordoned": ["a"]})
+    assert len(path.read_text().splitlines()) == 4  # header, intent, the cordon, the new intent
+    again = FileJournal(str(path), resume=True)
+    assert (again.memo, [e.action for e in again.entries]) == ({"phase": "workers 1.30", "cordoned": ["a"]},
+                                                               ["Cordon node/a"])

@@ -1,5 +1,8 @@
 """Every class of scenario error names the file, the line and the field, and says what would be valid."""
 
+import pathlib
+import re
+
 import pytest
 
 from sim.scenario import InputError, load_scenario, load_scenario_text
@@ -20,8 +23,8 @@ CASES = [
       "fix the YAML syntax here or above, from line 17 where that began"]),
     ("unknown-field", edit("    replicas: 6", "    replica: 6"),
      ["s.yaml:21: workloads[0].replica: unknown field 'replica'; did you mean 'replicas'? valid fields here: "
-      "name, kind, namespace, replicas, cpu, memory, pdb, startupSeconds, imagePullSeconds, localStorage, pool, "
-      "gracePeriodSeconds"]),
+      "name, kind, namespace, replicas, cpu, memory, pdb, startupSeconds, imagePullSeconds, localStorage, phase, pool, "
+      "gracePeriodSeconds, preStopSeconds, labels"]),
     ("wrong-type", edit("      count: 6", "      count: six"),
      ["s.yaml:9: cluster.nodePools[0].count: expected a whole number from 0 to 5000, got the text 'six'"]),
     ("bad-quantity", edit("    memory: 512Mi", "    memory: 512Mx"),
@@ -51,7 +54,8 @@ CASES = [
     ("unknown-strategy-param", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavialable: 1}"),
      ["s.yaml:29: strategies[0].maxUnavialable: unknown parameter 'maxUnavialable' for strategy 'inplace'; "
       "did you mean 'maxUnavailable'? valid: maxSurge, maxUnavailable, drainTimeout, undrainable, soakSeconds, validate, "
-      "validateTimeout, order, controlPlaneSurge, inplaceRetries, onInplaceFailure, drainFirst"]),
+      "validateTimeout, order, controlPlaneSurge, drain, unavailableRounding, addons, oldNodes, inplaceRetries, "
+      "onInplaceFailure, drainFirst"]),
     ("surge-and-unavailable-zero", edit("maxSurge: 1, maxUnavailable: 0", "maxSurge: 0, maxUnavailable: 0"),
      ["s.yaml:29: strategies[1]: maxSurge and maxUnavailable cannot both be 0: no node could ever be replaced; "
       "set maxSurge or maxUnavailable to 1 or more"]),
@@ -155,3 +159,177 @@ def test_a_number_in_exponent_form_is_a_number():
     scenario = load_scenario_text(edit("faults: []", faults), "s.yaml")
     assert (scenario.faults[0].rate, scenario.faults[1].at) == (0.002, 2000.0)
     assert scenario.faults[1].duration.params == (150.0,)
+
+
+BOMB = "".join(f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['x'] * 9)}]\n"
+               for k, p in zip("abcdefghi", ["", *"abcdefgh"]))
+
+
+@pytest.mark.parametrize("text, sets, expected", [
+    (edit("faults: []", "faults: &f [{type: node-crash, at: 10m, limit: *f}]"), (),
+     ["s.yaml:30: faults[0].limit: this alias refers to a value that contains it (anchored at line 30); a scenario "
+      "must be a tree: write the value out"]),
+    (BASE, ["metadata=&m {name: *m}"],
+     ["--set metadata=&m {name: *m}: name: this alias refers to a value that contains it (anchored at line 1); a "
+      "scenario must be a tree: write the value out"]),
+    (BASE + BOMB, (),
+     ["s.yaml:37: e[0][2][0][6][7]: aliases expand this file by more than 10,000 values (aliases of aliases?); write "
+      "the repeated values out, or alias less"]),
+    (edit("metadata: {name: example}", "metadata: {<<: [3], name: example}"), (),
+     ["s.yaml:3: metadata.<<: a merge key takes a mapping or a list of mappings, e.g. <<: *defaults"]),
+    (edit("metadata: {name: example}", "metadata: &m {<<: *m, name: example}"), (),
+     ["s.yaml:3: metadata.<<: this merge brings in the mapping that contains it; a scenario must be a tree"]),
+], ids=["recursive-alias", "recursive-alias-in-set", "alias-bomb", "merge-of-a-number", "recursive-merge"])
+def test_aliases_that_never_end_are_one_clear_error(tmp_path, text, sets, expected):
+    assert problems(tmp_path, text, sets) == expected
+
+
+def test_an_ordinary_alias_is_its_value():
+    text = edit("  nodePools:\n    - name: general", "  nodePools:\n    - &pool\n      name: general")
+    text = text.replace("  addons:", "    - {<<: *pool, name: extra, count: 2}\n  addons:", 1)
+    scenario = load_scenario_text(text, "s.yaml")
+    assert [(p.name, p.count, p.allocatable.cpu_m) for p in scenario.cluster.pools] == [
+        ("general", 6, 8000), ("extra", 2, 8000)]
+
+
+# Two problems in one list item (or one part of the cluster): both are reported, whichever
+# kind they are (a bad value, a rule across fields, a name that does not exist).
+EVERY_ERROR_OF_AN_ITEM = [
+    ("pool-bad-count-and-taken-name", edit("  addons:", "    - {name: general, count: x}\n  addons:"),
+     ["s.yaml:16: cluster.nodePools[1].count: expected a whole number from 0 to 5000, got the text 'x'",
+      "s.yaml:16: cluster.nodePools[1].name: a node pool named 'general' already exists; pool names must be unique"]),
+    ("pool-bad-cpu-and-unknown-node", edit('      cpu: "8"', '      cpu: "8x"\n      nodes: [{name: general-9}]'),
+     ["s.yaml:11: cluster.nodePools[0].cpu: cpu '8x' has an unknown suffix 'x' (valid suffixes: m, k, M, G, T, P, E, "
+      "Ki, Mi, Gi, Ti, Pi, Ei)",
+      "s.yaml:12: cluster.nodePools[0].nodes[0].name: pool 'general' has no node 'general-9'; valid: general-1 to "
+      "general-6"]),
+    ("node-override-bad-ready-and-version", edit('      cpu: "8"', '      cpu: "8"\n      nodes: [{name: general-1, '
+                                                                   'ready: maybe, version: "1.99.0"}]'),
+     ["s.yaml:12: cluster.nodePools[0].nodes[0].ready: expected true or false, got the text 'maybe'",
+      "s.yaml:12: cluster.nodePools[0].nodes[0].version: Kubernetes 1.99 does not exist as far as midair knows; "
+      "valid: 1.0 to 1.37 (newest with data: 1.35)"]),
+    ("instance-bad-version-and-unknown-name",
+     edit("  controlPlane: {apiservers: 3}", "  controlPlane: {apiservers: 3, instances: [{name: nope, version: x}]}"),
+     ["s.yaml:6: cluster.controlPlane.instances[0].version: not a Kubernetes version: 'x' (expected "
+      "MAJOR.MINOR[.PATCH], e.g. 'v1.29.3', '1.29', '1.30.0-rc.1')",
+      "s.yaml:6: cluster.controlPlane.instances[0].name: no control-plane instance named 'nope'; valid: "
+      "kube-apiserver-0, kube-apiserver-1, kube-apiserver-2, kube-controller-manager-0, kube-controller-manager-1, "
+      "kube-controller-manager-2, kube-scheduler-0, kube-scheduler-1, kube-scheduler-2, etcd-0, etcd-1, etcd-2"]),
+    ("subnet-bad-ips-and-unknown-zone", edit("  cloud: {subnetFreeIPs: 20}", "  cloud: {subnets: [{zone: q, freeIPs: -1}]}"),
+     ["s.yaml:17: cluster.cloud.subnets[0].freeIPs: -1 is negative; expected a whole number of 0 or more",
+      "s.yaml:17: cluster.cloud.subnets[0].zone: no node pool uses zone 'q'; valid: a, b, c"]),
+    ("workload-bad-replicas-and-taken-name",
+     edit("  - {name: db, kind: StatefulSet, replicas: 1, localStorage: true}", "  - {name: web, replicas: x}"),
+     ["s.yaml:26: workloads[1].replicas: expected a whole number from 0 to 150000, got the text 'x'",
+      "s.yaml:26: workloads[1].name: workload default/web is declared twice; names must be unique per namespace"]),
+    ("strategy-bad-knob-and-both-zero", edit("maxSurge: 1, maxUnavailable: 0", "maxSurge: 0, maxUnavailable: 0, drainTimeout: y"),
+     ["s.yaml:29: strategies[1].drainTimeout: 'y' is not a duration (expected seconds or text such as '90s', '15m', "
+      "'2h')",
+      "s.yaml:29: strategies[1]: maxSurge and maxUnavailable cannot both be 0: no node could ever be replaced; set "
+      "maxSurge or maxUnavailable to 1 or more"]),
+    ("fault-bad-rate-and-a-field-it-does-not-take", edit("faults: []", "faults: [{type: node-crash, rate: -1, step: 2}]"),
+     ["s.yaml:30: faults[0].rate: -1 is out of range; expected a number of 0 or more",
+      "s.yaml:30: faults[0].step: node-crash does not take 'step'; it takes: at, duration, limit, probability, rate, "
+      "target"]),
+    ("bad-cloud-and-a-workload-on-no-pool",
+     edit("  cloud: {subnetFreeIPs: 20}", "  cloud: {subnetFreeIPs: -3}", edit("    startupSeconds: 15",
+                                                                              "    startupSeconds: 15\n    pool: gpu")),
+     ["s.yaml:17: cluster.cloud.subnetFreeIPs: -3 is negative; expected a whole number of 0 or more",
+      "s.yaml:26: workloads[0].pool: no node pool named 'gpu'; valid: general"]),
+    ("bad-timing-and-zero-retry", edit("seed: 42", "seed: 42\ntiming: {evictionRetry: 0, podStartup: {uniform: [9, 1]}, "
+                                                   "nodeDelete: soon}"),
+     ["s.yaml:33: timing.nodeDelete: 'soon' is not a duration (expected seconds or text such as '90s', '15m', '2h')",
+      "s.yaml:33: timing.evictionRetry: 0s would make the simulation spin without time passing; give a duration "
+      "above 0, e.g. 5s",
+      "s.yaml:33: timing.podStartup.uniform: expected [min, max] with min <= max"]),
+]
+
+
+@pytest.mark.parametrize("text, expected", [c[1:] for c in EVERY_ERROR_OF_AN_ITEM],
+                         ids=[c[0] for c in EVERY_ERROR_OF_AN_ITEM])
+def test_every_error_of_a_list_item_is_reported(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    (edit("maxSurge: 1, maxUnavailable: 0", 'maxSurge: "150%", maxUnavailable: 0'),
+     ["s.yaml:29: strategies[1].maxSurge: 150% is more than all of the pool's nodes; valid: a count, or 0% to 100%"]),
+    (edit("{name: inplace, maxUnavailable: 1}", '{name: inplace, maxUnavailable: "101%"}'),
+     ["s.yaml:29: strategies[0].maxUnavailable: 101% is more than all of the pool's nodes; valid: a count, or 0% to "
+      "100%"]),
+    (edit("{name: inplace, maxUnavailable: 1}", '{name: bluegreen, greenBatch: "200%"}'),
+     ["s.yaml:29: strategies[0].greenBatch: 200% is more than all of the pool's nodes; valid: a count, or 0% to 100%"]),
+    (edit("pdb: {minAvailable: 4}", 'pdb: {minAvailable: "150%"}'),
+     ["s.yaml:24: workloads[0].pdb.minAvailable: 150% is more than all of the workload's pods; valid: a count, or 0% "
+      "to 100%"]),
+], ids=["max-surge-150-percent", "max-unavailable-101-percent", "green-batch-200-percent", "pdb-150-percent"])
+def test_a_percent_past_100_is_refused(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected
+
+
+def test_a_percent_of_100_is_the_whole_pool(tmp_path):
+    text = edit("maxSurge: 1, maxUnavailable: 0", 'maxSurge: "100%", maxUnavailable: 0')
+    assert load_scenario_text(text, "s.yaml").strategies[1].param("maxSurge").to_json() == "100%"
+
+
+@pytest.mark.parametrize("text, expected", [
+    (edit("      count: 6", "      count: 0"),
+     ["s.yaml:7: cluster.nodePools: every node pool has count 0, so no pod could run (CoreDNS (2) and 2 workload(s) "
+      "want some) and the upgrade would wait for them until its horizon; give a pool a count of 1 or more"]),
+    (edit("  addons:", "    - {name: gpu, count: 0}\n  addons:", edit("    startupSeconds: 15", "    startupSeconds: 15\n"
+                                                                                            "    pool: gpu")),
+     ["s.yaml:27: workloads[0].pool: node pool 'gpu' has no nodes (count: 0), so these 6 pod(s) could never run; "
+      "valid: a pool with nodes (general), or give 'gpu' a count of 1 or more"]),
+], ids=["no-node-at-all", "workload-pinned-to-an-empty-pool"])
+def test_pods_that_no_node_could_run_are_refused(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    edit("  addons:", "    - {name: spare, count: 0}\n  addons:"),  # an empty pool nothing is pinned to
+    # nothing wants a pod: the upgrade of a control plane alone
+    edit("      count: 6", "      count: 0", edit("  addons: {", "  addons: {corednsReplicas: 0, ",
+                                                 re.sub(r"workloads:\n(  .*\n)+", "workloads: []\n", BASE))),
+], ids=["empty-spare-pool", "no-pods-wanted"])
+def test_an_empty_pool_is_fine_when_no_pod_needs_it(text):
+    assert load_scenario_text(text, "s.yaml").target.minor == 29
+
+
+SUBDOMAIN = ("valid: lowercase letters, digits, '-' and '.', each part between dots starting and ending with a letter "
+             "or digit, at most 253 characters (an RFC 1123 subdomain)")
+LABEL = ("valid: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters "
+         "(an RFC 1123 label)")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (edit("  - name: web", "  - name: Web_App"),
+     [f"s.yaml:19: workloads[0].name: 'Web_App' is not a Kubernetes name; {SUBDOMAIN}; did you mean 'web-app'?"]),
+    (edit("  - name: web", "  - name: web.\n    namespace: -team-"),
+     [f"s.yaml:19: workloads[0].name: 'web.' is not a Kubernetes name; {SUBDOMAIN}; did you mean 'web'?",
+      f"s.yaml:20: workloads[0].namespace: '-team-' is not a Kubernetes name; {LABEL}; did you mean 'team'?"]),
+    (edit("  - name: web", "  - name: web\n    namespace: team.a"),
+     [f"s.yaml:20: workloads[0].namespace: 'team.a' is not a Kubernetes name; {LABEL}; did you mean 'team-a'?"]),
+    (edit("    - name: general", "    - name: General_Pool"),
+     [f"s.yaml:8: cluster.nodePools[0].name: 'General_Pool' is not a Kubernetes name; {LABEL}; did you mean "
+      "'general-pool'?"]),
+    (edit("    - name: general", "    - name: " + "p" * 64),
+     [f"s.yaml:8: cluster.nodePools[0].name: '{'p' * 40}...' has 64 characters; {LABEL}; did you mean '{'p' * 63}'?"]),
+    (edit("    startupSeconds: 15", "    startupSeconds: 15\n    pool: GPU"),
+     [f"s.yaml:26: workloads[0].pool: 'GPU' is not a Kubernetes name; {LABEL}; did you mean 'gpu'?"]),
+], ids=["workload-capitals-and-underscore", "workload-trailing-dot-and-namespace-dashes", "namespace-with-a-dot",
+        "pool-capitals", "pool-too-long", "pinned-pool-capitals"])
+def test_names_are_kubernetes_names(tmp_path, text, expected):
+    assert problems(tmp_path, text) == expected
+
+
+def test_an_imported_pool_label_becomes_a_kubernetes_name(tmp_path):
+    from sim.cli import main
+
+    dump = tmp_path / "dump.json"
+    dump.write_text(pathlib.Path("tests/data/kubectl-dump.json").read_text().replace('"general"', '"NG_General"'))
+    out = tmp_path / "s.yaml"
+    assert main(["import", str(dump), "--out", str(out)]) == 0
+    scenario = load_scenario(str(out))
+    assert ([p.name for p in scenario.cluster.pools], [n.name for n in scenario.cluster.nodes]) == (
+        ["ng-general"], ["ng-general-1", "ng-general-2"])
+    assert {w.pool for w in scenario.cluster.workloads if w.pool} == {"ng-general"}  # pinned by nodeSelector

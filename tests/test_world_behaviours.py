@@ -11,6 +11,7 @@ import pytest
 from models.version import parse_version as V
 from sim.scenario import load_scenario_text
 from sim.simulate import simulate
+from sim.simulate import world_for
 from sim.world import World
 from sim.world.entities import RUNNING, TERMINATING
 
@@ -30,7 +31,8 @@ workloads:
   - {name: slow, replicas: 3, startupSeconds: 5, gracePeriodSeconds: 45}
   - {name: agent, kind: DaemonSet}
 target: "1.29.8"
-timing: {controlPlaneInstance: 60s, controllerInstance: 30s, imagePull: 4s, nodeProvision: 60s}
+# podTermination 1h: these pods ignore SIGTERM, so each takes its whole grace period to go
+timing: {controlPlaneInstance: 60s, controllerInstance: 30s, imagePull: 4s, nodeProvision: 60s, podTermination: 1h}
 strategies: [{name: inplace, maxUnavailable: 1}, {name: replace, maxSurge: 1, maxUnavailable: 0}]
 """
 
@@ -40,7 +42,7 @@ def scenario(*sets):
 
 
 def world(*sets) -> World:
-    return World(scenario(*sets), SEED)
+    return world_for(scenario(*sets), SEED)
 
 
 def run(label, *sets):
@@ -239,8 +241,11 @@ def test_node_lifecycle_evictions_wait_until_the_api_is_back(apiservers, evicted
     w.env.run(until=1000)
     assert [e for e in seen if e[1] == "terminate"] == [(evicted_at, "terminate", "web-2"),
                                                         (evicted_at, "terminate", "slow-2")]
+    # one node of its zone: the zone is fully disrupted, the others are not, so it is tainted at once
+    tainted = evicted_at - 300
     assert sorted(w.rec.events) == sorted([*api_events, (10, "node general-2 crashed"),
-                                           (50.0, "node general-2 NotReady")])
+                                           (50.0, "node general-2 NotReady"),
+                                           (tainted, "node general-2 tainted NoExecute by the node lifecycle controller")])
     # the ReplicaSets replace the evicted pods at once; they are Ready after the 5 s start-up
     assert w.rec.workloads["default/web"].series[-2:] == [(50.0, 2, 3), (evicted_at + 5, 3, 3)]
 
@@ -259,7 +264,8 @@ def test_crashed_node_pods_are_evicted_after_grace_and_toleration(version, targe
     w.env.run(until=100)
     w.node_ops.crash(w.nodes["general-2"], None)
     w.env.run(until=1000)
-    assert w.rec.events == [(100, "node general-2 crashed"), (not_ready_at, "node general-2 NotReady")]
+    assert w.rec.events == [(100, "node general-2 crashed"), (not_ready_at, "node general-2 NotReady"),
+                            (not_ready_at, "node general-2 tainted NoExecute by the node lifecycle controller")]
     assert seen == [(evicted_at, "terminate", "web-2"), (evicted_at, "terminate", "slow-2")]
     # the pods stay Terminating: a dead kubelet never confirms them gone; the DaemonSet pod is not evicted
     assert sorted((p.name, p.state) for p in w.nodes["general-2"].pods) == [

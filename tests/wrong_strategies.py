@@ -57,25 +57,25 @@ class ResumesAtWorkers(InPlace):
 class NeverUncordons(InPlace):
     NAME = "never-uncordons"
 
-    def _next_step(self, node, version, cordoned, retries, replacing, memo):
+    def next_step(self, node, version, books, memo):
         failed = set(memo.get("failed_once", ()))
         if node.phase == UPGRADE_FAILED:
             memo["failed_once"] = sorted(failed | {node.name})
-        step = super()._next_step(node, version, cordoned, retries, replacing, memo)
-        if isinstance(step, Uncordon) and node.name in failed:
-            return None  # wrong on purpose: a node that failed once stays cordoned
+        step = super().next_step(node, version, books, memo)
+        if node.name in failed and isinstance(step, list):
+            return [a for a in step if not isinstance(a, Uncordon)]  # wrong on purpose: it stays cordoned
         return step
 
 
 class UpgradesTwice(InPlace):
     NAME = "upgrades-twice"
 
-    def _next_step(self, node, version, cordoned, retries, replacing, memo):
-        step = super()._next_step(node, version, cordoned, retries, replacing, memo)
+    def next_step(self, node, version, books, memo):
+        step = super().next_step(node, version, books, memo)
         again = set(memo.get("again", ()))
-        if isinstance(step, Uncordon) and node.name not in again:
+        if isinstance(step, list) and any(isinstance(a, Uncordon) for a in step) and node.name not in again:
             memo["again"] = sorted(again | {node.name})
-            cordoned.add(node.name)
+            books.cordoned.add(node.name)
             return UpgradeNodeInPlace("once more, to be sure (wrong on purpose)", node.name, version)
         return step
 

@@ -13,14 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.actions import Action, Halt, UpgradeAddon, UpgradeControlPlaneInstance
-from models.plan import ADDONS, CONTROL_PLANE, Phase, Plan
+from models.plan import ADDONS, CONTROL_PLANE, KUBE_PROXY_ONLY, Phase, Plan
 from models.prechecks.base import Traits
+from models.skew import Versioned, check_versions, versions_of
 from models.progress import at_least, coredns_goal, current_phase
 from models.state import (
     APISERVER,
     CLOUD_CONTROLLER_MANAGER,
     CONTROLLER_MANAGER,
     IDLE,
+    KUBE_PROXY,
+    KUBELET,
     SCHEDULER,
     UPGRADE_FAILED,
     ClusterState,
@@ -75,7 +78,7 @@ class Strategy:
             return Decision(memo=memo, done=True, notes=("every component is at the target",))
         if phase.kind == CONTROL_PLANE:
             return control_plane_step(view, phase, memo, bool(self.params.get("controlPlaneSurge")))
-        if phase.kind == ADDONS:
+        if phase.kind in (ADDONS, KUBE_PROXY_ONLY):
             return addons_step(view, phase, memo)
         return self.decide_workers(view, plan, phase, memo)
 
@@ -99,6 +102,10 @@ def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool
     busy = [i for i in view.control_plane.instances if i.phase != IDLE]
     if busy:
         return Decision(memo=memo, notes=(f"waiting for {busy[0].name} ({busy[0].phase})",))
+    behind = left_behind_by(view, phase.version)
+    if behind:
+        return halt(memo, f"the control plane cannot move to {phase.version}: {behind}; bring the node back (its "
+                          "kubelet and kube-proxy are upgraded when it is) or remove it, then resume")
     for component in CONTROL_PLANE_ORDER:
         instances = sorted(view.control_plane.of(component), key=lambda i: i.name)
         for k, inst in enumerate(instances, 1):
@@ -115,6 +122,19 @@ def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool
     return Decision(memo=memo, notes=("control plane settling",))
 
 
+def left_behind_by(view: ClusterState, version) -> str | None:
+    """Would apiservers at ``version`` leave a node's kubelet or kube-proxy outside the skew policy (a node
+    that was NotReady while the others caught up)? The reason, or None. The safety policy would refuse the
+    hop; halting says why instead of asking again until the horizon."""
+    before = versions_of(view)
+    after = tuple(Versioned(i.component, i.name, version if i.component == APISERVER and i.version < version
+                            else i.version, i.node, i.count) for i in before)
+    present = {(v.rule, v.subject) for v in check_versions(before)}
+    added = [v for v in check_versions(after) if v.component in (KUBELET, KUBE_PROXY)
+             and (v.rule, v.subject) not in present]
+    return added[0].reason + f" ({added[0].rule})" if added else None
+
+
 def addons_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:
     """Bring kube-proxy to the hop's version and CoreDNS to what kubeadm installs with it."""
     if not view.api_available:
@@ -122,9 +142,11 @@ def addons_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:
     actions: list[Action] = []
     proxy = view.addon("kube-proxy")
     if proxy is not None and proxy.phase == IDLE and not at_least(proxy.version, phase.version):
-        actions.append(UpgradeAddon(f"kube-proxy follows the control plane to {phase.version} "
-                                    "(never newer than the apiserver; within three minors of every kubelet)",
-                                    "kube-proxy", phase.version))
+        why = phase.why or (f"kube-proxy follows the control plane to {phase.version} "
+                            "(never newer than the apiserver; within three minors of every kubelet)")
+        actions.append(UpgradeAddon(why, "kube-proxy", phase.version))
+    if phase.kind == KUBE_PROXY_ONLY:
+        return Decision(tuple(actions), memo, notes=() if actions else ("kube-proxy rolling out",))
     dns = view.addon("coredns")
     goal = coredns_goal(view, phase.version)
     if dns is not None and dns.phase == IDLE and goal is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from models.drain import DrainOptions
 from models.quantity import IntOrPercent
 
 INT_OR_PERCENT = "int-or-percent"
@@ -17,6 +18,7 @@ DURATION = "duration"
 INT = "int"
 BOOL = "bool"
 CHOICE = "choice"
+DRAIN_OPTIONS = "drain-options"
 
 UNDRAINABLE_CHOICES = ("fail", "wait", "force", "cordon-and-continue")
 # Pools always go one after another, in the order the scenario lists them (that is the
@@ -70,18 +72,51 @@ DRAIN_BATCH = Param("drainBatch", INT_OR_PERCENT, IntOrPercent(1),
 FINAL_SOAK = Param("finalSoakSeconds", DURATION, 600.0,
                    "keep the drained blue pool this long before deleting it; a failed health check rolls back")
 
+DRAIN = Param("drain", DRAIN_OPTIONS, DrainOptions(),
+              "kubectl drain's options: ignoreDaemonSets, deleteEmptyDirData, force (pods no controller owns), "
+              "disableEviction (delete past every budget), skipWaitForDeleteTimeout, skipWaitWhenUnreachable; "
+              "defaults: what Cluster API, kOps and the managed platforms use (all but disableEviction on, and a "
+              "5 min wait for pods deleting on an unreachable node)")
+OLD_NODES_CHOICES = ("schedulable", "preferNoSchedule", "cordon")
+OLD_NODES = Param("oldNodes", CHOICE, "schedulable",
+                  "what the old nodes of a pool are told when its roll starts: schedulable (Cluster API: evicted pods may "
+                  "land on the next old node), preferNoSchedule (kOps' taint: only when nothing else fits), cordon "
+                  "(EKS managed node groups: none, once the surge nodes are Ready; a NoSchedule taint, so they still "
+                  "count as available)", choices=OLD_NODES_CHOICES)
+SURGE_PER_ZONE = Param("surgePerZone", INT, 0,
+                       "with N above 0, a pool surges by the larger of N nodes per zone and maxUnavailable, and at "
+                       "least maxSurge (EKS managed node groups: 2)", minimum=0)
+UNAVAILABLE_ROUNDING = Param("unavailableRounding", CHOICE, "down",
+                             "how a percent maxUnavailable rounds to nodes: down (Deployments, Cluster API), up (AKS)",
+                             choices=("down", "up"))
+POST_DRAIN_WAIT = Param("postDrainWait", DURATION, 0.0,
+                        "wait this long after a node is drained before it is deleted (EKS: 60 s, so load balancers "
+                        "stop sending to it)")
+IN_FLIGHT = Param("inFlight", CHOICE, "pool",
+                  "how many old nodes may be on their way out at once: pool (as many as keep the pool at its size "
+                  "minus maxUnavailable available, new nodes included, as Cluster API's MachineSets scale down), "
+                  "maxUnavailable (that many at a time whatever the surge: EKS upgrades maxUnavailable nodes in "
+                  "parallel)", choices=("pool", "maxUnavailable"))
+ADDONS_ORDER = Param("addons", CHOICE, "withControlPlane",
+                     "when kube-proxy and CoreDNS move: withControlPlane (after every control-plane hop, as kubeadm "
+                     "upgrade apply), afterWorkers (the seed's third movement; kube-proxy still moves earlier where "
+                     "the skew policy would be broken)", choices=("withControlPlane", "afterWorkers"))
+
 COMMON_PARAMS: tuple[Param, ...] = (MAX_SURGE, MAX_UNAVAILABLE, DRAIN_TIMEOUT, UNDRAINABLE, SOAK, VALIDATE,
-                                    VALIDATE_TIMEOUT, ORDER, CONTROL_PLANE_SURGE)
-INPLACE_PARAMS: tuple[Param, ...] = (*COMMON_PARAMS, INPLACE_RETRIES, ON_INPLACE_FAILURE, DRAIN_FIRST)
+                                    VALIDATE_TIMEOUT, ORDER, CONTROL_PLANE_SURGE, DRAIN, UNAVAILABLE_ROUNDING,
+                                    ADDONS_ORDER)
+INPLACE_PARAMS: tuple[Param, ...] = (*COMMON_PARAMS, OLD_NODES, INPLACE_RETRIES, ON_INPLACE_FAILURE, DRAIN_FIRST)
 # Rolling replacement defaults to Cluster API's MachineDeployment: maxSurge 1, maxUnavailable 0.
-REPLACE_PARAMS: tuple[Param, ...] = (
+_REPLACING: tuple[Param, ...] = (
     replace(MAX_SURGE, default=IntOrPercent(1)),
     replace(MAX_UNAVAILABLE, default=IntOrPercent(0)),
     *COMMON_PARAMS[2:],
 )
 # Surge upgrades default to GKE's: maxSurge 1, maxUnavailable 0.
-SURGE_PARAMS: tuple[Param, ...] = REPLACE_PARAMS
-BLUEGREEN_PARAMS: tuple[Param, ...] = (*REPLACE_PARAMS, GREEN_BATCH, DRAIN_BATCH, FINAL_SOAK)
+SURGE_PARAMS: tuple[Param, ...] = (*_REPLACING, OLD_NODES, SURGE_PER_ZONE, POST_DRAIN_WAIT)
+REPLACE_PARAMS: tuple[Param, ...] = (*SURGE_PARAMS, IN_FLIGHT)
+# blue-green cordons the whole blue pool once green is Ready: oldNodes is what it does by design
+BLUEGREEN_PARAMS: tuple[Param, ...] = (*_REPLACING, GREEN_BATCH, DRAIN_BATCH, FINAL_SOAK)
 
 
 def defaults(params: tuple[Param, ...]) -> dict[str, Any]:

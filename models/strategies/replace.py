@@ -24,6 +24,8 @@ from models.strategies.workers import (
     BatchGate,
     drain,
     on_drain_failed,
+    mark_old_nodes,
+    old_nodes_held,
     ordered,
     provision_failures,
     skipped_halt,
@@ -45,16 +47,22 @@ class Books:
     failures: dict
     joined: dict
     unready: dict  # new node -> when it was first seen NotReady
+    drained: dict  # old node -> when it was first seen drained (postDrainWait)
 
     @classmethod
     def load(cls, view: ClusterState, memo: dict) -> Books:
         return cls({n for n in memo.get("removing", ()) if view.has_node(n)}, set(memo.get("skipped", ())),
                    dict(memo.get("provision_failures", {})), dict(memo.get("joined", {})),
-                   dict(memo.get("unready", {})))
+                   dict(memo.get("unready", {})), {k: v for k, v in memo.get("drained", {}).items() if view.has_node(k)})
 
     def save(self, memo: dict, gate: BatchGate) -> dict:
-        return gate.save({**memo, "removing": sorted(self.removing), "provision_failures": self.failures,
-                          "joined": self.joined, "skipped": sorted(self.skipped), "unready": self.unready})
+        out = {**memo, "removing": sorted(self.removing), "provision_failures": self.failures,
+               "joined": self.joined, "skipped": sorted(self.skipped), "unready": self.unready}
+        if self.drained:
+            out["drained"] = self.drained
+        else:
+            out.pop("drained", None)
+        return gate.save(out)
 
 
 class Replace(Strategy):
@@ -86,10 +94,11 @@ class Replace(Strategy):
             actions: list[Action] = []
             stop = (self._provision_failures(pool.name, new, books, memo, actions)
                     or self._unready_new(pool.name, new, books, memo, actions, gate)
-                    or self._removals(old, books, version, memo, actions))
+                    or self._removals(old, books, version, memo, actions, gate))
             if stop:
                 return stop
             batch = plan.batch(pool.name)
+            actions += mark_old_nodes(old, self.params, self.surge_ready(new, old, batch.surge))
             gone = {a.node for a in actions if isinstance(a, DeleteNode)}
             live = [n for n in nodes if n.phase != PROVISION_FAILED and n.name not in gone]
             live_new = [n for n in new if n.phase != PROVISION_FAILED and n.name not in gone]
@@ -105,6 +114,10 @@ class Replace(Strategy):
             if isinstance(allowed, str):
                 return halt(memo, allowed)
             can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
+            if self.params.get("inFlight") == "maxUnavailable":  # EKS: maxUnavailable old nodes at a time
+                can_remove = min(can_remove, batch.unavailable - sum(1 for n in old if n.name in books.removing))
+            if old_nodes_held(old, self.params):
+                allowed = False  # oldNodes: cordon drains once the surge is up and every old node is marked
             for n in old if allowed else ():
                 if n.name in books.removing or n.phase != IDLE:
                     continue
@@ -118,6 +131,11 @@ class Replace(Strategy):
                 gate.started(pool.name)
             return self.decision(actions, books, memo, gate, nodes)
         return self.finished(books, memo)
+
+    @staticmethod
+    def surge_ready(new: list[Node], old: list[Node], surge: int) -> bool:
+        """Are the pool's surge nodes up (Ready), as many as the roll adds before it takes old ones away?"""
+        return sum(1 for n in new if n.ready and n.phase == IDLE) >= min(surge, len(old))
 
     def decision(self, actions: list, books: Books, memo: dict, gate: BatchGate, nodes) -> Decision:
         memo = books.save(memo, gate)
@@ -151,12 +169,21 @@ class Replace(Strategy):
             del books.unready[name]
         return None
 
-    def _removals(self, old: list[Node], books: Books, version, memo: dict, actions: list) -> Decision | None:
+    def _removals(self, old: list[Node], books: Books, version, memo: dict, actions: list,
+                  gate: BatchGate) -> Decision | None:
         """The next step of every old node on its way out (drained: delete; drain failed: the undrainable knob)."""
         for n in old:
             if n.name not in books.removing:
                 continue
             step = self._removal_step(n, version, memo)
+            if isinstance(step, DeleteNode) and not step.force and self.params.get("postDrainWait"):
+                since = books.drained.setdefault(n.name, gate.now)
+                until = since + self.params["postDrainWait"]
+                if gate.now < until:  # EKS waits after the drain so load balancers stop sending to the node
+                    gate.wake(until)
+                    continue
+                step = DeleteNode(f"{step.reason}, {self.params['postDrainWait']:g}s after its drain (postDrainWait)",
+                                  n.name)
             if step == SKIP:
                 books.skipped.add(n.name)
                 books.removing.discard(n.name)

@@ -14,7 +14,7 @@ from models.state import IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import SURGE_PARAMS
 from models.strategies.replace import Books, Replace, deleting
-from models.strategies.workers import BatchGate, drain
+from models.strategies.workers import BatchGate, drain, mark_old_nodes, old_nodes_held
 
 
 class Surge(Replace):
@@ -36,10 +36,11 @@ class Surge(Replace):
             in_batch = [n for n in old if n.name in books.removing]
             stop = (self._provision_failures(pool.name, new, books, memo, actions)
                     or self._unready_new(pool.name, new, books, memo, actions, gate)
-                    or self._removals(old, books, version, memo, actions))
+                    or self._removals(old, books, version, memo, actions, gate))
             if stop:
                 return stop
             batch = plan.batch(pool.name)
+            actions += mark_old_nodes(old, self.params, self.surge_ready(new, old, batch.surge))
             gone = {a.node for a in actions if isinstance(a, DeleteNode)}
             live = [n for n in nodes if n.phase != PROVISION_FAILED and n.name not in gone]
             extra = len(live) - pool.count
@@ -51,7 +52,7 @@ class Surge(Replace):
                 for _ in range(want if not any(n.phase == PROVISIONING for n in nodes) else 0):
                     actions.append(ProvisionNode(f"surge batch in pool {pool.name}: {surge_nodes} surge node(s) at "
                                                  f"{version} before draining old ones", pool.name, version))
-                ready = all(n.phase == IDLE and n.ready for n in new) and not want
+                ready = all(n.phase == IDLE and n.ready for n in new) and not want and not old_nodes_held(old, self.params)
                 allowed = gate.open(pool.name, not ready)
                 if isinstance(allowed, str):
                     return halt(memo, allowed)

@@ -1,11 +1,13 @@
 """Helpers for the worker movement that every node method shares: node order, drains and
-their failures, and the gate between batches (soak time, kOps-style validation)."""
+their failures, what old nodes are told when a roll starts, and the gate between batches
+(soak time, kOps-style validation)."""
 
 from __future__ import annotations
 
-from models.actions import Action, DeleteNode, Drain
+from models.actions import Action, DeleteNode, Drain, Taint
+from models.drain import DrainOptions
 from models.sorting import natural_key
-from models.state import IDLE, PROVISION_FAILED, ClusterState, Node
+from models.state import IDLE, NO_SCHEDULE, PREFER_NO_SCHEDULE, PROVISION_FAILED, ClusterState, Node
 from models.strategies.base import Decision, halt
 
 SKIP = "skip"  # on_drain_failed's answer for undrainable: cordon-and-continue
@@ -30,7 +32,32 @@ def ordered(nodes, order: str) -> list[Node]:
 
 
 def drain(node: Node, params: dict, why: str, force: bool = False) -> Drain:
-    return Drain(why, node.name, float(params["drainTimeout"]), force)
+    return Drain(why, node.name, float(params["drainTimeout"]), force, params.get("drain") or DrainOptions())
+
+
+# the taint midair puts on a pool's old nodes (oldNodes); kOps' is kops.k8s.io/scheduled-for-update
+OLD_NODE_TAINT = "midair.io/old-node"
+OLD_NODE_EFFECT = {"preferNoSchedule": PREFER_NO_SCHEDULE, "cordon": NO_SCHEDULE}
+OLD_NODE_WHY = {
+    "preferNoSchedule": "oldNodes: preferNoSchedule (kOps taints every node to be updated): pods evicted in this roll "
+                        "go to an old node only when no new one fits",
+    "cordon": "oldNodes: cordon (EKS managed node groups mark old nodes unschedulable once the surge nodes are "
+              "Ready): no pod evicted in this roll lands on an old node",
+}
+
+
+def mark_old_nodes(old: list[Node], params: dict, surge_ready: bool) -> list[Action]:
+    """Taint the pool's old nodes as the ``oldNodes`` knob says (``cordon``: only once ``surge_ready``)."""
+    mode = params.get("oldNodes", "schedulable")
+    if mode not in OLD_NODE_EFFECT or (mode == "cordon" and not surge_ready):
+        return []
+    return [Taint(OLD_NODE_WHY[mode], n.name, OLD_NODE_TAINT, OLD_NODE_EFFECT[mode])
+            for n in old if not n.has_taint(OLD_NODE_TAINT)]
+
+
+def old_nodes_held(old: list[Node], params: dict) -> bool:
+    """With ``oldNodes: cordon``, drains wait until every old node is marked (EKS drains after its scale-up)."""
+    return params.get("oldNodes") == "cordon" and any(not n.has_taint(OLD_NODE_TAINT) for n in old)
 
 
 def on_drain_failed(node: Node, params: dict, memo: dict) -> Action | Decision | str:

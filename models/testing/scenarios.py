@@ -29,7 +29,7 @@ from models.state import (
     Workload,
 )
 from models.strategies import BUILTIN
-from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
+from models.strategies.params import BOOL, CHOICE, DRAIN_OPTIONS, DURATION, INT, INT_OR_PERCENT, Param
 from models.testing.bounds import check_int, check_names
 from models.testing.clusters import upgrades as upgrade_pairs
 from models.testing.faults import fault_schedules
@@ -243,7 +243,13 @@ def _param_value(p: Param) -> st.SearchStrategy:
         return st.booleans()
     if p.kind == CHOICE:
         return st.sampled_from(p.choices)
-    raise ValueError(f"unknown parameter kind {p.kind!r}")  # pragma: no cover - params.py defines four
+    if p.kind == DRAIN_OPTIONS:
+        flags = ("ignoreDaemonSets", "deleteEmptyDirData", "force", "disableEviction")
+        waits = ("skipWaitForDeleteTimeout", "skipWaitWhenUnreachable")
+        return st.fixed_dictionaries({}, optional={**{f: st.booleans() for f in flags},
+                                                   **{w: st.sampled_from((0, 60, 300)).map(format_duration)
+                                                      for w in waits}})
+    raise ValueError(f"unknown parameter kind {p.kind!r}")  # pragma: no cover - params.py defines five
 
 
 @st.composite

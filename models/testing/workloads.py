@@ -126,5 +126,6 @@ def workloads(draw, pools: tuple[NodePool, ...], *, max_workloads: int = 4, max_
             replicas = _take_across(rooms, [pool] if pool else everywhere, req, want)
             pdb = draw(st.none() | pdbs(replicas, blocking=blocking_pdbs))
         local = kind in (STATEFULSET, BARE_POD) and draw(st.booleans())
-        out.append(Workload(name, kind, namespace, replicas, req, pdb, local_storage=local, pool=pool))
+        out.append(Workload(name, kind, namespace, replicas, req, pdb, local_storage=local, pool=pool,
+                            labels=(("app", name),), budgets=int(pdb is not None)))
     return tuple(out)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from models.state import (
+    PDB,
+    BudgetStatus,
     DAEMONSET,
     DEPLOYMENT,
     IDLE,
@@ -48,9 +50,12 @@ def group_dump(data) -> dict[str, list[dict]]:
 def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None,
                 pool_sizes: dict[str, int] | None = None, api_version: KubeVersion | None = None,
                 phases: dict[str, tuple[str, str]] | None = None, extra_nodes: tuple[Node, ...] = (),
-                now: float = 0.0, api_available: bool = True) -> ClusterState:
+                now: float = 0.0, api_available: bool = True, namespace: str | None = None) -> ClusterState:
     """The cluster as midair sees it. ``phases`` maps node names to (phase, message) of operations
-    this process runs; ``extra_nodes`` are placeholders for nodes being provisioned."""
+    this process runs; ``extra_nodes`` are placeholders for nodes being provisioned. ``namespace``
+    keeps only that namespace's workloads and pods in the view; nodes (and how many pods each
+    holds, whatever their namespace: a drain empties a node), the control plane and the add-ons
+    are always the whole cluster's."""
     get = lambda kind: objects.get(kind, []) or []  # noqa: E731
     owners = kt.replica_set_owners(get("ReplicaSet"))
     local_claims = kt.local_claims(get("PersistentVolumeClaim"), get("PersistentVolume"))
@@ -60,8 +65,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     proxy_on: dict[str, KubeVersion] = {}
     for obj, info in zip(get("Pod"), pods):
         if info.owner_kind == "DaemonSet" and info.owner_name == "kube-proxy" and info.node:
-            containers = (obj.get("spec") or {}).get("containers") or [{}]
-            v = kt.image_version(containers[0].get("image"))
+            v = kt.container_version((obj.get("spec") or {}).get("containers") or [], "kube-proxy")
             if v:
                 proxy_on[info.node] = v
     drainable: dict[str, int] = {}
@@ -91,7 +95,12 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     # a pod no controller owns is a workload of its own, scheduled or Pending, until it has finished
     workloads += [kt.bare_pod_workload(obj, p, pdbs, pool_label) for obj, p in zip(get("Pod"), pods)
                   if p.owner_kind is None and not p.mirror and p.phase not in ("Succeeded", "Failed")]
+    workloads, shared, budgets = _shared_budgets(workloads, pdbs)
     instances = kt.control_plane_instances(get("Pod"), api_version)
+    records = kt.pod_records(pods)
+    if namespace is not None:
+        workloads = [w for w in workloads if w.namespace == namespace]
+        records = [r for r, p in zip(records, pods) if p.namespace == namespace]
     return ClusterState(
         control_plane=ControlPlane(tuple(instances)),
         pools=tuple(pools),
@@ -99,11 +108,31 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
         workloads=tuple(sorted(workloads, key=lambda w: (not w.system, w.namespace, w.name))),
         addons=tuple(addons),
         api_services=tuple(kt.api_services(get("APIService"))),
-        pods=tuple(kt.pod_records(pods)),
+        pods=tuple(records),
         api_available=api_available,
         observed_at=now,
         unobserved=UNOBSERVED,
+        budgets=budgets,
+        pdbs=shared,
     )
+
+
+def _shared_budgets(workloads: list, pdbs: list) -> tuple[list, tuple[PDB, ...], tuple[BudgetStatus, ...]]:
+    """A budget that selects the pods of one workload is that workload's own ``pdb``; one that selects
+    several workloads' pods is a cluster budget (``pdbs``, with its selector) and its status."""
+    shared, statuses = [], []
+    for info in pdbs:
+        members = [w for w in workloads if info.selects(w.namespace, w.pod_labels)]
+        if len(members) < 2:
+            continue
+        pdb = replace(info.pdb, name=info.name, namespace=info.namespace, selector=info.selector)
+        shared.append(pdb)
+        expected, desired, current = info.status
+        statuses.append(BudgetStatus(info.name, info.namespace, tuple(w.key for w in members), expected, desired,
+                                     current, info.disruptions_allowed))
+        keys = {w.key for w in members}
+        workloads = [replace(w, pdb=pdb) if w.key in keys and w.budgets == 1 else w for w in workloads]
+    return workloads, tuple(shared), tuple(statuses)
 
 
 def _is_addon(obj: dict, kind: str) -> bool:

@@ -8,10 +8,12 @@ default. Nothing here does I/O.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
+from models.drain import DrainPod
 from models.quantity import IntOrPercent, parse_cpu, parse_memory
+from models.selectors import LabelSelector, selector_from_json
 from models.state import (
     APISERVER,
     BARE_POD,
@@ -28,10 +30,12 @@ from models.state import (
     Node,
     Pod,
     Resources,
+    Taint,
     Workload,
     WorkloadStatus,
 )
 from models.version import KubeVersion
+from sim.adapters.kube_images import container_named, container_version, image_version
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 POOL_LABELS = ("cloud.google.com/gke-nodepool", "eks.amazonaws.com/nodegroup", "kubernetes.azure.com/agentpool",
@@ -39,7 +43,10 @@ POOL_LABELS = ("cloud.google.com/gke-nodepool", "eks.amazonaws.com/nodegroup", "
                "kops.k8s.io/instancegroup", "pool")
 CONTROL_PLANE_LABEL = "component"
 CNI_DAEMONSETS = {"calico-node": "calico", "cilium": "cilium", "kube-flannel-ds": "flannel", "weave-net": "weave"}
-_TAG = re.compile(r":(v?\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.+-]*)?)(?:@sha256:[0-9a-f]+)?$")
+# the container (by name or image) that carries each CNI's version in its manifests: calico-node's
+# calico-node (image calico/node), cilium's cilium-agent (image cilium/cilium), kube-flannel's
+# kube-flannel (image flannel/flannel), weave-net's weave (image weaveworks/weave-kube)
+CNI_IMAGE_NAMES = {"calico": "calico-node", "cilium": "cilium-agent", "flannel": "kube-flannel", "weave": "weave"}
 
 
 def _get(obj: dict, *path, default=None):
@@ -48,19 +55,6 @@ def _get(obj: dict, *path, default=None):
             return default
         obj = obj[key]
     return obj
-
-
-def image_version(image: str | None) -> KubeVersion | None:
-    """The version in an image tag: ``registry.k8s.io/kube-proxy:v1.29.3`` -> 1.29.3 (None if none)."""
-    if not image:
-        return None
-    m = _TAG.search(image)
-    if not m:
-        return None
-    try:
-        return KubeVersion.parse(m.group(1))
-    except ValueError:
-        return None
 
 
 def version_of(text: str | None) -> KubeVersion | None:
@@ -120,6 +114,8 @@ def translate_node(obj: dict, pool_label: str | None, kube_proxy: KubeVersion | 
         ready=_condition(obj, "Ready"),
         schedulable=not _get(obj, "spec", "unschedulable", default=False),
         pods=pods,
+        taints=tuple(Taint(str(t.get("key", "")), str(t.get("effect", "")), str(t.get("value", "") or ""))
+                     for t in _get(obj, "spec", "taints", default=[]) or [] if t.get("key")),
     )
 
 
@@ -139,6 +135,8 @@ class PodInfo:
     mirror: bool = False
     local_storage: bool = False  # data that lives and dies with the pod or its node: emptyDir, hostPath
     pinned: bool = False  # a claim bound to a volume on one node's disk: the pod can run only there
+    emptydir: bool = False  # what kubectl drain's local-storage filter looks for
+    deleted_at: float | None = None  # its deletionTimestamp, seconds since the epoch
 
     @property
     def daemonset(self) -> bool:
@@ -146,8 +144,14 @@ class PodInfo:
 
     @property
     def evictable(self) -> bool:
-        """Would a drain have to evict it (kubectl drain's filters)?"""
+        """Would a drain have to evict it and wait for it? (not DaemonSet, mirror or finished pods)"""
         return not (self.daemonset or self.mirror or self.phase in ("Succeeded", "Failed"))
+
+    def for_drain(self, now: float) -> DrainPod:
+        """What kubectl drain's filters (``models.drain``) see of it at ``now`` (seconds since the epoch)."""
+        return DrainPod(self.namespace, self.name, self.phase, self.daemonset, self.mirror,
+                        controlled=self.owner_kind is not None, emptydir=self.emptydir,
+                        deleting_for_s=None if self.deleted_at is None else max(0.0, now - self.deleted_at))
 
 
 # Storage classes that provision volumes on one node's disk (local static provisioner, Rancher's
@@ -189,6 +193,13 @@ def _has_scratch_storage(spec: dict) -> bool:
                for v in spec.get("volumes", []) or [])
 
 
+def _timestamp(text) -> float | None:
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp() if text else None
+    except ValueError:
+        return None
+
+
 def _has_pinned_claim(spec: dict, namespace: str, claims: frozenset[tuple[str, str]]) -> bool:
     return any((namespace, _get(v, "persistentVolumeClaim", "claimName")) in claims for v in spec.get("volumes", []) or [])
 
@@ -211,7 +222,9 @@ def translate_pod(obj: dict, replica_sets: dict[tuple[str, str], str],
                    terminating=bool(meta.get("deletionTimestamp")),
                    mirror="kubernetes.io/config.mirror" in (meta.get("annotations", {}) or {}),
                    local_storage=_has_scratch_storage(obj.get("spec", {}) or {}),
-                   pinned=_has_pinned_claim(obj.get("spec", {}) or {}, ns, local_claims))
+                   pinned=_has_pinned_claim(obj.get("spec", {}) or {}, ns, local_claims),
+                   emptydir=any("emptyDir" in v for v in _get(obj, "spec", "volumes", default=[]) or []),
+                   deleted_at=_timestamp(meta.get("deletionTimestamp")))
 
 
 def replica_set_owners(replica_sets: list[dict]) -> dict[tuple[str, str], str]:
@@ -253,22 +266,28 @@ def _int_or_percent(value) -> IntOrPercent | None:
 class PDBInfo:
     namespace: str
     name: str
-    selector: dict = field(hash=False, compare=False)
+    selector: LabelSelector | None = field(hash=False, compare=False)
     pdb: PDB = PDB()
     disruptions_allowed: int = 0
+    status: tuple[int, int, int] = (0, 0, 0)  # expectedPods, desiredHealthy, currentHealthy
+
+    def selects(self, namespace: str, labels: dict) -> bool:
+        """policy/v1: an empty selector selects every pod of the namespace; a missing one, none."""
+        return self.selector is not None and namespace == self.namespace and self.selector.matches(labels)
 
 
 def translate_pdb(obj: dict) -> PDBInfo:
     spec = obj.get("spec", {}) or {}
     pdb = PDB(_int_or_percent(spec.get("minAvailable")), _int_or_percent(spec.get("maxUnavailable")),
               spec.get("unhealthyPodEvictionPolicy") or "IfHealthyBudget")
+    try:
+        selector = selector_from_json(spec.get("selector")) if isinstance(spec.get("selector"), dict) else None
+    except ValueError:  # an operator this version of midair does not know: treat it as selecting nothing
+        selector = None
+    status = obj.get("status", {}) or {}
+    numbers = tuple(int(status.get(k, 0) or 0) for k in ("expectedPods", "desiredHealthy", "currentHealthy"))
     return PDBInfo(_get(obj, "metadata", "namespace", default="default"), _get(obj, "metadata", "name", default=""),
-                   _get(spec, "selector", "matchLabels", default={}) or {}, pdb,
-                   int(_get(obj, "status", "disruptionsAllowed", default=0) or 0))
-
-
-def _matches(selector: dict, labels: dict) -> bool:
-    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+                   selector, pdb, int(_get(obj, "status", "disruptionsAllowed", default=0) or 0), numbers)
 
 
 def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: str | None) -> Workload:
@@ -283,7 +302,8 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
     else:
         replicas = int(spec.get("replicas", 1) if spec.get("replicas") is not None else 1)
         desired, ready = replicas, int(status.get("readyReplicas", 0) or 0)
-    match = next((p for p in pdbs if p.namespace == ns and _matches(p.selector, labels)), None)
+    matching = [p for p in pdbs if p.selects(ns, labels)]
+    match = matching[0] if matching else None
     # midair's local storage: for a StatefulSet, volumes pinned to a node (its pods wait for that node);
     # for the others, data that goes with the pod (see models.state.Workload.local_storage)
     if kind == STATEFULSET:
@@ -299,7 +319,28 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
         grace_period_s=float(template.get("terminationGracePeriodSeconds", 30) or 30),
         system=ns == "kube-system",
         status=WorkloadStatus(desired, ready, match.disruptions_allowed if match else None),
+        labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())), pre_stop_s=pre_stop_seconds(template),
+        budgets=len(matching),
     )
+
+
+def pre_stop_seconds(template_spec: dict) -> float:
+    """The longest preStop ``sleep`` of the pod's containers (the lifecycle hook's sleep action, or an
+    exec of ``sleep N``); 0 when it has none midair can read."""
+    out = 0.0
+    for c in template_spec.get("containers", []) or []:
+        hook = _get(c, "lifecycle", "preStop", default={}) or {}
+        seconds = _get(hook, "sleep", "seconds")
+        command = _get(hook, "exec", "command", default=[]) or []
+        if seconds is None and command:
+            words = " ".join(str(w) for w in command).split()
+            if "sleep" in words and words.index("sleep") + 1 < len(words):
+                seconds = words[words.index("sleep") + 1]
+        try:
+            out = max(out, float(seconds)) if seconds is not None else out
+        except ValueError:
+            continue
+    return out
 
 
 def bare_pod_workload(obj: dict, p: PodInfo, pdbs: list[PDBInfo], pool_label: str | None) -> Workload:
@@ -320,9 +361,9 @@ def control_plane_instances(pods: list[dict], api_version: KubeVersion | None) -
     for obj in pods:
         if _get(obj, "metadata", "namespace") != "kube-system":
             continue
-        component = components.get((_get(obj, "metadata", "labels", default={}) or {}).get(CONTROL_PLANE_LABEL))
-        containers = _get(obj, "spec", "containers", default=[]) or []
-        version = image_version(containers[0].get("image")) if containers else None
+        label = (_get(obj, "metadata", "labels", default={}) or {}).get(CONTROL_PLANE_LABEL)
+        component = components.get(label)
+        version = container_version(_get(obj, "spec", "containers", default=[]) or [], label) if component else None
         if component == ETCD and version is not None:
             # kubeadm tags etcd images with an image revision (etcd:3.5.12-0): the release is 3.5.12
             version = version.release
@@ -352,22 +393,23 @@ def _rolled_out(obj: dict, kind: str) -> bool:
 def addons(daemonsets: list[dict], deployments: list[dict]) -> list[Addon]:
     out = []
 
-    def image(obj):
-        containers = _get(obj, "spec", "template", "spec", "containers", default=[]) or []
-        return image_version(containers[0].get("image")) if containers else None
+    def image(obj, container: str):
+        return container_version(_get(obj, "spec", "template", "spec", "containers", default=[]) or [], container)
 
     for obj in deployments:
-        if (_get(obj, "metadata", "namespace"), _get(obj, "metadata", "name")) == ("kube-system", "coredns") and image(obj):
-            out.append(Addon("coredns", image(obj), phase="idle" if _rolled_out(obj, DEPLOYMENT) else "upgrading"))
+        if (_get(obj, "metadata", "namespace"), _get(obj, "metadata", "name")) == ("kube-system", "coredns") \
+                and image(obj, "coredns"):
+            out.append(Addon("coredns", image(obj, "coredns"), phase="idle" if _rolled_out(obj, DEPLOYMENT) else "upgrading"))
     for obj in daemonsets:
         name = _get(obj, "metadata", "name")
-        if _get(obj, "metadata", "namespace") != "kube-system" or not image(obj):
+        if _get(obj, "metadata", "namespace") != "kube-system":
             continue
         phase = "idle" if _rolled_out(obj, DAEMONSET) else "upgrading"
-        if name == "kube-proxy":
-            out.append(Addon("kube-proxy", image(obj), phase=phase))
-        elif name in CNI_DAEMONSETS:
-            out.append(Addon("cni", image(obj), CNI_DAEMONSETS[name], phase=phase))
+        if name == "kube-proxy" and image(obj, "kube-proxy"):
+            out.append(Addon("kube-proxy", image(obj, "kube-proxy"), phase=phase))
+        elif name in CNI_DAEMONSETS and image(obj, CNI_IMAGE_NAMES[CNI_DAEMONSETS[name]]):
+            version = image(obj, CNI_IMAGE_NAMES[CNI_DAEMONSETS[name]])
+            out.append(Addon("cni", version, CNI_DAEMONSETS[name], phase=phase))
     order = {"coredns": 0, "kube-proxy": 1, "cni": 2}
     return sorted(out, key=lambda a: order[a.name])
 
@@ -387,5 +429,5 @@ def pod_records(pods: list[PodInfo]) -> list[Pod]:
 
 
 __all__ = ["translate_node", "translate_pod", "translate_pdb", "translate_workload", "control_plane_instances",
-           "addons", "api_services", "local_claims", "replica_set_owners", "bare_pod_workload", "pod_records", "image_version",
+           "addons", "api_services", "local_claims", "container_named", "container_version", "replica_set_owners", "bare_pod_workload", "pod_records", "image_version",
            "PodInfo", "PDBInfo", "POOL_LABELS", "DEPLOYMENT", "STATEFULSET", "DAEMONSET"]

@@ -13,7 +13,9 @@ from models.actions import (
     Drain,
     Halt,
     ProvisionNode,
+    Taint,
     Uncordon,
+    Untaint,
     UpgradeAddon,
     UpgradeControlPlaneInstance,
     UpgradeNodeInPlace,
@@ -21,6 +23,7 @@ from models.actions import (
 from models.state import (
     IDLE,
     Addon,
+    BudgetStatus,
     ClusterState,
     ControlPlane,
     Instance,
@@ -29,6 +32,7 @@ from models.state import (
     Resources,
     WorkloadStatus,
 )
+from models.state import Taint as TaintRecord
 from sim.adapters.port import SubmitResult
 from sim.world import World
 from sim.world.eviction import budget
@@ -48,8 +52,7 @@ class SimulatedPort:
         if n.record is None:
             n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
                             n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(self.world.evictions.remaining(n)),
-                            n.created_at, n.message,
-                            n.config)
+                            n.created_at, n.message, n.config, n.taints)
         return n.record
 
     def observe(self) -> ClusterState:
@@ -70,9 +73,12 @@ class SimulatedPort:
             workloads.append(sw.record)
         addons = tuple(Addon(name, a["version"], a["flavor"], a["healthy"], a["phase"])
                        for name, a in w.addon_ops.addons.items())
+        budgets = tuple(BudgetStatus(b.pdb.name, b.pdb.namespace, tuple(m.key for m in b.members), b.expected(),
+                                     b.desired_healthy(), b.current_healthy(), b.allowed())
+                        for b in w.budgets if b.pdb.selector is not None)
         return ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
                             replace(w.cloud, subnets=w.cloud_ops.subnets()),
-                            w.scenario.cluster.api_services, (), w.cp.api_up, w.env.now)
+                            w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
@@ -82,6 +88,8 @@ class SimulatedPort:
         node = w.nodes.get(getattr(action, "node", None) or "")
         if hasattr(action, "node") and node is None:
             return SubmitResult(False, f"no node named {action.node}")
+        if node is not None or isinstance(action, ProvisionNode):
+            w.rec.pool_action(w.env.now, node.pool if node is not None else action.pool)
         if isinstance(action, Cordon):
             w.node_ops.set_schedulable(node, False)
         elif isinstance(action, Uncordon):
@@ -89,7 +97,11 @@ class SimulatedPort:
         elif isinstance(action, Drain):
             if node.phase not in (IDLE, "drain-failed", "upgrade-failed"):
                 return SubmitResult(False, f"{node.name} is {node.phase}")
-            w.evictions.drain(node, action.timeout_s, action.force)
+            w.evictions.drain(node, action.timeout_s, action.force, action.options)
+        elif isinstance(action, Taint):
+            w.node_ops.set_taint(node, TaintRecord(action.key, action.effect, action.value))
+        elif isinstance(action, Untaint):
+            w.node_ops.remove_taint(node, action.key)
         elif isinstance(action, UpgradeNodeInPlace):
             if node.phase not in (IDLE, "upgrade-failed"):
                 return SubmitResult(False, f"{node.name} is {node.phase}")

@@ -1,10 +1,20 @@
-"""``midair path``: the skew-safe sequence of control-plane hops and worker rolls to a target."""
+"""``midair path``: the skew-safe sequence of control-plane hops and worker rolls to a target.
+
+The document (``-o json`` / ``-o yaml``; ``--json`` is ``-o json``)::
+
+    {"from", "to", "kubelets": [...], "steps": [{"component": "control-plane" | "workers", "version"}]}
+
+with the steps in the order they are taken.
+"""
 
 from __future__ import annotations
 
-from models.plan import path_for_state, version_path
-from sim.commands.common import add_set_option, print_json, scenario_from, version_arg, versions_arg
+import sys
+
+from models.plan import WORKERS, path_for_state, version_path
+from sim.commands.common import add_json_flag, add_set_option, output_format, scenario_from, version_arg, versions_arg
 from sim.errors import EXIT_OK, UsageError
+from sim.render import Table, add_output_option, render
 
 
 def add_parser(sub) -> None:
@@ -15,8 +25,9 @@ def add_parser(sub) -> None:
     p.add_argument("--to", dest="target", metavar="V", help="the target version")
     p.add_argument("--kubelets", action="append", metavar="V,...", help="the kubelet versions now (default: --from)")
     p.add_argument("--scenario", metavar="FILE", help="take the versions and target from a scenario")
-    p.add_argument("--json", action="store_true", help='print JSON: {"from", "to", "steps": [{"component", "version"}]}')
+    add_json_flag(p)
     add_set_option(p)
+    add_output_option(p, "the path")
     p.set_defaults(run=run)
 
 
@@ -36,12 +47,18 @@ def run(args) -> int:
             path = version_path(start, target, versions_arg(args.kubelets, "--kubelets") or None)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-    if args.json:
-        print_json(path.to_json())
-        return EXIT_OK
-    kubelets = ", ".join(str(k) for k in path.kubelets)
-    print(f"{path.start} -> {path.target} (kubelets {kubelets}): {len(path.steps)} step(s), "
-          f"{path.worker_rolls} worker roll(s)")
-    for i, step in enumerate(path.steps, 1):
-        print(f"  {i}. {step.component:<13} -> {step.version}")
+    sys.stdout.write(render(path.to_json(), output_format(args), text, tables))
     return EXIT_OK
+
+
+def text(doc: dict) -> str:
+    rolls = sum(1 for s in doc["steps"] if s["component"] == WORKERS)
+    lines = [f"{doc['from']} -> {doc['to']} (kubelets {', '.join(doc['kubelets'])}): {len(doc['steps'])} step(s), "
+             f"{rolls} worker roll(s)"]
+    lines += [f"  {i}. {step['component']:<13} -> {step['version']}" for i, step in enumerate(doc["steps"], 1)]
+    return "".join(line + "\n" for line in lines)
+
+
+def tables(doc: dict) -> list[Table]:
+    return [Table.of(f"Path {doc['from']} -> {doc['to']}", ("step", "component", "version"),
+                     [[i, s["component"], s["version"]] for i, s in enumerate(doc["steps"], 1)])]

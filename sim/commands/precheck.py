@@ -1,15 +1,25 @@
-"""``midair precheck``: the pre-upgrade checks, grouped by family, most severe first."""
+"""``midair precheck``: the pre-upgrade checks, grouped by family, most severe first. With ``--live``
+the removed-API check also reads the cluster's deployed Helm 3 releases (``sim.adapters.helm``).
+
+The document (``-o json`` / ``-o yaml``; ``--json`` is ``-o json``)::
+
+    {"findings": [{"id", "family", "severity", "subject", "reason", "fix"}]}
+
+Ids are listed in docs/prechecks.md; the severities are BLOCK, WARN and INFO.
+"""
 
 from __future__ import annotations
 
 import os
+import sys
 
-from sim.commands.common import add_set_option, print_json, scenario_from, version_arg
+from sim.commands.common import add_json_flag, add_set_option, output_format, scenario_from, strategies_named, version_arg
 from sim.commands.live_common import add_kube_options, connect
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.prechecks import check_cluster, format_findings
-from sim.scenario.build import strategy_by_name
+from sim.render import Table, add_output_option, render
 from sim.scenario.model import LiveSettings
+from sim.style import colour_allowed
 
 
 def add_parser(sub) -> None:
@@ -24,10 +34,22 @@ def add_parser(sub) -> None:
     p.add_argument("--manifests", action="append", default=[], metavar="PATH",
                    help="also scan these files or directories for removed APIs (repeatable)")
     add_kube_options(p)
-    p.add_argument("--json", action="store_true", help='print {"findings": [{"id", "family", "severity", '
-                                                       '"subject", "reason", "fix"}, ...]}')
+    add_json_flag(p)
     add_set_option(p)
+    add_output_option(p, "the findings")
     p.set_defaults(run=run)
+
+
+def helm_refs(found) -> tuple[list, list]:
+    """The objects of the cluster's deployed Helm releases, for the removed-API check; a release that cannot be
+    decoded is a problem of its own (apis.unreadable)."""
+    from sim.adapters.helm import release_refs
+
+    if found is None:
+        return [], []
+    releases, unreadable = found
+    refs, problems = release_refs(releases)
+    return refs, [*problems, *((text.split(":", 1)[0], 0, text.split(": ", 1)[-1]) for text in unreadable)]
 
 
 def run(args) -> int:
@@ -40,10 +62,12 @@ def run(args) -> int:
             raise UsageError(f"--manifests {path}: no such file or directory")
     scenario = scenario_from(args, args.scenario) if args.scenario else None
     target = version_arg(args.target, "--to") if args.target else scenario.target
+    helm: tuple[list, list] = ([], [])
     if args.live:
         port = connect(args, scenario.live if scenario else LiveSettings())
         try:
             state = port.observe()
+            helm = helm_refs(port.helm_releases())
         finally:
             port.close()
     else:
@@ -51,18 +75,16 @@ def run(args) -> int:
     if target < state.oldest_apiserver:
         raise UsageError(f"--to {target} is older than the cluster's control plane {state.oldest_apiserver}; "
                          f"midair checks upgrades (valid: {state.oldest_apiserver} or newer)")
-    spec = None
-    if args.strategy:
-        # the scenario's own entry when it has one, else the strategy (or preset) with its defaults
-        chosen = [s for s in (scenario.strategies if scenario else ()) if args.strategy in (s.label, s.name)]
-        try:
-            spec = chosen[0] if chosen else strategy_by_name(args.strategy, list(state.pools))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    # the scenario's own entry when it has one, else the strategy (or preset) with its defaults: as run does
+    spec = strategies_named(scenario, [args.strategy], state.pools)[0] if args.strategy else None
     manifests = (scenario.manifests if scenario else ()) + tuple(args.manifests)
-    findings = check_cluster(state, target, spec, manifests)
-    if args.json:
-        print_json({"findings": [f.to_json() for f in findings]})
-    else:
-        print(format_findings(findings), end="")
+    findings = check_cluster(state, target, spec, manifests, helm)
+    colour = colour_allowed(sys.stdout)
+    doc = {"findings": [f.to_json() for f in findings]}
+    sys.stdout.write(render(doc, output_format(args), lambda _: format_findings(findings, colour), tables))
     return EXIT_FINDINGS if any(f.severity == "BLOCK" for f in findings) else EXIT_OK
+
+
+def tables(doc: dict) -> list[Table]:
+    columns = ("severity", "id", "family", "subject", "reason", "fix")
+    return [Table.of("Findings", columns, [[f[c] for c in columns] for f in doc["findings"]])]

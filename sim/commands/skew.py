@@ -1,6 +1,17 @@
-"""``midair skew``: check component versions against the version-skew policy."""
+"""``midair skew``: check component versions against the version-skew policy.
+
+The document (``-o json`` / ``-o yaml``; ``--json`` is ``-o json``)::
+
+    {"violations": [{"rule", "component", "subject", "version", "bound", "reason", "mandatory", "count"}],
+     "allowed": [{"component", "subject", "version", "allowed": [...], "refused": [{"version", "rules"}]}]}
+
+``allowed`` is there with ``--allowed COMPONENT``: per instance, the versions it may move to
+from here (itself and upgrades: midair rehearses upgrades), and those the policy refuses.
+"""
 
 from __future__ import annotations
+
+import sys
 
 from models.skew import Versioned, allowed_moves, check_versions, versions_of
 from models.state import (
@@ -12,8 +23,9 @@ from models.state import (
     KUBELET,
     SCHEDULER,
 )
-from sim.commands.common import add_set_option, print_json, scenario_from, versions_arg
+from sim.commands.common import add_json_flag, add_set_option, output_format, scenario_from, versions_arg
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from sim.render import Table, add_output_option, render
 
 OPTIONS = (
     ("apiserver", APISERVER),
@@ -36,9 +48,10 @@ def add_parser(sub) -> None:
         p.add_argument("--" + dest.replace("_", "-"), dest=dest, action="append", metavar="V",
                        help=f"a {component} version (repeatable, or comma-separated)")
     p.add_argument("--allowed", metavar="COMPONENT", choices=[c for _, c in OPTIONS],
-                   help="also list, per instance of COMPONENT, the versions it may move to from here")
-    p.add_argument("--json", action="store_true", help="print JSON: {\"violations\": [...]}")
+                   help="also list, per instance of COMPONENT, the upgrades it may take from here")
+    add_json_flag(p)
     add_set_option(p)
+    add_output_option(p, "the violations")
     p.set_defaults(run=run)
 
 
@@ -59,8 +72,8 @@ def _items_from_options(args) -> dict[str, list[Versioned]]:
 
 
 def _candidates(item: Versioned):
-    lo = max(0, item.version.minor - 3)
-    return [item.version.add_minors(k - item.version.minor) for k in range(lo, item.version.minor + 4)]
+    """The instance's version and the next three minors: where an upgrade may take it (never back)."""
+    return [item.version.add_minors(k) for k in range(0, 4)]
 
 
 def run(args) -> int:
@@ -81,16 +94,28 @@ def run(args) -> int:
                 "allowed": [str(v) for v, added in moves if not added],
                 "refused": [{"version": str(v), "rules": sorted({a.rule for a in added})} for v, added in moves if added],
             })
-    if args.json:
-        out = {"violations": [v.to_json() for v in violations]}
-        if args.allowed:
-            out["allowed"] = allowed
-        print_json(out)
-    else:
-        if not violations:
-            print(f"no skew violations among {sum(i.count for i in items)} components")
-        for v in violations:
-            print(f"{v.rule}: {v.reason}")
-        for a in allowed:
-            print(f"{a['subject']} ({a['version']}) may move to: {', '.join(a['allowed']) or 'nothing'}")
+    doc = {"violations": [v.to_json() for v in violations]}
+    if args.allowed:
+        doc["allowed"] = allowed
+    count = sum(i.count for i in items)
+    sys.stdout.write(render(doc, output_format(args), lambda d: text(d, count), tables))
     return EXIT_FINDINGS if violations else EXIT_OK
+
+
+def text(doc: dict, components: int) -> str:
+    lines = [] if doc["violations"] else [f"no skew violations among {components} components"]
+    lines += [f"{v['rule']}: {v['reason']}" for v in doc["violations"]]
+    lines += [f"{a['subject']} ({a['version']}) may move to: {', '.join(a['allowed']) or 'nothing'}"
+              for a in doc.get("allowed", ())]
+    return "".join(line + "\n" for line in lines)
+
+
+def tables(doc: dict) -> list[Table]:
+    columns = ("rule", "component", "subject", "version", "bound", "mandatory", "count", "reason")
+    out = [Table.of("Violations", columns, [[v[c] for c in columns] for v in doc["violations"]])]
+    if "allowed" in doc:
+        out.append(Table.of("Allowed moves", ("component", "subject", "version", "allowed", "refused"),
+                            [[a["component"], a["subject"], a["version"], a["allowed"],
+                              "; ".join(f"{r['version']} ({', '.join(r['rules'])})" for r in a["refused"])]
+                             for a in doc["allowed"]]))
+    return out

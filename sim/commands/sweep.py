@@ -7,10 +7,8 @@ import sys
 from datetime import datetime, timezone
 
 from sim import expectations
-from sim.commands.run import add_sweep_options, execute, expectations_verdict, format_table, results_json, verdict
-from sim.errors import UsageError
-from sim.report import write_report
-from sim.sweep import summary
+from sim.commands.run import add_sweep_options, emit, execute, expectations_verdict, results_json, verdict
+from sim.errors import EXIT_FINDINGS, UsageError
 
 CHECKPOINT = ".runs.jsonl"
 
@@ -27,6 +25,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from sim.report import write_report  # matplotlib: loaded only when a report is written
+
     if args.resume and not args.out:
         raise UsageError("--resume needs --out DIR, the report directory of the interrupted sweep")
     name = os.path.splitext(os.path.basename(args.scenario))[0]
@@ -38,12 +38,15 @@ def run(args) -> int:
     checkpoint = os.path.join(out, CHECKPOINT)
     if not args.resume and os.path.exists(checkpoint):
         os.unlink(checkpoint)
-    base, vs, rows, seed, runs = execute(args, checkpoint)
-    print(f"scenario {base.name}: {base.cluster.version} -> {base.target}, {runs} run(s) per strategy, seed {seed}")
-    print(format_table(summary(rows)))
-    found = expectations.verdicts(vs, rows)
-    print(expectations.format_text(found), end="")
-    written = write_report(out, base, vs, rows, seed, results_json(base, rows, seed, found), found)
+    sweep = execute(args, checkpoint)
+    emit(args, sweep)
+    if sweep.blocked:
+        return EXIT_FINDINGS
+    found = sweep.verdicts()
+    written = write_report(out, sweep.base, sweep.variants, sweep.rows, sweep.seed,
+                           results_json(sweep.base, sweep.rows, sweep.seed, found),
+                           command=[args.prog, *getattr(args, "argv", [])],
+                           extra_sections=expectations.report_sections(found))
     os.unlink(checkpoint)
     print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
-    return max(verdict(rows), expectations_verdict(found, args.no_fail))
+    return max(verdict(sweep.rows, args.fail_on), expectations_verdict(found, args.no_fail))

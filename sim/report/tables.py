@@ -1,67 +1,41 @@
-"""The report's tables: summary.csv and summary.md."""
+"""The report's tables: summary.csv (every statistic as numbers) and summary.md (the report's
+sections, ``sim.report.content``, as Markdown)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
-from sim.expectations import table_rows
-from sim.sweep import NUMERIC
-
-HEADLINE = ("duration_s", "api_downtime_s", "outage_s", "degraded_s", "pods_evicted", "pods_restarted",
-            "pods_rescheduled", "pods_lost_local_data", "pdb_violations", "skew_violations", "node_ip_changes",
-            "peak_extra_nodes", "node_hours")
-
-
-def _g(x) -> str:
-    return "" if x is None else f"{x:g}"
+from sim.comparison import STATISTICS_COLUMNS, statistics_rows
+from sim.render import Table, cell, to_csv
 
 
 def summary_csv(stats: dict[str, dict]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["strategy", "metric", "n", "mean", "p50", "p95", "max", "ci95_low", "ci95_high"])
-    for label, s in stats.items():
-        w.writerow([label, "completed_share", s["runs"], _g(s["completed"]), "", "", "", "", ""])
-        for m in NUMERIC:
-            st = s["metrics"][m]
-            w.writerow([label, m, st["n"], _g(st["mean"]), _g(st["p50"]), _g(st["p95"]), _g(st["max"]),
-                        _g(st["ci95"][0]), _g(st["ci95"][1])])
-    return buf.getvalue()
+    return to_csv([Table.of("statistics", STATISTICS_COLUMNS, statistics_rows(stats))])
 
 
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+def _md_table(t: Table) -> str:
+    lines = ["| " + " | ".join(t.columns) + " |",
+             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(t.columns))) + "|"]
+    lines += ["| " + " | ".join(cell(c).replace("|", "\\|") for c in r) + " |" for r in t.rows]
     return "\n".join(lines)
 
 
-def headline_rows(stats: dict[str, dict]) -> list[list[str]]:
-    rows = [["completed"] + [f"{s['completed'] * 100:.0f}% of {s['runs']}" for s in stats.values()]]
-    for m in HEADLINE:
-        rows.append([m] + [f"{_g(s['metrics'][m]['mean'])} / {_g(s['metrics'][m]['p95'])}" for s in stats.values()])
-    return rows
-
-
-def detail_rows(s: dict) -> list[list[str]]:
-    rows = []
-    for m in NUMERIC:
-        st = s["metrics"][m]
-        rows.append([m, _g(st["mean"]), _g(st["p50"]), _g(st["p95"]), _g(st["max"]),
-                     f"{_g(st['ci95'][0])} – {_g(st['ci95'][1])}"])
-    return rows
-
-
-def summary_md(title: str, intro: list[str], stats: dict[str, dict], findings: list[str], verdicts=()) -> str:
-    out = [f"# {title}", "", *intro, "", "## Comparison (mean / p95)", "",
-           _md_table(["metric", *stats], headline_rows(stats)), ""]
-    if verdicts:
-        out += ["## Expectations", "", _md_table(*table_rows(verdicts)), ""]
-    for label, s in stats.items():
-        out += [f"## {label}", "", f"{s['runs']} run(s); {s['completed'] * 100:.0f}% completed.", ""]
-        out += [f"- halted in {n} run(s): {reason}" for reason, n in s["halted"].items()]
-        out += ["", _md_table(["metric", "mean", "p50", "p95", "max", "95% interval of the mean"], detail_rows(s)), ""]
+def summary_md(title: str, intro: list[str], sections: list, findings: list[str]) -> str:
+    out = [f"# {title}", "", *intro, ""]
+    for s in sections:
+        out += [f"## {s.title}", ""]
+        for k, p in enumerate(s.paragraphs):  # an indented paragraph belongs to the one before it
+            if p.startswith("    "):
+                out.append(f"  - {p.strip()}")
+            elif s.css == "halt":
+                out.append(f"- {p}")
+            else:
+                out += [p] if k == 0 else ["", p]
+        if s.paragraphs:
+            out.append("")
+        for t in s.tables:
+            if len(s.tables) > 1:
+                out += [f"### {t.title}", ""]
+            out += [_md_table(t), ""]
     if findings:
         out += ["## Pre-check findings", "", *[f"- {f}" for f in findings], ""]
-    out += ["Metric definitions: docs/metrics.md. Times in simulated seconds.", ""]
+    out += ["Metric definitions: docs/metrics.md. Durations in simulated time.", ""]
     return "\n".join(out)

@@ -13,7 +13,8 @@ from typing import Any
 
 from models.plan import resolve_batch
 from models.state import NodePool
-from models.strategies.params import BOOL, CHOICE, DURATION, INT, INT_OR_PERCENT, Param
+from models.drain import DrainOptions
+from models.strategies.params import BOOL, CHOICE, DRAIN_OPTIONS, DURATION, INT, INT_OR_PERCENT, Param
 from models.strategies.presets import PRESETS
 from sim import registry
 from sim.adapters.hooks import check_template
@@ -21,27 +22,61 @@ from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.expect import build_expectations
 from sim.scenario.faults import check_fault
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
-from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Int, IntOrPct, Spec, suggest
+from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Field, Int, IntOrPct, Obj, Spec, broken, suggest
 from sim.scenario.source import Path, Source
+
+
+class DrainOptionsSpec(Obj):
+    """A strategy's ``drain:`` block: kubectl drain's options; what is not given keeps the platforms' default."""
+
+    def check(self, value, path, ck):
+        out = super().check(value, path, ck)
+        if out is INVALID or broken(out):
+            return INVALID
+        d = DrainOptions()
+        return DrainOptions(
+            *(d_value if out[key] is None else out[key] for key, d_value in (
+                ("ignoreDaemonSets", d.ignore_daemonsets), ("deleteEmptyDirData", d.delete_emptydir_data),
+                ("force", d.force), ("disableEviction", d.disable_eviction),
+                ("skipWaitForDeleteTimeout", d.skip_wait_for_delete_timeout_s),
+                ("skipWaitWhenUnreachable", d.unreachable_skip_wait_s))))
+
+
+DRAIN_OPTIONS_SPEC = DrainOptionsSpec(name="drain options", fields={
+    "ignoreDaemonSets": Field(Bool(), None, "--ignore-daemonsets"),
+    "deleteEmptyDirData": Field(Bool(), None, "--delete-emptydir-data"),
+    "force": Field(Bool(), None, "--force: delete pods no controller owns"),
+    "disableEviction": Field(Bool(), None, "--disable-eviction: delete instead of evicting, past every budget"),
+    "skipWaitForDeleteTimeout": Field(Duration(), None, "--skip-wait-for-delete-timeout"),
+    "skipWaitWhenUnreachable": Field(Duration(), None, "Cluster API's wait for pods deleting on an unreachable node"),
+})
 
 
 def _param_spec(p: Param) -> Spec:
     return {
-        INT_OR_PERCENT: IntOrPct(),
+        INT_OR_PERCENT: IntOrPct(of="the pool's nodes"),  # every percent knob is a share of a pool
         DURATION: Duration(),
         INT: Int(min=p.minimum),
         BOOL: Bool(),
         CHOICE: Enum(choices=p.choices),
+        DRAIN_OPTIONS: DRAIN_OPTIONS_SPEC,
     }[p.kind]
+
+
+PROVENANCE = ("samples", "source")  # what a distribution was fitted to: kept in the file, not in the simulation
+
+
+def _kinds(raw: dict) -> list[str]:
+    return [k for k, v in raw.items() if v is not None and k not in PROVENANCE]
 
 
 def _dist(raw: Any) -> Dist:
     if isinstance(raw, float | int):
         return Dist.constant(raw)
-    (kind, value), = [(k, v) for k, v in raw.items() if v is not None]
+    (kind, value), = [(k, raw[k]) for k in _kinds(raw)]
     if kind == "constant":
         return Dist.constant(value)
-    if kind in ("uniform", "triangular"):
+    if kind in ("uniform", "triangular", "empirical"):
         return Dist(kind, tuple(float(x) for x in value))
     if kind == "lognormal":
         return Dist(kind, (value["median"], value["p95"]))
@@ -49,12 +84,12 @@ def _dist(raw: Any) -> Dist:
 
 
 def check_dist(raw: Any, path: Path, ck: Checker) -> Dist | None:
-    if raw is None:
+    if raw is None or broken(raw):
         return None
     if isinstance(raw, dict):
-        given = [k for k, v in raw.items() if v is not None]
+        given = _kinds(raw)
         if len(given) != 1:
-            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential")
+            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential, empirical")
             return None
         kind = given[0]
         value = raw[kind]
@@ -112,20 +147,19 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
                 ck.fail(path + (key,), f"unknown parameter {key!r} for strategy {name!r}; "
                                        f"{suggest(key, by_name)}valid: {', '.join(by_name) or 'none'}")
                 continue
-            converted = _param_spec(by_name[key]).check(value, path + (key,), ck)
-            if converted is INVALID:
-                ok = False
-            else:
-                values[key] = converted
-        if not ok:
-            continue
-        if "maxSurge" in values and "maxUnavailable" in values:
+            values[key] = _param_spec(by_name[key]).check(value, path + (key,), ck)
+            ok = ok and values[key] is not INVALID
+        if "maxSurge" in values and "maxUnavailable" in values and INVALID not in (values["maxSurge"],
+                                                                                  values["maxUnavailable"]):
             try:
                 for total in [p.count for p in pools] or [1]:
-                    resolve_batch(values["maxSurge"], values["maxUnavailable"], total)
+                    resolve_batch(values["maxSurge"], values["maxUnavailable"], total,
+                                  surge_per_zone=values.get("surgePerZone") or 0)
             except ValueError as exc:
                 ck.fail(path, f"{exc}; set maxSurge or maxUnavailable to 1 or more")
                 continue
+        if not ok:
+            continue
         specs.append(StrategySpec(name, tuple(values.items()), str(label) if label else name))
         indices.append(i)
         explicit[len(specs) - 1] = ", ".join(f"{k}={v}" for k, v in entry.items() if k not in ("name", "label"))
@@ -142,12 +176,13 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
 
 
 def build_timing(raw: dict, ck: Checker) -> Timing:
+    """The timing record; ``include`` and ``profile`` are already folded in (``sim.scenario.timing_files``)."""
     def d(key: str, sub: tuple = ()) -> Dist:
-        value = raw[key] if not sub else raw[key][sub[0]]
+        value = raw[key] if not sub else raw[key][sub[0]] if isinstance(raw[key], dict) else INVALID
         return check_dist(value, ("timing", key, *sub), ck) or Dist.constant(0)
 
     for key in ("evictionRetry", "reconcileInterval"):
-        if raw[key] <= 0:
+        if raw[key] is not INVALID and raw[key] <= 0:
             ck.fail(("timing", key), f"{raw[key]:g}s would make the simulation spin without time passing; "
                                      "give a duration above 0, e.g. 5s")
     steps = tuple((k, d("inplace", (k,))) for k in ("stopKubelet", "replaceBinaries", "startKubelet", "rejoin"))
@@ -164,8 +199,9 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         node_monitor_grace_s=raw["nodeMonitorGrace"],
         not_ready_toleration_s=raw["notReadyToleration"],
         leader_lease_s=raw["leaderLease"],
-        local_volume_rebind=d("localVolumeRebind"),
         reconcile_interval_s=raw["reconcileInterval"],
+        pod_termination=d("podTermination"),
+        operator_response=None if raw["operatorResponse"] == "never" else d("operatorResponse"),
     )
 
 
@@ -185,14 +221,22 @@ def build_faults(raw: list, ck: Checker, cluster) -> tuple[FaultSpec, ...]:
 
 def build_live(raw: dict, ck: Checker) -> LiveSettings:
     hooks = []
-    for name, template in (raw["hooks"] or {}).items():
-        if template is None:
+    for name, template in (raw["hooks"] if isinstance(raw["hooks"], dict) else {}).items():
+        if template in (None, INVALID):
             continue
         problem = check_template(template)
         if problem:
             ck.fail(("live", "hooks", name), problem)
         hooks.append((name, template))
-    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"])
+    for key in ("retryDelay", "retryMaxDelay"):
+        if raw[key] <= 0:
+            ck.fail(("live", key), f"{raw[key]:g}s would send a failing request again at once, as fast as it fails; "
+                                   "give a duration above 0, e.g. 1s")
+    if raw["retryMaxDelay"] < raw["retryDelay"]:
+        ck.fail(("live", "retryMaxDelay"), f"{raw['retryMaxDelay']:g}s is shorter than live.retryDelay "
+                                           f"{raw['retryDelay']:g}s; give {raw['retryDelay']:g}s or more")
+    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"],
+                        raw["apiOutageTimeout"], raw["retryDelay"], raw["retryMaxDelay"])
 
 
 def strategy_by_name(name: str, pools: list[NodePool], option: str = "--strategy") -> StrategySpec:
@@ -225,10 +269,12 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
     timing = build_timing(data["timing"], ck) if data["timing"] is not INVALID else None
     faults = ()
     if data["faults"] is not INVALID:
-        faults = build_faults(data["faults"], ck, cluster)
+        # a fault's target is looked up only in a cluster known whole: a refused pool may hold it
+        whole = cluster if not (broken(data["cluster"]) or broken(data["workloads"])) else None
+        faults = build_faults(data["faults"], ck, whole)
     live = build_live(data["live"], ck) if data["live"] is not INVALID else None
     expectations = build_expectations(data["expect"], ck, cluster) if data["expect"] is not INVALID else ()
-    if ck.problems or cluster is None or any(v is INVALID for v in data.values()):
+    if ck.problems or cluster is None or broken(data):
         return None
     horizon = data["horizon"]
     return Scenario(
@@ -245,6 +291,7 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         horizon_s=None if horizon == "auto" else float(horizon),
         safety=data["safety"] == "on",
         prechecks=data["prechecks"],
+        inplace_restarts=data["inplaceRestarts"],
         live=live,
         manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
         expectations=expectations,

@@ -9,14 +9,13 @@ the three is restated here, so a new metric is expectable the day it is recorded
 from __future__ import annotations
 
 from functools import lru_cache
-from types import SimpleNamespace
 from typing import Any
 
 from models.expectations import BOUNDS, COUNT, HOURS, RATE, RATE_METRICS, SECONDS, Expectation, bounds_for, metric_kind
 from models.quantity import parse_duration
 from models.state import ClusterState
 from sim.metrics import METRIC_NAMES, Recorder
-from sim.scenario.schema import INVALID, Checker, suggest
+from sim.scenario.schema import Checker, broken, suggest
 from sim.scenario.source import Path
 
 _READS = {SECONDS: "a duration in seconds", HOURS: "a number of hours", COUNT: "a count"}
@@ -27,7 +26,7 @@ def per_workload_metrics() -> tuple[str, ...]:
     """The metrics a run reports per workload: the keys of the recorder's per-workload report
     (``RunResult.workloads``, ``workloads`` in the results JSON)."""
     rec = Recorder(0, keep_series=False)
-    rec.track(SimpleNamespace(key="probe", spec=SimpleNamespace(pdb=None), desired=0, ready=0))
+    rec.track("probe", ready=0, desired=0, degraded=False)
     return tuple(rec.per_workload()["probe"])
 
 
@@ -83,8 +82,8 @@ def build_expectations(raw: list, ck: Checker, cluster: ClusterState | None) -> 
     """Each well-formed entry as an ``Expectation``; a problem for each one that is not."""
     out = []
     for i, entry in enumerate(raw):
-        if entry is INVALID:
-            continue
+        if broken(entry):
+            continue  # its problem is recorded already
         path: Path = ("expect", i)
         metric = entry["metric"]
         if metric not in METRIC_NAMES:

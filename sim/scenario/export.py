@@ -3,9 +3,11 @@ own cluster, and a loaded scenario file back out as plain data, so a changed cop
 
 ``scenario_from_state`` is used by ``midair snapshot`` (a live cluster) and ``midair import``
 (a ``kubectl get -o json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format
-names them; ``anonymize`` also replaces pool, namespace and workload names with stable
-hashes. ``source_document`` gives back what a scenario file said (``--set`` applied) for
-``midair fuzz`` to vary and write as its counterexample; ``to_yaml`` writes either.
+names them, and pools get DNS-label names; ``anonymize`` also replaces pool, namespace and
+workload names, and label values (the same value gets the same hash, so selectors still
+select), with stable hashes. ``source_document`` gives back what a scenario file said
+(``--set`` applied) for ``midair fuzz`` to vary and write as its counterexample; ``to_yaml``
+writes either.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 
 import yaml
 
+from models.names import as_label
 from models.quantity import IntOrPercent, format_cpu, format_memory
 from models.state import DAEMONSET, ClusterState
 from models.version import KubeVersion
@@ -26,7 +29,7 @@ from sim.scenario.source import Path, Source
 MODELLED_ELSEWHERE = {("kube-system", "coredns"), ("kube-system", "kube-proxy")} | {("kube-system", n) for n in CNI_DAEMONSETS}
 
 
-def _hash(prefix: str, text: str) -> str:
+def hashed(prefix: str, text: str) -> str:
     return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:6]}"
 
 
@@ -34,10 +37,22 @@ def _intstr(v: IntOrPercent):
     return v.to_json()
 
 
+def _pool_names(state: ClusterState, anonymize: bool) -> dict[str, str]:
+    """The scenario's name of each pool: a DNS label, as the format wants (a pool label such as an
+    EKS node group's may hold capitals and '_'), unique; ``pool-N`` when anonymized."""
+    out: dict[str, str] = {}
+    for i, p in enumerate(state.pools, 1):
+        name = f"pool-{i}" if anonymize else (as_label(p.name)[:50].rstrip("-") or f"pool-{i}")
+        while name in out.values():
+            name = f"{name}-{i}"
+        out[p.name] = name
+    return out
+
+
 def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | None = None, anonymize: bool = False,
                         description: str = "") -> dict:
     cp_version = state.oldest_apiserver
-    pool_names = {p.name: (f"pool-{i + 1}" if anonymize else p.name) for i, p in enumerate(state.pools)}
+    pool_names = _pool_names(state, anonymize)
     pools = []
     for p in state.pools:
         members = sorted(state.nodes_in(p.name), key=lambda n: n.name)
@@ -75,8 +90,8 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
     for w in state.workloads:
         if (w.namespace, w.name) in MODELLED_ELSEWHERE:
             continue
-        ns = _hash("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
-        entry = {"name": _hash("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
+        ns = hashed("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
+        entry = {"name": hashed("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
         if ns != "default":
             entry["namespace"] = ns
         if w.kind != DAEMONSET:
@@ -85,13 +100,12 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
             entry["cpu"] = format_cpu(w.requests.cpu_m)
         if w.requests.memory:
             entry["memory"] = format_memory(w.requests.memory)
-        if w.pdb is not None:
-            pdb = {}
-            if w.pdb.min_available is not None:
-                pdb["minAvailable"] = _intstr(w.pdb.min_available)
-            if w.pdb.max_unavailable is not None:
-                pdb["maxUnavailable"] = _intstr(w.pdb.max_unavailable)
-            entry["pdb"] = pdb
+        if w.pdb is not None and w.pdb.selector is None:  # its own budget (one that selects is written below)
+            entry["pdb"] = _budget(w.pdb)
+        if w.labels and (anonymize or w.labels != (("app", w.name),)):
+            entry["labels"] = {k: _label(v, anonymize) for k, v in w.labels}
+        if w.pre_stop_s:
+            entry["preStopSeconds"] = w.pre_stop_s
         if w.local_storage:
             entry["localStorage"] = True
         if w.pool and w.pool in pool_names:
@@ -114,12 +128,44 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
             **({"unobserved": list(state.unobserved)} if state.unobserved else {}),
         },
         "workloads": workloads,
+        **({"podDisruptionBudgets": [_selecting_budget(p, anonymize) for p in state.pdbs]} if state.pdbs else {}),
         "target": str(target),
         "strategies": [{"name": "inplace", "maxUnavailable": 1}, {"name": "replace", "maxSurge": 1, "maxUnavailable": 0}],
         "faults": [],
         "runs": 20,
         "seed": 0,
     }
+
+
+def _budget(pdb) -> dict:
+    out = {}
+    if pdb.min_available is not None:
+        out["minAvailable"] = _intstr(pdb.min_available)
+    if pdb.max_unavailable is not None:
+        out["maxUnavailable"] = _intstr(pdb.max_unavailable)
+    if pdb.unhealthy_pod_eviction_policy != "IfHealthyBudget":
+        out["unhealthyPodEvictionPolicy"] = pdb.unhealthy_pod_eviction_policy
+    return out
+
+
+def _label(value: str, anonymize: bool) -> str:
+    return hashed("l", value) if anonymize else value
+
+
+def _selecting_budget(pdb, anonymize: bool = False) -> dict:
+    selector: dict = {}
+    if pdb.selector.match_labels:
+        selector["matchLabels"] = {k: _label(v, anonymize) for k, v in pdb.selector.match_labels}
+    if pdb.selector.match_expressions:
+        selector["matchExpressions"] = [
+            {"key": r.key, "operator": r.operator, **({"values": [_label(v, anonymize) for v in r.values]}
+                                                      if r.values else {})}
+            for r in pdb.selector.match_expressions]
+    ns = pdb.namespace
+    if anonymize and ns not in ("default", "kube-system"):
+        ns = hashed("ns", ns)
+    return {"name": hashed("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
+            **({"namespace": ns} if ns != "default" else {}), "selector": selector, **_budget(pdb)}
 
 
 def to_yaml(scenario: dict, header: str) -> str:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from models.faults import FIELDS, RULES, future_node, target_names
 from models.state import ClusterState
 from sim.scenario.model import FaultSpec
-from sim.scenario.schema import Checker, suggest
+from sim.scenario.schema import INVALID, Checker, suggest
 
 
 def check_fault(f: FaultSpec, raw: dict, i: int, state: ClusterState | None, ck: Checker) -> None:
     """Record a problem for each field the fault type does not take, and for a target that does not exist."""
+    if f.type is INVALID:
+        return  # what it takes depends on its type
     rule = RULES[f.type]
     path = ("faults", i)
     allowed = set(rule.triggers) | set(rule.knobs) | ({"target"} if rule.targets else set())
@@ -24,7 +26,7 @@ def check_fault(f: FaultSpec, raw: dict, i: int, state: ClusterState | None, ck:
         ck.fail(path, f"{f.type} needs a trigger: {opts}" + (f" (probability: per {rule.opportunity})" if rule.opportunity else ""))
     if f.type == "slow-image-pull" and f.factor is None:
         ck.fail(path, "slow-image-pull needs factor, the multiplier of image pull times (e.g. 5)")
-    if f.target is None or state is None:
+    if f.target in (None, INVALID) or state is None:
         return
     kind, _, name = f.target.partition("/")
     if kind not in rule.targets:

@@ -8,6 +8,7 @@ older than the cluster, a workload pinned to a pool that does not exist) live in
 
 from __future__ import annotations
 
+from models.selectors import OPERATORS
 from sim.scenario.schema import (
     REQUIRED,
     Anything,
@@ -19,6 +20,7 @@ from sim.scenario.schema import (
     IntOrPct,
     ListOf,
     MapOf,
+    Name,
     Num,
     Obj,
     OneOf,
@@ -37,6 +39,7 @@ MAX_RUNS = 100_000
 RUNS_LIMIT = "midair's limit per strategy and variant: hours of work on a laptop, and far more runs than a p95 needs"
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Pod")
+INPLACE_RESTARTS = ("auto", "never", "always")
 FAULT_TYPES = (
     "node-crash",
     "inplace-step-failure",
@@ -66,19 +69,40 @@ DISTRIBUTION = OneOf(options=(
         "lognormal": Field(Obj(name="lognormal", fields={
             "median": Field(_DURATION, REQUIRED), "p95": Field(_DURATION, REQUIRED)}), doc="{median, p95}"),
         "exponential": Field(Obj(name="exponential", fields={"mean": Field(_DURATION, REQUIRED)}), doc="{mean}"),
+        "empirical": Field(ListOf(item=_DURATION, min_items=1), doc="[d1, d2, ...]: one of these, each equally likely"),
+        # where a distribution came from (midair calibrate, a profile); the simulation ignores them
+        "samples": Field(Int(min=1), doc="how many observations it was fitted to"),
+        "source": Field(Str(example="journal prod.journal"), doc="what it was fitted to, or the published figure"),
     })),
 ))
+TIMING_PROFILES = ("eks", "gke", "aks", "ack", "kubeadm")
 
-PDB = Obj(name="PodDisruptionBudget", fields={
-    "minAvailable": Field(IntOrPct(), doc="pods that must stay available (count or percent)"),
-    "maxUnavailable": Field(IntOrPct(), doc="pods that may be unavailable (count or percent)"),
+PDB_FIELDS = {
+    "minAvailable": Field(IntOrPct(of="the workload's pods"), doc="pods that must stay available (count or percent)"),
+    "maxUnavailable": Field(IntOrPct(of="the workload's pods"), doc="pods that may be unavailable (count or percent)"),
     "unhealthyPodEvictionPolicy": Field(Enum(choices=("IfHealthyBudget", "AlwaysAllow")), "IfHealthyBudget"),
+}
+PDB = Obj(name="PodDisruptionBudget", fields=PDB_FIELDS)
+SELECTOR_REQUIREMENT = Obj(name="selector requirement", fields={
+    "key": Field(Str(example="app"), REQUIRED),
+    "operator": Field(Enum(choices=OPERATORS), REQUIRED),
+    "values": Field(ListOf(item=Str(example="web")), None, "for In and NotIn"),
+})
+LABEL_SELECTOR = Obj(name="label selector", fields={
+    "matchLabels": Field(MapOf(value=Str(example="web")), None),
+    "matchExpressions": Field(ListOf(item=SELECTOR_REQUIREMENT), None),
+})
+POD_DISRUPTION_BUDGET = Obj(name="PodDisruptionBudget", fields={
+    "name": Field(Str(example="web"), REQUIRED),
+    "namespace": Field(Str(example="default"), "default"),
+    "selector": Field(LABEL_SELECTOR, REQUIRED, "the pods it covers; {} is every pod of the namespace (policy/v1)"),
+    **PDB_FIELDS,
 })
 
-WORKLOAD = Obj(name="workload", partial=True, fields={
-    "name": Field(Str(example="web"), REQUIRED),
+WORKLOAD = Obj(name="workload", fields={
+    "name": Field(Name(example="web", kind="subdomain"), REQUIRED),
     "kind": Field(Enum(choices=WORKLOAD_KINDS), "Deployment"),
-    "namespace": Field(Str(example="default"), "default"),
+    "namespace": Field(Name(example="default"), "default"),
     "replicas": Field(Int(min=0, max=MAX_PODS, why_max=LIMITS), None, "pods wanted (not for a DaemonSet)"),
     "cpu": Field(Quantity(kind="cpu"), 100, "CPU request per pod"),
     "memory": Field(Quantity(kind="memory"), 128 * 2**20, "memory request per pod"),
@@ -86,8 +110,12 @@ WORKLOAD = Obj(name="workload", partial=True, fields={
     "startupSeconds": Field(Num(min=0), None, "readiness delay after the image is pulled"),
     "imagePullSeconds": Field(Num(min=0), None, "image pull time on a node that lacks the image"),
     "localStorage": Field(Bool(), False, "pods keep data on their node's disk (emptyDir, local PV)"),
-    "pool": Field(Str(example="general"), None, "node pool the pods are pinned to"),
+    "phase": Field(Enum(choices=("Running", "Succeeded", "Failed")), "Running",
+                   "a bare pod that has finished (Succeeded, Failed) only waits to be deleted"),
+    "pool": Field(Name(example="general"), None, "node pool the pods are pinned to"),
     "gracePeriodSeconds": Field(Num(min=0), 30.0, "terminationGracePeriodSeconds"),
+    "preStopSeconds": Field(Num(min=0), 0.0, "a preStop hook's sleep before SIGTERM (counts against the grace period)"),
+    "labels": Field(MapOf(value=Str(example="web")), None, "its pods' labels (default: app: NAME)"),
 })
 
 OS = Obj(name="os", fields={
@@ -115,7 +143,7 @@ NODE_OVERRIDE = Obj(name="node", fields={
 })
 
 NODE_POOL = Obj(name="node pool", fields={
-    "name": Field(Str(example="general"), REQUIRED),
+    "name": Field(Name(example="general"), REQUIRED),
     "count": Field(Int(min=0, max=MAX_NODES, why_max=LIMITS), REQUIRED),
     "version": Field(Version(), None, "kubelet version (default: cluster.version)"),
     "cpu": Field(Quantity(kind="cpu"), 4000),
@@ -143,6 +171,12 @@ CONTROL_PLANE = Obj(name="control plane", fields={
     "etcd": Field(Int(min=1), None, "members; default: as many as apiservers"),
     "etcdVersion": Field(Version(), None, "default: what kubeadm installs for the cluster's minor"),
     "instances": Field(ListOf(item=INSTANCE_OVERRIDE), [], "per-instance overrides by name"),
+    "nodeLifecycle": Field(Obj(name="node lifecycle", fields={
+        "nodeEvictionRate": Field(Num(min=0), 0.1, "nodes tainted per second in a healthy zone"),
+        "secondaryNodeEvictionRate": Field(Num(min=0), 0.01, "in a partially disrupted large zone"),
+        "unhealthyZoneThreshold": Field(Num(min=0, max=1), 0.55, "share of NotReady nodes that disrupts a zone"),
+        "largeClusterSizeThreshold": Field(Int(min=0), 50, "a zone larger than this still evicts when disrupted"),
+    }), {}, "kube-controller-manager's node lifecycle flags"),
 })
 
 CNI = Obj(name="CNI", fields={
@@ -193,10 +227,10 @@ APISERVICE = Obj(name="APIService", fields={
     "service": Field(Str(example="kube-system/metrics-server"), None),
 })
 
-CLUSTER = Obj(name="cluster", partial=True, fields={
+CLUSTER = Obj(name="cluster", fields={
     "version": Field(Version(), REQUIRED, "control-plane version"),
     "controlPlane": Field(CONTROL_PLANE, {}),
-    "nodePools": Field(ListOf(item=NODE_POOL, min_items=1, partial=True), REQUIRED),
+    "nodePools": Field(ListOf(item=NODE_POOL, min_items=1), REQUIRED),
     "addons": Field(ADDONS, {}),
     "cloud": Field(CLOUD, {}),
     "apiServices": Field(ListOf(item=APISERVICE), [], "aggregated APIs and whether they are Available"),
@@ -229,7 +263,14 @@ INPLACE_TIMING = Obj(name="in-place steps", fields={
     "runtimeUpgrade": Field(DISTRIBUTION, 30.0),
 })
 
-TIMING = Obj(name="timing", fields={
+TIMING = Obj(name="timing", retired={
+    "localVolumeRebind": "no volume re-binds by itself when its node is gone (the pod stays Pending, volume node "
+                         "affinity conflict); give timing.operatorResponse, the time until a person recovers it, or "
+                         "never"}, fields={
+    "include": Field(Str(example="timing.yaml"), None, "a timing file (midair calibrate writes one) whose fields apply "
+                                                       "under the ones given here; relative to the scenario"),
+    "profile": Field(Enum(choices=TIMING_PROFILES), None, "a platform's published timings, under include and the "
+                                                          "fields given here"),
     "nodeProvision": Field(DISTRIBUTION, {"uniform": [40.0, 150.0]}),
     "nodeDelete": Field(DISTRIBUTION, 30.0),
     "inplace": Field(INPLACE_TIMING, {}),
@@ -242,7 +283,12 @@ TIMING = Obj(name="timing", fields={
     "nodeMonitorGrace": Field(_DURATION, None, "default: 40s, or 50s from Kubernetes 1.32"),
     "notReadyToleration": Field(_DURATION, 300.0),
     "leaderLease": Field(_DURATION, 15.0),
-    "localVolumeRebind": Field(DISTRIBUTION, 300.0),
+    "podTermination": Field(DISTRIBUTION, {"lognormal": {"median": 2.0, "p95": 15.0}},
+                            "SIGTERM to exit of a pod's containers (the grace period cuts it off)"),
+    "operatorResponse": Field(OneOf(options=((lambda v: v == "never", Enum(choices=("never",))),
+                                             (lambda v: v != "never", DISTRIBUTION))),
+                              {"lognormal": {"median": 900.0, "p95": 3600.0}},
+                              "until a person recovers a pod whose local volume's node is gone (never: nobody)"),
     "reconcileInterval": Field(_DURATION, 2.0),
 })
 
@@ -259,6 +305,10 @@ LIVE = Obj(name="live", fields={
     "hookTimeout": Field(Duration(), 1800.0, "a hook running longer fails"),
     "drainParallelism": Field(Int(min=1), 10, "evictions in flight at once per drain"),
     "pollInterval": Field(Duration(), 5.0, "how often the cluster is looked at again"),
+    "apiOutageTimeout": Field(Duration(), 600.0, "how long a run waits for an API that does not answer before it "
+                                                 "halts (resumable)"),
+    "retryDelay": Field(Duration(), 1.0, "first wait before a failed request is sent again (doubling per attempt)"),
+    "retryMaxDelay": Field(Duration(), 30.0, "longest wait between two attempts of a request"),
 })
 
 # Each entry is checked against the metric it names (its kind, its breakdowns) in sim.scenario.expect.
@@ -276,23 +326,28 @@ METADATA = Obj(name="metadata", fields={
     "description": Field(Str(example="what this scenario rehearses"), ""),
 })
 
-SCENARIO = Obj(name="Scenario", partial=True, fields={
+SCENARIO = Obj(name="Scenario", fields={
     "apiVersion": Field(Enum(choices=(API_VERSION,)), REQUIRED),
     "kind": Field(Enum(choices=(KIND,)), REQUIRED),
     "metadata": Field(METADATA, REQUIRED),
     "cluster": Field(CLUSTER, REQUIRED),
-    "workloads": Field(ListOf(item=WORKLOAD, partial=True), []),
+    "workloads": Field(ListOf(item=WORKLOAD), []),
+    "podDisruptionBudgets": Field(ListOf(item=POD_DISRUPTION_BUDGET), [],
+                                  "budgets that select pods by label, as policy/v1 PodDisruptionBudgets do"),
     "target": Field(Version(), REQUIRED),
-    "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1, partial=True), [{"name": "inplace"}, {"name": "replace"}]),
-    "faults": Field(ListOf(item=FAULT, partial=True), []),
+    "strategies": Field(ListOf(item=STRATEGY_ENTRY, min_items=1), [{"name": "inplace"}, {"name": "replace"}]),
+    "faults": Field(ListOf(item=FAULT), []),
     "timing": Field(TIMING, {}),
     "runs": Field(Int(min=1, max=MAX_RUNS, why_max=RUNS_LIMIT), 20),
     "seed": Field(Int(min=0), 0),
     "horizon": Field(OneOf(options=((lambda v: v == "auto", Enum(choices=("auto",))), (_is_number_or_text, _DURATION))), "auto"),
     "safety": Field(Enum(choices=("on", "off")), "on"),
     "prechecks": Field(Enum(choices=("enforce", "ignore")), "enforce"),
+    "inplaceRestarts": Field(Enum(choices=INPLACE_RESTARTS), "auto",
+                             "do in-place kubelet upgrades restart the node's containers: auto (when the kubelets "
+                             "of that minor did upstream), never, always"),
     "live": Field(LIVE, {}),
     "manifests": Field(ListOf(item=Str(example="deploy/")), [],
                        "files or directories of your manifests (YAML, multi-document) to scan for removed APIs"),
-    "expect": Field(ListOf(item=EXPECTATION, partial=True), [], "service-level expectations over each strategy's runs"),
+    "expect": Field(ListOf(item=EXPECTATION), [], "service-level expectations over each strategy's runs"),
 })

@@ -7,41 +7,11 @@ from typing import Any
 
 from models.expectations import Expectation
 from models.state import ClusterState
+from models.faults import FaultSpec
+from models.timing import Dist, Timing
 from models.version import KubeVersion
 
-
-@dataclass(frozen=True)
-class Dist:
-    """A distribution of durations in seconds: constant, uniform, triangular, lognormal, exponential."""
-
-    kind: str
-    params: tuple[float, ...]
-
-    @classmethod
-    def constant(cls, seconds: float) -> Dist:
-        return cls("constant", (float(seconds),))
-
-    def describe(self) -> str:
-        p = ", ".join(f"{x:g}s" for x in self.params)
-        return f"{p}" if self.kind == "constant" else f"{self.kind}({p})"
-
-
-@dataclass(frozen=True)
-class Timing:
-    node_provision: Dist
-    node_delete: Dist
-    inplace_steps: tuple[tuple[str, Dist], ...]
-    runtime_upgrade: Dist
-    control_plane_instance: Dist
-    controller_instance: Dist
-    image_pull: Dist
-    pod_startup: Dist
-    eviction_retry_s: float
-    node_monitor_grace_s: float | None
-    not_ready_toleration_s: float
-    leader_lease_s: float
-    local_volume_rebind: Dist
-    reconcile_interval_s: float
+__all__ = ["Dist", "Timing", "StrategySpec", "FaultSpec", "LiveSettings", "Scenario"]
 
 
 @dataclass(frozen=True)
@@ -60,21 +30,6 @@ class StrategySpec:
 
 
 @dataclass(frozen=True)
-class FaultSpec:
-    type: str
-    at: float | None = None
-    target: str | None = None
-    probability: float | None = None
-    rate: float | None = None
-    duration: Dist | None = None
-    step: int | None = None
-    factor: float | None = None
-    delay: float | None = None
-    limit: int | None = None
-    index: int = 0
-
-
-@dataclass(frozen=True)
 class LiveSettings:
     """How ``midair apply`` drives a real cluster (the scenario's ``live:`` section)."""
 
@@ -83,6 +38,9 @@ class LiveSettings:
     hook_timeout_s: float = 1800.0
     drain_parallelism: int = 10
     poll_interval_s: float = 5.0
+    api_outage_timeout_s: float = 600.0
+    retry_delay_s: float = 1.0
+    retry_max_delay_s: float = 30.0
 
     def hook(self, name: str) -> str | None:
         return dict(self.hooks).get(name)
@@ -105,6 +63,9 @@ class Scenario:
     description: str = ""
     live: LiveSettings = LiveSettings()
     manifests: tuple[str, ...] = ()  # paths, relative to the working directory
+    # do in-place kubelet upgrades restart the node's containers? auto: as upstream's kubelets did
+    # (models.compat.KUBELET_RESTARTS), never, always
+    inplace_restarts: str = "auto"
     expectations: tuple[Expectation, ...] = ()  # the scenario's expect: entries
 
     def strategy(self, label_or_name: str) -> StrategySpec:

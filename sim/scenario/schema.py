@@ -3,7 +3,10 @@
 Each ``Spec`` turns a raw value into a typed one (``KubeVersion``, millicores, seconds,
 ``IntOrPercent``, ...) or records a ``Problem`` that says what is wrong and what would be
 valid, at the value's line. Checking never stops at the first problem: a whole file is
-checked and every problem is reported at once.
+checked and every problem is reported at once. So a mapping or a list with a bad value
+keeps its good ones: the bad value becomes ``INVALID`` in place, and the rules that span
+fields (``sim.scenario.build``) still check every field that is good. ``broken(value)``
+says whether anything inside a value was refused.
 """
 
 from __future__ import annotations
@@ -13,12 +16,25 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.names import as_label, name_problem
 from models.quantity import IntOrPercent, finite_float, parse_cpu, parse_duration, parse_memory, shown_number
 from models.version import KubeVersion
 from sim.scenario.source import Path, Problem, Source
 
 INVALID = object()  # what a check returns for a value it could not accept
 REQUIRED = object()  # a field default meaning "must be given"
+UNKNOWN = "(unknown fields)"  # the key under which a checked mapping notes that it had unknown ones
+
+
+def broken(value: Any) -> bool:
+    """Was ``value``, or anything inside it, refused (and its problem recorded)?"""
+    if value is INVALID:
+        return True
+    if isinstance(value, dict):
+        return any(broken(v) for v in value.values())
+    if isinstance(value, list):
+        return any(broken(v) for v in value)
+    return False
 
 
 class Checker:
@@ -81,6 +97,28 @@ class Str(Spec):
 
     def describe(self):
         return "text"
+
+
+@dataclass
+class Name(Str):
+    """A Kubernetes object name: a DNS label or subdomain (``models.names``)."""
+
+    kind: str = "label"
+
+    def check(self, value, path, ck):
+        text = super().check(value, path, ck)
+        if text is INVALID:
+            return text
+        problem = name_problem(text, self.kind)
+        if problem is None:
+            return text
+        fixed = as_label(text) if self.kind == "label" else ".".join(as_label(p) for p in text.split(".") if as_label(p))
+        hint = f"; did you mean {fixed!r}?" if fixed and name_problem(fixed, self.kind) is None else ""
+        shown = repr(text) if len(text) <= 60 else repr(text[:40] + "...")
+        return ck.fail(path, f"{shown} {problem}{hint}")
+
+    def describe(self):
+        return f"Kubernetes name (DNS {self.kind})"
 
 
 @dataclass
@@ -203,11 +241,16 @@ class Duration(Spec):
 
 @dataclass
 class IntOrPct(Spec):
+    of: str = ""  # what a percent is a share of, when it may not pass 100% (a pool's nodes, a workload's pods)
+
     def check(self, value, path, ck):
         try:
-            return IntOrPercent.parse(value)
+            parsed = IntOrPercent.parse(value)
         except ValueError as exc:
             return ck.fail(path, f"{exc}")
+        if self.of and parsed.percent and parsed.value > 100:
+            return ck.fail(path, f"{parsed} is more than all of {self.of}; valid: a count, or 0% to 100%")
+        return parsed
 
     def describe(self):
         return 'count or percent, e.g. 1 or "25%"'
@@ -232,18 +275,17 @@ class Enum(Spec):
 
 @dataclass
 class ListOf(Spec):
+    """A list; a bad item stays in place (``INVALID``, or a mapping with bad fields)."""
+
     item: Spec = field(default_factory=Spec)
     min_items: int = 0
-    # A partial list keeps bad items in place as INVALID, so the rest is still checked.
-    partial: bool = False
 
     def check(self, value, path, ck):
         if not isinstance(value, list):
             return ck.fail(path, f"expected a list, got {_type_name(value)}")
         if len(value) < self.min_items:
             return ck.fail(path, f"expected at least {self.min_items} item(s), got {len(value)}")
-        out = [self.item.check(v, path + (i,), ck) for i, v in enumerate(value)]
-        return out if (self.partial or all(v is not INVALID for v in out)) else INVALID
+        return [self.item.check(v, path + (i,), ck) for i, v in enumerate(value)]
 
     def describe(self):
         return f"list of {self.item.describe() or 'items'}"
@@ -256,8 +298,7 @@ class MapOf(Spec):
     def check(self, value, path, ck):
         if not isinstance(value, dict):
             return ck.fail(path, f"expected a mapping, got {_type_name(value)}")
-        out = {k: self.value.check(v, path + (k,), ck) for k, v in value.items()}
-        return INVALID if any(v is INVALID for v in out.values()) else out
+        return {k: self.value.check(v, path + (k,), ck) for k, v in value.items()}
 
     def describe(self):
         return f"mapping of name to {self.value.describe()}"
@@ -272,35 +313,39 @@ class Field:
 
 @dataclass
 class Obj(Spec):
-    """A mapping with known fields; unknown keys are errors with a "did you mean"."""
+    """A mapping with known fields; unknown keys are errors with a "did you mean". Its good
+    fields are kept when others are bad (a bad or missing required one becomes ``INVALID``).
+    An unknown key is kept as ``UNKNOWN: INVALID``: the misspelt key (``replica: 6``) may have
+    meant a field whose default now stands in, so a rule that compares defaults skips it."""
 
     fields: dict[str, Field] = field(default_factory=dict)
     name: str = "mapping"
-    # A partial mapping keeps its good fields when others are bad (bad ones become INVALID).
-    partial: bool = False
+    # fields an earlier version of the format had: what to write instead
+    retired: dict[str, str] = field(default_factory=dict)
 
     def check(self, value, path, ck):
         if not isinstance(value, dict):
             return ck.fail(path, f"expected a {self.name} (a mapping with fields {', '.join(self.fields)}), got {_type_name(value)}")
         out: dict[str, Any] = {}
-        ok = True
-        for key in value:
-            if key not in self.fields:
-                ok = False
+        unknown = [key for key in value if key not in self.fields]
+        for key in unknown:
+            if key in self.retired:
+                ck.fail(path + (key,), f"{key!r} is no longer part of the format: {self.retired[key]}")
+            else:
                 ck.fail(path + (key,), f"unknown field {key!r}; {suggest(key, self.fields)}valid fields here: {', '.join(self.fields)}")
         for name, f in self.fields.items():
             if name in value and value[name] is not None:
                 out[name] = f.spec.check(value[name], path + (name,), ck)
-                ok = ok and out[name] is not INVALID
             elif f.default is REQUIRED:
-                ok = False
                 out[name] = INVALID
                 ck.fail(path + (name,), f"missing required field {name!r} ({f.spec.describe() or f.doc})")
             elif isinstance(f.spec, Obj) and isinstance(f.default, dict):
                 out[name] = f.spec.check(dict(f.default), path + (name,), ck)  # fill nested defaults
             else:
                 out[name] = f.default
-        return out if (ok or self.partial) else INVALID
+        if unknown:
+            out[UNKNOWN] = INVALID
+        return out
 
     def describe(self):
         return self.name

@@ -57,6 +57,8 @@ class Source:
     lines: dict[Path, int] = field(default_factory=dict)
     raw: dict[Path, str] = field(default_factory=dict)
     origin: dict[Path, str] = field(default_factory=dict)
+    # values that came from another file (a timing file or profile): that file; their lines are its lines
+    files: dict[Path, str] = field(default_factory=dict)
 
     def line(self, path: Path) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -74,6 +76,8 @@ class Source:
         while True:
             if probe in self.origin:
                 return self.origin[probe], None
+            if probe in self.files:
+                return self.files[probe], self.line(path)
             if not probe:
                 break
             probe = probe[:-1]
@@ -88,25 +92,88 @@ class _Loader(yaml.SafeLoader):
     pass
 
 
-def _walk(loader: _Loader, node: yaml.Node, path: Path, src: Source, problems: list[Problem]) -> Any:
-    src.lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict = {}
+# Values an alias may add to a file: a scenario repeats a pool or a timing block a few times;
+# an alias bomb (aliases of aliases, each doubling the document) reaches millions at once.
+MAX_ALIASED_VALUES = 10_000
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Walker:
+    """Turns the composed YAML graph into plain data, remembering each value's line. The graph
+    may share nodes (aliases): a node inside itself, or more than MAX_ALIASED_VALUES values
+    reached through aliases, is a problem, raised at once."""
+
+    def __init__(self, src: Source, problems: list[Problem]):
+        self.src, self.problems = src, problems
+        self.loader = _Loader("")
+        self.open: set[int] = set()  # the nodes being walked, from the top down to here
+        self.seen: set[int] = set()
+        self.aliased = 0
+
+    def _fail(self, path: Path, line: int, message: str) -> None:
+        file, at = self.src.where(path)
+        raise InputError([Problem(file, line if at is not None or file == self.src.file and not self.src.origin
+                                  else None, format_path(path), message)])
+
+    def _pairs(self, node: yaml.MappingNode, path: Path, where: int) -> list[tuple[yaml.Node, yaml.Node, bool]]:
+        """The mapping's own (key, value) pairs first, then those its merge keys (``<<: *base``) bring in."""
+        own, merged = [], []
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                key = str(key)
-            if key in out:
-                problems.append(Problem(src.file, key_node.start_mark.line + 1, format_path(path + (key,)),
-                                        "this key appears twice in the same mapping; keep one"))
+            if key_node.tag != MERGE_TAG:
+                own.append((key_node, value_node, False))
                 continue
-            out[key] = _walk(loader, value_node, path + (key,), src, problems)
-            src.lines[path + (key,)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_walk(loader, item, path + (i,), src, problems) for i, item in enumerate(node.value)]
-    src.raw[path] = node.value
-    return loader.construct_object(node, deep=True)
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, yaml.MappingNode):
+                    self._fail(path + ("<<",), key_node.start_mark.line + 1,
+                               "a merge key takes a mapping or a list of mappings, e.g. <<: *defaults")
+                if id(source) in self.open:
+                    self._fail(path + ("<<",), key_node.start_mark.line + 1,
+                               "this merge brings in the mapping that contains it; a scenario must be a tree")
+                self.open.add(id(source))
+                merged += [(k, v, True) for k, v, _ in self._pairs(source, path, where)]
+                self.open.discard(id(source))
+        return own + merged
+
+    def walk(self, node: yaml.Node, path: Path, line: int | None = None) -> Any:
+        where = line if line is not None else node.start_mark.line + 1
+        if id(node) in self.open:
+            self._fail(path, where, f"this alias refers to a value that contains it (anchored at line "
+                                    f"{node.start_mark.line + 1}); a scenario must be a tree: write the value out")
+        if id(node) in self.seen:
+            self.aliased += 1
+            if self.aliased > MAX_ALIASED_VALUES:
+                self._fail(path, where, f"aliases expand this file by more than {MAX_ALIASED_VALUES:,} values "
+                                        "(aliases of aliases?); write the repeated values out, or alias less")
+        self.seen.add(id(node))
+        self.src.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            self.open.add(id(node))
+            out: dict = {}
+            for key_node, value_node, merged in self._pairs(node, path, where):
+                key = self.loader.construct_object(key_node, deep=True) if isinstance(key_node, yaml.ScalarNode) \
+                    else f"({key_node.tag.rsplit(':', 1)[-1]})"
+                if not isinstance(key, str):
+                    key = str(key)
+                key_line = where if merged else key_node.start_mark.line + 1
+                if key in out:
+                    if not merged:  # a merged key gives way to the mapping's own, and to earlier merges
+                        self.problems.append(Problem(self.src.file, key_line, format_path(path + (key,)),
+                                                     "this key appears twice in the same mapping; keep one"))
+                    continue
+                out[key] = self.walk(value_node, path + (key,), key_line)
+                self.src.lines[path + (key,)] = key_line
+            self.open.discard(id(node))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            self.open.add(id(node))
+            # an aliased item's own line is its anchor's; the error belongs where the alias is used
+            items = [self.walk(item, path + (i,), where if id(item) in self.seen or id(item) in self.open else None)
+                     for i, item in enumerate(node.value)]
+            self.open.discard(id(node))
+            return items
+        self.src.raw[path] = node.value
+        return self.loader.construct_object(node, deep=True)
 
 
 def parse_yaml(text: str, file: str) -> Source:
@@ -135,7 +202,7 @@ def parse_yaml(text: str, file: str) -> Source:
         loader.dispose()
     if node is None:
         raise InputError([Problem(file, 1, "(top level)", "the file is empty; expected a Scenario mapping")])
-    src.data = _walk(_Loader(""), node, (), src, problems)
+    src.data = _Walker(src, problems).walk(node, ())
     if problems:
         raise InputError(problems)
     return src
@@ -192,9 +259,30 @@ def _parse_set_path(text: str) -> list:
     return parts
 
 
-def apply_set(src: Source, assignment: str) -> None:
-    """Apply one ``--set path=value`` to ``src`` (the value is read as YAML)."""
-    label = f"--set {assignment}"
+def _set_value(raw: str, label: str) -> Any:
+    """The value of a ``--set``, read as YAML as a file's values are (text when it is not YAML)."""
+    if not raw.strip():
+        return ""
+    loader = _Loader(raw)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError:
+        return raw
+    finally:
+        loader.dispose()
+    if node is None:
+        return None
+    problems: list[Problem] = []
+    value = _Walker(Source(label, None, origin={(): label}), problems).walk(node, ())
+    if problems:
+        raise InputError(problems)
+    return value
+
+
+def apply_set(src: Source, assignment: str, label: str | None = None) -> None:
+    """Apply one ``--set path=value`` to ``src`` (the value is read as YAML). Its problems name
+    ``label``: the command-line argument it came from (default: ``--set PATH=VALUE``)."""
+    label = label or f"--set {assignment}"
     split = _split_assignment(assignment)
     if split is None:
         raise InputError([Problem(label, None, "(--set)", "expected PATH=VALUE, e.g. --set cluster.controlPlane.apiservers=1")])
@@ -203,10 +291,7 @@ def apply_set(src: Source, assignment: str) -> None:
         parts = _parse_set_path(path_text)
     except ValueError as exc:
         raise InputError([Problem(label, None, path_text, str(exc))]) from None
-    try:
-        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
-    except yaml.YAMLError:
-        value = raw_value
+    value = _set_value(raw_value, label)
     node = src.data
     path: Path = ()
     for i, part in enumerate(parts):

@@ -42,8 +42,7 @@ from sim.runner import RESYNC_S
 from sim.scenario import Scenario, load_scenario, load_scenario_text
 from sim.scenario.build import strategy_by_name
 from sim.scenario.model import StrategySpec
-from sim.simulate import build_strategy, plan_for
-from sim.world import World
+from sim.simulate import build_strategy, plan_for, world_for
 
 
 class UpgradeLoopMachine(RuleBasedStateMachine):
@@ -80,7 +79,7 @@ class UpgradeLoopMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.scenario, self.spec = self.load()
-        self.world = World(self.scenario, self.seed, keep_series=False)
+        self.world = world_for(self.scenario, self.seed, keep_series=False)
         self.port = SimulatedPort(self.world)
         self.plan = plan_for(self.scenario, self.spec)
         self.operator = build_strategy(self.spec)

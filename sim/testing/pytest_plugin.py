@@ -18,7 +18,7 @@ import yaml
 
 from sim import expectations
 from sim.commands.fuzz import DEFAULT_DATABASE, VARY
-from sim.scenario import InputError, load_scenario
+from sim.scenario import InputError, check_source, load_scenario
 from sim.sweep import Variant, executor_for, jobs, run_sweep
 
 SUFFIXES = (".yaml", ".yml")
@@ -114,7 +114,7 @@ class ScenarioItem(pytest.Item):
         found = expectations.verdicts([variant], rows)
         if expectations.failed(found):
             raise MidairFailure(f"{s.file}: strategy {self.spec.label}: {len(expectations.failed(found))} "
-                                f"expectation(s) failed\n{expectations.format_text(found)}")
+                                f"expectation(s) failed\n{expectations.format_text(expectations.to_json(found))}")
 
     def _fuzz(self, examples: int) -> None:
         from sim import fuzz
@@ -122,7 +122,9 @@ class ScenarioItem(pytest.Item):
         from sim.scenario.source import load_yaml_file
 
         s = self.scenario
-        target, = fuzz.targets(source_document(load_yaml_file(s.file)), s, [self.spec.label], s.file)
+        src = load_yaml_file(s.file)
+        check_source(src)  # folds the timing files it names into src
+        target, = fuzz.targets(source_document(src), s, [self.spec], s.file)
         db = self.config.getoption("midair_database")
         outcome = fuzz.fuzz(target, examples=examples, seed=s.seed, vary=VARY, database=None if db == "none" else db)
         if outcome.blocked:

@@ -5,8 +5,9 @@ pods and their controllers, nodes (readiness, in-place upgrades, provisioning,
 deletion), evictions and drains, the control plane with its load balancer and leader
 election, add-on rollouts, cloud resources, and ``World`` that ties them together.
 
-May import ``models``, ``sim.scenario``, ``sim.sampling``, ``sim.metrics`` and
-``sim.faults``; never the adapters, the runner or the CLI.
+May import ``models``, ``sim.sampling``, ``sim.metrics`` and ``sim.faults``; never the
+scenario format (``sim.scenario``: the world takes plain records), the adapters, the
+runner or the CLI.
 """
 
 from sim.world.core import World

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from models.state import PROVISION_FAILED, ClusterState, Subnet
-from sim.scenario.cluster import node_ip
+from models.state import PROVISION_FAILED, ClusterState, Subnet, node_ip
 from sim.world.entities import SimNode
 
 

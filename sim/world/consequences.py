@@ -18,7 +18,7 @@ from __future__ import annotations
 from models import compat
 from models.version import KubeVersion
 from sim.sampling import sample
-from sim.scenario.model import Dist
+from models.timing import Dist
 
 APISERVER_PORT = 6443
 DEGRADED_CONTROLLER_DELAY_S = 60.0

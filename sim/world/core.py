@@ -1,9 +1,11 @@
 """The simulated cluster: one simpy environment and the objects that live in it.
 
-``World`` builds the mutable cluster from a scenario's first ``ClusterState``, starts
-the long-running processes (controllers, scheduler, faults), and applies actions
-through the subsystems in this package. It tells waiters when something a strategy
-can observe changed, and checks every version change against the skew policy.
+``World`` builds the mutable cluster from plain records (the first ``ClusterState``, the
+``Timing``, the fault specs and a few behaviour settings), starts the long-running
+processes (controllers, scheduler, faults), and applies actions through the subsystems in
+this package. It tells waiters when something a strategy can observe changed, and checks
+every version change against the skew policy. It knows nothing of the scenario format:
+the composition root (``sim.simulate.world_for``) hands the records in.
 """
 
 from __future__ import annotations
@@ -17,33 +19,43 @@ from models.state import (
     ETCD,
     IDLE,
     KUBE_PROXY,
+    NO_SCHEDULE,
     KUBELET,
     PROVISION_FAILED,
     PROVISIONING,
     ClusterState,
     NodePool,
 )
+from models.faults import FaultSpec
+from models.timing import Timing
 from sim.metrics import Recorder
 from sim.sampling import stream
-from sim.scenario.model import Scenario
+from models.version import KubeVersion
 from sim.world.addons import AddonOps
+from sim.world.budgets import degraded, link_budgets
 from sim.world.capacity import CapacityIndex
 from sim.world.cloud import CloudOps
 from sim.world.consequences import Consequences
 from sim.world.controlplane import ControlPlaneSim
 from sim.world.entities import SimInstance, SimNode, SimWorkload
 from sim.world.eviction import Evictions
+from sim.world.lifecycle import NodeLifecycleController
 from sim.world.nodes import Nodes
 from sim.world.pods import Pods
 from sim.world.scheduler import Scheduler
 
 
+UNHEALTHY_POD_EVICTION_POLICY_FROM = KubeVersion(1, 27)
+
+
 class World:
-    def __init__(self, scenario: Scenario, seed: int, faults_factory=None, keep_series: bool = True):
-        state: ClusterState = scenario.cluster
+    def __init__(self, state: ClusterState, timing: Timing, seed: int, faults: tuple[FaultSpec, ...] = (), *,
+                 inplace_restarts: str = "auto", faults_factory=None, keep_series: bool = True):
         self.env = simpy.Environment()
-        self.scenario = scenario
-        self.timing = scenario.timing
+        self.timing = timing
+        self.inplace_restarts = inplace_restarts
+        self.api_services = state.api_services
+        self.pdbs = state.pdbs
         self.rng = stream(seed, "timing")
         self.start_version = state.oldest_apiserver
         self.pool_specs: dict[str, NodePool] = {p.name: p for p in state.pools}
@@ -73,9 +85,10 @@ class World:
         self.addon_ops = AddonOps(self, {a.name: {"version": a.version, "flavor": a.flavor, "healthy": a.healthy,
                                                   "phase": a.phase} for a in state.addons})
         self.node_ops = Nodes(self)
+        self.lifecycle = NodeLifecycleController(self, state.control_plane.node_lifecycle)
         self.consequences = Consequences(self, state)
         from sim.faults import Faults  # late: faults reach into every subsystem
-        self.faults = (faults_factory or Faults)(self, scenario.faults, stream(seed, "faults"))
+        self.faults = (faults_factory or Faults)(self, faults, stream(seed, "faults"))
         for n in state.nodes:
             node = self._new_node(n.name, self.pool_specs[n.pool], n.zone, n.kubelet, n.ip, 0.0)
             node.kube_proxy, node.runtime, node.config = n.kube_proxy, n.runtime, n.config
@@ -85,7 +98,9 @@ class World:
             self.count_versions(node, True)
             self._track_availability(node)
             self.index.update(node)
+            self.lifecycle.registered(node)
         self.workloads: dict[str, SimWorkload] = {w.key: SimWorkload(w) for w in state.workloads}
+        self.budgets = link_budgets(self.workloads, state.pdbs)
         self._place_initial_pods()
         self.rec.node_count(0.0, self.vm_count())
         self.min_available = dict(self.available_in)  # the floor counts from the start, not from an empty pool
@@ -116,10 +131,13 @@ class World:
         return node
 
     def remove_node(self, node: SimNode) -> None:
+        self.lifecycle.deregistered(node)
         self.count_versions(node, False)
         node.removed = True
         self._track_availability(node)
         del self.nodes[node.name]
+        if node.ip:  # a machine that existed (a request the cloud refused got no address)
+            self.rec.pool_nodes(node.pool, removed=1)
         self.cloud_ops.release(node)
         self.index.update(node)
         self.nodes_dirty = True
@@ -133,7 +151,8 @@ class World:
 
     def eligible(self, node: SimNode) -> bool:
         return (not node.removed and node.alive and node.ready and node.schedulable
-                and node.phase not in (DELETING, PROVISIONING, PROVISION_FAILED))
+                and node.phase not in (DELETING, PROVISIONING, PROVISION_FAILED)
+                and not any(t.effect == NO_SCHEDULE for t in node.taints))
 
     def daemon_nodes(self, w: SimWorkload) -> list[SimNode]:
         return [n for n in sorted(self.nodes.values(), key=lambda n: n.seq)
@@ -147,16 +166,30 @@ class World:
                 if desired != w.desired:
                     w.desired = desired
                     w.record = None
-                    self.rec.workload(self.env.now, w)
+                    self.workload_changed(w)
                 self.pods.changed(w)
+
+    def workload_changed(self, w: SimWorkload) -> None:
+        """``w``'s Ready or desired count changed: record it, and every workload whose budget it shares."""
+        now = self.env.now
+        for other in (w, *(m for b in w.budgets for m in b.members if m is not w)):
+            other.record = None
+            self.rec.workload(now, other.key, other.ready, other.desired, degraded(other))
+
+    def has_unhealthy_pod_policy(self) -> bool:
+        """Does the API honour a budget's unhealthyPodEvictionPolicy? Beta and on by default from 1.27
+        (alpha in 1.26, off; GA in 1.31: KEP-3017); the oldest apiserver decides."""
+        return self.cp.oldest_apiserver() >= UNHEALTHY_POD_EVICTION_POLICY_FROM
 
     def _place_initial_pods(self) -> None:
         for w in self.workloads.values():
             if w.kind == DAEMONSET:
                 w.desired = len(self.daemon_nodes(w))
-            self.rec.track(w)
+            if w.finished:
+                w.desired = 0  # nothing runs: no outage, nothing to degrade
+            self.rec.track(w.key, w.ready, w.desired, degraded(w))
             for pod in self.pods.reconcile(w, initial=True):
-                node = self.sched.place(pod)
+                node = self.sched.place(pod, finished=w.finished)
                 if node is None:
                     self.sched.queue.append(pod)
                 else:

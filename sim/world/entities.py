@@ -33,7 +33,7 @@ class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
-                 "record", "removed", "config", "going_down")
+                 "record", "removed", "config", "going_down", "taints")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None):
         self.name = name
@@ -61,6 +61,7 @@ class SimNode:
         self.record = None
         self.removed = False
         self.config = config
+        self.taints: tuple = ()  # models.state.Taint records
 
     def fits(self, pod: SimPod) -> bool:
         r = pod.workload.spec.requests
@@ -74,7 +75,7 @@ class SimNode:
 
 class SimWorkload:
     __slots__ = ("spec", "key", "pods", "ready", "desired", "zone_counts", "template", "volumes", "next_index",
-                 "terminating", "record")
+                 "terminating", "record", "budgets", "displaced", "finished")
 
     def __init__(self, spec: Workload):
         self.spec = spec
@@ -84,11 +85,16 @@ class SimWorkload:
         self.desired = spec.replicas
         self.zone_counts: dict[str, int] = {}
         self.template = 0  # bumps on a rolling update (CoreDNS)
-        # StatefulSet local volumes: ordinal -> node holding it, or None while a new one is bound.
-        self.volumes: dict[int, str | None] = {}
+        # StatefulSet local volumes: ordinal -> the node its PersistentVolume is pinned to (which may be gone)
+        self.volumes: dict[int, str] = {}
         self.next_index = 0
         self.terminating = 0  # pods in w.pods that are terminating
         self.record = None  # the frozen Workload last observed; dropped on every change
+        self.budgets: list = []  # the SimBudgets that select its pods
+        # kubelet versions of the nodes its pods were evicted from, not yet taken over by a replacement
+        # (by ordinal for a StatefulSet, in order for the others): pods_evicted_again
+        self.displaced: dict = {}
+        self.finished = spec.phase in ("Succeeded", "Failed")  # a finished bare pod (a Job's, say)
 
     @property
     def kind(self) -> str:
@@ -97,7 +103,7 @@ class SimWorkload:
 
 class SimPod:
     __slots__ = ("uid", "name", "workload", "node", "state", "ready", "ordinal", "pinned", "replacement",
-                 "gen", "template", "daemon_node", "started")
+                 "gen", "template", "daemon_node", "started", "evicted_from", "deleted_at")
 
     def __init__(self, uid: int, name: str, workload: SimWorkload, ordinal: int | None = None,
                  replacement: bool = False, template: int = 0):
@@ -114,6 +120,8 @@ class SimPod:
         self.template = template
         self.daemon_node: str | None = None
         self.started = False  # its containers exist (phase Running in Kubernetes), Ready or not
+        self.evicted_from = None  # the kubelet version of the node its predecessor was evicted from
+        self.deleted_at: float | None = None  # when its graceful deletion began
 
     def __lt__(self, other: SimPod) -> bool:
         return self.uid < other.uid

@@ -1,117 +1,170 @@
-"""Draining nodes: evictions through PodDisruptionBudgets, as kubectl drain does them.
+"""Draining nodes as kubectl drain does, through the Eviction API and PodDisruptionBudgets.
 
-A drain cordons the node and evicts every pod a drain must (not DaemonSet pods), all in
+A drain cordons the node and sorts its pods with kubectl's filters (``models.drain``, the
+same predicates the live drain uses): if any pod is one the drain's options forbid (a
+DaemonSet's, one with emptyDir data, one no controller owns), the drain fails at once with
+kubectl's message and evicts nothing. Otherwise every pod to delete is evicted, all in
 parallel. An eviction asks the pod's budget: refused with HTTP 429 while it allows no
-disruption, retried every ``evictionRetry`` (5 s); allowed, the pod terminates
-gracefully. Pods that are not running yet are deleted without asking. The budget
-arithmetic is Kubernetes' (pkg/controller/disruption): see ``models.state.PDB``.
-A drain that outlives its timeout stops and leaves the node ``drain-failed``.
+disruption, retried every ``evictionRetry`` (5 s); allowed, the pod terminates gracefully,
+and the drain looks for it to be gone every second (kubectl's waitForDelete interval).
+Pods that are not running yet and finished pods are deleted without asking; a pod that two
+budgets select is refused with HTTP 500. ``disableEviction`` (and a forced drain) deletes
+past every budget. The drain then waits until the pods are gone, except those deleting
+for longer than ``skipWaitForDeleteTimeout`` (on an unreachable node: 5 minutes, as Cluster
+API waits). A drain that outlives its timeout stops and leaves the node ``drain-failed``.
 """
 
 from __future__ import annotations
 
+from models.drain import FORCED, DrainOptions, DrainPod, bypasses_budgets, plan_drain
 from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
+from sim.world.budgets import MULTIPLE_BUDGETS, budget_of, losing_one_breaches
 from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
+from sim.world.pods import FINISHED
+
+WAIT_FOR_DELETE_POLL_S = 1.0  # k8s.io/kubectl/pkg/drain: waitForDelete polls every second
 
 
 def budget(w: SimWorkload) -> tuple[int, int] | None:
-    """(disruptions allowed, desired healthy) of ``w``'s budget, or None without one."""
-    pdb = w.spec.pdb
-    if pdb is None:
-        return None
-    expected = pdb.expected_count(w.desired, len(w.pods))  # w.pods holds the pods not yet gone
-    desired = pdb.desired_healthy(expected)
-    return pdb.disruptions_allowed(w.ready, expected), desired
+    """(disruptions allowed, desired healthy) of ``w``'s budget, or None without exactly one."""
+    b = budget_of(w)
+    return (b.allowed(), b.desired_healthy()) if b is not None else None
+
+
+def drain_pod(pod: SimPod, now: float) -> DrainPod:
+    """What kubectl's filters see of a pod in the world."""
+    w = pod.workload
+    return DrainPod(w.spec.namespace, pod.name, w.spec.phase, daemonset=w.kind == DAEMONSET,
+                    controlled=w.kind != "Pod",
+                    emptydir=w.spec.local_storage and w.kind != STATEFULSET,  # midair's local storage off a StatefulSet
+                    deleting_for_s=now - pod.deleted_at if pod.state == TERMINATING and pod.deleted_at is not None
+                    else None)
+
+
+def unreachable(node: SimNode) -> bool:
+    """The node's Ready condition is Unknown: its kubelet stopped posting (not just reporting NotReady)."""
+    return not node.ready and not (node.alive and node.kubelet_up)
 
 
 class Evictions:
     def __init__(self, world):
         self.world = world
+        self._uid = 0
 
-    def allowed(self, pod: SimPod) -> tuple[bool, str]:
-        """Would the Eviction API accept ``pod`` now? (and why not)."""
+    def allowed(self, pod: SimPod) -> tuple[bool, int, str]:
+        """Would the Eviction API accept ``pod`` now? (allowed, HTTP status, message)"""
         w = pod.workload
-        if not pod.started:  # Pending (containers not created yet): deleted without a budget check
-            return True, ""
-        b = budget(w)
+        if not pod.started or w.finished:  # Pending, or finished: deleted without a budget check (canIgnorePDB)
+            return True, 201, ""
+        if len(w.budgets) > 1:
+            return False, 500, MULTIPLE_BUDGETS
+        b = budget_of(w)
         if b is None:
-            return True, ""
-        allowed, desired = b
+            return True, 201, ""
         if self.world.faults.pdb_stuck(w):
-            return False, f"PodDisruptionBudget {w.key} allows no disruption (a stuck-pdb fault)"
+            return False, 429, f"PodDisruptionBudget {b.key} allows no disruption (a stuck-pdb fault)"
+        desired = b.desired_healthy()
         if not pod.ready:  # a running pod that is not Ready (pkg/registry/core/pod/storage/eviction.go)
-            if w.spec.pdb.unhealthy_pod_eviction_policy == "AlwaysAllow" or (w.ready >= desired and desired > 0):
-                return True, ""
-        if allowed > 0:
-            return True, ""
-        return False, (f"PodDisruptionBudget {w.key} allows 0 disruptions "
-                       f"({w.ready} healthy, {desired} desired)")
+            always = b.pdb.unhealthy_pod_eviction_policy == "AlwaysAllow" and self.world.has_unhealthy_pod_policy()
+            if always or (b.current_healthy() >= desired and desired > 0):
+                return True, 201, ""
+        if b.allowed() > 0:
+            return True, 201, ""
+        return False, 429, (f"PodDisruptionBudget {b.key} allows 0 disruptions "
+                            f"({b.current_healthy()} healthy, {desired} desired)")
 
-    def evict(self, pod: SimPod, force: bool = False) -> None:
+    def evict(self, pod: SimPod, bypass: bool = False) -> None:
         world = self.world
         w = pod.workload
-        if force:
-            b = budget(w)
-            if b is not None and pod.ready and w.ready - 1 < b[1]:
-                world.rec.count("pdb_violations")
-        world.rec.count("pods_evicted")
+        if w.finished:
+            world.pods.gone(pod)  # nothing runs: it is simply deleted
+            return
+        if bypass and pod.ready and losing_one_breaches(w):
+            world.rec.count("pdb_violations", workload=w.key)
+        world.rec.count("pods_evicted", workload=w.key)
+        node = pod.node
+        if pod.evicted_from is not None and node is not None and node.kubelet <= pod.evicted_from:
+            world.rec.count("pods_evicted_again", workload=w.key)  # it had landed on another node as old as the last
+        if node is not None and w.kind != DAEMONSET:
+            self._uid += 1
+            w.displaced[pod.ordinal if w.kind == STATEFULSET else self._uid] = node.kubelet
         if w.spec.local_storage and w.kind != STATEFULSET:
-            world.rec.count("pods_lost_local_data")  # emptyDir data goes with the pod
+            world.rec.count("pods_lost_local_data", workload=w.key)  # emptyDir data goes with the pod
         world.pods.terminate(pod)
 
-    @staticmethod
-    def remaining(node: SimNode) -> list[SimPod]:
-        """The pods a drain of ``node`` still waits for.
+    def remaining(self, node: SimNode, options: DrainOptions = DrainOptions()) -> list[SimPod]:
+        """The pods a drain of ``node`` still waits for (not the ones kubectl's filters skip)."""
+        now = self.world.env.now
+        lost = unreachable(node)
+        out = []
+        for p in sorted(node.pods):
+            if p.state == GONE or p.workload.kind == DAEMONSET or p.workload.finished:
+                continue  # finished pods go with the drain, without a budget: they hold nothing up
+            plan = plan_drain((drain_pod(p, now),), options, lost)
+            if not plan.skipped:
+                out.append(p)
+        return out
 
-        Not DaemonSet pods; and not pods already terminating on a node whose kubelet is
-        down: they cannot finish there (Cluster API's drain skips them likewise).
-        """
-        return [p for p in sorted(node.pods) if p.workload.kind != DAEMONSET and p.state != GONE
-                and not (p.state == TERMINATING and not node.kubelet_up)]
-
-    def drain(self, node: SimNode, timeout_s: float, force: bool) -> None:
+    def drain(self, node: SimNode, timeout_s: float, force: bool, options: DrainOptions = DrainOptions()) -> None:
         world = self.world
         node.phase = DRAINING
         node.message = ""
         world.node_ops.set_schedulable(node, False)
         world.faults.on_node_operation(node)
-        world.env.process(self._drain(node, timeout_s, force))
+        world.env.process(self._drain(node, timeout_s, FORCED if force else options))
 
-    def _drain(self, node: SimNode, timeout_s: float, force: bool):
+    def _fail(self, node: SimNode, message: str) -> None:
+        node.phase = DRAIN_FAILED
+        node.message = message
+        self.world.touch(node)
+
+    def _drain(self, node: SimNode, timeout_s: float, options: DrainOptions):
         world = self.world
         env = world.env
         deadline = env.now + timeout_s if timeout_s > 0 else None
         refusals: dict[str, int] = {}
+        codes: set[int] = set()
         last_reason = ""
         while True:
             if node.removed or node.phase != DRAINING:
                 return
-            targets = self.remaining(node)
-            if not targets:
-                node.phase = IDLE
-                node.message = "drained"
-                world.touch(node)
-                return
             if world.cp.api_up:
-                for pod in targets:
+                by_pod = {drain_pod(p, env.now): p for p in sorted(node.pods) if p.state != GONE}
+                plan = plan_drain(by_pod, options, unreachable(node))
+                if not plan.ok:  # kubectl drain stops before it evicts anything
+                    self._fail(node, plan.error_text())
+                    return
+                targets = [by_pod[d] for d in plan.delete]
+                if not targets:
+                    node.phase = IDLE
+                    node.message = "drained"
+                    world.touch(node)
+                    return
+                refused_now = False
+                for d in plan.delete:
+                    pod = by_pod[d]
                     if pod.state == TERMINATING:
-                        continue
-                    ok, why = (True, "") if force else self.allowed(pod)
+                        continue  # waited for
+                    ok, code, why = (True, 200, "") if bypasses_budgets(d, options) else self.allowed(pod)
                     if ok:
-                        self.evict(pod, force)
+                        self.evict(pod, bypass=options.disable_eviction)
                     else:
                         refusals[pod.workload.key] = refusals.get(pod.workload.key, 0) + 1
+                        codes.add(code)
                         last_reason = why
+                        refused_now = True
                         world.rec.refused_eviction(env.now, pod.workload.key)
             else:
                 last_reason = "the API is unavailable"
+                refused_now = True
             if deadline is not None and env.now >= deadline:
-                node.phase = DRAIN_FAILED
                 counts = ", ".join(f"{k}: {v}" for k, v in sorted(refusals.items()))
-                node.message = f"{last_reason}; evictions refused with HTTP 429 ({counts})" if refusals else last_reason
-                world.touch(node)
+                http = " or ".join(f"HTTP {c}" for c in sorted(codes))
+                self._fail(node, f"{last_reason}; evictions refused with {http} ({counts})" if refusals else
+                           last_reason or "pods still terminating")
                 return
-            wait = world.timing.eviction_retry_s
+            # a refused eviction is asked again after evictionRetry; pods already going are looked for every second
+            wait = world.timing.eviction_retry_s if refused_now else WAIT_FOR_DELETE_POLL_S
             if deadline is not None:
                 wait = min(wait, max(deadline - env.now, 0.001))
             yield env.timeout(wait)
@@ -121,15 +174,14 @@ class Evictions:
         world = self.world
         for pod in sorted(node.pods):
             w = pod.workload
-            if w.kind != DAEMONSET and pod.state != TERMINATING:
-                b = budget(w)
-                if b is not None and pod.ready and w.ready - 1 < b[1]:
-                    world.rec.count("pdb_violations")  # a voluntary deletion below the budget
+            if w.kind != DAEMONSET and pod.state not in (TERMINATING, FINISHED):
+                if pod.ready and losing_one_breaches(w):
+                    world.rec.count("pdb_violations", workload=w.key)  # a voluntary deletion below the budget
                 if w.spec.local_storage and w.kind != STATEFULSET:
-                    world.rec.count("pods_lost_local_data")
+                    world.rec.count("pods_lost_local_data", workload=w.key)
             world.pods.gone(pod)
         for w in world.workloads.values():
             if w.kind == STATEFULSET and w.spec.local_storage:
                 for ordinal, holder in sorted(w.volumes.items()):
                     if holder == node.name:
-                        world.pods.volume_lost(w, ordinal)
+                        world.pods.volume_orphaned(w, ordinal)

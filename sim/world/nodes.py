@@ -4,12 +4,15 @@ A node is healthy while its VM is alive, its kubelet runs and posts status, and 
 kubelet is not newer than the oldest apiserver (the seed's warning: a newer kubelet
 makes the node NotReady). An unhealthy node turns NotReady after the node-monitor
 grace period (40 s; 50 s from 1.32); its pods then stop being Ready. The node lifecycle
-controller (in the controller-manager, so only while a leader reaches the API) taints it,
-and evicts its pods when their not-ready toleration (300 s, counted from the taint) ends.
+controller (``sim.world.lifecycle``) taints it and evicts its pods, at its own pace.
 
 An in-place upgrade is four steps (stop the kubelet, replace binaries and config,
-start it, rejoin); containers keep running unless the container runtime is upgraded
-too. It can stop after any step (a fault), leaving the node half-done and NotReady.
+start it, rejoin). Containers keep running while the kubelet is stopped. When the kubelet
+starts again it restarts every container if it computes their hashes differently from
+the kubelet it replaced (``models.compat.kubelet_restart``: 1.30 → 1.31 among others;
+``inplaceRestarts`` overrides), and always when the container runtime was replaced too
+(the old runtime's containers stop with it). It can stop after any step (a fault),
+leaving the node half-done and NotReady.
 """
 
 from __future__ import annotations
@@ -84,26 +87,14 @@ class Nodes:
             return
         node.going_down = False
         self._set_ready(node, False)
-        # The node lifecycle controller taints the node, and the pods' toleration (300 s) counts from the
-        # taint; it runs in the controller-manager, so both the taint and the eviction wait for a leader
-        # that reaches the API.
-        for wait in (0.0, world.timing.not_ready_toleration_s):
-            if wait:
-                yield world.env.timeout(wait)
-            while node.episode == episode and not node.removed and not world.cp.controllers_available:
-                yield world.cp.when_controllers_available()
-            if node.episode != episode or node.removed:
-                return
-        for pod in sorted(node.pods):  # taint-based eviction by the node lifecycle controller
-            if pod.workload.kind != "DaemonSet":
-                world.pods.terminate(pod)
 
     def _set_ready(self, node: SimNode, ready: bool) -> None:
         world = self.world
         node.ready = ready
         world.rec.event(world.env.now, f"node {node.name} {'Ready' if ready else 'NotReady'}")
         for pod in sorted(node.pods):
-            world.pods.set_ready(pod, ready)
+            world.pods.set_ready(pod, ready, involuntary=True)
+        world.lifecycle.readiness(node, ready)
         world.touch(node)
         world.index.update(node)
         if ready:
@@ -124,6 +115,19 @@ class Nodes:
         self.world.touch(node)
         self.world.index.update(node)
         if schedulable:
+            self.world.sched.kick()
+
+    # -- taints --------------------------------------------------------------------------
+    def set_taint(self, node: SimNode, taint) -> None:
+        node.taints = tuple(t for t in node.taints if t.key != taint.key) + (taint,)
+        self.world.touch(node)
+        self.world.index.update(node)
+
+    def remove_taint(self, node: SimNode, key: str) -> None:
+        if any(t.key == key for t in node.taints):
+            node.taints = tuple(t for t in node.taints if t.key != key)
+            self.world.touch(node)
+            self.world.index.update(node)
             self.world.sched.kick()
 
     # -- in place ------------------------------------------------------------------------
@@ -167,10 +171,21 @@ class Nodes:
         self.world.touch(node)
         self.refresh(node)
 
+    def restarts_containers(self, old, new) -> str | None:
+        """Why the kubelet at ``new`` restarts the containers the one at ``old`` started (None: it does not)."""
+        mode = self.world.inplace_restarts
+        if mode == "never" or new == old:
+            return None
+        if mode == "always":
+            return "inplaceRestarts: always"
+        row = compat.kubelet_restart(old, new)
+        return f"kubelet {old.minor_release} -> {new.minor_release}: {row.why} ({row.source})" if row else None
+
     def _in_place(self, node: SimNode, version):
         world = self.world
         steps = dict(world.timing.inplace_steps)
         pool = world.pool_specs[node.pool]
+        runtime_replaced = False
         for k, step in enumerate(STEPS, 1):
             if not node.alive:
                 self._fail(node, f"node unreachable during step {k} ({step})")
@@ -183,15 +198,21 @@ class Nodes:
                 self._fail(node, f"node unreachable during step {k} ({step})")
                 return
             if step == "replaceBinaries" and pool.target_runtime and node.runtime != pool.target_runtime:
+                world.pods.stop_containers(node)  # the old runtime's containers stop with it
                 yield world.env.timeout(sample(world.timing.runtime_upgrade, world.rng))
                 node.runtime = pool.target_runtime
-                world.pods.restart_containers(node)
+                runtime_replaced = True
             if step == "startKubelet":
+                old = node.kubelet
                 world.set_node_versions(node, kubelet=version)
                 problem = world.consequences.kubelet_start_problem(node, version)
                 if problem:
                     self._fail(node, problem)
                     return
+                why = "the container runtime was replaced" if runtime_replaced else self.restarts_containers(old, version)
+                if why:
+                    world.rec.event(world.env.now, f"kubelet {version} on {node.name} restarts every container: {why}")
+                    world.pods.restart_containers(node)
             failure = world.faults.inplace_step_fails(node, k, step)
             if failure:
                 self._fail(node, failure)
@@ -246,7 +267,9 @@ class Nodes:
         node.phase = IDLE
         node.message = "joined"
         world.rec.count("node_ip_changes")
+        world.rec.pool_nodes(node.pool, added=1)
         world.count_versions(node, True)
+        world.lifecycle.registered(node)
         world.touch(node)
         self.refresh(node)
         world.daemonsets_changed()

@@ -1,26 +1,35 @@
 """Pods and the controllers that own them.
 
 Pod lifecycle: created Pending → bound to a node → Starting (image pull, then the
-readiness delay) → Running (Ready while its node is Ready) → Terminating (the grace
-period; it completes only while the node's kubelet is up) → Gone. A node deletion
-makes its pods Gone at once.
+readiness delay) → Running (Ready while its node is Ready) → Terminating → Gone. A
+terminating pod is not Ready at once (its endpoints go); its preStop hook runs, then
+SIGTERM, and it exits after ``timing.podTermination``, or is killed when its grace period
+ends, whichever is first (the kubelet's graceful termination); it completes only while the
+node's kubelet is up. A node deletion makes its pods Gone at once. A finished bare pod
+(Succeeded, Failed) sits on its node holding nothing until something deletes it.
 
 Controllers (ReplicaSet for Deployments, StatefulSet, DaemonSet) recreate what is
 missing, but only while the API is up and a controller-manager leader exists. A
 ReplicaSet replaces a pod as soon as it starts terminating; a StatefulSet waits until
-the old pod is gone and keeps its ordinal, and a pod with a local volume is tied to
-the node holding it. Bare pods are never recreated.
+the old pod is gone and keeps its ordinal. A StatefulSet pod whose PersistentVolume is
+pinned to a node may only run there: when that node is deleted, the claim stays bound to
+a volume whose node no longer exists, and the new pod stays Pending ("volume node
+affinity conflict", kubernetes#78756) until a person (or a node-cleanup controller)
+deletes the claim and the pod, ``timing.operatorResponse`` later; then it starts on a new,
+empty volume. Bare pods are never recreated.
 """
 
 from __future__ import annotations
 
 from models.state import BARE_POD, DAEMONSET, STATEFULSET
 from sim.sampling import sample
-from sim.world.entities import GONE, PENDING, RUNNING, STARTING, TERMINATING, SimNode, SimPod, SimWorkload
+from sim.world.budgets import losing_one_breaches
+from sim.world.entities import GONE, RUNNING, STARTING, TERMINATING, SimNode, SimPod, SimWorkload
 from sim.world.passes import Kick, run_passes
 
 CRASH_BACKOFF_S = 10.0
 CRASH_BACKOFF_MAX_S = 300.0
+FINISHED = "Finished"
 
 
 class Pods:
@@ -41,26 +50,34 @@ class Pods:
         pod = SimPod(self.next_uid, name, w, ordinal, replacement, w.template)
         w.pods.add(pod)
         w.record = None
+        if replacement:  # it takes over from a pod evicted earlier, if there was one
+            displaced = w.displaced.pop(ordinal, None) if ordinal is not None else None
+            if ordinal is None and w.displaced:
+                displaced = w.displaced.pop(min(w.displaced))
+            pod.evicted_from = displaced
         return pod
 
     def bind(self, pod: SimPod, node: SimNode, instant: bool = False) -> None:
         world = self.world
-        r = pod.workload.spec.requests
+        w = pod.workload
         pod.node = node
         node.pods.add(pod)
+        if w.finished:  # a finished pod holds no resources; it waits to be deleted
+            pod.state = FINISHED
+            return
+        r = w.spec.requests
         node.used_cpu += r.cpu_m
         node.used_memory += r.memory
         node.used_pods += 1
-        if pod.workload.kind != DAEMONSET:
+        if w.kind != DAEMONSET:
             world.touch(node)  # its count of pods to drain changed
         world.index.update(node)
-        w = pod.workload
         w.zone_counts[node.zone] = w.zone_counts.get(node.zone, 0) + 1
         if w.kind == STATEFULSET and w.spec.local_storage:
             w.volumes[pod.ordinal] = node.name
             pod.pinned = node.name
         if pod.replacement:
-            world.rec.count("pods_rescheduled")
+            world.rec.count("pods_rescheduled", workload=w.key)
         if instant:
             node.images.add(w.key)
             self._run(pod)
@@ -88,7 +105,7 @@ class Pods:
         if pod.gen != gen:
             return
         if world.faults.pod_fails_to_start(pod):
-            world.rec.count("pods_restarted")
+            world.rec.count("pods_restarted", workload=pod.workload.key)
             world.env.process(self._start(pod, pull=False, attempt=attempt + 1))
             return
         self._run(pod)
@@ -98,50 +115,70 @@ class Pods:
         pod.started = True
         self.set_ready(pod, pod.node.ready)
 
-    def set_ready(self, pod: SimPod, ready: bool) -> None:
+    def set_ready(self, pod: SimPod, ready: bool, involuntary: bool = False) -> None:
+        """Mark ``pod`` Ready or not. A Ready pod lost ``involuntary`` (its node NotReady, its containers
+        restarted) that takes a budget below its desired healthy is an involuntary breach."""
         ready = ready and pod.state == RUNNING
         if pod.ready == ready:
             return
-        pod.ready = ready
         w = pod.workload
+        if not ready and involuntary and losing_one_breaches(w):
+            self.world.rec.count("budget_breaches_involuntary", workload=w.key)
+        pod.ready = ready
         w.ready += 1 if ready else -1
         w.record = None
-        self.world.rec.workload(self.world.env.now, w)
+        self.world.workload_changed(w)
 
-    def restart_containers(self, node: SimNode) -> None:
-        """A container-runtime restart: every container on the node starts again (pods are not rebuilt)."""
+    def stop_containers(self, node: SimNode) -> None:
+        """The container runtime stops (it is being replaced): every container on the node stops; the
+        kubelet starts them again when it next starts (``restart_containers``)."""
         for pod in sorted(node.pods):
             if pod.state in (RUNNING, STARTING):
                 pod.gen += 1
-                self.set_ready(pod, False)
+                self.set_ready(pod, False, involuntary=True)
                 pod.state = STARTING
-                self.world.rec.count("pods_restarted")
+
+    def restart_containers(self, node: SimNode) -> None:
+        """Every container on the node starts again (pods are not rebuilt, images are there): a machine
+        that rebooted, a container runtime replaced, a kubelet that sees every container as changed."""
+        for pod in sorted(node.pods):
+            if pod.state in (RUNNING, STARTING):
+                pod.gen += 1
+                self.set_ready(pod, False, involuntary=True)
+                pod.state = STARTING
+                self.world.rec.count("pods_restarted", workload=pod.workload.key)
                 self.world.env.process(self._start(pod, pull=False))
 
     # -- deletion ----------------------------------------------------------------------------
     def terminate(self, pod: SimPod) -> None:
-        """Graceful deletion: not Ready at once, gone after the grace period (needs a live kubelet)."""
+        """Graceful deletion: not Ready at once; gone once its containers exit (see the module docstring)."""
         if pod.state in (TERMINATING, GONE):
+            return
+        if pod.state == FINISHED or pod.node is None:
+            self.gone(pod)
             return
         pod.gen += 1
         self.set_ready(pod, False)
-        if pod.node is None:
-            self.gone(pod)
-            return
         pod.state = TERMINATING
+        pod.deleted_at = self.world.env.now
         pod.workload.terminating += 1
         self.world.env.process(self._finish(pod))
         self.changed(pod.workload)
 
+    def exit_after(self, pod: SimPod) -> float:
+        """Seconds from the start of a graceful deletion until the pod's containers have exited: the
+        preStop hook, then SIGTERM until it exits, cut off by the grace period (SIGKILL)."""
+        spec = pod.workload.spec
+        return min(spec.grace_period_s, spec.pre_stop_s + sample(self.world.timing.pod_termination, self.world.rng))
+
     def _finish(self, pod: SimPod):
         world = self.world
-        grace = pod.workload.spec.grace_period_s
         while pod.state == TERMINATING:
             node = pod.node
             if node is None or node.removed:
                 break
             if node.kubelet_up:
-                yield world.env.timeout(grace)
+                yield world.env.timeout(self.exit_after(pod))
                 break
             yield world.node_ops.when_kubelet_up(node)
         self.gone(pod)
@@ -155,21 +192,23 @@ class Pods:
         w = pod.workload
         if pod.state == TERMINATING:
             w.terminating -= 1
+        finished = pod.state == FINISHED
         pod.state = GONE
         w.pods.discard(pod)
         w.record = None
         node = pod.node
         if node is not None:
-            r = w.spec.requests
             node.pods.discard(pod)
-            node.used_cpu -= r.cpu_m
-            node.used_memory -= r.memory
-            node.used_pods -= 1
-            w.zone_counts[node.zone] -= 1
-            if w.kind != DAEMONSET:
-                world.touch(node)
-            world.index.update(node)
-            world.sched.kick()
+            if not finished:
+                r = w.spec.requests
+                node.used_cpu -= r.cpu_m
+                node.used_memory -= r.memory
+                node.used_pods -= 1
+                w.zone_counts[node.zone] -= 1
+                if w.kind != DAEMONSET:
+                    world.touch(node)
+                world.index.update(node)
+                world.sched.kick()
         self.changed(w)
 
     # -- controllers ---------------------------------------------------------------------------
@@ -208,10 +247,7 @@ class Pods:
                     continue
                 pod = self.new_pod(w, ordinal, replacement=not initial)
                 if w.spec.local_storage:
-                    if ordinal in w.volumes and w.volumes[ordinal] is None:
-                        w.pods.discard(pod)  # the lost volume is not re-bound yet
-                        continue
-                    pod.pinned = w.volumes.get(ordinal)
+                    pod.pinned = w.volumes.get(ordinal)  # its claim is bound: it may run only on that node
                 created.append(pod)
         else:
             active = len(w.pods) - w.terminating
@@ -221,16 +257,30 @@ class Pods:
                 self.world.sched.enqueue(pod)
         return created
 
-    def volume_lost(self, w: SimWorkload, ordinal: int) -> None:
-        """A StatefulSet pod's local volume died with its node; a new one binds after a delay."""
-        w.volumes[ordinal] = None
-        self.world.rec.count("pods_lost_local_data")
-        for pod in list(w.pods):
-            if pod.ordinal == ordinal and pod.state == PENDING and pod.node is None:
-                self.gone(pod)
-        self.world.env.process(self._rebind(w, ordinal))
+    # -- node-local volumes --------------------------------------------------------------------
+    def volume_orphaned(self, w: SimWorkload, ordinal: int) -> None:
+        """The node holding a StatefulSet pod's local volume is gone, and its data with it. The claim
+        stays bound to that volume, so the pod cannot be placed anywhere until someone deletes the
+        claim and the pod (``timing.operatorResponse``; never, without one)."""
+        world = self.world
+        world.rec.count("pods_lost_local_data", workload=w.key)
+        world.rec.event(world.env.now, f"pod {w.spec.name}-{ordinal} is Pending: volume node affinity conflict "
+                                       f"(its PersistentVolume is pinned to {w.volumes[ordinal]}, which is gone)")
+        if world.timing.operator_response is not None:
+            world.env.process(self._operator_recovers(w, ordinal, w.volumes[ordinal]))
 
-    def _rebind(self, w: SimWorkload, ordinal: int):
-        yield self.world.env.timeout(sample(self.world.timing.local_volume_rebind, self.world.rng))
+    def _operator_recovers(self, w: SimWorkload, ordinal: int, holder: str):
+        world = self.world
+        yield world.env.timeout(sample(world.timing.operator_response, world.rng))
+        if w.volumes.get(ordinal) != holder:
+            return  # already recovered
+        while not world.cp.api_up:
+            yield world.cp.when_controllers_available()
+        world.rec.count("manual_interventions", workload=w.key)
+        world.rec.event(world.env.now, f"an operator deleted the claim and the pod of {w.key} ordinal {ordinal}: it "
+                                       "starts again on a new, empty volume")
         del w.volumes[ordinal]
+        for pod in sorted(w.pods):
+            if pod.ordinal == ordinal and pod.node is None:
+                self.gone(pod)
         self.changed(w)

@@ -1,0 +1,197 @@
+"""kubectl drain's pod filters as pure predicates: one set for the simulated world and the live drain.
+
+kubectl (k8s.io/kubectl/pkg/drain, filters.go) runs each pod on the node through five
+filters in order; the first that does not pass it decides:
+
+1. already being deleted for longer than ``--skip-wait-for-delete-timeout`` (when set): skipped;
+2. a DaemonSet's pod: an error unless ``--ignore-daemonsets`` (then skipped, with a warning),
+   since its controller would put it straight back; a finished one may go;
+3. a mirror (static) pod: skipped, the API cannot delete it;
+4. a pod with an emptyDir volume: an error unless ``--delete-emptydir-data`` (then deleted, with
+   a warning: the data is lost); a finished one may go;
+5. a pod no controller owns: an error unless ``--force`` (then deleted, with a warning: nothing
+   recreates it); a finished one may go.
+
+Any error fails the drain before a single pod is evicted (the node stays cordoned), with
+kubectl's message naming the flag that overrides it. The pods that pass are evicted through
+the Eviction API, which deletes finished pods without asking their budget
+(``canIgnorePDB``); ``--disable-eviction`` deletes instead, bypassing every budget.
+
+The defaults here are what the platforms' drains use, not kubectl's own (all off): Cluster
+API's machine controller, kOps and the managed platforms drain with
+``IgnoreAllDaemonSets``, ``DeleteEmptyDirData`` and ``Force`` set (cluster-api
+internal/controllers/machine drain; kops pkg/instancegroups/instancegroups.go), and Cluster
+API skips pods that have been deleting for 5 minutes on an unreachable node
+(``SkipWaitForDeleteTimeoutSeconds = 300`` when the node's Ready condition is Unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+FINISHED = (SUCCEEDED, FAILED)
+
+DAEMONSET_FATAL = "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)"
+DAEMONSET_WARNING = "ignoring DaemonSet-managed Pods"
+LOCAL_STORAGE_FATAL = "Pods with local storage (use --delete-emptydir-data to override)"
+LOCAL_STORAGE_WARNING = "deleting Pods with local storage"
+UNMANAGED_FATAL = "Pods that declare no controller (use --force to override)"
+UNMANAGED_WARNING = "deleting Pods that declare no controller"
+
+# the Cluster API machine controller's wait for pods deleting on an unreachable node
+UNREACHABLE_SKIP_WAIT_S = 300.0
+
+
+@dataclass(frozen=True)
+class DrainOptions:
+    """kubectl drain's flags (``drain:`` on a strategy); the defaults are the platforms'."""
+
+    ignore_daemonsets: bool = True
+    delete_emptydir_data: bool = True
+    force: bool = True
+    disable_eviction: bool = False
+    skip_wait_for_delete_timeout_s: float = 0.0  # 0: wait for every deleting pod
+    unreachable_skip_wait_s: float = UNREACHABLE_SKIP_WAIT_S  # 0: no special case for an unreachable node
+
+    def to_json(self) -> dict:
+        return {"ignoreDaemonSets": self.ignore_daemonsets, "deleteEmptyDirData": self.delete_emptydir_data,
+                "force": self.force, "disableEviction": self.disable_eviction,
+                "skipWaitForDeleteTimeout": self.skip_wait_for_delete_timeout_s,
+                "skipWaitWhenUnreachable": self.unreachable_skip_wait_s}
+
+    @classmethod
+    def from_json(cls, data: dict) -> DrainOptions:
+        return cls(bool(data["ignoreDaemonSets"]), bool(data["deleteEmptyDirData"]), bool(data["force"]),
+                   bool(data["disableEviction"]), float(data["skipWaitForDeleteTimeout"]),
+                   float(data.get("skipWaitWhenUnreachable", UNREACHABLE_SKIP_WAIT_S)))
+
+
+KUBECTL_DEFAULTS = DrainOptions(False, False, False, False, 0.0, 0.0)
+# what a strategy's forced drain (undrainable: force) does: delete whatever the API can delete, past every budget
+FORCED = DrainOptions(True, True, True, True, 0.0, UNREACHABLE_SKIP_WAIT_S)
+
+
+@dataclass(frozen=True)
+class DrainPod:
+    """What the filters need to know about a pod on the node being drained."""
+
+    namespace: str
+    name: str
+    phase: str = "Running"
+    daemonset: bool = False
+    mirror: bool = False
+    controlled: bool = True
+    emptydir: bool = False
+    deleting_for_s: float | None = None  # seconds since its deletion started; None: not being deleted
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in FINISHED
+
+
+DELETE = "delete"
+SKIP = "skip"
+ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a drain does with one pod: ``delete`` it, ``skip`` it, or fail (``error``); with kubectl's message."""
+
+    status: str
+    message: str = ""
+
+
+def skip_deleted(pod: DrainPod, o: DrainOptions, unreachable: bool) -> Verdict | None:
+    wait = o.skip_wait_for_delete_timeout_s or (o.unreachable_skip_wait_s if unreachable else 0.0)
+    if wait > 0 and pod.deleting_for_s is not None and pod.deleting_for_s > wait:
+        return Verdict(SKIP, f"deleting for more than {wait:g}s")
+    return None
+
+
+def daemonset_filter(pod: DrainPod, o: DrainOptions, unreachable: bool) -> Verdict | None:
+    if not pod.daemonset or pod.finished:
+        return None
+    return Verdict(SKIP, DAEMONSET_WARNING) if o.ignore_daemonsets else Verdict(ERROR, DAEMONSET_FATAL)
+
+
+def mirror_filter(pod: DrainPod, o: DrainOptions, unreachable: bool) -> Verdict | None:
+    return Verdict(SKIP, "a mirror (static) pod") if pod.mirror else None
+
+
+def local_storage_filter(pod: DrainPod, o: DrainOptions, unreachable: bool) -> Verdict | None:
+    if not pod.emptydir or pod.finished:
+        return None
+    return None if o.delete_emptydir_data else Verdict(ERROR, LOCAL_STORAGE_FATAL)
+
+
+def unreplicated_filter(pod: DrainPod, o: DrainOptions, unreachable: bool) -> Verdict | None:
+    if pod.controlled or pod.finished:
+        return None
+    return None if o.force else Verdict(ERROR, UNMANAGED_FATAL)
+
+
+FILTERS = (skip_deleted, daemonset_filter, mirror_filter, local_storage_filter, unreplicated_filter)
+
+
+def judge(pod: DrainPod, options: DrainOptions, unreachable: bool = False) -> Verdict:
+    """The first filter that stops ``pod`` decides; a pod every filter passes is deleted."""
+    for f in FILTERS:
+        verdict = f(pod, options, unreachable)
+        if verdict is not None:
+            return verdict
+    return Verdict(DELETE)
+
+
+def warnings(pod: DrainPod, options: DrainOptions) -> tuple[str, ...]:
+    """kubectl's warnings for a pod it deletes (data lost, nothing recreates it)."""
+    out = []
+    if pod.emptydir and not pod.finished:
+        out.append(LOCAL_STORAGE_WARNING)
+    if not pod.controlled and not pod.finished:
+        out.append(UNMANAGED_WARNING)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class DrainPlan:
+    delete: tuple[DrainPod, ...] = ()
+    skipped: tuple[DrainPod, ...] = ()
+    errors: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())  # (message, pod keys), in filter order
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def error_text(self) -> str:
+        """kubectl's: ``cannot delete MESSAGE: ns/a, ns/b`` per failing filter."""
+        return ", ".join(f"cannot delete {message}: {', '.join(pods)}" for message, pods in self.errors)
+
+
+def plan_drain(pods: Iterable[DrainPod], options: DrainOptions, unreachable: bool = False) -> DrainPlan:
+    """Sort a node's pods into those to delete and those to skip, or say why the drain must fail."""
+    delete, skipped = [], []
+    errors: dict[str, list[str]] = {}
+    for pod in pods:
+        verdict = judge(pod, options, unreachable)
+        if verdict.status == DELETE:
+            delete.append(pod)
+        elif verdict.status == SKIP:
+            skipped.append(pod)
+        else:
+            errors.setdefault(verdict.message, []).append(pod.key)
+    order = (DAEMONSET_FATAL, LOCAL_STORAGE_FATAL, UNMANAGED_FATAL)
+    return DrainPlan(tuple(delete), tuple(skipped),
+                     tuple((m, tuple(errors[m])) for m in order if m in errors))
+
+
+def bypasses_budgets(pod: DrainPod, options: DrainOptions) -> bool:
+    """Is this pod deleted without asking its budget? (finished pods; every pod with --disable-eviction)"""
+    return options.disable_eviction or pod.finished

@@ -1,0 +1,80 @@
+"""PodDisruptionBudgets in the world: each budget over the workloads whose pods it selects.
+
+The arithmetic is the disruption controller's (kubernetes pkg/controller/disruption, in
+``models.state.PDB``): the expected count is the matched pods for an integer
+minAvailable, else the sum of the matched controllers' scales; current healthy is the
+matched pods that are Ready and not being deleted; disruptions allowed is current
+healthy minus desired healthy, at least 0. A pod that more than one budget selects can
+never be evicted (the Eviction API answers HTTP 500).
+"""
+
+from __future__ import annotations
+
+from models.state import PDB
+from sim.world.entities import SimWorkload
+
+MULTIPLE_BUDGETS = ("This pod has more than one PodDisruptionBudget, which the eviction subresource does not "
+                    "support.")  # pkg/registry/core/pod/storage/eviction.go
+
+
+class SimBudget:
+    __slots__ = ("pdb", "key", "members")
+
+    def __init__(self, pdb: PDB, key: str, members: list[SimWorkload]):
+        self.pdb = pdb
+        self.key = key
+        self.members = members
+
+    def expected(self) -> int:
+        pdb = self.pdb
+        if pdb.min_available is not None and not pdb.min_available.percent:
+            return sum(len(m.pods) for m in self.members)  # the pods not gone yet
+        return sum(m.desired for m in self.members)
+
+    def desired_healthy(self) -> int:
+        return self.pdb.desired_healthy(self.expected())
+
+    def current_healthy(self) -> int:
+        return sum(m.ready for m in self.members)
+
+    def allowed(self) -> int:
+        return self.pdb.disruptions_allowed(self.current_healthy(), self.expected())
+
+    def breached_by_losing_one(self) -> bool:
+        """Would one more Ready pod going away take the budget below its desired healthy?"""
+        return self.current_healthy() - 1 < self.desired_healthy()
+
+    def below(self) -> bool:
+        return self.current_healthy() < self.desired_healthy()
+
+
+def link_budgets(workloads: dict[str, SimWorkload], pdbs: tuple[PDB, ...]) -> list[SimBudget]:
+    """Build the budgets: each workload's own ``pdb`` (unless it is one that selects), then every selecting one."""
+    out = []
+    for w in workloads.values():
+        if w.spec.pdb is not None and w.spec.pdb.selector is None:
+            out.append(SimBudget(w.spec.pdb, w.key, [w]))
+    for pdb in pdbs:
+        members = [w for w in workloads.values() if pdb.selects(w.spec)]
+        out.append(SimBudget(pdb, f"{pdb.namespace}/{pdb.name}", members))
+    for b in out:
+        for w in b.members:
+            w.budgets.append(b)
+    return out
+
+
+def budget_of(w: SimWorkload) -> SimBudget | None:
+    """The one budget over ``w``'s pods (None without one, or with several: see ``MULTIPLE_BUDGETS``)."""
+    return w.budgets[0] if len(w.budgets) == 1 else None
+
+
+def losing_one_breaches(w: SimWorkload) -> bool:
+    """Would a Ready pod of ``w`` going away take one of its budgets below its desired healthy?"""
+    return any(b.breached_by_losing_one() for b in w.budgets)
+
+
+def degraded(w: SimWorkload) -> bool:
+    """Ready below its budget's desired healthy (below its replicas when it has no budget)."""
+    if w.budgets:
+        return any(b.below() for b in w.budgets)
+    return w.ready < w.desired
