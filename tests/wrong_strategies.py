@@ -26,15 +26,19 @@ from models.strategies.replace import Replace
 class DrainsPastBudget(Replace):
     NAME = "drains-past-budget"
 
+    def decide(self, view, plan, memo) -> Decision:
+        if any(n.phase == IDLE and not n.ready for n in view.nodes):
+            memo = {**memo, "hurry": True}  # a node went down: remember it
+        return super().decide(view, plan, memo)
+
     def decide_workers(self, view, plan, phase, memo) -> Decision:
         decision = super().decide_workers(view, plan, phase, memo)
-        down = [n.name for n in view.nodes if n.phase == IDLE and not n.ready]
-        if not down and not memo.get("hurry"):
+        if not memo.get("hurry"):
             return decision
         # wrong on purpose: once a node has gone down, stop waiting for budgets
         forced = tuple(replace(a, force=True, reason=f"{a.reason}; a node went down, so hurry (wrong on purpose)")
                        if isinstance(a, Drain) else a for a in decision.actions)
-        return replace(decision, actions=forced, memo={**decision.memo, "hurry": True})
+        return replace(decision, actions=forced)
 
 
 class ResumesAtWorkers(InPlace):

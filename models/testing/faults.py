@@ -136,6 +136,12 @@ def fault_schedules(cluster: ClusterState | None = None, *, min_faults: int = 0,
     check_int("min_faults", min_faults, 0)
     check_int("max_faults", max_faults, 0)
     check_order("min_faults", min_faults, "max_faults", max_faults)
+    bounds = _bounds(horizon_s, min_probability, max_probability, min_rate, max_rate, at_times, windows_close)
+    one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, cluster, bounds))
+    return st.lists(one, min_size=min_faults, max_size=max_faults).map(tuple)
+
+
+def _bounds(horizon_s, min_probability, max_probability, min_rate, max_rate, at_times, windows_close) -> _Bounds:
     check_int("horizon_s", horizon_s, 0)
     check_number("min_probability", min_probability, 0, 1)
     check_number("max_probability", max_probability, 0, 1)
@@ -146,6 +152,4 @@ def fault_schedules(cluster: ClusterState | None = None, *, min_faults: int = 0,
                      else ("min_rate", "max_rate"))
         raise InvalidArgument(f"{low} is more than {high}")
     times = tuple(sorted({int(t) for t in at_times if 0 <= t <= horizon_s}))
-    bounds = _Bounds(horizon_s, (min_probability, max_probability), (min_rate, max_rate), times, bool(windows_close))
-    one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, cluster, bounds))
-    return st.lists(one, min_size=min_faults, max_size=max_faults).map(tuple)
+    return _Bounds(horizon_s, (min_probability, max_probability), (min_rate, max_rate), times, bool(windows_close))
