@@ -30,6 +30,7 @@ from sim.output import read_json_lines
 
 RESYNC_S = 60.0  # look again at least this often, change or not
 WALL_CLOCK = 1e9  # times past this are seconds since the epoch (2001 onwards), not since the start
+STOPPED_WITH_WORK_LEFT = "the strategy stopped with work remaining"  # how a halt for a premature "done" begins
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safe
                 entries.append(LogEntry(now, "done", "Done", "every component is at the target"))
                 journal.save(memo, entries)
                 return Outcome(True, None, now)
-            reason = f"the strategy stopped with work remaining: {'; '.join(remaining[:3])}"
+            reason = f"{STOPPED_WITH_WORK_LEFT}: {'; '.join(remaining[:3])}"
             entries.append(LogEntry(now, "halt", "Halt", reason))
             journal.save(memo, entries)
             return Outcome(False, reason, now)

@@ -122,8 +122,9 @@ def grid_work(vs: list[Variant], choose: Callable[[Scenario], list[StrategySpec]
 
 def inputs_digest(scenario: Scenario, spec: StrategySpec) -> str:
     """What a run's result depends on besides its seed: the scenario as simulated (not its file
-    name, run count or root seed) and the strategy. A resumed sweep reuses a run only if this matches."""
-    simulated = replace(scenario, file="", runs=0, seed=0, description="")
+    name, run count, root seed or expectations) and the strategy. A resumed sweep reuses a run only
+    if this matches."""
+    simulated = replace(scenario, file="", runs=0, seed=0, description="", expectations=())
     return hashlib.sha256(repr((simulated, spec)).encode()).hexdigest()[:16]
 
 

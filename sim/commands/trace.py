@@ -39,6 +39,16 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+def document(scenario: str, label: str, seed: int, result, events: bool) -> dict:
+    """The document of one run (``events``: the world's too; the run must have kept its world)."""
+    happened = result.world.rec.events if events and result.world is not None else ()  # an unstarted run has no world
+    return {"scenario": scenario, "strategy": label, "seed": seed, "completed": result.completed,
+            "halted": result.halted, "duration_s": result.metrics["duration_s"],
+            "decisions": [{"t": e.t, "kind": e.kind, "action": e.action, "reason": e.reason, "detail": e.detail}
+                          for e in result.log],
+            "events": [{"t": t, "text": what} for t, what in happened]}
+
+
 def text(doc: dict) -> str:
     lines = [(d["t"], 0, LogEntry(d["t"], d["kind"], d["action"], d["reason"], d["detail"]).line())
              for d in doc["decisions"]]
@@ -62,13 +72,7 @@ def run(args) -> int:
     spec = strategies_named(scenario, [args.strategy])[0]
     seed = field_option(args.seed, "seed", "--seed") if args.seed is not None else derive_seed(scenario.seed, "run", 0)
     result = simulate(scenario, spec, seed, keep_world=args.events)
-    events = result.world.rec.events if args.events and result.world is not None else ()  # an unstarted run has no world
-    doc = {"scenario": scenario.name, "strategy": spec.label, "seed": seed, "completed": result.completed,
-           "halted": result.halted, "duration_s": result.metrics["duration_s"],
-           "decisions": [{"t": e.t, "kind": e.kind, "action": e.action, "reason": e.reason, "detail": e.detail}
-                         for e in result.log],
-           "events": [{"t": t, "text": what} for t, what in events]}
-    sys.stdout.write(render(doc, args.output, text, tables))
+    sys.stdout.write(render(document(scenario.name, spec.label, seed, result, args.events), args.output, text, tables))
     unstarted = (result.halted or "").startswith(UNSTARTED)
     failed = result.metrics["skew_violations"] or unstarted or (args.fail_on == "halted" and result.halted)
     return EXIT_FINDINGS if failed else EXIT_OK

@@ -2,11 +2,12 @@
 
 Lives here: the YAML source with line numbers (``source``), the schema engine
 (``schema``), the scenario format (``fields``), timing from other files (``timing_files``:
-profiles, includes, ``--timing``), and the builders (``cluster``, ``workloads``, ``faults``,
-``build``), which check the rules across fields as far as the good values allow, so that every
-problem of a file is reported at once.
-May import ``models``, PyYAML and ``sim.adapters.hooks`` (to check hook templates); never
-simpy, matplotlib or a Kubernetes client.
+profiles, includes, ``--timing``), the builders (``cluster``, ``workloads``, ``faults``,
+``expect``, ``build``), which check the rules across fields as far as the good values allow, so
+that every problem of a file is reported at once, and the writer (``export``).
+May import ``models``, PyYAML, ``sim.adapters.hooks`` (to check hook templates) and
+``sim.metrics`` (the metric names an ``expect:`` entry may bound); never simpy, matplotlib or
+a Kubernetes client.
 """
 
 from __future__ import annotations

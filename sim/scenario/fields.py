@@ -311,6 +311,16 @@ LIVE = Obj(name="live", fields={
     "retryMaxDelay": Field(Duration(), 30.0, "longest wait between two attempts of a request"),
 })
 
+# Each entry is checked against the metric it names (its kind, its breakdowns) in sim.scenario.expect.
+EXPECTATION = Obj(name="expectation", fields={
+    "metric": Field(Str(example="outage_s"), REQUIRED, "a metric of docs/metrics.md"),
+    "workload": Field(Str(example="checkout"), None, "a workload (name or namespace/name), for a per-workload metric"),
+    **{bound: Field(Anything(), None, doc) for bound, doc in (
+        ("max", "the largest value over the runs"), ("p95", "the 95th percentile over the runs"),
+        ("p50", "the median over the runs"), ("mean", "the mean over the runs"),
+        ("atLeast", "for a rate: the least share of runs"), ("atMost", "for a rate: the largest share of runs"))},
+})
+
 METADATA = Obj(name="metadata", fields={
     "name": Field(Str(example="quickstart"), REQUIRED),
     "description": Field(Str(example="what this scenario rehearses"), ""),
@@ -339,4 +349,5 @@ SCENARIO = Obj(name="Scenario", fields={
     "live": Field(LIVE, {}),
     "manifests": Field(ListOf(item=Str(example="deploy/")), [],
                        "files or directories of your manifests (YAML, multi-document) to scan for removed APIs"),
+    "expect": Field(ListOf(item=EXPECTATION), [], "service-level expectations over each strategy's runs"),
 })

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from models.expectations import Expectation
 from models.state import ClusterState
 from models.faults import FaultSpec
 from models.timing import Dist, Timing
@@ -65,6 +66,7 @@ class Scenario:
     # do in-place kubelet upgrades restart the node's containers? auto: as upstream's kubelets did
     # (models.compat.KUBELET_RESTARTS), never, always
     inplace_restarts: str = "auto"
+    expectations: tuple[Expectation, ...] = ()  # the scenario's expect: entries
 
     def strategy(self, label_or_name: str) -> StrategySpec:
         for s in self.strategies:
