@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Dist:
-    """A distribution of durations in seconds: constant, uniform, triangular, lognormal, exponential."""
+    """A distribution of durations in seconds: constant, uniform, triangular, lognormal, exponential, or
+    empirical (one of the recorded durations, each equally likely)."""
 
     kind: str
     params: tuple[float, ...]
@@ -21,6 +22,8 @@ class Dist:
         return cls("constant", (float(seconds),))
 
     def describe(self) -> str:
+        if self.kind == "empirical":
+            return f"empirical({len(self.params)} samples, {min(self.params):g}s to {max(self.params):g}s)"
         p = ", ".join(f"{x:g}s" for x in self.params)
         return f"{p}" if self.kind == "constant" else f"{self.kind}({p})"
 

@@ -52,7 +52,9 @@ def _epilog() -> str:
 def build_parser(prog: str = "midair") -> argparse.ArgumentParser:
     from sim.commands import (
         apply,
+        calibrate,
         completion,
+        fuzz,
         path,
         precheck,
         run,
@@ -72,7 +74,7 @@ def build_parser(prog: str = "midair") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"midair {midair_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for command in (validate, precheck, skew, path, run, sweep, trace, apply, snapshot, completion):
+    for command in (validate, precheck, skew, path, run, sweep, trace, fuzz, apply, snapshot, calibrate, completion):
         command.add_parser(sub)
     return parser
 
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
 
         print(f"midair {midair_version()}")
         return 0
-    from sim.errors import EXIT_BAD_INPUT, InputError, UsageError
+    from sim.errors import EXIT_BAD_INPUT, EXIT_CLUSTER, ClusterError, InputError, UsageError
 
     parser = build_parser(prog)
     args = parser.parse_args(argv)
@@ -100,6 +102,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     except UsageError as exc:
         print(f"{prog} {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ClusterError as exc:
+        print(f"midair {args.command}: {exc}", file=sys.stderr)
+        return EXIT_CLUSTER
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -103,8 +103,11 @@ class Operator:
             outcome = yield self.current
             if outcome is not None:
                 return outcome
-            self.world.rec.event(env.now, f"the operator crashed; it resumes from its journal in {self.delay:g}s")
-            yield env.timeout(self.delay)
+            # a restart takes at least one reconcile interval: an operator back "in 0s" that crashes after
+            # every decision (probability 1) would otherwise decide forever without the clock moving
+            delay = max(self.delay, self.world.timing.reconcile_interval_s)
+            self.world.rec.event(env.now, f"the operator crashed; it resumes from its journal in {delay:g}s")
+            yield env.timeout(delay)
 
 
 def blocked_result(scenario: Scenario, spec: StrategySpec, seed: int, blocks) -> RunResult:
@@ -125,11 +128,13 @@ def unstarted(scenario: Scenario, spec: StrategySpec, seed: int, reason: str) ->
 
 
 def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool = False,
-             strategy=None, findings=None) -> RunResult:
+             strategy=None, findings=None, wrap_port=None) -> RunResult:
     """Run ``spec`` on ``scenario`` with ``seed`` to the end and measure it.
 
     With ``prechecks: enforce`` (the default) a blocking pre-check finding stops the run
     before it starts; ``findings`` may pass them in when they are already known.
+    ``wrap_port``, given the simulated port, returns the port the loop uses instead (a
+    wrapper that watches every decision: ``sim.testing.watch``).
     """
     if scenario.prechecks == "enforce":
         blocks = blocking(findings if findings is not None else findings_for(scenario, spec))
@@ -140,7 +145,7 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     except ValueError as exc:  # e.g. a kubelet newer than the apiserver (prechecks: ignore)
         return unstarted(scenario, spec, seed, f"no upgrade plan: {exc}")
     world = world_for(scenario, seed, keep_series=keep_world)
-    port = SimulatedPort(world)
+    port = SimulatedPort(world) if wrap_port is None else wrap_port(SimulatedPort(world))
     horizon = scenario.horizon_s if scenario.horizon_s is not None else auto_horizon(scenario, plan)
     journal = Journal()
     make = (lambda: strategy) if strategy is not None else (lambda: build_strategy(spec))

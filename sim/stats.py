@@ -1,6 +1,7 @@
 """Summary statistics over runs: mean, p50, p95, max and a 95% confidence interval of the mean.
 
-Percentiles interpolate linearly between order statistics (numpy's default method).
+Percentiles interpolate linearly between order statistics (``models.percentiles``, which the
+expectations share).
 The interval is mean ± t(0.975, n-1) · s / √n with Student's t quantile computed for any
 number of degrees of freedom (the regularized incomplete beta function, inverted by
 bisection), so it is neither a table's last row nor the normal's 1.96 past 30 runs. Every
@@ -14,15 +15,7 @@ from __future__ import annotations
 import math
 import statistics
 
-
-def percentile(values: list[float], q: float) -> float:
-    xs = sorted(values)
-    if not xs:
-        return math.nan
-    pos = (len(xs) - 1) * q
-    lo = math.floor(pos)
-    hi = math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+from models.percentiles import percentile
 
 
 def _betacf(a: float, b: float, x: float) -> float:

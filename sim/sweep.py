@@ -71,9 +71,9 @@ def parse_grid(grids: Iterable[str]) -> list[tuple[str, list[str]]]:
     return axes
 
 
-def variants(path: str, sets: Iterable[str], grids: Iterable[str]) -> list[Variant]:
+def variants(path: str, sets: Iterable[str], grids: Iterable[str], timing: str | None = None) -> list[Variant]:
     """The scenario once per point of the grid (or once, without a grid). A bad value of the
-    grid is an error that names the ``--grid`` argument."""
+    grid is an error that names the ``--grid`` argument. ``timing``: a ``--timing`` file."""
     grids = list(grids)
     axes = parse_grid(grids)
     out = []
@@ -81,7 +81,7 @@ def variants(path: str, sets: Iterable[str], grids: Iterable[str]) -> list[Varia
         extra = tuple(f"{p}={v}" for _, p, v in point)
         name = ", ".join(extra)
         labelled = [(f"--grid {grids[k]}", f"{p}={v}") for k, p, v in point]
-        out.append(Variant(name, extra, load_scenario(path, [*sets, *labelled])))
+        out.append(Variant(name, extra, load_scenario(path, [*sets, *labelled], timing)))
     return out
 
 
@@ -122,8 +122,9 @@ def grid_work(vs: list[Variant], choose: Callable[[Scenario], list[StrategySpec]
 
 def inputs_digest(scenario: Scenario, spec: StrategySpec) -> str:
     """What a run's result depends on besides its seed: the scenario as simulated (not its file
-    name, run count or root seed) and the strategy. A resumed sweep reuses a run only if this matches."""
-    simulated = replace(scenario, file="", runs=0, seed=0, description="")
+    name, run count, root seed or expectations) and the strategy. A resumed sweep reuses a run only
+    if this matches."""
+    simulated = replace(scenario, file="", runs=0, seed=0, description="", expectations=())
     return hashlib.sha256(repr((simulated, spec)).encode()).hexdigest()[:16]
 
 

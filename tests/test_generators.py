@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from models import policies, skew
+from models.invariants import forces_past_budgets
 from models.plan import make_plan, path_for_state
 from models.prechecks import blocking, run_prechecks
 from models.state import APISERVER
@@ -67,14 +68,6 @@ def test_a_written_cluster_loads_back_unchanged(pair):
     scenario = _load(to_scenario(cluster, target))
     assert scenario.cluster == cluster
     assert scenario.target == target
-
-
-def forces_past_budgets(spec) -> bool:
-    """Does this strategy delete pods past their budgets on purpose (undrainable: force, drain.disableEviction,
-    Karpenter's terminationGracePeriod)?"""
-    params = spec.kwargs()
-    return (params.get("undrainable") == "force" or getattr(params.get("drain"), "disable_eviction", False)
-            or bool(params.get("terminationGracePeriod")))
 
 
 def keeps_its_floor(scenario, spec, plan, pool: str) -> bool:
@@ -142,7 +135,7 @@ def test_generated_scenarios_run_and_the_strategies_keep_their_promises(doc, see
     spec = scenario.strategies[0]
     result = simulate(scenario, spec, seed, keep_world=True)
     assert result.metrics["skew_violations"] == 0
-    if not forces_past_budgets(spec):
+    if not forces_past_budgets(spec.kwargs()):
         assert result.metrics["pdb_violations"] == 0
     assert result.completed or result.halted  # a run that stops says why
     watched = result.world.env.now
@@ -165,7 +158,7 @@ def test_generated_scenarios_with_faults_never_break_the_skew_policy_or_a_budget
     spec = scenario.strategies[0]
     result = simulate(scenario, spec, seed)
     assert result.metrics["skew_violations"] == 0
-    if not forces_past_budgets(spec):  # a crash is not a voluntary disruption
+    if not forces_past_budgets(spec.kwargs()):  # a crash is not a voluntary disruption
         assert result.metrics["pdb_violations"] == 0
 
 

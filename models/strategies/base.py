@@ -16,6 +16,7 @@ from models.actions import Action, Annotate, Halt, UpgradeAddon, UpgradeControlP
 from models.autoscaling import SCALE_DOWN_DISABLED
 from models.plan import ADDONS, CONTROL_PLANE, KUBE_PROXY_ONLY, Phase, Plan
 from models.prechecks.base import Traits
+from models.skew import Versioned, check_versions, versions_of
 from models.progress import at_least, coredns_goal, current_phase
 from models.state import (
     APISERVER,
@@ -23,6 +24,8 @@ from models.state import (
     CONTROLLER_MANAGER,
     DELETING,
     IDLE,
+    KUBE_PROXY,
+    KUBELET,
     PROVISION_FAILED,
     PROVISIONING,
     SCHEDULER,
@@ -139,6 +142,10 @@ def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool
     closed = window_closed(view, params or {})
     if closed is not None:
         return Decision(memo=memo, wake_at=closed[1], notes=(closed[0],))
+    behind = left_behind_by(view, phase.version)
+    if behind:
+        return halt(memo, f"the control plane cannot move to {phase.version}: {behind}; bring the node back (its "
+                          "kubelet and kube-proxy are upgraded when it is) or remove it, then resume")
     for component in CONTROL_PLANE_ORDER:
         instances = sorted(view.control_plane.of(component), key=lambda i: i.name)
         for k, inst in enumerate(instances, 1):
@@ -153,6 +160,19 @@ def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool
                     why += f"; every apiserver is at {phase.version} (it must never be newer than an apiserver)"
                 return Decision((UpgradeControlPlaneInstance(why, inst.name, phase.version, surge),), memo)
     return Decision(memo=memo, notes=("control plane settling",))
+
+
+def left_behind_by(view: ClusterState, version) -> str | None:
+    """Would apiservers at ``version`` leave a node's kubelet or kube-proxy outside the skew policy (a node
+    that was NotReady while the others caught up)? The reason, or None. The safety policy would refuse the
+    hop; halting says why instead of asking again until the horizon."""
+    before = versions_of(view)
+    after = tuple(Versioned(i.component, i.name, version if i.component == APISERVER and i.version < version
+                            else i.version, i.node, i.count) for i in before)
+    present = {(v.rule, v.subject) for v in check_versions(before)}
+    added = [v for v in check_versions(after) if v.component in (KUBELET, KUBE_PROXY)
+             and (v.rule, v.subject) not in present]
+    return added[0].reason + f" ({added[0].rule})" if added else None
 
 
 def addons_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:

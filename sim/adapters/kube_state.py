@@ -51,9 +51,12 @@ def group_dump(data) -> dict[str, list[dict]]:
 def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None,
                 pool_sizes: dict[str, int] | None = None, api_version: KubeVersion | None = None,
                 phases: dict[str, tuple[str, str]] | None = None, extra_nodes: tuple[Node, ...] = (),
-                now: float = 0.0, api_available: bool = True) -> ClusterState:
+                now: float = 0.0, api_available: bool = True, namespace: str | None = None) -> ClusterState:
     """The cluster as midair sees it. ``phases`` maps node names to (phase, message) of operations
-    this process runs; ``extra_nodes`` are placeholders for nodes being provisioned."""
+    this process runs; ``extra_nodes`` are placeholders for nodes being provisioned. ``namespace``
+    keeps only that namespace's workloads and pods in the view; nodes (and how many pods each
+    holds, whatever their namespace: a drain empties a node), the control plane and the add-ons
+    are always the whole cluster's."""
     get = lambda kind: objects.get(kind, []) or []  # noqa: E731
     owners = kt.replica_set_owners(get("ReplicaSet"))
     local_claims = kt.local_claims(get("PersistentVolumeClaim"), get("PersistentVolume"))
@@ -63,8 +66,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     proxy_on: dict[str, KubeVersion] = {}
     for obj, info in zip(get("Pod"), pods):
         if info.owner_kind == "DaemonSet" and info.owner_name == "kube-proxy" and info.node:
-            containers = (obj.get("spec") or {}).get("containers") or [{}]
-            v = kt.image_version(containers[0].get("image"))
+            v = kt.container_version((obj.get("spec") or {}).get("containers") or [], "kube-proxy")
             if v:
                 proxy_on[info.node] = v
     drainable: dict[str, int] = {}
@@ -96,6 +98,10 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
                   if p.owner_kind is None and not p.mirror and p.phase not in ("Succeeded", "Failed")]
     workloads, shared, budgets = _shared_budgets(workloads, pdbs)
     instances = kt.control_plane_instances(get("Pod"), api_version)
+    records = kt.pod_records(pods)
+    if namespace is not None:
+        workloads = [w for w in workloads if w.namespace == namespace]
+        records = [r for r, p in zip(records, pods) if p.namespace == namespace]
     state = ClusterState(
         control_plane=ControlPlane(tuple(instances)),
         pools=tuple(pools),
@@ -103,7 +109,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
         workloads=tuple(sorted(workloads, key=lambda w: (not w.system, w.namespace, w.name))),
         addons=tuple(addons),
         api_services=tuple(kt.api_services(get("APIService"))),
-        pods=tuple(kt.pod_records(pods)),
+        pods=tuple(records),
         api_available=api_available,
         observed_at=now,
         unobserved=UNOBSERVED,

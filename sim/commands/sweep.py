@@ -6,7 +6,8 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from sim.commands.run import add_sweep_options, emit, execute, results_json, verdict
+from sim import expectations
+from sim.commands.run import add_sweep_options, emit, execute, expectations_verdict, results_json, verdict
 from sim.errors import EXIT_FINDINGS, UsageError
 
 CHECKPOINT = ".runs.jsonl"
@@ -41,8 +42,11 @@ def run(args) -> int:
     emit(args, sweep)
     if sweep.blocked:
         return EXIT_FINDINGS
+    found = sweep.verdicts()
     written = write_report(out, sweep.base, sweep.variants, sweep.rows, sweep.seed,
-                           results_json(sweep.base, sweep.rows, sweep.seed), command=[args.prog, *getattr(args, "argv", [])])
+                           results_json(sweep.base, sweep.rows, sweep.seed, found),
+                           command=[args.prog, *getattr(args, "argv", [])],
+                           extra_sections=expectations.report_sections(found))
     os.unlink(checkpoint)
     print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
-    return verdict(sweep.rows, args.fail_on)
+    return max(verdict(sweep.rows, args.fail_on), expectations_verdict(found, args.no_fail))

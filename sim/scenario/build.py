@@ -31,6 +31,7 @@ from sim import registry
 from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.context import apply_annotations, build_autoscaler, build_services
+from sim.scenario.expect import build_expectations
 from sim.scenario.faults import check_fault
 from sim.scenario.knobs import Budgets, PoolList, Windows
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
@@ -78,13 +79,20 @@ def _param_spec(p: Param) -> Spec:
     }[p.kind]
 
 
+PROVENANCE = ("samples", "source")  # what a distribution was fitted to: kept in the file, not in the simulation
+
+
+def _kinds(raw: dict) -> list[str]:
+    return [k for k, v in raw.items() if v is not None and k not in PROVENANCE]
+
+
 def _dist(raw: Any) -> Dist:
     if isinstance(raw, float | int):
         return Dist.constant(raw)
-    (kind, value), = [(k, v) for k, v in raw.items() if v is not None]
+    (kind, value), = [(k, raw[k]) for k in _kinds(raw)]
     if kind == "constant":
         return Dist.constant(value)
-    if kind in ("uniform", "triangular"):
+    if kind in ("uniform", "triangular", "empirical"):
         return Dist(kind, tuple(float(x) for x in value))
     if kind == "lognormal":
         return Dist(kind, (value["median"], value["p95"]))
@@ -95,9 +103,9 @@ def check_dist(raw: Any, path: Path, ck: Checker) -> Dist | None:
     if raw is None or broken(raw):
         return None
     if isinstance(raw, dict):
-        given = [k for k, v in raw.items() if v is not None]
+        given = _kinds(raw)
         if len(given) != 1:
-            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential")
+            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential, empirical")
             return None
         kind = given[0]
         value = raw[kind]
@@ -191,6 +199,7 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
 
 
 def build_timing(raw: dict, ck: Checker) -> Timing:
+    """The timing record; ``include`` and ``profile`` are already folded in (``sim.scenario.timing_files``)."""
     def d(key: str, sub: tuple = ()) -> Dist:
         value = raw[key] if not sub else raw[key][sub[0]] if isinstance(raw[key], dict) else INVALID
         return check_dist(value, ("timing", key, *sub), ck) or Dist.constant(0)
@@ -245,7 +254,15 @@ def build_live(raw: dict, ck: Checker) -> LiveSettings:
         if problem:
             ck.fail(("live", "hooks", name), problem)
         hooks.append((name, template))
-    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"])
+    for key in ("retryDelay", "retryMaxDelay"):
+        if raw[key] <= 0:
+            ck.fail(("live", key), f"{raw[key]:g}s would send a failing request again at once, as fast as it fails; "
+                                   "give a duration above 0, e.g. 1s")
+    if raw["retryMaxDelay"] < raw["retryDelay"]:
+        ck.fail(("live", "retryMaxDelay"), f"{raw['retryMaxDelay']:g}s is shorter than live.retryDelay "
+                                           f"{raw['retryDelay']:g}s; give {raw['retryDelay']:g}s or more")
+    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"],
+                        raw["apiOutageTimeout"], raw["retryDelay"], raw["retryMaxDelay"])
 
 
 def strategy_by_name(name: str, pools: list[NodePool], option: str = "--strategy") -> StrategySpec:
@@ -288,6 +305,7 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         whole = cluster if not (broken(data["cluster"]) or broken(data["workloads"])) else None
         faults = build_faults(data["faults"], ck, whole)
     live = build_live(data["live"], ck) if data["live"] is not INVALID else None
+    expectations = build_expectations(data["expect"], ck, cluster) if data["expect"] is not INVALID else ()
     if ck.problems or cluster is None or broken(data):
         return None
     horizon = data["horizon"]
@@ -310,4 +328,5 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         start_time=data["startTime"],
         live=live,
         manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
+        expectations=expectations,
     )

@@ -1,14 +1,18 @@
-"""Write a cluster as a scenario file, so a user can rehearse an upgrade of their own cluster.
+"""Write scenarios as files: a cluster as a scenario, so a user can rehearse an upgrade of their
+own cluster, and a loaded scenario file back out as plain data, so a changed copy can be written.
 
-Used by ``midair snapshot`` (a live cluster) and ``midair import`` (a ``kubectl get -o
-json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format names them, and
-pools get DNS-label names; ``anonymize`` also replaces pool, namespace and workload names,
-and label values (the same value gets the same hash, so selectors still select), with
-stable hashes.
+``scenario_from_state`` is used by ``midair snapshot`` (a live cluster) and ``midair import``
+(a ``kubectl get -o json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format
+names them, and pools get DNS-label names; ``anonymize`` also replaces pool, namespace and
+workload names, and label values (the same value gets the same hash, so selectors still
+select), with stable hashes. ``source_document`` gives back what a scenario file said
+(``--set`` applied) for ``midair fuzz`` to vary and write as its counterexample; ``to_yaml``
+writes either.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 import yaml
@@ -18,11 +22,14 @@ from models.quantity import IntOrPercent, format_cpu, format_memory
 from models.state import DAEMONSET, ClusterState
 from models.version import KubeVersion
 from sim.adapters.kube_translate import CNI_DAEMONSETS
+from sim.scenario.fields import SCENARIO
+from sim.scenario.schema import Enum, ListOf, MapOf, Obj, OneOf, Str, Version
+from sim.scenario.source import Path, Source
 
 MODELLED_ELSEWHERE = {("kube-system", "coredns"), ("kube-system", "kube-proxy")} | {("kube-system", n) for n in CNI_DAEMONSETS}
 
 
-def _hash(prefix: str, text: str) -> str:
+def hashed(prefix: str, text: str) -> str:
     return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:6]}"
 
 
@@ -85,8 +92,8 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
     for w in state.workloads:
         if (w.namespace, w.name) in MODELLED_ELSEWHERE:
             continue
-        ns = _hash("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
-        entry = {"name": _hash("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
+        ns = hashed("ns", w.namespace) if anonymize and w.namespace not in ("default", "kube-system") else w.namespace
+        entry = {"name": hashed("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
         if ns != "default":
             entry["namespace"] = ns
         if w.kind != DAEMONSET:
@@ -137,15 +144,15 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
 def _context(state: ClusterState, renamed: dict[str, str], anonymize: bool) -> dict:
     """The services and the annotations the autoscalers honour, as the scenario's blocks."""
     def workload_name(key: str) -> str:
-        return _hash("w", key) if anonymize else key.split("/", 1)[1]
+        return hashed("w", key) if anonymize else key.split("/", 1)[1]
 
     def namespace(ns: str) -> str:
-        return _hash("ns", ns) if anonymize and ns not in ("default", "kube-system") else ns
+        return hashed("ns", ns) if anonymize and ns not in ("default", "kube-system") else ns
 
     out: dict = {}
     services = []
     for svc in state.services:
-        entry = {"name": _hash("svc", svc.key) if anonymize else svc.name, "workload": workload_name(svc.workload),
+        entry = {"name": hashed("svc", svc.key) if anonymize else svc.name, "workload": workload_name(svc.workload),
                  "requestsPerSecond": svc.requests_per_second}
         if svc.namespace != "default":
             entry["namespace"] = namespace(svc.namespace)
@@ -175,7 +182,7 @@ def _budget(pdb) -> dict:
 
 
 def _label(value: str, anonymize: bool) -> str:
-    return _hash("l", value) if anonymize else value
+    return hashed("l", value) if anonymize else value
 
 
 def _selecting_budget(pdb, anonymize: bool = False) -> dict:
@@ -189,11 +196,39 @@ def _selecting_budget(pdb, anonymize: bool = False) -> dict:
             for r in pdb.selector.match_expressions]
     ns = pdb.namespace
     if anonymize and ns not in ("default", "kube-system"):
-        ns = _hash("ns", ns)
-    return {"name": _hash("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
+        ns = hashed("ns", ns)
+    return {"name": hashed("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
             **({"namespace": ns} if ns != "default" else {}), "selector": selector, **_budget(pdb)}
 
 
 def to_yaml(scenario: dict, header: str) -> str:
     body = yaml.safe_dump(scenario, sort_keys=False, default_flow_style=None, width=110)
     return "".join(f"# {line}\n" for line in header.splitlines()) + body
+
+
+def _plain(spec, value, path: Path, src: Source):
+    """``value`` as it should be written again: text YAML read as something else goes back to the
+    text typed (version ``1.30``, not the number 1.3; ``safety: off``, not false)."""
+    typed = src.raw.get(path)
+    if isinstance(spec, (Version, Str)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return typed if typed is not None else str(value)
+    if isinstance(spec, Enum) and isinstance(value, bool) and typed in spec.choices:
+        return typed
+    if isinstance(spec, OneOf):
+        for accepts, option in spec.options:
+            if accepts(value):
+                return _plain(option, value, path, src)
+    if isinstance(spec, Obj) and isinstance(value, dict):
+        return {k: _plain(spec.fields[k].spec, v, path + (k,), src) if k in spec.fields else copy.deepcopy(v)
+                for k, v in value.items()}
+    if isinstance(spec, ListOf) and isinstance(value, list):
+        return [_plain(spec.item, v, path + (i,), src) for i, v in enumerate(value)]
+    if isinstance(spec, MapOf) and isinstance(value, dict):
+        return {k: _plain(spec.value, v, path + (k,), src) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+def source_document(src: Source) -> dict:
+    """The scenario ``src`` holds (with its ``--set`` overrides) as plain data that ``to_yaml``
+    writes into a file that loads to the same scenario."""
+    return _plain(SCENARIO, src.data, (), src)

@@ -70,8 +70,13 @@ DISTRIBUTION = OneOf(options=(
         "lognormal": Field(Obj(name="lognormal", fields={
             "median": Field(_DURATION, REQUIRED), "p95": Field(_DURATION, REQUIRED)}), doc="{median, p95}"),
         "exponential": Field(Obj(name="exponential", fields={"mean": Field(_DURATION, REQUIRED)}), doc="{mean}"),
+        "empirical": Field(ListOf(item=_DURATION, min_items=1), doc="[d1, d2, ...]: one of these, each equally likely"),
+        # where a distribution came from (midair calibrate, a profile); the simulation ignores them
+        "samples": Field(Int(min=1), doc="how many observations it was fitted to"),
+        "source": Field(Str(example="journal prod.journal"), doc="what it was fitted to, or the published figure"),
     })),
 ))
+TIMING_PROFILES = ("eks", "gke", "aks", "ack", "kubeadm")
 
 PDB_FIELDS = {
     "minAvailable": Field(IntOrPct(of="the workload's pods"), doc="pods that must stay available (count or percent)"),
@@ -263,6 +268,10 @@ TIMING = Obj(name="timing", retired={
     "localVolumeRebind": "no volume re-binds by itself when its node is gone (the pod stays Pending, volume node "
                          "affinity conflict); give timing.operatorResponse, the time until a person recovers it, or "
                          "never"}, fields={
+    "include": Field(Str(example="timing.yaml"), None, "a timing file (midair calibrate writes one) whose fields apply "
+                                                       "under the ones given here; relative to the scenario"),
+    "profile": Field(Enum(choices=TIMING_PROFILES), None, "a platform's published timings, under include and the "
+                                                          "fields given here"),
     "nodeProvision": Field(DISTRIBUTION, {"uniform": [40.0, 150.0]}),
     "nodeDelete": Field(DISTRIBUTION, 30.0),
     "inplace": Field(INPLACE_TIMING, {}),
@@ -304,6 +313,20 @@ LIVE = Obj(name="live", fields={
     "hookTimeout": Field(Duration(), 1800.0, "a hook running longer fails"),
     "drainParallelism": Field(Int(min=1), 10, "evictions in flight at once per drain"),
     "pollInterval": Field(Duration(), 5.0, "how often the cluster is looked at again"),
+    "apiOutageTimeout": Field(Duration(), 600.0, "how long a run waits for an API that does not answer before it "
+                                                 "halts (resumable)"),
+    "retryDelay": Field(Duration(), 1.0, "first wait before a failed request is sent again (doubling per attempt)"),
+    "retryMaxDelay": Field(Duration(), 30.0, "longest wait between two attempts of a request"),
+})
+
+# Each entry is checked against the metric it names (its kind, its breakdowns) in sim.scenario.expect.
+EXPECTATION = Obj(name="expectation", fields={
+    "metric": Field(Str(example="outage_s"), REQUIRED, "a metric of docs/metrics.md"),
+    "workload": Field(Str(example="checkout"), None, "a workload (name or namespace/name), for a per-workload metric"),
+    **{bound: Field(Anything(), None, doc) for bound, doc in (
+        ("max", "the largest value over the runs"), ("p95", "the 95th percentile over the runs"),
+        ("p50", "the median over the runs"), ("mean", "the mean over the runs"),
+        ("atLeast", "for a rate: the least share of runs"), ("atMost", "for a rate: the largest share of runs"))},
 })
 
 METADATA = Obj(name="metadata", fields={
@@ -335,4 +358,5 @@ SCENARIO = Obj(name="Scenario", fields={
     "manifests": Field(ListOf(item=Str(example="deploy/")), [],
                        "files or directories of your manifests (YAML, multi-document) to scan for removed APIs"),
     **CONTEXT_FIELDS,  # services, autoscaler, annotations, startTime (sim.scenario.context_fields)
+    "expect": Field(ListOf(item=EXPECTATION), [], "service-level expectations over each strategy's runs"),
 })
