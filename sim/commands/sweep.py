@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from sim import expectations
+from sim import expectations, verdict as ranking
 from sim.commands.run import add_sweep_options, emit, execute, expectations_verdict, results_json, verdict
 from sim.errors import EXIT_FINDINGS, UsageError
 
@@ -43,10 +43,11 @@ def run(args) -> int:
     if sweep.blocked:
         return EXIT_FINDINGS
     found = sweep.verdicts()
+    judged = ranking.judge(sweep.variants, sweep.rows)
     written = write_report(out, sweep.base, sweep.variants, sweep.rows, sweep.seed,
-                           results_json(sweep.base, sweep.rows, sweep.seed, found),
+                           results_json(sweep.base, sweep.rows, sweep.seed, found, judged),
                            command=[args.prog, *getattr(args, "argv", [])],
-                           extra_sections=expectations.report_sections(found))
+                           extra_sections=[*ranking.sections(judged), *expectations.report_sections(found)])
     os.unlink(checkpoint)
     print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
     return max(verdict(sweep.rows, args.fail_on), expectations_verdict(found, args.no_fail))

@@ -19,7 +19,7 @@ from models.strategies.presets import PRESETS
 from sim import registry
 from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
-from sim.scenario.expect import build_expectations
+from sim.scenario.expect import build_expectations, build_objectives
 from sim.scenario.faults import check_fault
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Field, Int, IntOrPct, Obj, Spec, broken, suggest
@@ -274,6 +274,7 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         faults = build_faults(data["faults"], ck, whole)
     live = build_live(data["live"], ck) if data["live"] is not INVALID else None
     expectations = build_expectations(data["expect"], ck, cluster) if data["expect"] is not INVALID else ()
+    objectives = build_objectives(data["objectives"], ck) if data["objectives"] is not INVALID else ()
     if ck.problems or cluster is None or broken(data):
         return None
     horizon = data["horizon"]
@@ -295,4 +296,5 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         live=live,
         manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
         expectations=expectations,
+        objectives=objectives,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.expectations import Expectation
+from models.ranking import DEFAULT_OBJECTIVES
 from models.state import ClusterState
 from models.faults import FaultSpec
 from models.timing import Dist, Timing
@@ -67,6 +68,7 @@ class Scenario:
     # (models.compat.KUBELET_RESTARTS), never, always
     inplace_restarts: str = "auto"
     expectations: tuple[Expectation, ...] = ()  # the scenario's expect: entries
+    objectives: tuple[str, ...] = DEFAULT_OBJECTIVES  # what ranks strategies, most important first
 
     def strategy(self, label_or_name: str) -> StrategySpec:
         for s in self.strategies:
