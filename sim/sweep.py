@@ -267,6 +267,8 @@ def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: s
     finished = len(work) - len(todo)
     if progress:
         progress(finished, len(work))
+    if checkpoint and records:
+        drop_cut_line(checkpoint)
     sink = open(checkpoint, "a", encoding="utf-8") if checkpoint else None
     try:
         for row in executor.map(_run_pair, [(by_name[j.variant], j) for j in todo]):
@@ -295,6 +297,14 @@ def stop_phrase(reason: str) -> tuple[str, str]:
     if rolled_back(reason):
         return ROLLED_BACK, reason.removeprefix(ROLLED_BACK).removeprefix(": ")
     return "halted", reason
+
+
+def drop_cut_line(path: str) -> None:
+    """Cut a last line an interruption left unfinished, so that what is appended starts a line of its own."""
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
 
 
 def halt_kind(reason: str) -> str:

@@ -1,12 +1,12 @@
 """The verdict over a sweep: which strategies meet every expectation, ranked by the objectives, with evidence.
 
 ``judge`` measures each strategy's runs against the scenario's ``expect:`` entries (or,
-without any, midair's defaults: no API downtime, no budget violation, every run
-completes), summarises each objective of the scenario's ``objectives:`` (metrics, and the
+without any, midair's defaults: no API downtime, no budget violation, at least 95% of
+runs complete), summarises each objective of the scenario's ``objectives:`` (metrics, and the
 derived ``pods_disrupted`` and ``extra_node_hours``) and ranks the strategies with
 ``models.ranking``: expectations first, then the share of runs that completed, then the
-objectives in order, ties where the 95% intervals overlap. The rest says it: the section
-at the top of the report (``section``), its JSON (``to_json``), and the words for the
+objectives in order, ties where the 95% intervals overlap. The rest says it: the sections
+at the top of the report (``sections``), its JSON (``to_json``), and the words for the
 evidence and the trade-off of each strategy. ``midair recommend`` ranks its candidates
 with the same ``judge``.
 
@@ -25,8 +25,11 @@ from sim.render import Table
 from sim.stats import summarize
 from sim.sweep import Row, halt_kind, rolled_back, stop_phrase
 
+# Without expect:, a strategy is expected to keep the API up, never to break a budget, and to complete at least
+# 95% of its runs: under the scenario's injected faults a rare run halts because the strategy stopped safely (a
+# node that failed its upgrade three times), and a bar of 100% would fail whichever strategy was run most.
 DEFAULT_EXPECTATIONS = (Expectation("api_downtime_s", "max", 0.0), Expectation("pdb_violations", "max", 0.0),
-                        Expectation("completed", "atLeast", 1.0))
+                        Expectation("completed", "atLeast", 0.95))
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,8 @@ def headline(j: Judgement) -> str:
     """The first sentence of the verdict."""
     if not j.entries:
         return "No run finished, so there is nothing to recommend."
-    what = ("midair's default expectations (no API downtime, no budget violation, every run completes; the "
-            "scenario has no expect:)" if j.defaults else "every expectation of the scenario's expect:")
+    what = ("midair's default expectations (no API downtime, no budget violation, at least 95% of runs complete; "
+            "the scenario has no expect:)" if j.defaults else "every expectation of the scenario's expect:")
     best = j.recommended
     if best is None:
         return (f"No strategy meets {what}. The least harmful is {j.entries[0].label}, ranked below by the share "

@@ -37,11 +37,11 @@ def test_a_strategy_that_halts_never_ranks_above_one_that_completes_and_says_why
     assert [e.label for e in j.entries] == ["steady", "quick"]
     assert j.defaults and j.recommended.label == "steady"
     assert headline(j) == ("Recommended: steady, the only strategy that meets midair's default expectations (no API "
-                           "downtime, no budget violation, every run completes; the scenario has no expect:); it ranks "
+                           "downtime, no budget violation, at least 95% of runs complete; the scenario has no expect:); it ranks "
                            "above quick because it meets every expectation.")
     said = paragraphs(j)
     assert said[3] == ("2. quick: 2 of 3 run(s) completed; 1 halted: drain of a-1 did not finish within 900s; fails "
-                       "completed: atLeast 100% (measured 66.67%). Against steady it has less outage (0 s against "
+                       "completed: atLeast 95% (measured 66.67%). Against steady it has less outage (0 s against "
                        "10.0 min), and no objective where it is clearly worse. Its runs that stopped rank it below "
                        "every strategy with a larger share of completed runs.")
     assert table(j).rows[1][:4] == ("2", "quick", "1 of 3 failed", "2/3")
