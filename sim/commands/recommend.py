@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timezone
 
 import yaml
 
@@ -29,6 +28,7 @@ from models.search import STRATEGIES
 from sim import verdict as ranking
 from sim.commands.common import add_set_option, add_timing_option, field_option
 from sim.commands.run import results_json
+from sim.commands.sweep import report_dir
 from sim.comparison import value
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.progress import progress_bar
@@ -38,7 +38,6 @@ from sim.scenario.expect import objective_names
 from sim.scenario.schema import suggest
 from sim.sweep import executor_for
 
-CHECKPOINT = ".runs.jsonl"
 SHOWN = 6  # contenders the report compares side by side
 
 
@@ -162,8 +161,6 @@ def _search_section(s: Search):
 def run(args) -> int:
     from sim.report import figures, write_report
 
-    if args.resume and not args.out:
-        raise UsageError("--resume needs --out DIR, the report directory of the interrupted search")
     if args.seed is not None:
         field_option(args.seed, "seed", "--seed")
     if args.budget < 1:
@@ -172,14 +169,7 @@ def run(args) -> int:
         raise UsageError("--workers must be 1 or more")
     objectives = _objectives(args.objective)
     name = os.path.splitext(os.path.basename(args.scenario))[0]
-    out = args.out or os.path.join("reports", f"{name}-recommend-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out}: cannot make the report directory there ({exc.strerror})") from None
-    checkpoint = os.path.join(out, CHECKPOINT)
-    if not args.resume and os.path.exists(checkpoint):
-        os.unlink(checkpoint)
+    out, checkpoint = report_dir(args, "recommend")
     executor = executor_for(args.executor, args.workers, args.scheduler)
     try:
         with progress_bar(f"{name}: recommend, {args.budget} run(s)") as advance:

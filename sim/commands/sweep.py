@@ -24,12 +24,12 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
-    from sim.report import write_report  # matplotlib: loaded only when a report is written
-
+def report_dir(args, what: str) -> tuple[str, str]:
+    """The report directory (``--out``, or reports/<scenario>[-recommend]-<timestamp>/), made, and its
+    checkpoint, cleared unless ``--resume``."""
     if args.resume and not args.out:
-        raise UsageError("--resume needs --out DIR, the report directory of the interrupted sweep")
-    name = os.path.splitext(os.path.basename(args.scenario))[0]
+        raise UsageError(f"--resume needs --out DIR, the report directory of the interrupted {what}")
+    name = os.path.splitext(os.path.basename(args.scenario))[0] + ("" if what == "sweep" else f"-{what}")
     out = args.out or os.path.join("reports", f"{name}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}")
     try:
         os.makedirs(out, exist_ok=True)
@@ -38,6 +38,13 @@ def run(args) -> int:
     checkpoint = os.path.join(out, CHECKPOINT)
     if not args.resume and os.path.exists(checkpoint):
         os.unlink(checkpoint)
+    return out, checkpoint
+
+
+def run(args) -> int:
+    from sim.report import write_report  # matplotlib: loaded only when a report is written
+
+    out, checkpoint = report_dir(args, "sweep")
     sweep = execute(args, checkpoint)
     emit(args, sweep)
     if sweep.blocked:
