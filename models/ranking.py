@@ -23,7 +23,7 @@ DEFAULT_OBJECTIVES = ("outage_s", "degraded_s", "pods_disrupted", "duration_s", 
 # objectives computed from a run's metrics (and the cluster's size), beside the metrics themselves
 DERIVED = {
     "pods_disrupted": "pods evicted or restarted in place",
-    "extra_node_hours": "node-hours above the pools' size for the upgrade's duration (the cost of surge)",
+    "extra_node_hours": "node-hours above the pools' size over the upgrade: what surge costs",
 }
 
 
@@ -83,6 +83,17 @@ def deciding(a: Standing, b: Standing, objectives: Sequence[str]) -> str:
         if not _overlap(ia, ib) and ma != mb:
             return f"lower {name}"
     return "its means are lower, though within the runs' uncertainty"
+
+
+def contrast(a: Standing, b: Standing, objectives: Sequence[str]) -> tuple[list[str], list[str]]:
+    """The objectives on which ``a`` is clearly lower than ``b`` (its gains) and clearly higher (its costs):
+    where their 95% intervals do not overlap. What is left the runs cannot tell apart."""
+    gains, costs = [], []
+    for name, ma, mb, ia, ib in zip(objectives, a.means, b.means, a.intervals, b.intervals):
+        if _overlap(ia, ib) or ma == mb:
+            continue
+        (gains if ma < mb else costs).append(name)
+    return gains, costs
 
 
 def pareto_front(points: Sequence[tuple[str, tuple[float, ...]]]) -> list[str]:

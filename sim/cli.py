@@ -57,6 +57,7 @@ def build_parser(prog: str = "midair") -> argparse.ArgumentParser:
         fuzz,
         path,
         precheck,
+        recommend,
         run,
         skew,
         snapshot,
@@ -74,7 +75,7 @@ def build_parser(prog: str = "midair") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"midair {midair_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for command in (validate, precheck, skew, path, run, sweep, trace, fuzz, apply, snapshot, calibrate, completion):
+    for command in (validate, precheck, skew, path, run, sweep, recommend, trace, fuzz, apply, snapshot, calibrate, completion):
         command.add_parser(sub)
     return parser
 

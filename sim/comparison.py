@@ -7,7 +7,7 @@ share of runs that completed: a metric added there appears in every comparison.
 
 from __future__ import annotations
 
-from sim.sweep import NUMERIC
+from sim.sweep import NUMERIC, rolled_back
 
 
 def _g(x) -> str:
@@ -30,9 +30,14 @@ def value(metric: str, x, human: bool = False) -> str:
     return duration(x) if human and metric.endswith("_s") else _g(x)
 
 
+def _rolled_back(s: dict) -> str:
+    n = sum(count for reason, count in s.get("halted", {}).items() if rolled_back(reason))
+    return f" ({n} rolled back)" if n else ""
+
+
 def headline_rows(stats: dict[str, dict], human: bool = False) -> list[list[str]]:
     """``[metric, "mean / p95" per strategy]`` rows, after ``[completed, "N% of R" per strategy]``."""
-    rows = [["completed"] + [f"{s['completed'] * 100:.0f}% of {s['runs']}" for s in stats.values()]]
+    rows = [["completed"] + [f"{s['completed'] * 100:.0f}% of {s['runs']}" + _rolled_back(s) for s in stats.values()]]
     for m in NUMERIC:
         rows.append([m] + [f"{value(m, s['metrics'][m]['mean'], human)} / {value(m, s['metrics'][m]['p95'], human)}"
                            for s in stats.values()])

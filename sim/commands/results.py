@@ -17,6 +17,8 @@ over each strategy's runs (``sim.expectations``; empty without any).
 
 from __future__ import annotations
 
+from sim.sweep import stop_phrase
+
 from sim import expectations
 from sim.comparison import STATISTICS_COLUMNS, headline_rows, statistics_rows, text_table
 from sim.render import Table
@@ -74,7 +76,8 @@ def text(doc: dict, colour: bool = False) -> str:
                       "ignoring them costs"]
         return "\n".join(lines) + "\n"
     lines = [head, text_table(stats_of(doc))]
-    lines += [f"{s['strategy']}: {h['runs']} run(s) halted: {h['reason']}" for s in doc["strategies"] for h in s["halted"]]
+    lines += ["{0}: {1} run(s) {2}: {3}".format(s["strategy"], h["runs"], *stop_phrase(h["reason"]))
+              for s in doc["strategies"] for h in s["halted"]]
     if doc["expectations"]:
         lines.append(expectations.format_text(doc["expectations"]).rstrip("\n"))
     return "\n".join(lines) + "\n"

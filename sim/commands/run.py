@@ -172,12 +172,15 @@ def emit(args, sweep: Sweep, stream=None) -> None:
     stream.write(render(sweep.document(), args.output, lambda doc: text(doc, colour), tables))
 
 
-def results_json(base, rows, seed: int, verdicts=()) -> str:
-    """The results file: every run, the expectations measured over them, and the midair that made them."""
+def results_json(base, rows, seed: int, verdicts=(), judged=None) -> str:
+    """The results file: every run, the expectations measured over them, the report's verdict (when
+    there is a report), and the midair that made them."""
+    from sim.verdict import to_json
     from sim.version import midair_version
 
     data = {"midair_version": midair_version(), "scenario": base.name, "root_seed": seed,
-            "expectations": expectations.to_json(verdicts), "runs": [r.data for r in rows]}
+            "expectations": expectations.to_json(verdicts), **({"verdict": to_json(judged)} if judged else {}),
+            "runs": [r.data for r in rows]}
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
 
 

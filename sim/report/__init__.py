@@ -119,8 +119,11 @@ def provenance(scenario, command: list[str] | None) -> dict:
 
 
 def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: int, results_json: str,
-                 command: list[str] | None = None, extra_sections: list | None = None) -> list[str]:
-    """Write the report; returns the paths written. ``extra_sections`` (``content.Section``) go first."""
+                 command: list[str] | None = None, extra_sections: list | None = None,
+                 extra_figures: dict | None = None, extra_files: dict[str, str] | None = None) -> list[str]:
+    """Write the report; returns the paths written. ``extra_sections`` (``content.Section``) go first;
+    ``extra_figures``: id -> (caption, svg, the id of the section it follows); ``extra_files``: name -> text,
+    written with the rest."""
     findings = report_findings(variants_, rows)
     stats = summary(rows)
     rows_by_label: dict[str, list[Row]] = {}
@@ -150,7 +153,7 @@ def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: 
                     "rolled back (their duration is where they stopped).",
                     figures.duration_vs_disruption(metrics_by_label, halted_by_label)),
     }
-    figs = {fig_id: fig for fig_id, fig in figs.items() if fig is not None}
+    figs = {**(extra_figures or {}), **{fig_id: fig for fig_id, fig in figs.items() if fig is not None}}
     sections = [*(extra_sections or []), *content.comparison(stats, content.completed_stats(rows)),
                 content.per_workload(rows_by_label), content.per_pool(rows_by_label)]
     services = content.per_service(rows_by_label)
@@ -163,7 +166,8 @@ def write_report(out_dir: str, scenario, variants_, rows: list[Row], root_seed: 
     files = {"results.json": results_json,
              "summary.csv": tables.summary_csv(stats),
              "summary.md": tables.summary_md(title, intro, sections, [f"{s}: {t}" for s, t in findings]),
-             **{os.path.join("figures", f"{fig_id}.svg"): svg for fig_id, (_, svg) in figs.items()},
+             **{os.path.join("figures", f"{fig_id}.svg"): fig[1] for fig_id, fig in figs.items()},
+             **(extra_files or {}),
              "report.html": html.render(title, intro, sections, figs, list(findings))}
     paths = {os.path.join(out_dir, name): text.encode("utf-8") for name, text in files.items()}
     atomic_write_many(paths)

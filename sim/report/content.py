@@ -18,7 +18,7 @@ from models.strategies.params import DURATION
 from sim import registry
 from sim.comparison import detail_rows, duration, headline_rows
 from sim.render import Table
-from sim.sweep import Row, halt_kind, summary
+from sim.sweep import Row, halt_kind, stop_phrase, summary
 
 WORKLOAD_COLUMNS = (("outage_s", "outage"), ("degraded_s", "degraded"), ("pods_evicted", "evicted"),
                     ("pods_restarted", "restarted"), ("pods_lost_local_data", "lost data"),
@@ -139,7 +139,8 @@ def halted(rows_by_label: dict[str, list[Row]]) -> Section | None:
                 kinds.setdefault(halt_kind(r.data["halted"]), []).append(r)
         for kind, those in kinds.items():
             first = those[0]
-            paragraphs.append(f"{label}: {len(those)} of {len(rows)} run(s) halted: {kind}")
+            how, why = stop_phrase(kind)
+            paragraphs.append(f"{label}: {len(those)} of {len(rows)} run(s) {how}: {why}")
             if first.data.get("left"):
                 paragraphs.append(f"    the first of them (run {first.data.get('run', first.job.index)}, seed "
                                   f"{first.job.seed}) left: " + "; ".join(_left_lines(first.data["left"])))
@@ -212,7 +213,7 @@ def per_strategy(stats: dict[str, dict]) -> list[Section]:
     out = []
     for k, (label, s) in enumerate(stats.items()):
         paragraphs = [f"{s['runs']} run(s); {s['completed'] * 100:.0f}% completed."]
-        paragraphs += [f"halted in {n} run(s): {reason}" for reason, n in s["halted"].items()]
+        paragraphs += ["{0} in {2} run(s): {1}".format(*stop_phrase(reason), n) for reason, n in s["halted"].items()]
         out.append(Section(f"detail-{k}", label, paragraphs,
                            [Table.of(label, ["metric", "mean", "p50", "p95", "max", "95% interval of the mean"],
                                      detail_rows(s, human=True))]))

@@ -105,25 +105,32 @@ def _stopped(halted: dict[str, list[bool]] | None, label: str, n: int) -> list[b
 
 
 def distributions(rows_by_label: dict[str, list[dict]], halted: dict[str, list[bool]] | None = None) -> str:
-    """One dot per run; a run that halted or rolled back is a red cross. Times in minutes."""
+    """One dot per run; a run that halted or rolled back is a red cross. Times in minutes. Long labels
+    (``midair recommend``'s candidates) turn the boxes on their side, labels on the left."""
     panels = (("outage_s", "outage (min)"), ("degraded_s", "degraded (min)"), (None, "pods disrupted"))
-    fig, axes = plt.subplots(1, 3, figsize=(9.5, 3.0))
     labels = list(rows_by_label)
+    flat = max(len(label) for label in labels) > 14
+    fig, axes = plt.subplots(1, 3, figsize=(9.5, 0.45 * len(labels) + 1.2) if flat else (9.5, 3.0), sharey=flat)
     for ax, (metric, title) in zip(axes, panels):
         data = [[(disruption(r) if metric is None else r[metric] / 60) for r in rows_by_label[label]]
                 for label in labels]
-        ax.boxplot(data, showfliers=False)
+        ax.boxplot(data, showfliers=False, orientation="horizontal" if flat else "vertical")
         for i, (label, values) in enumerate(zip(labels, data), 1):
             stopped = _stopped(halted, label, len(values))
             offsets = [((j * 0.618) % 1 - 0.5) * 0.3 for j in range(len(values))]
             done = [(i + o, v) for o, v, h in zip(offsets, values, stopped) if not h]
             cut = [(i + o, v) for o, v, h in zip(offsets, values, stopped) if h]
             if done:
-                ax.scatter(*zip(*done), s=8, color=COLORS[(i - 1) % len(COLORS)], alpha=0.7, zorder=3)
+                ax.scatter(*zip(*[(v, p) if flat else (p, v) for p, v in done]), s=8,
+                           color=COLORS[(i - 1) % len(COLORS)], alpha=0.7, zorder=3)
             if cut:
-                ax.scatter(*zip(*cut), s=14, color=HALTED, marker="x", lw=0.9, zorder=4,
-                           label="halted or rolled back" if i == 1 else None)
-        ax.set_xticks(range(1, len(labels) + 1), labels, rotation=15, ha="right")
+                ax.scatter(*zip(*[(v, p) if flat else (p, v) for p, v in cut]), s=14, color=HALTED, marker="x",
+                           lw=0.9, zorder=4, label="halted or rolled back" if i == 1 else None)
+        if flat:
+            ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=7)
+            ax.invert_yaxis() if ax is axes[0] else None
+        else:
+            ax.set_xticks(range(1, len(labels) + 1), labels, rotation=15, ha="right")
         ax.set_title(title, loc="left")
     if halted and any(any(v) for v in halted.values()):
         fig.legend(handles=[plt.Line2D([], [], color=HALTED, marker="x", ls="", label="halted or rolled back")],
@@ -150,4 +157,47 @@ def duration_vs_disruption(rows_by_label: dict[str, list[dict]], halted: dict[st
     ax.set_ylabel("pods disrupted")
     ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("each point is one run", loc="left")
+    return _svg(fig)
+
+
+STRATEGY_MARKERS = {"inplace": "o", "replace": "s", "surge": "^", "bluegreen": "D"}
+
+
+def pareto(points: list[dict]) -> str:
+    """``midair recommend``'s candidates, one point each at its means: outage against duration and
+    against extra node-hours. ``points``: {"label", "strategy", "outage_s", "duration_s",
+    "extra_node_hours", "meets", "front", "recommended"}. Filled: meets every expectation; hollow:
+    does not; ringed: on the Pareto front; a star: the recommendation."""
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4), sharey=True)
+    longest = max((p["duration_s"] for p in points), default=0.0)
+    unit, unit_name = time_unit(longest)
+    strategies = list(dict.fromkeys(p["strategy"] for p in points))
+    for ax, (axis, title) in zip(axes, (("duration_s", f"duration ({unit_name})"),
+                                        ("extra_node_hours", "extra node-hours"))):
+        scale = unit if axis == "duration_s" else 1.0
+        for k, strategy in enumerate(strategies):
+            mine = [p for p in points if p["strategy"] == strategy]
+            colour = COLORS[k % len(COLORS)]
+            marker = STRATEGY_MARKERS.get(strategy, MARKERS[1 + k % (len(MARKERS) - 1)] or "o")
+            for meets in (True, False):
+                some = [p for p in mine if p["meets"] == meets]
+                if some:
+                    ax.scatter([p[axis] / scale for p in some], [p["outage_s"] / 60 for p in some], s=26,
+                               marker=marker, edgecolors=colour, facecolors=colour if meets else "none", lw=1.0,
+                               label=f"{strategy}{'' if meets else ' (fails an expectation)'}", zorder=3)
+        front = sorted((p for p in points if p["front"]), key=lambda p: p[axis])
+        if front:
+            ax.scatter([p[axis] / scale for p in front], [p["outage_s"] / 60 for p in front], s=110,
+                       facecolors="none", edgecolors="#333", lw=0.8, zorder=2,
+                       label="on the Pareto front" if axis == "duration_s" else None)
+        for p in points:
+            if p["recommended"]:
+                ax.scatter([p[axis] / scale], [p["outage_s"] / 60], s=170, marker="*", color="#e6a100",
+                           edgecolors="#333", lw=0.6, zorder=4, label="recommended" if axis == "duration_s" else None)
+        ax.set_xlabel(title)
+    axes[0].set_ylabel("outage (min, mean over runs)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 0.95), frameon=False, fontsize=7)
+    axes[0].set_title("each point is one candidate's means", loc="left")
+    fig.tight_layout()
     return _svg(fig)

@@ -41,15 +41,17 @@ def _section(s) -> str:
 
 def render(title: str, intro: list[str], sections: list, figures: dict[str, tuple[str, str]],
            findings: list[tuple[str, str]], figures_after: str = "comparison") -> str:
-    """``figures``: id -> (caption, svg text), placed after the section ``figures_after``;
-    ``findings``: (severity, text)."""
+    """``figures``: id -> (caption, svg text), placed after the section ``figures_after``, or
+    (caption, svg text, section id) placed after that section; ``findings``: (severity, text)."""
     parts = [f"<h1>{escape(title)}</h1>"]
     parts += [f'<p class="meta">{escape(line)}</p>' for line in intro]
+    ids = {s.id for s in sections}
+    after = {fig_id: (fig[2] if len(fig) > 2 and fig[2] in ids else figures_after) for fig_id, fig in figures.items()}
     for s in sections:
         parts.append(_section(s))
-        if s.id == figures_after:
-            for fig_id, (caption, svg) in figures.items():
-                parts.append(f'<figure id="{fig_id}">{svg}<figcaption>{escape(caption)}</figcaption></figure>')
+        for fig_id, fig in figures.items():
+            if after[fig_id] == s.id:
+                parts.append(f'<figure id="{fig_id}">{fig[1]}<figcaption>{escape(fig[0])}</figcaption></figure>')
     if findings:
         parts.append('<h2>Pre-check findings</h2><ul id="findings">')
         parts += [f'<li class="finding-{escape(sev)}">{escape(sev)}: {escape(text)}</li>' for sev, text in findings]

@@ -31,7 +31,7 @@ from sim import registry
 from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
 from sim.scenario.context import apply_annotations, build_autoscaler, build_services
-from sim.scenario.expect import build_expectations
+from sim.scenario.expect import build_expectations, build_objectives
 from sim.scenario.faults import check_fault
 from sim.scenario.knobs import Budgets, PoolList, Windows
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
@@ -306,6 +306,7 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         faults = build_faults(data["faults"], ck, whole)
     live = build_live(data["live"], ck) if data["live"] is not INVALID else None
     expectations = build_expectations(data["expect"], ck, cluster) if data["expect"] is not INVALID else ()
+    objectives = build_objectives(data["objectives"], ck) if data["objectives"] is not INVALID else ()
     if ck.problems or cluster is None or broken(data):
         return None
     horizon = data["horizon"]
@@ -329,4 +330,5 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         live=live,
         manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
         expectations=expectations,
+        objectives=objectives,
     )

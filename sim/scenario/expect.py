@@ -13,6 +13,7 @@ from typing import Any
 
 from models.expectations import BOUNDS, COUNT, HOURS, RATE, RATE_METRICS, SECONDS, Expectation, bounds_for, metric_kind
 from models.quantity import parse_duration
+from models.ranking import DERIVED
 from models.state import ClusterState
 from sim.metrics import METRIC_NAMES, Recorder
 from sim.scenario.schema import Checker, broken, suggest
@@ -117,4 +118,29 @@ def build_expectations(raw: list, ck: Checker, cluster: ClusterState | None) -> 
                 continue
         if limit is not None:
             out.append(Expectation(metric, bound, limit, workload))
+    return tuple(out)
+
+
+def objective_names() -> tuple[str, ...]:
+    """What an objective may name: every numeric metric a run reports, and the derived ones."""
+    return tuple(m for m in METRIC_NAMES if m not in RATE_METRICS) + tuple(DERIVED)
+
+
+def build_objectives(raw: list, ck: Checker) -> tuple[str, ...]:
+    """The ``objectives:`` list, each a metric to minimise, named once."""
+    valid = objective_names()
+    out: list[str] = []
+    for i, name in enumerate(raw):
+        if broken(name):
+            continue
+        path: Path = ("objectives", i)
+        if name in RATE_METRICS:
+            ck.fail(path, f"{name} is a run's outcome, not a metric to minimise (a strategy whose runs halt never "
+                          f"ranks above one that completes); valid: {', '.join(valid)}")
+        elif name not in valid:
+            ck.fail(path, f"unknown metric {name!r}; {suggest(name, valid)}valid: {', '.join(valid)} (docs/metrics.md)")
+        elif name in out:
+            ck.fail(path, f"{name} is named twice; name each objective once, most important first")
+        else:
+            out.append(name)
     return tuple(out)

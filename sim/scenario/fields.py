@@ -8,6 +8,7 @@ older than the cluster, a workload pinned to a pool that does not exist) live in
 
 from __future__ import annotations
 
+from models.ranking import DEFAULT_OBJECTIVES
 from models.selectors import OPERATORS
 from sim.scenario.context_fields import CONTEXT_FIELDS
 from sim.scenario.schema import (
@@ -359,4 +360,7 @@ SCENARIO = Obj(name="Scenario", fields={
                        "files or directories of your manifests (YAML, multi-document) to scan for removed APIs"),
     **CONTEXT_FIELDS,  # services, autoscaler, annotations, startTime (sim.scenario.context_fields)
     "expect": Field(ListOf(item=EXPECTATION), [], "service-level expectations over each strategy's runs"),
+    "objectives": Field(ListOf(item=Str(example="outage_s"), min_items=1), list(DEFAULT_OBJECTIVES),
+                        "metrics to minimise, most important first: they rank the strategies in the report's "
+                        "verdict and in midair recommend"),
 })

@@ -7,6 +7,7 @@ from typing import Any
 
 from models.autoscaling import Autoscaler
 from models.expectations import Expectation
+from models.ranking import DEFAULT_OBJECTIVES
 from models.schedule import parse_time
 from models.state import ClusterState
 from models.faults import FaultSpec
@@ -71,6 +72,7 @@ class Scenario:
     autoscaler: Autoscaler | None = None  # a cluster-autoscaler acting during the upgrade (``autoscaler:``)
     start_time: float = parse_time("2026-01-05T10:00:00Z")  # ``startTime``: wall time at simulated time 0
     expectations: tuple[Expectation, ...] = ()  # the scenario's expect: entries
+    objectives: tuple[str, ...] = DEFAULT_OBJECTIVES  # what ranks strategies, most important first
 
     def strategy(self, label_or_name: str) -> StrategySpec:
         for s in self.strategies:
