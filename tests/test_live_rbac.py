@@ -1,7 +1,8 @@
 """deploy/rbac.yaml grants exactly what midair asks of the API: the verbs and resources are derived
 from every request that whole `midair apply --execute` runs of each built-in strategy (inplace with a
-forced drain, replace, surge, bluegreen), `precheck --live` and `snapshot` send to the harness, and
-compared with the file both ways: nothing is refused, nothing granted goes unused."""
+forced drain, replace, surge pausing the autoscaler, bluegreen), `precheck --live` and `snapshot`
+send to the harness, and compared with the file both ways: nothing is refused, nothing granted goes
+unused."""
 
 import subprocess
 import sys
@@ -16,7 +17,8 @@ RUNS = {
     "inplace": {"name": "inplace", "maxUnavailable": 1, "drainFirst": True, "drainTimeout": "1s",
                 "undrainable": "force"},
     "replace": {"name": "replace", "maxSurge": 1, "maxUnavailable": 0, "drainTimeout": "10m"},
-    "surge": {"name": "surge", "maxSurge": 1, "maxUnavailable": 0, "drainTimeout": "10m"},
+    # pauseAutoscaler annotates every node scale-down-disabled and takes the annotation off at the end
+    "surge": {"name": "surge", "maxSurge": 1, "maxUnavailable": 0, "drainTimeout": "10m", "pauseAutoscaler": True},
     "bluegreen": {"name": "bluegreen", "finalSoakSeconds": "0s", "drainTimeout": "10m"},
 }
 # 1.30 -> 1.31: kubeadm's CoreDNS moves from 1.11.1 to 1.11.3, so both add-ons are patched
