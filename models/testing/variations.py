@@ -51,8 +51,9 @@ def _fits(pdb: PDB | None, replicas: int) -> bool:
     """Would the format accept ``pdb`` over ``replicas``, and would it still allow an eviction?"""
     if pdb is None:
         return True
-    if pdb.min_available is not None and not pdb.min_available.percent and pdb.min_available.value > replicas:
-        return False
+    for bound in (pdb.min_available, pdb.max_unavailable):  # the format bounds a count by the replicas
+        if bound is not None and not bound.percent and bound.value > replicas:
+            return False
     return allows_an_eviction(pdb, replicas)
 
 
