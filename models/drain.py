@@ -27,7 +27,7 @@ API skips pods that have been deleting for 5 minutes on an unreachable node
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 SUCCEEDED = "Succeeded"
@@ -175,8 +175,10 @@ class DrainPlan:
         return ", ".join(f"cannot delete {message}: {', '.join(pods)}" for message, pods in self.errors)
 
 
-def plan_drain(pods: Iterable[DrainPod], options: DrainOptions, unreachable: bool = False) -> DrainPlan:
-    """Sort a node's pods into those to delete and those to skip, or say why the drain must fail."""
+def plan_drain(pods: Iterable[DrainPod], options: DrainOptions, unreachable: bool = False,
+               judge: Callable[[DrainPod, DrainOptions, bool], Verdict] = judge) -> DrainPlan:
+    """Sort a node's pods into those to delete and those to skip, or say why the drain must fail.
+    ``judge``: the filters (a memoised ``judge`` serves the simulated world's drains)."""
     delete, skipped = [], []
     errors: dict[str, list[str]] = {}
     for pod in pods:

@@ -13,7 +13,7 @@ from models.version import KubeVersion
 
 
 def at_least(have: KubeVersion, want: KubeVersion) -> bool:
-    return have >= want
+    return have._k >= want._k  # KubeVersion's sort key: this is asked of every node at every decision
 
 
 def coredns_goal(state: ClusterState, version: KubeVersion) -> KubeVersion | None:
@@ -75,6 +75,27 @@ def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us:
     return out
 
 
+def workers_left(state: ClusterState, version: KubeVersion, cordoned_by_us: frozenset[str] = frozenset(),
+                 elastic: tuple[str, ...] = ()) -> bool:
+    """Whether ``workers_remaining`` would say anything: the same tests, stopping at the first node."""
+    want = version._k
+    for n in state.nodes:
+        if n.kubelet._k < want or n.phase != IDLE or not n.ready or (not n.schedulable and n.name in cordoned_by_us):
+            return True
+    for p in state.pools:
+        if p.name not in elastic and sum(1 for n in state.nodes_in(p.name) if n.phase != "deleting") < p.count:
+            return True
+    return False
+
+
+def phase_left(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset(),
+               elastic: tuple[str, ...] = ()) -> bool:
+    """Whether ``phase_remaining`` would say anything (what deciding the current phase asks)."""
+    if phase.kind == WORKERS:
+        return workers_left(state, phase.version, cordoned_by_us, elastic)
+    return bool(phase_remaining(state, phase, cordoned_by_us, elastic))
+
+
 def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset(),
                     elastic: tuple[str, ...] = ()) -> list[str]:
     if phase.kind == CONTROL_PLANE:
@@ -99,11 +120,11 @@ def current_phase(state: ClusterState, plan: Plan, cordoned_by_us: frozenset[str
     a worker roll to an older hop would only make kubelets the skew policy refuses.
     """
     for i in range(len(plan.phases) - 1, start, -1):
-        if plan.phases[i].kind == CONTROL_PLANE and not phase_remaining(state, plan.phases[i], cordoned_by_us):
+        if plan.phases[i].kind == CONTROL_PLANE and not phase_left(state, plan.phases[i], cordoned_by_us):
             start = i
             break
     for i in range(start, len(plan.phases)):
-        if phase_remaining(state, plan.phases[i], cordoned_by_us, plan.elastic):
+        if phase_left(state, plan.phases[i], cordoned_by_us, plan.elastic):
             return i, plan.phases[i]
     return len(plan.phases), None
 
