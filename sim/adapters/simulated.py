@@ -68,7 +68,8 @@ class SimulatedPort:
         w = self.world
         w.dirty = False
         if w.nodes_dirty:
-            self._nodes = tuple(self._node_record(n) for n in sorted(w.nodes.values(), key=lambda n: n.seq))
+            # the world's nodes are held in the order they were made (World._new_node numbers each): by seq
+            self._nodes = tuple(map(self._node_record, w.nodes.values()))
             w.nodes_dirty = False
         if w.cp_dirty or self._control_plane is None:
             insts = [Instance(i.name, i.component, i.version, i.healthy, i.phase) for i in w.cp.instances.values()]
