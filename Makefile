@@ -39,6 +39,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/python benchmarks/recommend.py
 
 # Hypothesis' thorough profile: many more examples per property.
 test-thorough: $(STAMP)

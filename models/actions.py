@@ -116,6 +116,25 @@ class Untaint(Action):
 
 
 @dataclass(frozen=True)
+class Annotate(Action):
+    """Set an annotation on a node (``value`` None removes it), as ``kubectl annotate node`` does:
+    ``cluster-autoscaler.kubernetes.io/scale-down-disabled: "true"`` keeps cluster-autoscaler from
+    removing the node (pauseAutoscaler)."""
+
+    node: str = ""
+    key: str = ""
+    value: str | None = None
+
+    @property
+    def subject(self) -> str:
+        return f"node/{self.node}"
+
+    def describe(self) -> str:
+        return f"Annotate node/{self.node} {self.key}-" if self.value is None else \
+            f"Annotate node/{self.node} {self.key}={self.value}"
+
+
+@dataclass(frozen=True)
 class UpgradeNodeInPlace(Action):
     node: str = ""
     version: KubeVersion | None = None
@@ -198,7 +217,7 @@ class Halt(Action):
 
 
 ACTION_TYPES = {cls.__name__: cls for cls in
-                (Cordon, Uncordon, Drain, Taint, Untaint, UpgradeNodeInPlace, ProvisionNode, DeleteNode,
+                (Cordon, Uncordon, Drain, Taint, Untaint, Annotate, UpgradeNodeInPlace, ProvisionNode, DeleteNode,
                  UpgradeControlPlaneInstance, UpgradeAddon, Halt)}
 
 

@@ -27,7 +27,7 @@ API skips pods that have been deleting for 5 minutes on an unreachable node
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 SUCCEEDED = "Succeeded"
@@ -60,13 +60,13 @@ class DrainOptions:
         return {"ignoreDaemonSets": self.ignore_daemonsets, "deleteEmptyDirData": self.delete_emptydir_data,
                 "force": self.force, "disableEviction": self.disable_eviction,
                 "skipWaitForDeleteTimeout": self.skip_wait_for_delete_timeout_s,
-                "unreachableSkipWait": self.unreachable_skip_wait_s}
+                "skipWaitWhenUnreachable": self.unreachable_skip_wait_s}
 
     @classmethod
     def from_json(cls, data: dict) -> DrainOptions:
         return cls(bool(data["ignoreDaemonSets"]), bool(data["deleteEmptyDirData"]), bool(data["force"]),
                    bool(data["disableEviction"]), float(data["skipWaitForDeleteTimeout"]),
-                   float(data.get("unreachableSkipWait", UNREACHABLE_SKIP_WAIT_S)))
+                   float(data.get("skipWaitWhenUnreachable", UNREACHABLE_SKIP_WAIT_S)))
 
 
 KUBECTL_DEFAULTS = DrainOptions(False, False, False, False, 0.0, 0.0)
@@ -175,8 +175,10 @@ class DrainPlan:
         return ", ".join(f"cannot delete {message}: {', '.join(pods)}" for message, pods in self.errors)
 
 
-def plan_drain(pods: Iterable[DrainPod], options: DrainOptions, unreachable: bool = False) -> DrainPlan:
-    """Sort a node's pods into those to delete and those to skip, or say why the drain must fail."""
+def plan_drain(pods: Iterable[DrainPod], options: DrainOptions, unreachable: bool = False,
+               judge: Callable[[DrainPod, DrainOptions, bool], Verdict] = judge) -> DrainPlan:
+    """Sort a node's pods into those to delete and those to skip, or say why the drain must fail.
+    ``judge``: the filters (a memoised ``judge`` serves the simulated world's drains)."""
     delete, skipped = [], []
     errors: dict[str, list[str]] = {}
     for pod in pods:

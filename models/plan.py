@@ -25,10 +25,11 @@ minors behind an apiserver or a kubelet; 2 for kube-proxies older than 1.25).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
+from models.karpenter import DRIFTED, always_allowed
 from models.quantity import IntOrPercent
 from models.skew import KUBE_PROXY, Versioned, check_versions
 from models.state import APISERVER, CONTROL_PLANE_COMPONENTS, CONTROLLER_MANAGER, KUBELET, SCHEDULER, ClusterState
@@ -182,6 +183,8 @@ class Plan:
     path: VersionPath
     phases: tuple[Phase, ...]
     batches: tuple[tuple[str, BatchSize], ...]
+    # pools whose size is not the upgrade's to keep: Karpenter consolidates them (a dynamic NodePool)
+    elastic: tuple[str, ...] = ()
 
     def batch(self, pool: str) -> BatchSize:
         for name, size in self.batches:
@@ -254,7 +257,20 @@ def make_plan(state: ClusterState, target: KubeVersion, max_surge=None, max_unav
 
 
 def plan_for_params(state: ClusterState, target: KubeVersion, params: dict) -> Plan:
-    """The plan a strategy with these knobs follows (the knobs it does not have keep their defaults)."""
+    """The plan a strategy with these knobs follows (the knobs it does not have keep their defaults).
+
+    Karpenter's knobs (``budgets``) give each pool the bound its disruption budgets keep at every
+    time: replacements launched at once (surge) and, where consolidation may shrink the pool,
+    nodes out at once (unavailable); a static NodePool (``consolidation: off``) replaces before it
+    drains, so none is unavailable."""
+    if "budgets" in params:
+        plan = make_plan(state, target, 1, 0, addons=params.get("addons") or WITH_CONTROL_PLANE)
+        elastic = params.get("consolidation", "off") != "off"
+        batches = []
+        for p in state.pools:
+            bound = always_allowed(tuple(params["budgets"]), p.count, DRIFTED)
+            batches.append((p.name, BatchSize(bound, bound if elastic else 0)))
+        return replace(plan, batches=tuple(batches), elastic=tuple(p.name for p in state.pools) if elastic else ())
     return make_plan(state, target, params.get("maxSurge"), params.get("maxUnavailable"),
                      surge_per_zone=int(params.get("surgePerZone") or 0),
                      unavailable_round_up=params.get("unavailableRounding") == "up",

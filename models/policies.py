@@ -52,12 +52,15 @@ def max_unavailable(action: Action, view: ClusterState, plan: Plan, proj: _Proje
     if not node.available or node.name in proj.unavailable:
         return None
     pool = view.pool(node.pool)
-    floor = pool.count - plan.batch(pool.name).unavailable
+    size = pool.count
+    if pool.name in plan.elastic:  # its size is Karpenter's: at most ``unavailable`` of the nodes it has out at once
+        size = sum(1 for n in view.nodes_in(pool.name) if n.phase not in ("deleting", "provisioning", "provision-failed"))
+    floor = size - plan.batch(pool.name).unavailable
     left = _pool_availability(view, pool.name, proj) - 1
     if left < floor:
         return Refusal("max-unavailable", action,
                        f"{action.describe()} would leave pool {pool.name} with {left} available node(s); "
-                       f"maxUnavailable {plan.batch(pool.name).unavailable} of {pool.count} requires at least {floor}")
+                       f"maxUnavailable {plan.batch(pool.name).unavailable} of {size} requires at least {floor}")
     return None
 
 

@@ -13,7 +13,7 @@ from models.version import KubeVersion
 
 
 def at_least(have: KubeVersion, want: KubeVersion) -> bool:
-    return have >= want
+    return have._k >= want._k  # KubeVersion's sort key: this is asked of every node at every decision
 
 
 def coredns_goal(state: ClusterState, version: KubeVersion) -> KubeVersion | None:
@@ -56,7 +56,8 @@ def node_done(node: Node, version: KubeVersion) -> bool:
     return at_least(node.kubelet, version) and node.phase == IDLE and node.ready and node.schedulable
 
 
-def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us: frozenset[str] = frozenset()) -> list[str]:
+def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us: frozenset[str] = frozenset(),
+                      elastic: tuple[str, ...] = ()) -> list[str]:
     out = []
     for n in state.nodes:
         if not at_least(n.kubelet, version):
@@ -69,12 +70,34 @@ def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us:
             out.append(f"{n.name} is still cordoned")
     for p in state.pools:
         have = sum(1 for n in state.nodes_in(p.name) if n.phase != "deleting")
-        if have < p.count:
+        if have < p.count and p.name not in elastic:  # an elastic pool's size is its autoscaler's
             out.append(f"pool {p.name} has {have} of {p.count} nodes")
     return out
 
 
-def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset()) -> list[str]:
+def workers_left(state: ClusterState, version: KubeVersion, cordoned_by_us: frozenset[str] = frozenset(),
+                 elastic: tuple[str, ...] = ()) -> bool:
+    """Whether ``workers_remaining`` would say anything: the same tests, stopping at the first node."""
+    want = version._k
+    for n in state.nodes:
+        if n.kubelet._k < want or n.phase != IDLE or not n.ready or (not n.schedulable and n.name in cordoned_by_us):
+            return True
+    for p in state.pools:
+        if p.name not in elastic and sum(1 for n in state.nodes_in(p.name) if n.phase != "deleting") < p.count:
+            return True
+    return False
+
+
+def phase_left(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset(),
+               elastic: tuple[str, ...] = ()) -> bool:
+    """Whether ``phase_remaining`` would say anything (what deciding the current phase asks)."""
+    if phase.kind == WORKERS:
+        return workers_left(state, phase.version, cordoned_by_us, elastic)
+    return bool(phase_remaining(state, phase, cordoned_by_us, elastic))
+
+
+def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset(),
+                    elastic: tuple[str, ...] = ()) -> list[str]:
     if phase.kind == CONTROL_PLANE:
         return control_plane_remaining(state, phase.version)
     if phase.kind == ADDONS:
@@ -82,7 +105,7 @@ def phase_remaining(state: ClusterState, phase: Phase, cordoned_by_us: frozenset
     if phase.kind == KUBE_PROXY_ONLY:
         return kube_proxy_remaining(state, phase.version)
     if phase.kind == WORKERS:
-        return workers_remaining(state, phase.version, cordoned_by_us)
+        return workers_remaining(state, phase.version, cordoned_by_us, elastic)
     raise ValueError(f"unknown phase {phase.kind!r}")
 
 
@@ -97,11 +120,11 @@ def current_phase(state: ClusterState, plan: Plan, cordoned_by_us: frozenset[str
     a worker roll to an older hop would only make kubelets the skew policy refuses.
     """
     for i in range(len(plan.phases) - 1, start, -1):
-        if plan.phases[i].kind == CONTROL_PLANE and not phase_remaining(state, plan.phases[i], cordoned_by_us):
+        if plan.phases[i].kind == CONTROL_PLANE and not phase_left(state, plan.phases[i], cordoned_by_us):
             start = i
             break
     for i in range(start, len(plan.phases)):
-        if phase_remaining(state, plan.phases[i], cordoned_by_us):
+        if phase_left(state, plan.phases[i], cordoned_by_us, plan.elastic):
             return i, plan.phases[i]
     return len(plan.phases), None
 
@@ -112,5 +135,21 @@ def remaining_work(state: ClusterState, plan: Plan) -> list[str]:
     out = control_plane_remaining(state, target)
     if any(p.kind == ADDONS for p in plan.phases):
         out += addons_remaining(state, target)
-    out += workers_remaining(state, target)
+    out += workers_remaining(state, target, elastic=plan.elastic)
     return out
+
+
+def left_behind(state: ClusterState, plan: Plan, limit: int = 10) -> dict:
+    """What an upgrade that stopped left: each pool's kubelet versions (nodes per version), the nodes
+    cordoned and NotReady, and the first ``limit`` items of the work that remains."""
+    pools: dict[str, dict[str, int]] = {}
+    for n in state.nodes:
+        versions = pools.setdefault(n.pool, {})
+        versions[str(n.kubelet)] = versions.get(str(n.kubelet), 0) + 1
+    remaining = remaining_work(state, plan)
+    return {"pools": {p: dict(sorted(v.items())) for p, v in sorted(pools.items())},
+            "control_plane": sorted({str(i.version) for i in state.control_plane.instances
+                                     if i.component in CONTROL_PLANE_COMPONENTS}),
+            "cordoned": sorted(n.name for n in state.nodes if not n.schedulable),
+            "not_ready": sorted(n.name for n in state.nodes if not n.ready),
+            "still_to_do": remaining[:limit] + ([f"... and {len(remaining) - limit} more"] if len(remaining) > limit else [])}

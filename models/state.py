@@ -35,6 +35,7 @@ from models.constraints import (  # noqa: F401  (taints are part of a node's rec
 from models.quantity import IntOrPercent
 from models.selectors import LabelSelector
 from models.storage import StorageClaim, Volume
+from models.traffic import Service
 from models.version import KubeVersion
 
 APISERVER = "kube-apiserver"
@@ -177,11 +178,20 @@ class Node:
     message: str = ""
     config: NodeConfig = NodeConfig()
     taints: tuple[Taint, ...] = ()
+    # -- what autoscalers look at (issue 16) --
+    annotations: tuple[tuple[str, str], ...] = ()  # the node's own
+    requested: Resources = Resources()  # requests of every pod on it, DaemonSet pods included
+    reschedulable: Resources = Resources()  # requests of the pods a drain would move
+    do_not_disrupt: tuple[str, ...] = ()  # its running pods annotated karpenter.sh/do-not-disrupt: "true"
+    # -- what the scheduler and the attach/detach controller look at (issue 15) --
     labels: tuple[tuple[str, str], ...] = ()  # all of them: its pool's, its zone, its hostname
     volumes: int = 0  # volumes attached to it (status.volumesAttached)
 
     def has_taint(self, key: str) -> bool:
         return any(t.key == key for t in self.taints)
+
+    def annotation(self, key: str) -> str | None:
+        return dict(self.annotations).get(key)
 
     @property
     def available(self) -> bool:
@@ -268,12 +278,16 @@ class Workload:
     # PodDisruptionBudgets that select its pods (a policy/v1 eviction refuses a pod that more than one selects)
     budgets: int | None = None
     phase: str = "Running"  # a bare pod that has finished: Succeeded or Failed
+    annotations: tuple[tuple[str, str], ...] = ()  # its pods' (issue 16: safe-to-evict, do-not-disrupt)
     scheduling: Scheduling = NO_SCHEDULING
     storage: StorageClaim | None = None  # network volumes (zonal, shared); local ones also as local_storage
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    def annotation(self, key: str) -> str | None:
+        return dict(self.annotations).get(key)
 
     @property
     def pod_labels(self) -> dict[str, str]:
@@ -342,6 +356,12 @@ class ClusterState:
     # their own; a workload's own ``pdb`` is judged from its status
     budgets: tuple[BudgetStatus, ...] = ()
     pdbs: tuple[PDB, ...] = ()  # ``podDisruptionBudgets:`` as declared (with selectors), for the world
+    # -- traffic and wall time (issue 16) --
+    services: tuple[Service, ...] = ()
+    # seconds since the epoch at observed_at 0: a live view's observed_at is the epoch (origin 0), a
+    # simulated one counts from the scenario's startTime; wall time is always clock_origin + observed_at
+    clock_origin: float = 0.0
+    # -- what pods must fit and pass (issue 15) --
     webhooks: tuple[Webhook, ...] = ()
     priority_classes: tuple[PriorityClass, ...] = ()  # the cluster's own (the two system ones are implied)
     volumes: tuple[Volume, ...] = ()  # the PersistentVolumes of zonal and shared claims
@@ -396,3 +416,8 @@ class ClusterState:
     def version(self) -> KubeVersion:
         """The cluster's version as kubectl reports it: the oldest apiserver."""
         return self.oldest_apiserver
+
+    @property
+    def wall_time(self) -> float:
+        """When this view was observed, in seconds since the epoch (UTC)."""
+        return self.clock_origin + self.observed_at

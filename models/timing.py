@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Dist:
-    """A distribution of durations in seconds: constant, uniform, triangular, lognormal, exponential."""
+    """A distribution of durations in seconds: constant, uniform, triangular, lognormal, exponential, or
+    empirical (one of the recorded durations, each equally likely)."""
 
     kind: str
     params: tuple[float, ...]
@@ -21,6 +22,8 @@ class Dist:
         return cls("constant", (float(seconds),))
 
     def describe(self) -> str:
+        if self.kind == "empirical":
+            return f"empirical({len(self.params)} samples, {min(self.params):g}s to {max(self.params):g}s)"
         p = ", ".join(f"{x:g}s" for x in self.params)
         return f"{p}" if self.kind == "constant" else f"{self.kind}({p})"
 
@@ -48,3 +51,8 @@ class Timing:
     # a zonal volume's attach to and detach from a node (midair's assumption: docs/fidelity.md)
     volume_attach: Dist = Dist("uniform", (10.0, 30.0))
     volume_detach: Dist = Dist("uniform", (5.0, 20.0))
+    # traffic (issue 16; midair's assumptions: docs/fidelity.md): an endpoint change until every kube-proxy has
+    # it; until the cloud load balancer has it; a node's health check result until the load balancer acts on it
+    endpoint_propagation: Dist = Dist("lognormal", (2.0, 8.0))
+    lb_deregistration: Dist = Dist("lognormal", (10.0, 30.0))
+    lb_health_check: Dist = Dist("uniform", (20.0, 30.0))

@@ -116,6 +116,13 @@ class KubeVersion:
         return self._k >= other._k
 
     def __str__(self) -> str:
+        text = self.__dict__.get("_text")
+        if text is None:  # versions are printed in every log line and record: format each once
+            text = self._format()
+            object.__setattr__(self, "_text", text)
+        return text
+
+    def _format(self) -> str:
         text = f"{self.major}.{self.minor}"
         if self.patch is not None:
             text += f".{self.patch}"

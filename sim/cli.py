@@ -52,9 +52,12 @@ def _epilog() -> str:
 def build_parser(prog: str = "midair") -> argparse.ArgumentParser:
     from sim.commands import (
         apply,
+        calibrate,
         completion,
+        fuzz,
         path,
         precheck,
+        recommend,
         run,
         skew,
         snapshot,
@@ -72,7 +75,7 @@ def build_parser(prog: str = "midair") -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"midair {midair_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for command in (validate, precheck, skew, path, run, sweep, trace, apply, snapshot, completion):
+    for command in (validate, precheck, skew, path, run, sweep, recommend, trace, fuzz, apply, snapshot, calibrate, completion):
         command.add_parser(sub)
     return parser
 
@@ -85,11 +88,12 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
 
         print(f"midair {midair_version()}")
         return 0
-    from sim.errors import EXIT_BAD_INPUT, InputError, UsageError
+    from sim.errors import EXIT_BAD_INPUT, EXIT_CLUSTER, ClusterError, InputError, UsageError
 
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     args.prog = prog
+    args.argv = list(argv)  # the command line, as reports record it
     try:
         return args.run(args)
     except InputError as exc:
@@ -99,6 +103,9 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     except UsageError as exc:
         print(f"{prog} {args.command}: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ClusterError as exc:
+        print(f"midair {args.command}: {exc}", file=sys.stderr)
+        return EXIT_CLUSTER
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

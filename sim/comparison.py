@@ -7,28 +7,51 @@ share of runs that completed: a metric added there appears in every comparison.
 
 from __future__ import annotations
 
-from sim.sweep import NUMERIC
+from sim.sweep import NUMERIC, rolled_back
 
 
 def _g(x) -> str:
     return "" if x is None else f"{x:g}"
 
 
-def headline_rows(stats: dict[str, dict]) -> list[list[str]]:
+def duration(seconds: float | None) -> str:
+    """Seconds as a person reads them: seconds up to 2 min, minutes up to 2 h, then hours."""
+    if seconds is None:
+        return ""
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.2f} h"
+
+
+def value(metric: str, x, human: bool = False) -> str:
+    """A metric's statistic: durations in minutes or hours when ``human`` (reports), else as the number."""
+    return duration(x) if human and metric.endswith("_s") else _g(x)
+
+
+def _rolled_back(s: dict) -> str:
+    n = sum(count for reason, count in s.get("halted", {}).items() if rolled_back(reason))
+    return f" ({n} rolled back)" if n else ""
+
+
+def headline_rows(stats: dict[str, dict], human: bool = False) -> list[list[str]]:
     """``[metric, "mean / p95" per strategy]`` rows, after ``[completed, "N% of R" per strategy]``."""
-    rows = [["completed"] + [f"{s['completed'] * 100:.0f}% of {s['runs']}" for s in stats.values()]]
+    rows = [["completed"] + [f"{s['completed'] * 100:.0f}% of {s['runs']}" + _rolled_back(s) for s in stats.values()]]
     for m in NUMERIC:
-        rows.append([m] + [f"{_g(s['metrics'][m]['mean'])} / {_g(s['metrics'][m]['p95'])}" for s in stats.values()])
+        rows.append([m] + [f"{value(m, s['metrics'][m]['mean'], human)} / {value(m, s['metrics'][m]['p95'], human)}"
+                           for s in stats.values()])
     return rows
 
 
-def detail_rows(s: dict) -> list[list[str]]:
+def detail_rows(s: dict, human: bool = False) -> list[list[str]]:
     """One strategy's ``[metric, mean, p50, p95, max, interval]`` rows."""
     rows = []
     for m in NUMERIC:
         st = s["metrics"][m]
-        rows.append([m, _g(st["mean"]), _g(st["p50"]), _g(st["p95"]), _g(st["max"]),
-                     f"{_g(st['ci95'][0])} – {_g(st['ci95'][1])}"])
+        v = lambda x: value(m, x, human)  # noqa: E731
+        rows.append([m, v(st["mean"]), v(st["p50"]), v(st["p95"]), v(st["max"]),
+                     f"{v(st['ci95'][0])} – {v(st['ci95'][1])}"])
     return rows
 
 

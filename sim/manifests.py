@@ -1,12 +1,14 @@
 """Scan the user's manifests for the APIs they use: files or directories of YAML (or JSON),
 multi-document, as written by hand or rendered by Helm (comments and ``---`` separators),
-with a ``kind: List`` unpacked. Each object is reported with its file and line; a broken
-document is reported without hiding the documents after it."""
+with a ``kind: List`` unpacked, and the manifests of Helm releases. Each object is reported with
+its file and line (and its Helm release, when Helm's annotations or the release name it); a
+broken document is reported without hiding the documents after it."""
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 
 import yaml
 
@@ -53,7 +55,18 @@ def _objects(node, file: str, offset: int = 0) -> list[ManifestRef]:
         return []
     meta = _child(node, "metadata")
     name = _scalar(meta, "name")[0] if isinstance(meta, yaml.MappingNode) else None
-    return [ManifestRef(file, line + offset, api_version, kind, name or "")]
+    return [ManifestRef(file, line + offset, api_version, kind, name or "", _release(meta))]
+
+
+def _release(meta) -> str:
+    """The Helm release that manages an object: Helm 3 annotates each with meta.helm.sh/release-name and
+    meta.helm.sh/release-namespace (helm.sh/docs: the labels and annotations Helm sets)."""
+    notes = _child(meta, "annotations") if isinstance(meta, yaml.MappingNode) else None
+    if not isinstance(notes, yaml.MappingNode):
+        return ""
+    name, _ = _scalar(notes, "meta.helm.sh/release-name")
+    namespace, _ = _scalar(notes, "meta.helm.sh/release-namespace")
+    return f"{namespace}/{name}" if name and namespace else name or ""
 
 
 def scan(paths) -> tuple[list[ManifestRef], list[tuple[str, int, str]]]:
@@ -71,14 +84,25 @@ def scan(paths) -> tuple[list[ManifestRef], list[tuple[str, int, str]]]:
             except (OSError, UnicodeDecodeError) as exc:
                 problems.append((file, 0, f"cannot be read ({exc})"))
                 continue
-            for start, chunk in _documents(text):
-                try:
-                    for doc in yaml.compose_all(chunk, Loader=yaml.SafeLoader):
-                        refs += _objects(doc, file, start)
-                except yaml.MarkedYAMLError as exc:  # this document only: the next ones are still read
-                    mark = exc.problem_mark or exc.context_mark
-                    line = start + mark.line + 1 if mark else start + 1
-                    problems.append((file, line, f"not valid YAML: {exc.problem or exc}"))
+            found, broken = scan_text(text, file)
+            refs += found
+            problems += broken
+    return refs, problems
+
+
+def scan_text(text: str, file: str, release: str = "") -> tuple[list[ManifestRef], list[tuple[str, int, str]]]:
+    """The objects in one text of YAML documents (a file, or a Helm release's manifest), reported as
+    ``file``; ``release`` names the Helm release they belong to, when the text is one's manifest."""
+    refs: list[ManifestRef] = []
+    problems: list[tuple[str, int, str]] = []
+    for start, chunk in _documents(text):
+        try:
+            for doc in yaml.compose_all(chunk, Loader=yaml.SafeLoader):
+                refs += [replace(r, release=release) if release else r for r in _objects(doc, file, start)]
+        except yaml.MarkedYAMLError as exc:  # this document only: the next ones are still read
+            mark = exc.problem_mark or exc.context_mark
+            line = start + mark.line + 1 if mark else start + 1
+            problems.append((file, line, f"not valid YAML: {exc.problem or exc}"))
     return refs, problems
 
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from models.traffic import ERROR_SHARE
+
 METRIC_NAMES = (
     "api_downtime_s", "outage_s", "degraded_s", "pods_evicted", "pods_evicted_again", "pods_restarted",
     "pods_rescheduled", "pods_lost_local_data", "pdb_violations", "budget_breaches_involuntary",
     "manual_interventions", "skew_violations", "duration_s", "completed", "halted", "peak_extra_nodes",
-    "node_hours", "max_pending_pods", "node_ip_changes", "evictions_refused", "unschedulable_pod_s",
-    "pods_preempted", "volume_wait_s", "multi_attach_errors", "blocked_creations",
+    "node_hours", "max_pending_pods", "node_ip_changes", "evictions_refused",
+    "requests_failed", "traffic_error_s", "nodes_scaled_up", "nodes_scaled_down", "fresh_nodes_scaled_down",
+    "unschedulable_pod_s", "pods_preempted", "volume_wait_s", "multi_attach_errors", "blocked_creations",
 )
 COUNTERS = ("pods_evicted", "pods_evicted_again", "pods_restarted", "pods_rescheduled", "pods_lost_local_data",
             "pdb_violations", "budget_breaches_involuntary", "manual_interventions", "node_ip_changes",
-            "evictions_refused", "pods_preempted", "multi_attach_errors", "blocked_creations")
+            "evictions_refused", "nodes_scaled_up", "nodes_scaled_down", "fresh_nodes_scaled_down", "pods_preempted",
+            "multi_attach_errors", "blocked_creations")
 # counters that belong to one workload; the results break them down per workload
 WORKLOAD_COUNTERS = ("pods_evicted", "pods_evicted_again", "pods_restarted", "pods_rescheduled",
                      "pods_lost_local_data", "pdb_violations", "budget_breaches_involuntary",
@@ -50,6 +54,41 @@ class WorkloadTrack:
         self.waits_since[name] = t
 
 
+@dataclass
+class ServiceTrack:
+    """A service's requests: the share failing since ``since``, and what failed so far."""
+
+    rps: float
+    share: float = 0.0
+    since: float = 0.0
+    failed: float = 0.0
+    error_s: float = 0.0
+
+    def close(self, t: float) -> None:
+        span = t - self.since
+        self.failed += self.rps * self.share * span
+        if self.share > ERROR_SHARE:
+            self.error_s += span
+        self.since = t
+
+    def to_json(self) -> dict:
+        return {"requests_failed": round(self.failed), "traffic_error_s": round(self.error_s, 3)}
+
+
+@dataclass
+class PoolTrack:
+    """A pool's roll: the first and last action a strategy took on it, and its node churn."""
+
+    first: float | None = None
+    last: float | None = None
+    nodes_added: int = 0
+    nodes_removed: int = 0
+
+    def to_json(self) -> dict:
+        span = 0.0 if self.first is None else self.last - self.first
+        return {"duration_s": round(span, 3), "nodes_added": self.nodes_added, "nodes_removed": self.nodes_removed}
+
+
 class Recorder:
     def __init__(self, baseline_nodes: int, keep_series: bool = True):
         self.counters = dict.fromkeys(COUNTERS, 0)
@@ -68,6 +107,8 @@ class Recorder:
         self.skew: list[tuple[float, str, str]] = []
         self.events: list[tuple[float, str]] = []
         self.keep_series = keep_series
+        self.pools: dict[str, PoolTrack] = {}
+        self.services: dict[str, ServiceTrack] = {}
 
     # -- feeding -------------------------------------------------------------------------
     def count(self, name: str, n: int = 1, workload: str | None = None) -> None:
@@ -134,6 +175,26 @@ class Recorder:
         track = self.workloads.get(key)
         if track is not None:
             track.wait("volume_wait_s", t, delta)
+    def pool_action(self, t: float, pool: str) -> None:
+        """A strategy acted on a node of ``pool`` (or added one to it)."""
+        track = self.pools.setdefault(pool, PoolTrack())
+        track.first = t if track.first is None else track.first
+        track.last = t
+
+    def pool_nodes(self, pool: str, added: int = 0, removed: int = 0) -> None:
+        track = self.pools.setdefault(pool, PoolTrack())
+        track.nodes_added += added
+        track.nodes_removed += removed
+
+    def track_service(self, key: str, rps: float) -> None:
+        self.services[key] = ServiceTrack(rps)
+
+    def service(self, t: float, key: str, share: float) -> None:
+        """The share of ``key``'s requests that fail changed (or may have)."""
+        track = self.services[key]
+        if share != track.share:
+            track.close(t)
+            track.share = share
 
     def refused_eviction(self, t: float, key: str) -> None:
         self.count("evictions_refused", workload=key)
@@ -154,6 +215,8 @@ class Recorder:
             self._close(track, t)
             for name in POD_WAITS:
                 track.wait(name, t, 0)
+        for service in self.services.values():
+            service.close(t)
         self.node_count(t, self.nodes)
 
     def metrics(self, duration_s: float, completed: bool, halted: str | None) -> dict:
@@ -170,8 +233,16 @@ class Recorder:
             "peak_extra_nodes": max(0, self.peak_nodes - self.baseline_nodes),
             "node_hours": round(self.node_seconds / 3600.0, 4),
             "max_pending_pods": self.max_pending,
+            "requests_failed": sum(s["requests_failed"] for s in self.per_service().values()),
+            "traffic_error_s": round(sum(s["traffic_error_s"] for s in self.per_service().values()), 3),
             **{name: round(sum(t.waited_s[name] for t in self.workloads.values()), 3) for name in POD_WAITS},
         }
+
+    def per_pool(self, names) -> dict[str, dict]:
+        return {name: self.pools.get(name, PoolTrack()).to_json() for name in names}
+
+    def per_service(self) -> dict[str, dict]:
+        return {k: t.to_json() for k, t in sorted(self.services.items())}
 
     def per_workload(self) -> dict[str, dict]:
         return {k: {"outage_s": round(t.outage_s, 3), "degraded_s": round(t.degraded_s, 3), **t.counters,

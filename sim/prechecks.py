@@ -27,9 +27,10 @@ def traits_for(spec: StrategySpec | None, state: ClusterState) -> Traits:
 
 
 def check_cluster(state: ClusterState, target: KubeVersion, spec: StrategySpec | None = None,
-                  manifests: tuple[str, ...] = ()) -> list[Finding]:
+                  manifests: tuple[str, ...] = (), more: tuple[list, list] = ([], [])) -> list[Finding]:
+    """The findings; ``more`` adds objects read elsewhere (a live cluster's Helm releases) and their problems."""
     refs, problems = scan(manifests) if manifests else ([], [])
-    return run_prechecks(state, target, traits_for(spec, state), refs, problems)
+    return run_prechecks(state, target, traits_for(spec, state), [*refs, *more[0]], [*problems, *more[1]])
 
 
 def findings_for(scenario: Scenario, spec: StrategySpec | None = None) -> list[Finding]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -29,15 +30,18 @@ from sim.output import read_json_lines
 
 RESYNC_S = 60.0  # look again at least this often, change or not
 WALL_CLOCK = 1e9  # times past this are seconds since the epoch (2001 onwards), not since the start
+STOPPED_WITH_WORK_LEFT = "the strategy stopped with work remaining"  # how a halt for a premature "done" begins
 
 
 @dataclass(frozen=True)
 class LogEntry:
     t: float
-    kind: str  # action | failed | refused | unsafe | halt | done
+    kind: str  # action | failed | refused | unsafe | halt | done; between decisions: completed | waited | retry
     action: str
     reason: str
     detail: str = ""
+    duration_s: float | None = None  # completed: seconds from submission; waited: seconds the API did not answer
+    component: str = ""  # completed: what it was done to (node, pool, kube-apiserver, ...)
 
     def line(self) -> str:
         # simulated time counts seconds from the start; a live run's time is the wall clock
@@ -63,17 +67,42 @@ class Journal:
     entries: list[LogEntry] = field(default_factory=list)
     decisions: int = 0
     listener: object = None  # called with the new entries of each decision (progress output)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def intend(self, memo: dict) -> None:
         """Write-ahead: keep the memo of a decision before its actions are submitted."""
         self.memo = memo
 
     def save(self, memo: dict, new_entries: list[LogEntry]) -> None:
-        self.memo = memo
-        self.entries.extend(new_entries)
-        self.decisions += 1
-        if self.listener is not None and new_entries:
-            self.listener(new_entries)
+        with self.lock:
+            self.memo = memo
+            self.entries.extend(new_entries)
+            self.decisions += 1
+            self._write(memo, new_entries, note=False)
+            if self.listener is not None and new_entries:
+                self.listener(new_entries)
+
+    def note(self, entry: LogEntry, memo: dict | None = None) -> None:
+        """Something seen between decisions (an operation completed, the API back after an outage, a halt
+        cleared), kept with the current memo (or ``memo``, which replaces it); safe from any thread."""
+        with self.lock:
+            if memo is not None:
+                self.memo = memo
+            self.entries.append(entry)
+            self._write(self.memo, [entry], note=True)
+            if self.listener is not None:
+                self.listener([entry])
+
+    def _write(self, memo: dict, entries: list[LogEntry], note: bool) -> None:
+        pass
+
+    @property
+    def halted(self) -> str | None:
+        """Why the journalled run halted, if its last word is a halt (a strategy's, or the loop's)."""
+        if self.memo.get("halted"):
+            return str(self.memo["halted"])
+        last = self.entries[-1] if self.entries else None
+        return last.reason if last is not None and last.kind == "halt" else None
 
 
 class JournalError(Exception):
@@ -83,7 +112,9 @@ class JournalError(Exception):
 class FileJournal(Journal):
     """A journal that appends one JSON line per decision to a file and reads it back on resume.
 
-    The first line is a header (what is being upgraded, how); a resumed run checks it.
+    The first line is a header (what is being upgraded, how); a resumed run checks it. A
+    decision that changes nothing (the same memo, nothing done: a wait) adds no line, so a
+    journal grows with what happens, not with how long it takes.
     """
 
     def __init__(self, path: str, resume: bool = False, header: dict | None = None):
@@ -113,7 +144,10 @@ class FileJournal(Journal):
                 raise JournalError(f"{path}:{number}: expected {what}; this is not a midair journal") from None
             self.memo = memo
             self.entries.extend(entries)
-            self.decisions += 0 if record.get("intent") else 1
+            self.decisions += 0 if record.get("intent") or record.get("note") else 1
+        self._written = self.memo
+
+    _written: dict | None = None  # the memo of the last line written
 
     def _append(self, record: dict) -> None:
         with open(self.path, "a", encoding="utf-8") as fh:
@@ -122,12 +156,18 @@ class FileJournal(Journal):
             os.fsync(fh.fileno())
 
     def intend(self, memo: dict) -> None:
-        super().intend(memo)
-        self._append({"memo": memo, "log": [], "intent": True})
+        with self.lock:
+            super().intend(memo)
+            if memo != self._written:
+                self._append({"memo": memo, "log": [], "intent": True})
+                self._written = memo
 
-    def save(self, memo: dict, new_entries: list[LogEntry]) -> None:
-        super().save(memo, new_entries)
-        self._append({"memo": memo, "log": [asdict(e) for e in new_entries]})
+    def _write(self, memo: dict, entries: list[LogEntry], note: bool) -> None:
+        if not entries and memo == self._written:
+            return
+        record = {"memo": memo, "log": [asdict(e) for e in entries]}
+        self._append({**record, "note": True} if note else record)
+        self._written = memo
 
 
 def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safety: bool = True,
@@ -179,7 +219,7 @@ def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safe
                 entries.append(LogEntry(now, "done", "Done", "every component is at the target"))
                 journal.save(memo, entries)
                 return Outcome(True, None, now)
-            reason = f"the strategy stopped with work remaining: {'; '.join(remaining[:3])}"
+            reason = f"{STOPPED_WITH_WORK_LEFT}: {'; '.join(remaining[:3])}"
             entries.append(LogEntry(now, "halt", "Halt", reason))
             journal.save(memo, entries)
             return Outcome(False, reason, now)

@@ -37,6 +37,32 @@ def sample(dist: Dist, rng: random.Random) -> float:
         mu = math.log(p[0])
         sigma = (math.log(p[1]) - mu) / _Z95
         return rng.lognormvariate(mu, sigma)
+    if dist.kind == "empirical":
+        return p[rng.randrange(len(p))]
     if dist.kind == "exponential":
         return rng.expovariate(1.0 / p[0]) if p[0] > 0 else 0.0
+    raise ValueError(f"unknown distribution {dist.kind!r}")
+
+
+_Z99 = 2.3263478740408408  # the standard normal's 99th percentile
+
+
+def plausible_range(dist: Dist) -> tuple[float, float]:
+    """The values ``dist`` takes: its bounds (an empirical one's smallest and largest sample), or for
+    a lognormal and an exponential (which have no upper bound) their 1st to 99th percentile."""
+    p = dist.params
+    if dist.kind == "constant":
+        return p[0], p[0]
+    if dist.kind == "uniform":
+        return p[0], p[1]
+    if dist.kind == "triangular":
+        return p[0], p[2]
+    if dist.kind == "empirical":
+        return min(p), max(p)
+    if dist.kind == "lognormal":
+        mu = math.log(p[0])
+        sigma = (math.log(p[1]) - mu) / _Z95
+        return math.exp(mu - _Z99 * sigma), math.exp(mu + _Z99 * sigma)
+    if dist.kind == "exponential":
+        return 0.0, p[0] * math.log(100.0)
     raise ValueError(f"unknown distribution {dist.kind!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from models.plan import plan_for_params
+from models.progress import left_behind
 from models.prechecks import blocking
 from sim import registry
 from sim.adapters.simulated import SimulatedPort
@@ -33,11 +34,14 @@ class RunResult:
     workloads: dict = field(default_factory=dict)
     log: list[LogEntry] = field(default_factory=list)
     world: World | None = None
+    pools: dict = field(default_factory=dict)  # per pool: the roll's duration and its node churn
+    left: dict | None = None  # for a halted run: the cluster as it was left (models.progress.left_behind)
+    services: dict = field(default_factory=dict)  # per service: its failed requests and error time
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "strategy": self.strategy, "seed": self.seed,
                 "completed": self.completed, "halted": self.halted, "metrics": self.metrics,
-                "workloads": self.workloads}
+                "workloads": self.workloads, "services": self.services, "pools": self.pools, "left": self.left}
 
 
 def auto_horizon(scenario: Scenario, plan) -> float:
@@ -51,7 +55,8 @@ def auto_horizon(scenario: Scenario, plan) -> float:
 def world_for(scenario: Scenario, seed: int, keep_series: bool = True, faults_factory=None) -> World:
     """The simulated cluster of ``scenario`` for one run: the scenario's records handed to the world."""
     return World(scenario.cluster, scenario.timing, seed, scenario.faults, inplace_restarts=scenario.inplace_restarts,
-                 faults_factory=faults_factory, keep_series=keep_series)
+                 faults_factory=faults_factory, keep_series=keep_series, autoscaler=scenario.autoscaler,
+                 clock_origin=scenario.start_time)
 
 
 def build_strategy(spec: StrategySpec):
@@ -98,8 +103,11 @@ class Operator:
             outcome = yield self.current
             if outcome is not None:
                 return outcome
-            self.world.rec.event(env.now, f"the operator crashed; it resumes from its journal in {self.delay:g}s")
-            yield env.timeout(self.delay)
+            # a restart takes at least one reconcile interval: an operator back "in 0s" that crashes after
+            # every decision (probability 1) would otherwise decide forever without the clock moving
+            delay = max(self.delay, self.world.timing.reconcile_interval_s)
+            self.world.rec.event(env.now, f"the operator crashed; it resumes from its journal in {delay:g}s")
+            yield env.timeout(delay)
 
 
 def blocked_result(scenario: Scenario, spec: StrategySpec, seed: int, blocks) -> RunResult:
@@ -112,16 +120,21 @@ def blocked_result(scenario: Scenario, spec: StrategySpec, seed: int, blocks) ->
 def unstarted(scenario: Scenario, spec: StrategySpec, seed: int, reason: str) -> RunResult:
     """A run halted before its first decision, for ``reason``."""
     rec = Recorder(sum(p.count for p in scenario.cluster.pools), keep_series=False)
+    for s in scenario.cluster.services:
+        rec.track_service(s.key, s.requests_per_second)
     rec.finish(0.0)
-    return RunResult(scenario.name, spec.label, seed, False, reason, rec.metrics(0.0, False, reason))
+    return RunResult(scenario.name, spec.label, seed, False, reason, rec.metrics(0.0, False, reason),
+                     pools=rec.per_pool(p.name for p in scenario.cluster.pools), services=rec.per_service())
 
 
 def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool = False,
-             strategy=None, findings=None) -> RunResult:
+             strategy=None, findings=None, wrap_port=None) -> RunResult:
     """Run ``spec`` on ``scenario`` with ``seed`` to the end and measure it.
 
     With ``prechecks: enforce`` (the default) a blocking pre-check finding stops the run
     before it starts; ``findings`` may pass them in when they are already known.
+    ``wrap_port``, given the simulated port, returns the port the loop uses instead (a
+    wrapper that watches every decision: ``sim.testing.watch``).
     """
     if scenario.prechecks == "enforce":
         blocks = blocking(findings if findings is not None else findings_for(scenario, spec))
@@ -132,7 +145,7 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     except ValueError as exc:  # e.g. a kubelet newer than the apiserver (prechecks: ignore)
         return unstarted(scenario, spec, seed, f"no upgrade plan: {exc}")
     world = world_for(scenario, seed, keep_series=keep_world)
-    port = SimulatedPort(world)
+    port = SimulatedPort(world) if wrap_port is None else wrap_port(SimulatedPort(world))
     horizon = scenario.horizon_s if scenario.horizon_s is not None else auto_horizon(scenario, plan)
     journal = Journal()
     make = (lambda: strategy) if strategy is not None else (lambda: build_strategy(spec))
@@ -140,6 +153,7 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     proc = world.env.process(operator.run())
     world.env.run(until=proc)
     outcome: Outcome = proc.value
+    left = left_behind(port.observe(), plan) if outcome.halted else None
     world.rec.upgrade_ended(world.env.now)
     world.faults.stop()
     end = world.env.now + SETTLE_CAP_S
@@ -149,4 +163,5 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
     world.rec.finish(world.env.now)
     metrics = world.rec.metrics(outcome.finished_at, outcome.completed, outcome.halted)
     return RunResult(scenario.name, spec.label, seed, outcome.completed, outcome.halted, metrics,
-                     world.rec.per_workload(), journal.entries, world if keep_world else None)
+                     world.rec.per_workload(), journal.entries, world if keep_world else None,
+                     world.rec.per_pool(p.name for p in scenario.cluster.pools), left, world.rec.per_service())

@@ -1,7 +1,13 @@
 """Summary statistics over runs: mean, p50, p95, max and a 95% confidence interval of the mean.
 
-Percentiles interpolate linearly between order statistics (numpy's default method).
-The interval is mean ± t(0.975, n-1) · s / √n, Student's t for small samples.
+Percentiles interpolate linearly between order statistics (``models.percentiles``, which the
+expectations share).
+The interval is mean ± t(0.975, n-1) · s / √n with Student's t quantile computed for any
+number of degrees of freedom (the regularized incomplete beta function, inverted by
+bisection), so it is neither a table's last row nor the normal's 1.96 past 30 runs. Every
+metric midair reports is a count or a duration, never below 0: its interval is cut off at 0
+(the mean of non-negative values cannot be negative), and an interval whose runs all agree
+has width 0.
 """
 
 from __future__ import annotations
@@ -9,28 +15,58 @@ from __future__ import annotations
 import math
 import statistics
 
-# Two-sided 95% critical values of Student's t for 1..30 degrees of freedom.
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145,
-         2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048,
-         2.045, 2.042)
+from models.percentiles import percentile
 
 
-def percentile(values: list[float], q: float) -> float:
-    xs = sorted(values)
-    if not xs:
-        return math.nan
-    pos = (len(xs) - 1) * q
-    lo = math.floor(pos)
-    hi = math.ceil(pos)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+def _betacf(a: float, b: float, x: float) -> float:
+    """The continued fraction of the incomplete beta function (modified Lentz's method)."""
+    tiny, eps = 1e-300, 1e-15
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < eps:
+            break
+    return h
 
 
-def t_critical(df: int) -> float:
+def _incomplete_beta(a: float, b: float, x: float) -> float:
+    """The regularized incomplete beta function I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_cdf(t: float, df: float) -> float:
+    """P(T <= t) for Student's t with ``df`` degrees of freedom."""
+    tail = 0.5 * _incomplete_beta(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t >= 0 else tail
+
+
+def t_critical(df: int, p: float = 0.975) -> float:
+    """The ``p`` quantile of Student's t (12.706 for 1 degree of freedom, 2.042 for 30, 1.984 for 100)."""
     if df <= 0:
         return math.nan
-    if df <= len(_T975):
-        return _T975[df - 1]
-    return statistics.NormalDist().inv_cdf(0.975)
+    lo, hi = 0.0, 1e6
+    for _ in range(200):
+        mid = (lo + hi) / 2.0
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+    return round((lo + hi) / 2.0, 6)
 
 
 def summarize(values: list[float]) -> dict:
@@ -41,4 +77,4 @@ def summarize(values: list[float]) -> dict:
     half = t_critical(n - 1) * statistics.stdev(values) / math.sqrt(n) if n > 1 else 0.0
     r = lambda x: round(x, 3)  # noqa: E731
     return {"n": n, "mean": r(mean), "p50": r(percentile(values, 0.5)), "p95": r(percentile(values, 0.95)),
-            "max": r(max(values)), "ci95": [r(mean - half), r(mean + half)]}
+            "max": r(max(values)), "ci95": [r(max(0.0, mean - half)), r(mean + half)]}

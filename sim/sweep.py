@@ -71,9 +71,9 @@ def parse_grid(grids: Iterable[str]) -> list[tuple[str, list[str]]]:
     return axes
 
 
-def variants(path: str, sets: Iterable[str], grids: Iterable[str]) -> list[Variant]:
+def variants(path: str, sets: Iterable[str], grids: Iterable[str], timing: str | None = None) -> list[Variant]:
     """The scenario once per point of the grid (or once, without a grid). A bad value of the
-    grid is an error that names the ``--grid`` argument."""
+    grid is an error that names the ``--grid`` argument. ``timing``: a ``--timing`` file."""
     grids = list(grids)
     axes = parse_grid(grids)
     out = []
@@ -81,7 +81,7 @@ def variants(path: str, sets: Iterable[str], grids: Iterable[str]) -> list[Varia
         extra = tuple(f"{p}={v}" for _, p, v in point)
         name = ", ".join(extra)
         labelled = [(f"--grid {grids[k]}", f"{p}={v}") for k, p, v in point]
-        out.append(Variant(name, extra, load_scenario(path, [*sets, *labelled])))
+        out.append(Variant(name, extra, load_scenario(path, [*sets, *labelled], timing)))
     return out
 
 
@@ -122,8 +122,9 @@ def grid_work(vs: list[Variant], choose: Callable[[Scenario], list[StrategySpec]
 
 def inputs_digest(scenario: Scenario, spec: StrategySpec) -> str:
     """What a run's result depends on besides its seed: the scenario as simulated (not its file
-    name, run count or root seed) and the strategy. A resumed sweep reuses a run only if this matches."""
-    simulated = replace(scenario, file="", runs=0, seed=0, description="")
+    name, run count, root seed or expectations) and the strategy. A resumed sweep reuses a run only
+    if this matches."""
+    simulated = replace(scenario, file="", runs=0, seed=0, description="", expectations=(), objectives=())
     return hashlib.sha256(repr((simulated, spec)).encode()).hexdigest()[:16]
 
 
@@ -266,6 +267,8 @@ def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: s
     finished = len(work) - len(todo)
     if progress:
         progress(finished, len(work))
+    if checkpoint and records:
+        drop_cut_line(checkpoint)
     sink = open(checkpoint, "a", encoding="utf-8") if checkpoint else None
     try:
         for row in executor.map(_run_pair, [(by_name[j.variant], j) for j in todo]):
@@ -280,6 +283,28 @@ def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: s
         if sink:
             sink.close()
     return [Row(j, done[j.key]) for j in work]
+
+
+ROLLED_BACK = "rolled back"  # how the halt reason of a rollback begins (models.strategies.bluegreen)
+
+
+def rolled_back(reason: str | None) -> bool:
+    return bool(reason) and reason.startswith(ROLLED_BACK)
+
+
+def stop_phrase(reason: str) -> tuple[str, str]:
+    """("rolled back", the reason after it) for a rollback, else ("halted", the reason)."""
+    if rolled_back(reason):
+        return ROLLED_BACK, reason.removeprefix(ROLLED_BACK).removeprefix(": ")
+    return "halted", reason
+
+
+def drop_cut_line(path: str) -> None:
+    """Cut a last line an interruption left unfinished, so that what is appended starts a line of its own."""
+    with open(path, "rb+") as fh:
+        data = fh.read()
+        if data and not data.endswith(b"\n"):
+            fh.truncate(data.rfind(b"\n") + 1)
 
 
 def halt_kind(reason: str) -> str:

@@ -1,27 +1,95 @@
 """A Kubernetes API on loopback for the live adapter's tests: kmock's emulator, made a little
-more like a real apiserver, served from its own thread, and filled from a simulated world.
+more like a real apiserver, with faults scripted into it (``tests.kube_harness`` serves it).
 
 FakeK8s adds to kmock.KubernetesEmulator: error bodies lightkube recognises, dryRun=All
-honoured, field and label selectors on lists, the Eviction subresource (201, or 429
-while the pod's budget allows no disruption; each eviction spends one), and a record
-of every eviction's outcome.
+honoured, field and label selectors on lists, strategic merge patches (containers merge by
+name, as the apiserver merges them), the Eviction subresource (201, or 429 while the pod's
+budget allows no disruption; each eviction spends one) with a record of every eviction's
+outcome, and ``faults``: scripted answers (429 with Retry-After, 403, 5xx, slow answers)
+that take precedence over everything else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
-import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
 
 import kmock
 
 MUTATING = {kmock.method.POST, kmock.method.PATCH, kmock.method.PUT, kmock.method.DELETE}
+STRATEGIC = "application/strategic-merge-patch+json"
+# lists the apiserver merges by a key in a strategic merge patch (k8s.io/api/core/v1 types' patchMergeKey)
+MERGE_KEYS = {"containers": "name", "initContainers": "name", "env": "name", "volumes": "name"}
+REASONS = {403: "Forbidden", 404: "NotFound", 429: "TooManyRequests", 500: "InternalError", 502: "BadGateway",
+           503: "ServiceUnavailable", 504: "Timeout"}
 
 
-def k8s_status(code: int, reason: str, message: str) -> kmock.Response:
+def k8s_status(code: int, reason: str, message: str, headers: dict | None = None) -> kmock.Response:
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure" if code >= 400 else "Success",
             "code": code, "reason": reason, "message": message}
-    return kmock.Response(status=code, headers={"Content-Type": "application/json"}, payload=json.dumps(body).encode())
+    return kmock.Response(status=code, headers={"Content-Type": "application/json", **(headers or {})},
+                          payload=json.dumps(body).encode())
+
+
+def strategic_merge(base, patch):
+    """``patch`` applied to ``base`` as a strategic merge patch: maps merge, None deletes, lists in
+    MERGE_KEYS merge item by item on their key, other lists are replaced."""
+    if not isinstance(base, dict) or not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        elif key in MERGE_KEYS and isinstance(value, list) and isinstance(out.get(key), list):
+            merged = [copy.deepcopy(item) for item in out[key]]
+            for item in value:
+                at = [i for i, old in enumerate(merged) if old.get(MERGE_KEYS[key]) == item.get(MERGE_KEYS[key])]
+                if at:
+                    merged[at[0]] = strategic_merge(merged[at[0]], item)
+                else:
+                    merged.append(copy.deepcopy(item))
+            out[key] = merged
+        else:
+            out[key] = strategic_merge(out.get(key), value)
+    return out
+
+
+@dataclass
+class Fault:
+    """A scripted answer for the requests ``match`` selects: HTTP ``status`` (with ``Retry-After`` when
+    ``retry_after`` is set), or, with ``delay_s``, the normal answer that late (a client with a shorter
+    timeout gives up first; what the request changes, it changes). It answers ``times`` requests, or
+    every request until ``until`` (time.monotonic()), or forever."""
+
+    match: Callable
+    status: int | None = 503
+    retry_after: str | None = None
+    delay_s: float = 0.0
+    times: int | None = None
+    until: float | None = None
+    hits: int = 0
+
+    def active(self) -> bool:
+        if self.times is not None and self.hits >= self.times:
+            return False
+        return self.until is None or time.monotonic() < self.until
+
+
+def requests_to(method: str | None = None, path: str | None = None, contains: str | None = None,
+                midair_only: bool = True) -> Callable:
+    """A fault's ``match``: requests of this method whose path starts with ``path`` or contains ``contains``;
+    only midair's own (by User-Agent), not the test hooks' requests."""
+    def match(request) -> bool:
+        if midair_only and not request.headers.get("User-Agent", "").startswith("midair/"):
+            return False
+        text = request.url.path
+        return ((method is None or str(request.method.value).upper() == method)
+                and (path is None or text.startswith(path)) and (contains is None or contains in text))
+    return match
 
 
 def _selected(obj: dict, selector: str | None, labels: bool) -> bool:
@@ -42,6 +110,9 @@ def _selected(obj: dict, selector: str | None, labels: bool) -> bool:
 
 class FakeK8s(kmock.KubernetesEmulator):
     evictions: list
+    faults: list
+    log: list  # every request, in order (kmock's own list is kept to the current one: see _handle)
+    control: Callable | None = None  # the harness's handler of /midair-harness/... requests
 
     async def _render_error(self, exc):
         resp = await super()._render_error(exc)
@@ -49,9 +120,36 @@ class FakeK8s(kmock.KubernetesEmulator):
         return resp
 
     async def _handle(self, request):
+        # kmock matches each request against its reactions by walking every request it has kept, which
+        # makes a long test quadratic (an e2e upgrade spent seconds per decision on it): keep the log here
+        self.log.append(request)
+        del self._requests[:-1]
+        if request.url.path.startswith("/midair-harness/") and self.control is not None:
+            return await self.control(request)(request)
+        for fault in list(getattr(self, "faults", [])):
+            if fault.active() and fault.match(request):
+                fault.hits += 1
+                if fault.delay_s:
+                    await asyncio.sleep(fault.delay_s)
+                    break
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+                return await k8s_status(fault.status, REASONS.get(fault.status, "Failure"),
+                                        "scripted by the test harness", headers)(request)
+        if request.action == kmock.action.UPDATE and STRATEGIC in request.headers.get("Content-Type", ""):
+            return await self._strategic_patch(request)(request)
         if request.params.get("dryRun") == "All" and request.action in (kmock.action.UPDATE, kmock.action.DELETE):
             return await super(kmock.KubernetesEmulator, self)._handle(request)
         return await super()._handle(request)
+
+    def _strategic_patch(self, request):
+        key = (request.resource, request.namespace, request.name)
+        if key not in self.objects or self.objects[key].deleted:
+            return k8s_status(404, "NotFound", f"{request.name} not found")
+        merged = strategic_merge(self.objects[key].raw, request.data)
+        if request.params.get("dryRun") != "All":
+            self.objects[key].patch(merged)  # lists in it are replaced whole: by the merged lists
+        return kmock.Response(status=200, headers={"Content-Type": "application/json"},
+                              payload=json.dumps(merged).encode())
 
     async def _serve_list(self, request):
         result = await super()._serve_list(request)
@@ -91,63 +189,3 @@ def install_eviction(km: FakeK8s) -> None:
                               payload=json.dumps({"kind": "Status", "apiVersion": "v1", "code": 201}).encode())
 
     km[kmock.method.POST, pods, kmock.subresource("eviction")] << evict
-
-
-class KubeThread:
-    """FakeK8s served on loopback from a thread with its own event loop."""
-
-    def __init__(self, objects: dict | None = None, version: str = "v1.29.3"):
-        self.objects = objects or {}
-        self.version = version
-        self.url = ""
-        self.km: FakeK8s | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
-
-    async def _main(self):
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        async with FakeK8s() as km, kmock.Server(km, host="127.0.0.1") as server:
-            km.resources.load_bundled()
-            install_eviction(km)
-            km["get /version"] << (lambda request: {"major": "1", "gitVersion": self.version})
-            for key, obj in self.objects.items():
-                km.objects[key] = obj
-            self.km, self.url = km, str(server.url)
-            self._ready.set()
-            await self._stop.wait()
-
-    def __enter__(self):
-        self._thread.start()
-        if not self._ready.wait(15):
-            raise RuntimeError("the fake Kubernetes API did not start")
-        return self
-
-    def __exit__(self, *exc):
-        self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
-
-    def call(self, fn, *args):
-        """Run ``fn(*args)`` in the server's loop (the emulator is not thread-safe)."""
-        async def run():
-            return fn(*args)
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
-
-    def get(self, resource: str, namespace: str | None, name: str) -> dict | None:
-        def read():
-            key = (kmock.resource(resource), namespace, name)
-            return None if key not in self.km.objects or self.km.objects[key].deleted else self.km.objects[key].raw
-        return self.call(read)
-
-    def requests(self, *criteria):
-        return self.call(lambda: list(self.km[criteria] if criteria else self.km))
-
-    def kubeconfig(self, path) -> str:
-        path.write_text(f"""apiVersion: v1
-kind: Config
-current-context: fake
-clusters: [{{name: fake, cluster: {{server: "{self.url}"}}}}]
-users: [{{name: nobody, user: {{token: test}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: nobody}}}}]
-""")
-        return str(path)

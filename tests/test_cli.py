@@ -85,8 +85,8 @@ def test_path_from_scenario_with_set(capsys, tmp_path):
      "midair precheck: --manifests /no/such/dir: no such file or directory"),
     (["precheck", "scenarios/quickstart.yaml", "--strategy", "surgee"],
      "midair precheck: --strategy surgee: the scenario has none by that name (it has: inplace, replace), and "
-     "unknown strategy 'surgee'; known: bluegreen, inplace, replace, surge (or a class as "
-     "module:attr); did you mean 'surge'?\n"),
+     "unknown strategy 'surgee'; known: bluegreen, inplace, karpenter-drift, replace, surge (or a "
+     "class as module:attr); did you mean 'surge'?\n"),
     (["run", "scenarios/seed-example.yaml", "--runs", "1000000"],
      "midair run: --runs 1000000: 1000000 is too large; expected a whole number from 1 to 100000 (midair's limit per "
      "strategy and variant"),
@@ -160,7 +160,7 @@ def test_run_prints_the_comparison_and_writes_json(capsys, tmp_path):
         ("inplace", True, None)] * 3 + [("replace", True, None)] * 3
     assert (data["scenario"], data["root_seed"]) == ("seed-example", 42)
     assert list(data["runs"][0]) == ["scenario", "strategy", "seed", "completed", "halted", "metrics", "workloads",
-                                     "variant", "run"]
+                                     "services", "pools", "left", "variant", "run"]
     assert data["runs"][0]["seed"] == data["runs"][3]["seed"]  # run i of each strategy shares its seed
     assert [r["metrics"]["outage_s"] for r in data["runs"][:3]] == [0.0, 0.0, 0.0]
     replaced = data["runs"][3]
@@ -174,7 +174,8 @@ def test_run_unknown_strategy_is_exit_2(capsys):
     code, _, err = run(capsys, "run", "scenarios/seed-example.yaml", "--strategy", "surgee")
     assert code == 2
     assert err == ("midair run: --strategy surgee: the scenario has none by that name (it has: inplace, replace), and "
-                   "unknown strategy 'surgee'; known: bluegreen, inplace, replace, surge (or a class as module:attr); "
+                   "unknown strategy 'surgee'; known: bluegreen, inplace, karpenter-drift, replace, surge (or a class as "
+                   "module:attr); "
                    "did you mean 'surge'?\n")
 
 

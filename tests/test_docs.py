@@ -72,14 +72,20 @@ def test_the_testing_guide_names_every_generator_and_its_examples_run():
 
     doc = pathlib.Path("docs/testing.md").read_text()
     assert [n for n in models.testing.__all__ if n.islower() and f"`{n}(" not in doc] == []
-    blocks = re.findall(r"```python\n(.*?)```", doc, re.S)
-    assert len(blocks) == 2
+    blocks = list(re.finditer(r"```python\n(.*?)```", doc, re.S))
+    assert len(blocks) == 3
     for block in blocks:
         scope: dict = {}
-        exec(compile(block, "docs/testing.md", "exec"), scope)
+        # at its own lines of the file, so that tracebacks (and Hypothesis, which reads a test's source) find it
+        code = "\n" * doc[:block.start(1)].count("\n") + block[1]
+        exec(compile(code, "docs/testing.md", "exec"), scope)
         tests = [f for name, f in scope.items() if name.startswith("test_")]
-        assert len(tests) == 1
-        tests[0]()  # a Hypothesis test: runs its examples, raises on a counter-example
+        cases = [c for name, c in scope.items() if name.startswith("Test")]  # a state machine's TestCase
+        assert len(tests) + len(cases) == 1
+        if tests:
+            tests[0]()  # a Hypothesis test: runs its examples, raises on a counter-example
+        else:
+            cases[0]("runTest").runTest()
 
 
 def test_every_modelled_behaviour_names_its_upstream_source_and_an_existing_file():

@@ -213,3 +213,12 @@ def test_a_rate_too_small_for_a_float_per_second_never_fires():
     r = simulate(scenario, scenario.strategy("inplace"), 1, keep_world=True)
     assert (r.completed, r.halted) == (True, None)
     assert [text for _, text in r.world.rec.events if text.startswith("fault ")] == []
+
+
+def test_an_operator_back_at_once_that_crashes_after_every_decision_still_lets_time_pass():
+    # found by midair fuzz: delay 0s with probability 1 made every decision at the same instant, forever
+    scenario = load_scenario("scenarios/seed-example.yaml", ["faults=[{type: operator-crash, probability: 1, delay: 0s}]"])
+    r = simulate(scenario, scenario.strategy("inplace"), 1, keep_world=True)
+    assert (r.completed, r.halted) == (True, None)
+    restarts = [text for _, text in r.world.rec.events if text.startswith("the operator crashed")]
+    assert set(restarts) == {"the operator crashed; it resumes from its journal in 2s"}  # one reconcile interval

@@ -112,7 +112,7 @@ def test_the_live_drain_gives_the_worlds_reason(tmp_path):
     from sim.adapters.kubeconfig import load_config
     from sim.adapters.live import LivePort
     from sim.scenario.model import LiveSettings
-    from tests.kube_fake import KubeThread
+    from tests.kube_harness import FAST_RETRY, KubeHarness
     from tests.kube_objects import POOL_LABEL, objects_from_world
     from tests.test_live_port import wait
     from models.actions import Drain
@@ -121,14 +121,14 @@ def test_the_live_drain_gives_the_worlds_reason(tmp_path):
     sim.env.run(until=100)
     sim.evictions.drain(sim.nodes["general-1"], 0, False, DrainOptions(ignore_daemonsets=False))
     sim.env.run(until=101)
-    with KubeThread(objects_from_world(world(*MIX))) as server:
+    with KubeHarness(objects_from_world(world(*MIX))) as server:
         config = load_config(server.kubeconfig(tmp_path / "kc"), None)
-        port = LivePort(lambda: Kube(config), LiveSettings(pool_label=POOL_LABEL, poll_interval_s=0.2),
+        port = LivePort(lambda: Kube(config, retry=FAST_RETRY), LiveSettings(pool_label=POOL_LABEL, poll_interval_s=0.2),
                         {"general": 3}, log=lambda text: None, eviction_retry_s=0.2, reconcile_interval_s=0.05)
         try:
             port.submit(Drain("test", "general-1", timeout_s=30.0, options=DrainOptions(ignore_daemonsets=False)))
             state = wait(port, lambda s: s.node("general-1").phase != "draining")
-            evictions = server.call(lambda: list(server.km.evictions))
+            evictions = server.evictions()
         finally:
             port.close()
     live = state.node("general-1")

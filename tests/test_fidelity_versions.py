@@ -5,7 +5,7 @@ import pytest
 from models.plan import CONTROL_PLANE, WORKERS, make_plan
 from sim.scenario import load_scenario_text
 from sim.simulate import simulate
-from tests.scenario_text import edit
+from tests.scenario_text import BASE, edit
 
 EKS = edit('  version: "1.27.4"\n  controlPlane: {apiservers: 3}',
            '  version: "1.30.2-eks-036c24b"\n  controlPlane: {apiservers: 3}',
@@ -54,3 +54,17 @@ def test_a_scheduler_trailing_the_apiservers_is_upgraded_and_the_run_completes(l
         "(it must never be newer than an apiserver)")
     assert {str(i.version) for i in result.world.cp.instances.values()} == {"1.29.0"}
     assert result.metrics["skew_violations"] == 0
+
+
+def test_a_node_left_behind_while_notready_halts_the_next_hop_with_the_reason():
+    # general-2 dies at the start: its kube-proxy (1.28) cannot follow the others to 1.30 and 1.31, and at 1.32 it
+    # would be 4 minors behind; the safety policy would refuse that hop, so the strategy halts and says why
+    sc = load_scenario_text(BASE, "s.yaml", [
+        "cluster.version=1.29.4", "cluster.nodePools[0].version=1.29.4", "cluster.addons={coredns: '1.11.1', "
+        "kubeProxy: '1.28.9', cni: {name: calico, version: '3.29.1'}}", "target=1.32.2",
+        "faults=[{type: node-crash, at: 0s, target: node/general-2}]"])
+    result = simulate(sc, sc.strategy("inplace"), seed=3)
+    assert result.halted == (
+        "the control plane cannot move to 1.32.2: kube-proxy 1.28.9 (general-2) is 4 minor versions older than the "
+        "oldest kube-apiserver (1.32.2); at most 3 allowed (kube-proxy-too-old); bring the node back (its kubelet and "
+        "kube-proxy are upgraded when it is) or remove it, then resume")

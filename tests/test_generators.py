@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from models import policies, skew
+from models.invariants import forces_past_budgets
 from models.plan import make_plan, path_for_state
 from models.prechecks import blocking, run_prechecks
 from models.state import APISERVER
 from models.strategies import BUILTIN
 from models.strategies.base import Decision
+from models.testing.context import budgets
 from models.testing import (
     FAULT_RULES,
     clusters,
@@ -68,10 +70,62 @@ def test_a_written_cluster_loads_back_unchanged(pair):
     assert scenario.target == target
 
 
-def forces_past_budgets(spec) -> bool:
-    """Does this strategy delete pods past their budgets on purpose (undrainable: force, drain.disableEviction)?"""
-    params = spec.kwargs()
-    return params.get("undrainable") == "force" or getattr(params.get("drain"), "disable_eviction", False)
+def keeps_its_floor(scenario, spec, plan, pool: str) -> bool:
+    """Does the strategy alone decide how many of ``pool``'s nodes are available? Not when Karpenter's
+    consolidation owns the pool's size (an elastic pool), nor while a cluster-autoscaler that the
+    strategy does not pause may remove nodes of it (the interplay the autoscaler's metrics count)."""
+    paused = spec.kwargs().get("pauseAutoscaler")
+    scaled = scenario.autoscaler is not None and scenario.autoscaler.pool(pool) is not None
+    return pool not in plan.elastic and (paused or not scaled)
+
+
+@settings(max_examples=examples(20))
+@given(scenarios(max_faults=0))
+def test_generated_services_autoscalers_and_windows_load_as_the_generators_promise(doc):
+    scenario = _load(doc)
+    cluster = scenario.cluster
+    workloads = {w.key: w for w in cluster.workloads}
+    for service in cluster.services:  # over a workload whose pods run; Local only behind a load balancer
+        assert workloads[service.workload].phase == "Running", service
+        assert service.external_traffic_policy == "Cluster" or service.load_balancer, service
+    assert [s.name for s in cluster.services] == [s["name"] for s in doc.get("services", [])]
+    sizes = {p.name: p.count for p in cluster.pools}
+    if scenario.autoscaler is not None:  # every pool it scales kept at or above its size
+        assert scenario.autoscaler.pools
+        for pool in scenario.autoscaler.pools:
+            assert sizes[pool.name] == pool.min_nodes < pool.max_nodes <= pool.min_nodes + 3, pool
+    for spec in scenario.strategies:
+        knobs = spec.kwargs()
+        assert set(knobs.get("poolOrder", ())) <= set(sizes)
+        assert len(knobs.get("maintenanceWindows", ())) <= 2
+        for window in knobs.get("maintenanceWindows", ()):  # each opens again within a week
+            assert window.next_opening(scenario.start_time) - scenario.start_time <= 7 * 86400, window
+
+
+REACHED = {
+    "local-service": lambda d: any(s["loadBalancer"] and s["externalTrafficPolicy"] == "Local"
+                                   for s in d.get("services", [])),
+    "kube-proxy-service": lambda d: any(not s["loadBalancer"] for s in d.get("services", [])),
+    "autoscaler": lambda d: "autoscaler" in d,
+    "paused-autoscaler": lambda d: "autoscaler" in d and any(e.get("pauseAutoscaler") for e in d["strategies"]),
+    "windows": lambda d: any(e.get("maintenanceWindows") for e in d["strategies"]),
+    "pool-order": lambda d: any(e.get("poolOrder") for e in d["strategies"]),
+    "start-time": lambda d: "startTime" in d,
+}
+
+
+def test_the_scenario_generator_reaches_services_autoscalers_and_windows():
+    seen: set[str] = set()
+
+    @settings(max_examples=50, derandomize=True, database=None, phases=[Phase.generate])
+    @given(scenarios(max_faults=0), budgets())
+    def collect(doc, karpenter_budgets):
+        seen.update(name for name, reached in REACHED.items() if reached(doc))
+        if any("schedule" in b for b in karpenter_budgets):  # a budget of 0 for a while each day
+            seen.add("scheduled-budget")
+
+    collect()
+    assert sorted({*REACHED, "scheduled-budget"} - seen) == []
 
 
 @settings(max_examples=examples(15))
@@ -81,12 +135,19 @@ def test_generated_scenarios_run_and_the_strategies_keep_their_promises(doc, see
     spec = scenario.strategies[0]
     result = simulate(scenario, spec, seed, keep_world=True)
     assert result.metrics["skew_violations"] == 0
-    if not forces_past_budgets(spec):
+    if not forces_past_budgets(spec.kwargs()):
         assert result.metrics["pdb_violations"] == 0
     assert result.completed or result.halted  # a run that stops says why
+    watched = result.world.env.now
+    services = result.world.rec.per_service()
+    assert sorted(services) == sorted(s.key for s in scenario.cluster.services)
+    for s in scenario.cluster.services:  # nothing fails more than was sent, nor for longer than was watched
+        assert 0 <= services[s.key]["requests_failed"] <= s.requests_per_second * watched + 1, s.key
+        assert 0 <= services[s.key]["traffic_error_s"] <= watched, s.key
     plan = plan_for(scenario, spec)
     for pool in scenario.cluster.pools:  # in fair weather, never fewer nodes available than maxUnavailable allows
-        assert result.world.min_available[pool.name] >= pool.count - plan.batch(pool.name).unavailable, pool.name
+        if keeps_its_floor(scenario, spec, plan, pool.name):
+            assert result.world.min_available[pool.name] >= pool.count - plan.batch(pool.name).unavailable, pool.name
 
 
 @settings(max_examples=examples(15))
@@ -97,7 +158,7 @@ def test_generated_scenarios_with_faults_never_break_the_skew_policy_or_a_budget
     spec = scenario.strategies[0]
     result = simulate(scenario, spec, seed)
     assert result.metrics["skew_violations"] == 0
-    if not forces_past_budgets(spec):  # a crash is not a voluntary disruption
+    if not forces_past_budgets(spec.kwargs()):  # a crash is not a voluntary disruption
         assert result.metrics["pdb_violations"] == 0
 
 
@@ -121,8 +182,10 @@ def test_fault_schedules_respect_their_bounds_and_the_cluster(pair):
 def test_every_builtin_strategy_decides_on_a_mid_upgrade_view_and_no_policy_refuses(mid):
     assert skew.check_state(mid.view) == []
     assert mid.plan == make_plan(mid.cluster, mid.target, mid.max_surge, mid.max_unavailable)
-    for name in BUILTIN:
-        knobs = {} if name == "bluegreen" else {"maxSurge": mid.max_surge, "maxUnavailable": mid.max_unavailable}
+    for name, (_, params) in BUILTIN.items():
+        takes = {p.name for p in params}
+        knobs = {} if name == "bluegreen" or "maxSurge" not in takes else {"maxSurge": mid.max_surge,
+                                                                            "maxUnavailable": mid.max_unavailable}
         decision = strategy_class(name)(**knobs).decide(mid.view, mid.plan, {})
         assert isinstance(decision, Decision)
         for action, refusal in policies.review(decision.actions, mid.view, mid.plan):
@@ -157,7 +220,7 @@ def test_views_without_faults_keep_the_api_while_two_apiservers_are_idle(view):
     (lambda: distributions(max_seconds=0), r"max_seconds=0; valid: a whole number, 1 or more"),
     (lambda: scenarios(strategies="surge"), r"strategies='surge'; valid: a list of strategies"),
     (lambda: scenarios(strategies=["nope"]), r"unknown strategies \['nope'\]; valid: inplace, replace, surge, "
-                                             r"bluegreen, or a class as module:attr"),
+                                             r"bluegreen, karpenter-drift, or a class as module:attr"),
 ])
 def test_impossible_bounds_are_refused_at_once(make, message):
     with pytest.raises(InvalidArgument, match=message):
@@ -169,8 +232,18 @@ def test_no_room_to_upgrade_is_refused():
         upgrades(versions=["1.35"], min_minors=1)
 
 
+def off_the_clock(doc: dict) -> dict:
+    """``doc`` without what acts on the wall clock: maintenance windows and scheduled Karpenter budgets (a crash
+    that shifts the upgrade in time may move its work out of a window); an autoscaler is left out by the generator."""
+    entry = {k: v for k, v in doc["strategies"][0].items() if k != "maintenanceWindows"}
+    if "budgets" in entry:
+        entry["budgets"] = [b for b in entry["budgets"] if "schedule" not in b]
+    return {**doc, "strategies": [entry]}
+
+
 @settings(max_examples=examples(10))
-@given(scenarios(max_strategies=1, max_faults=0), st.floats(0.0, 0.98), st.sampled_from([5, 90, 600]))
+@given(scenarios(max_strategies=1, max_faults=0, autoscalers=False).map(off_the_clock), st.floats(0.0, 0.98),
+       st.sampled_from([5, 90, 600]))
 def test_an_operator_crash_in_a_generated_upgrade_changes_nothing_but_the_time(doc, fraction, delay):
     scenario = _load(doc)
     base = simulate(scenario, scenario.strategies[0], 3, keep_world=True)

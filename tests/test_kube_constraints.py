@@ -23,7 +23,7 @@ from models.storage import SHARED, ZONAL, StorageClaim, Volume
 from sim.adapters.kube_client import Kube
 from sim.adapters.kube_state import build_state
 from sim.adapters.kubeconfig import load_config
-from tests.kube_fake import KubeThread
+from tests.kube_harness import KubeHarness
 
 NODEGROUP = "eks.amazonaws.com/nodegroup"
 
@@ -130,7 +130,7 @@ OBJECTS = [
 
 
 def listed(tmp_path):
-    with KubeThread({(_resource(o), (o["metadata"]).get("namespace"), o["metadata"]["name"]): o for o in OBJECTS}) as server:
+    with KubeHarness({(_resource(o), (o["metadata"]).get("namespace"), o["metadata"]["name"]): o for o in OBJECTS}) as server:
         config = load_config(server.kubeconfig(tmp_path / "kc"), None)
 
         async def go():

@@ -8,7 +8,7 @@ import pytest
 from models.quantity import IntOrPercent
 from models.state import PDB, Resources
 from sim.adapters.kube_state import DumpError, build_state, group_dump
-from sim.adapters.kube_translate import image_version, translate_node, translate_pod
+from sim.adapters.kube_translate import container_version, image_version, translate_node, translate_pod
 
 DUMP = json.loads(open("tests/data/kubectl-dump.json").read())
 
@@ -225,3 +225,40 @@ def test_coredns_scaled_to_zero_is_an_add_on_only():
     state = build_state(group_dump({"kind": "List", "items": items}))
     assert [(a.name, str(a.version)) for a in state.addons] == [("coredns", "1.11.1")]
     assert state.workloads == ()
+
+
+SIDECAR = {"name": "istio-proxy", "image": "docker.io/istio/proxyv2:1.22.1"}
+
+
+@pytest.mark.parametrize("containers, name, version", [
+    ([SIDECAR, {"name": "kube-proxy", "image": "registry.k8s.io/kube-proxy:v1.29.3"}], "kube-proxy", "1.29.3"),
+    ([SIDECAR, {"name": "proxy", "image": "registry.k8s.io/kube-proxy:v1.29.3"}], "kube-proxy", "1.29.3"),
+    ([{"name": "coredns", "image": "registry.k8s.io/coredns/coredns:v1.11.1"}], "coredns", "1.11.1"),
+    ([{"name": "other", "image": "example/thing:v2.0.0"}], "kube-proxy", "2.0.0"),
+    ([], "kube-proxy", None),
+], ids=["by-name-after-a-sidecar", "by-image-after-a-sidecar", "coredns", "only-one-container", "none"])
+def test_the_version_comes_from_the_container_that_carries_it(containers, name, version):
+    found = container_version(containers, name)
+    assert (str(found) if found else None) == version
+
+
+def test_add_ons_static_pods_and_node_proxies_read_every_container():
+    image = {"kube-proxy": "registry.k8s.io/kube-proxy:v1.29.3"}
+    dump = {"kind": "List", "items": [
+        {"kind": "Node", "metadata": {"name": "n-1"}, "status": {"nodeInfo": {"kubeletVersion": "v1.29.3-eks-036c24b"}}},
+        {"kind": "DaemonSet", "metadata": {"name": "kube-proxy", "namespace": "kube-system"},
+         "spec": {"template": {"spec": {"containers": [SIDECAR, {"name": "kube-proxy", "image": image["kube-proxy"]}]}}}},
+        {"kind": "Pod", "metadata": {"name": "kube-proxy-x", "namespace": "kube-system",
+                                     "ownerReferences": [{"kind": "DaemonSet", "name": "kube-proxy", "controller": True}]},
+         "spec": {"nodeName": "n-1", "containers": [SIDECAR, {"name": "kube-proxy",
+                                                              "image": "registry.k8s.io/kube-proxy:v1.28.9"}]}},
+        {"kind": "Pod", "metadata": {"name": "kube-apiserver-cp", "namespace": "kube-system",
+                                     "labels": {"component": "kube-apiserver"}},
+         "spec": {"containers": [SIDECAR, {"name": "kube-apiserver", "image": "registry.k8s.io/kube-apiserver:v1.29.3"}]}},
+    ]}
+    state = build_state(group_dump(dump))
+    assert [(a.name, str(a.version)) for a in state.addons] == [("kube-proxy", "1.29.3")]
+    assert str(state.node("n-1").kube_proxy) == "1.28.9"  # its own pod's container, not the sidecar
+    assert str(state.node("n-1").kubelet) == "1.29.3-eks-036c24b" and state.node("n-1").kubelet == image_version(
+        "x:v1.29.3")  # a vendor build is the release it builds
+    assert [(i.name, str(i.version)) for i in state.control_plane.instances] == [("kube-apiserver-cp", "1.29.3")]

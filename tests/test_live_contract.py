@@ -29,7 +29,7 @@ from sim.adapters.simulated import SimulatedPort
 from sim.scenario import load_scenario, load_scenario_text
 from sim.scenario.model import LiveSettings
 from sim.simulate import world_for
-from tests.kube_fake import KubeThread
+from tests.kube_harness import FAST_RETRY, KubeHarness
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
 HOOKS = (("upgradeNode", f"{sys.executable} tests/live_hooks.py upgrade-node {{node}} {{version}}"),
@@ -131,12 +131,12 @@ class Sim:
 class Live:
     def __init__(self, world, tmp_path, monkeypatch, extra_unknown_fields=False):
         objects = objects_from_world(world, extra_unknown_fields)
-        self.server = KubeThread(objects, version=f"v{world.start_version}").__enter__()
+        self.server = KubeHarness(objects, version=f"v{world.start_version}").__enter__()
         monkeypatch.setenv("MIDAIR_TEST_SERVER", self.server.url)
         config = load_config(self.server.kubeconfig(tmp_path / "kubeconfig"), None)
         settings = LiveSettings(pool_label=POOL_LABEL, hooks=HOOKS, hook_timeout_s=30, poll_interval_s=0.2)
         sizes = {p.name: p.count for p in world.pool_specs.values()}
-        self.port = LivePort(lambda: Kube(config), settings, sizes, log=lambda text: None, eviction_retry_s=0.2,
+        self.port = LivePort(lambda: Kube(config, retry=FAST_RETRY), settings, sizes, log=lambda text: None, eviction_retry_s=0.2,
                              reconcile_interval_s=0.05)
 
     def wait(self, until, timeout):

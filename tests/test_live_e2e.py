@@ -1,5 +1,5 @@
-"""midair apply against a 5-node fake cluster, as a user runs it: a dry run, a server-side dry
-run, and an upgrade with an unchanged built-in strategy that is killed mid-drain and resumed."""
+"""midair apply against a 5-node fake cluster, as a user runs it: a dry run, a server-side dry run,
+pre-checks, the errors a user meets, Ctrl-C (kill -9 and resume: tests/test_live_flights.py)."""
 
 import os
 import signal
@@ -11,45 +11,22 @@ import kmock
 import pytest
 import yaml
 
-from sim.scenario import load_scenario
-from sim.simulate import world_for
-from tests.kube_fake import MUTATING, KubeThread
-from tests.kube_objects import POOL_LABEL, objects_from_world
-
-HOOK = f"{sys.executable} tests/live_hooks.py"
-SCENARIO = {
-    "apiVersion": "midair/v1alpha1", "kind": "Scenario", "metadata": {"name": "e2e"},
-    "cluster": {"version": "1.29.3", "controlPlane": {"apiservers": 1},
-                "nodePools": [{"name": "general", "count": 5, "cpu": "4", "memory": "16Gi", "zones": ["a", "b"]}],
-                "addons": {"corednsReplicas": 0}},
-    "workloads": [{"name": "web", "replicas": 2, "cpu": "500m", "pdb": {"minAvailable": 2}},
-                  {"name": "api", "replicas": 3, "cpu": "250m"},
-                  {"name": "agent", "kind": "DaemonSet", "cpu": "50m"}],
-    "target": "1.30.2",
-    "strategies": [{"name": "inplace", "maxUnavailable": 1, "drainFirst": True, "drainTimeout": "10m"}],
-    "timing": {"reconcileInterval": "50ms", "evictionRetry": "200ms"},
-    "live": {"poolLabel": POOL_LABEL, "pollInterval": "200ms", "hookTimeout": "30s",
-             "hooks": {"upgradeNode": f"{HOOK} upgrade-node {{node}} {{version}}",
-                       "upgradeControlPlane": f"{HOOK} upgrade-control-plane {{instance}} {{version}}"}},
-}
-
+from tests.kube_fake import MUTATING
+from tests.live_cli import SCENARIO, allow_evictions, flight, scenario
 
 @pytest.fixture
 def cluster(tmp_path):
-    path = tmp_path / "e2e.yaml"
-    path.write_text(yaml.safe_dump(SCENARIO, sort_keys=False))
-    world = world_for(load_scenario(str(path)), seed=1)
-    with KubeThread(objects_from_world(world), version="v1.29.3") as server:
-        yield server, str(path), server.kubeconfig(tmp_path / "kubeconfig")
+    with flight(tmp_path) as f:
+        yield f.api, f.scenario, f.kubeconfig
 
 
 def apply(server, scenario, kubeconfig, *args, wait=True):
-    env = {**os.environ, "MIDAIR_TEST_SERVER": server.url}
     cmd = [sys.executable, "-m", "sim.cli", "apply", scenario, "--kubeconfig", kubeconfig, *args]
     if "--resume" not in args and "--no-force" not in args:
         cmd.append("--force")  # web's budget blocks on purpose: it holds a drain for the kill
     cmd = [c for c in cmd if c != "--no-force"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env={**os.environ, "MIDAIR_TEST_SERVER": server.url}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     if wait:
         out, err = proc.communicate(timeout=180)
         return proc.returncode, out, err
@@ -77,39 +54,28 @@ def test_dry_run_sends_no_mutating_request(cluster):
     assert lines[-1] == "# dry run: nothing applied; 1 decision(s) shown; --execute to act"
 
 
-def test_server_dry_run_marks_every_mutation_and_runs_no_hook(cluster):
-    server, scenario, kubeconfig = cluster
-    code, out, err = apply(server, scenario, kubeconfig, "--server-dry-run")
-    assert code == 0, out + err
-    assert err.count("would run hook upgradeControlPlane: ") == 1  # each action is sent once
-    assert all(r.params.get("dryRun") == "All" for r in server.requests(MUTATING))
-    assert server.get("v1/pods", "kube-system", "kube-apiserver-0")["spec"]["containers"][0]["image"].endswith(":v1.29.3")
-
-
-def test_upgrade_killed_mid_drain_resumes_without_evicting_twice(cluster, tmp_path):
-    server, scenario, kubeconfig = cluster
-    journal = str(tmp_path / "e2e.journal")
-    proc = apply(server, scenario, kubeconfig, "--execute", "--journal", journal, wait=False)
-    deadline = time.monotonic() + 120
-    while not any(code == 429 for _, code in server.call(lambda: list(server.km.evictions))):
-        assert proc.poll() is None, proc.communicate()
-        assert time.monotonic() < deadline, "no eviction was refused"
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)  # dies mid-drain: the web pod's budget holds it on the node
-    proc.communicate(timeout=30)
-    budget = server.call(lambda: server.km.objects["policy/v1/poddisruptionbudgets", "default", "web-pdb"])
-    server.call(budget.patch, {"status": {"disruptionsAllowed": 10}})
-    code, out, err = apply(server, scenario, kubeconfig, "--execute", "--resume", journal)
-    assert code == 0, out + err
-    assert out.splitlines()[-1] == "# completed: every component is at the target"
-    nodes = [server.get("v1/nodes", None, f"general-{i}") for i in range(1, 6)]
-    assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes} == {"v1.30.2"}
-    assert not any(n["spec"].get("unschedulable") for n in nodes)
-    evictions = server.call(lambda: list(server.km.evictions))
-    evicted = [name for name, code in evictions if code == 201]
-    assert len(evicted) == len(set(evicted)) > 0  # no pod evicted twice
-    assert [name for name, code in evictions if code == 404] == []  # none asked for after it was gone
-    assert server.requests(kmock.method.DELETE, kmock.resource("v1/pods")) == []  # only the Eviction subresource
+def test_server_dry_run_sends_mutating_requests_all_marked_dry_run_and_changes_nothing(tmp_path):
+    # the control plane and kube-proxy are at the target, general-1 is cordoned already: the first decision
+    # drains it, so the dry run sends a cordon patch and evictions, and none of them may change anything
+    data = scenario(nodes=3, cluster={**SCENARIO["cluster"], "version": "1.30.2", "addons": {
+        "corednsReplicas": 0, "kubeProxy": "1.30.2"}, "nodePools": [{**SCENARIO["cluster"]["nodePools"][0], "count": 3,
+                                                                     "version": "1.29.3"}]})
+    with flight(tmp_path, data, api_version="v1.30.2") as f:
+        f.api.patch("v1/nodes", None, "general-1", {"spec": {"unschedulable": True}})
+        before = {name: f.api.get("v1/pods", "default", name) for name in ("web-1", "api-1", "web-2", "api-2", "api-3")}
+        code, out, err = f.apply("--server-dry-run")
+        assert code == 0, out + err
+        mutating = f.api.requests(MUTATING)
+        assert sorted({(str(r.method.value).upper(), r.url.path.rsplit("/", 1)[-1] if "eviction" in r.url.path
+                        else r.url.path) for r in mutating}) == [("PATCH", "/api/v1/nodes/general-1"),
+                                                                 ("POST", "eviction")]
+        assert [r.params.get("dryRun") for r in mutating] == ["All"] * len(mutating)
+        assert {name for name, code in f.api.evictions()} == {p for p, o in before.items()
+                                                             if o and o["spec"].get("nodeName") == "general-1"}
+        assert {name: f.api.get("v1/pods", "default", name) for name in before} == before  # nothing evicted
+        assert f.api.get("policy/v1/poddisruptionbudgets", "default", "web-pdb")["status"]["disruptionsAllowed"] == 0
+        assert "# e2e: 1.30.2 -> 1.30.2 with inplace (server-side dry run); path: workers 1.30.2" in out
+        assert "would   Drain node/general-1" in out
 
 
 def test_a_blocking_finding_stops_apply_unless_forced(cluster):
@@ -134,7 +100,7 @@ contexts: [{name: gone, context: {cluster: gone, user: u}}]
 """)
     proc = subprocess.run([sys.executable, "-m", "sim.cli", "apply", str(path), "--kubeconfig", str(kubeconfig)],
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert proc.stderr.startswith("midair apply: cannot reach the Kubernetes API at http://127.0.0.1:9 to list nodes: ")
     assert "Traceback" not in proc.stderr
 
@@ -145,43 +111,9 @@ def test_forbidden_names_the_verb_and_resource(cluster):
         lambda request: kmock.Response(status=403, headers={"Content-Type": "application/json"},
                                        payload=b'{"kind":"Status","reason":"Forbidden","message":"pods is forbidden"}')))
     code, _, err = apply(server, scenario, kubeconfig)
-    assert code == 2
+    assert code == 3
     assert err == ("midair apply: the API refused to list pods (HTTP 403: Forbidden: pods is forbidden); "
                    "grant midair the ClusterRole in deploy/rbac.yaml (docs/live.md)\n")
-
-
-def _allowed(rules, method, path):
-    """Does any RBAC rule allow this request? (enough of the authorizer for midair's requests)"""
-    verb = {"GET": "list", "POST": "create", "PATCH": "patch", "DELETE": "delete"}[method]
-    parts = path.strip("/").split("/")
-    if parts == ["version"]:
-        return any("/version" in r.get("nonResourceURLs", []) for r in rules)
-    group = "" if parts[0] == "api" else parts[1]
-    rest = parts[2:] if parts[0] == "api" else parts[3:]
-    if rest and rest[0] == "namespaces":
-        rest = rest[2:]
-    resource = rest[0] + (f"/{rest[2]}" if len(rest) > 2 else "")
-    name = rest[1] if len(rest) > 1 else None
-    if verb == "list" and name:
-        verb = "get"
-    return any(group in r.get("apiGroups", []) and resource in r.get("resources", []) and verb in r["verbs"]
-               and (not r.get("resourceNames") or name in r["resourceNames"]) for r in rules)
-
-
-def test_every_request_of_an_upgrade_is_allowed_by_the_shipped_rbac(cluster, tmp_path):
-    server, scenario, kubeconfig = cluster
-    budget = server.call(lambda: server.km.objects["policy/v1/poddisruptionbudgets", "default", "web-pdb"])
-    server.call(budget.patch, {"status": {"disruptionsAllowed": 10}})
-    code, out, err = apply(server, scenario, kubeconfig, "--execute", "--journal", str(tmp_path / "j"))
-    assert code == 0, out + err
-    docs = list(yaml.safe_load_all(open("deploy/rbac.yaml")))
-    rules = [r for d in docs if d["kind"] in ("ClusterRole", "Role") and d["metadata"]["name"] in ("midair", "midair-addons")
-             for r in d["rules"]]
-    requests = {(str(r.method.value if hasattr(r.method, "value") else r.method), r.url.path) for r in server.requests()
-                if not r.headers.get("User-Agent", "").startswith("Python-urllib")}  # not the hook scripts' own
-    refused = sorted(f"{m} {p}" for m, p in requests if not _allowed(rules, m, p))
-    assert refused == []
-    assert any(p.endswith("/eviction") for _, p in requests)
 
 
 def test_a_target_older_than_the_live_cluster_is_one_clear_error(cluster):
@@ -195,25 +127,22 @@ def test_a_target_older_than_the_live_cluster_is_one_clear_error(cluster):
     assert server.requests(MUTATING) == []
 
 
-def test_the_horizon_counts_from_when_apply_starts(cluster, tmp_path):
+def test_the_horizon_counts_from_when_apply_starts(tmp_path):
     # a live run's clock is the wall clock: a 3 h horizon is 3 h from now, not 3 h after 1970
-    server, scenario, kubeconfig = cluster
-    budget = server.call(lambda: server.km.objects["policy/v1/poddisruptionbudgets", "default", "web-pdb"])
-    server.call(budget.patch, {"status": {"disruptionsAllowed": 10}})  # let the drains through
-    code, out, err = apply(server, scenario, kubeconfig, "--execute", "--set", "horizon=3h",
-                           "--journal", str(tmp_path / "run.journal"))
+    with flight(tmp_path, scenario(nodes=1)) as f:
+        allow_evictions(f.api)  # let the drains through
+        code, out, err = f.apply("--execute", "--set", "horizon=3h", "--journal", str(tmp_path / "run.journal"))
     assert code == 0, out + err
     assert out.splitlines()[-1] == "# completed: every component is at the target"
 
 
-def test_a_hook_the_plan_needs_is_checked_before_anything_is_done(cluster):
-    server, scenario, kubeconfig = cluster
-    code, out, err = apply(server, scenario, kubeconfig, "--execute", "--set",
-                           "strategies=[{name: replace, maxSurge: 1, maxUnavailable: 0}]")
-    assert code == 2
-    assert err == (f"midair apply: {scenario}: replace adds new nodes, but live.hooks.provisionNode is not set "
-                   "(docs/live.md, Hooks)\n")
-    assert server.requests(MUTATING) == []
+def test_a_hook_the_plan_needs_is_checked_before_anything_is_done(tmp_path):
+    with flight(tmp_path, scenario(hooks={"provisionNode": None})) as f:
+        code, out, err = f.apply("--execute", "--set", "strategies=[{name: replace, maxSurge: 1, maxUnavailable: 0}]")
+        assert code == 2
+        assert err == (f"midair apply: {f.scenario}: replace adds new nodes, but live.hooks.provisionNode is not set "
+                       "(docs/live.md, Hooks)\n")
+        assert f.api.requests(MUTATING) == []
 
 
 def test_ctrl_c_prints_the_command_that_continues_the_run(cluster, tmp_path):
@@ -222,7 +151,7 @@ def test_ctrl_c_prints_the_command_that_continues_the_run(cluster, tmp_path):
     proc = apply(server, scenario, kubeconfig, "--execute", "--journal", journal, "--set", "timing.evictionRetry=200ms",
                  wait=False)
     deadline = time.monotonic() + 120
-    while not any(code == 429 for _, code in server.call(lambda: list(server.km.evictions))):
+    while not any(code == 429 for _, code in server.evictions()):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "no eviction was refused"
         time.sleep(0.05)

@@ -12,7 +12,7 @@ from sim.adapters.live import LivePort
 from sim.scenario import load_scenario
 from sim.scenario.model import LiveSettings
 from sim.simulate import world_for
-from tests.kube_fake import KubeThread
+from tests.kube_harness import FAST_RETRY, KubeHarness
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
 HOOK = f"{sys.executable} tests/live_hooks.py"
@@ -21,7 +21,7 @@ HOOK = f"{sys.executable} tests/live_hooks.py"
 def port_for(server, tmp_path, hooks, timeout=30.0):
     config = load_config(server.kubeconfig(tmp_path / "kc"), None)
     settings = LiveSettings(pool_label=POOL_LABEL, hooks=hooks, hook_timeout_s=timeout, poll_interval_s=0.2)
-    return LivePort(lambda: Kube(config), settings, {"workers": 2}, log=lambda text: None, eviction_retry_s=0.2,
+    return LivePort(lambda: Kube(config, retry=FAST_RETRY), settings, {"workers": 2}, log=lambda text: None, eviction_retry_s=0.2,
                     reconcile_interval_s=0.05)
 
 
@@ -40,7 +40,7 @@ def world():
 
 
 def test_an_upgrade_counts_once_the_kubelet_reports_it(tmp_path, monkeypatch):
-    with KubeThread(objects_from_world(world())) as server:
+    with KubeHarness(objects_from_world(world())) as server:
         monkeypatch.setenv("MIDAIR_TEST_SERVER", server.url)
         port = port_for(server, tmp_path, (("upgradeNode", f"{HOOK} upgrade-node-later {{node}} {{version}} 2"),))
         try:
@@ -54,7 +54,7 @@ def test_an_upgrade_counts_once_the_kubelet_reports_it(tmp_path, monkeypatch):
 
 
 def test_a_hook_that_never_shows_fails_after_the_hook_timeout(tmp_path, monkeypatch):
-    with KubeThread(objects_from_world(world())) as server:
+    with KubeHarness(objects_from_world(world())) as server:
         monkeypatch.setenv("MIDAIR_TEST_SERVER", server.url)
         port = port_for(server, tmp_path, (("upgradeNode", "true"),), timeout=1.0)
         try:
@@ -67,7 +67,7 @@ def test_a_hook_that_never_shows_fails_after_the_hook_timeout(tmp_path, monkeypa
 
 
 def test_a_failed_delete_hook_leaves_the_node(tmp_path, monkeypatch):
-    with KubeThread(objects_from_world(world())) as server:
+    with KubeHarness(objects_from_world(world())) as server:
         monkeypatch.setenv("MIDAIR_TEST_SERVER", server.url)
         port = port_for(server, tmp_path, (("deleteNode", f"{HOOK} fail 'no such instance'"),))
         try:
@@ -86,7 +86,7 @@ def test_a_drain_does_not_wait_for_pods_a_notready_node_cannot_stop(tmp_path):
     for key, obj in objects.items():  # its pods are already being deleted, and will never finish
         if key[0] == "v1/pods" and obj["spec"].get("nodeName") == "workers-2":
             obj["metadata"]["deletionTimestamp"] = "2026-11-25T10:00:00Z"
-    with KubeThread(objects) as server:
+    with KubeHarness(objects) as server:
         port = port_for(server, tmp_path, ())
         try:
             port.submit(Drain("test", "workers-2", timeout_s=30.0))
@@ -102,10 +102,10 @@ def test_a_forced_drain_deletes_only_what_its_budget_refuses_and_reports_it(tmp_
     on_node = sorted(key[2] for key, obj in objects.items()
                      if key[0] == "v1/pods" and obj["spec"].get("nodeName") == "workers-1")
     lines: list[str] = []
-    with KubeThread(objects) as server:
+    with KubeHarness(objects) as server:
         config = load_config(server.kubeconfig(tmp_path / "kc"), None)
         settings = LiveSettings(pool_label=POOL_LABEL, poll_interval_s=0.2)
-        port = LivePort(lambda: Kube(config), settings, {"workers": 2}, log=lines.append, eviction_retry_s=0.2,
+        port = LivePort(lambda: Kube(config, retry=FAST_RETRY), settings, {"workers": 2}, log=lines.append, eviction_retry_s=0.2,
                         reconcile_interval_s=0.05)
         try:
             port.submit(Drain("test", "workers-1", timeout_s=30.0, force=True))

@@ -4,6 +4,7 @@ exactly the fields docs/output.md shows, and every format holds the same result.
 import csv
 import io
 import json
+import os
 import pathlib
 import re
 
@@ -77,6 +78,12 @@ CASES = [
     ("run-blocked", "midair run", lambda bad: ["run", "scenarios/seed-example.yaml", *FAST, "--set", "target=1.33.0"], 1),
     ("trace", "midair trace", lambda bad: ["trace", "scenarios/seed-example.yaml", "--strategy", "inplace", "--events",
                                            "--set", "cluster.controlPlane.apiservers=1"], 0),
+    ("fuzz", "midair fuzz", lambda bad: ["fuzz", "scenarios/seed-example.yaml", "--strategy", "inplace", "--examples",
+                                         "2", "--no-database"], 0),
+    ("fuzz-found", "midair fuzz", lambda bad: ["fuzz", "scenarios/seed-example.yaml", "--strategy", "inplace",
+                                               "--examples", "2", "--no-database", "--out", os.path.dirname(bad),
+                                               "--set", "expect=[{metric: api_downtime_s, max: 0}]",
+                                               "--set", "cluster.controlPlane.apiservers=1"], 1),
 ]
 
 
@@ -139,6 +146,8 @@ TABLES = [
      ["strategy", "metric", "n", "mean", "p50", "p95", "max", "ci95_low", "ci95_high"]),
     ("trace", ["trace", "scenarios/seed-example.yaml", "--strategy", "inplace"], 0, ["Decisions"],
      ["t", "kind", "action", "detail", "reason"]),
+    ("fuzz", ["fuzz", "scenarios/seed-example.yaml", "--strategy", "inplace", "--examples", "2", "--no-database"], 0,
+     ["Strategies"], ["strategy", "examples tried", "skipped", "broke", "counterexample"]),
 ]
 
 

@@ -47,6 +47,9 @@ LOCAL_VOLUMES = "its local volumes are lost when the node is replaced"
 EMPTYDIR = "its emptyDir data is lost when the pod is evicted"
 BARE_POD = "a pod without a controller: evicted, it is gone for good"
 SUBNET_LOW = "{} free IP(s); each subnet that gets new nodes should keep at least 2"
+SHOP = "services=[{name: shop, workload: web, requestsPerSecond: 100, loadBalancer: true}]"
+LB_NO_PRESTOP = ("behind a cloud load balancer (Cluster), its pods (default/web) stop answering at SIGTERM while the "
+                 "load balancer still sends them requests")
 
 
 HOST, ZONE = "kubernetes.io/hostname", "topology.kubernetes.io/zone"
@@ -302,6 +305,10 @@ TRIPS = [
     ("bare-pod-inplace-replacing-failures", "disruption.bare-pod",
      ["workloads[name=worker].kind=Pod", "strategies[0].onInplaceFailure=replace"], "inplace",
      [(WARN, "workload/default/worker", BARE_POD)]),
+    ("lb-no-prestop-replace", "disruption.lb-no-prestop", [SHOP], "replace",
+     [(WARN, "service/default/shop", LB_NO_PRESTOP)]),
+    ("lb-no-prestop-in-place", "disruption.lb-no-prestop", [SHOP], "inplace",
+     [(INFO, "service/default/shop", LB_NO_PRESTOP + "; inplace moves no pod, so it matters only if one is drained")]),
     # -- capacity
     ("spare-short", "capacity.spare", ["cluster.nodePools[0].cpu=2", "strategies[0].drainFirst=true"], "inplace",
      [(WARN, "pool/general", "with 1 node(s) drained the other 5 offer 10000m CPU for 13200m of requests: pods will "
@@ -436,6 +443,9 @@ PASSES = [
     ("no-local-storage", "disruption.local-storage",
      ["workloads[name=cache].localStorage=false", "workloads[name=db].localStorage=false"], "replace"),
     ("bare-pod-in-place", "disruption.bare-pod", ["workloads[name=worker].kind=Pod"], "inplace"),
+    ("lb-with-prestop", "disruption.lb-no-prestop", [SHOP, "workloads[name=web].preStopSeconds=15"], "replace"),
+    ("no-load-balancer", "disruption.lb-no-prestop",
+     ["services=[{name: shop, workload: web, requestsPerSecond: 100}]"], "replace"),
     ("spare-enough", "capacity.spare", ["cluster.nodePools[0].cpu=3", "strategies[0].drainFirst=true"], "inplace"),
     ("spare-covered-by-surge", "capacity.spare", ["cluster.nodePools[0].cpu=2"], "replace"),
     ("spare-nothing-drained", "capacity.spare", ["cluster.nodePools[0].cpu=2"], "inplace"),

@@ -88,6 +88,9 @@ CASES = [
     ("admission.webhook-on-drained-nodes", [], "replace", [("WARN", "webhook/validate.policy.example.com")]),
     ("admission.webhook-kube-system", ["webhooks[0].namespaceSelector=null"], None,
      [("WARN", "webhook/validate.policy.example.com")]),
+    ("disruption.lb-no-prestop", ["services=[{name: shop, workload: web, requestsPerSecond: 100, loadBalancer: true}, "
+                                  "{name: inside, workload: web, requestsPerSecond: 100}]"], "replace",
+     [("WARN", "service/default/shop")]),  # through kube-proxy only: no load balancer to deregister from
 ]
 
 

@@ -80,7 +80,8 @@ def test_entry_point_strategies_are_found(monkeypatch):
 def test_unknown_strategy_lists_the_known_ones():
     with pytest.raises(registry.UnknownStrategy) as err:
         registry.strategy_class("canary")
-    assert str(err.value) == "unknown strategy 'canary'; known: bluegreen, inplace, replace, surge (or a class as module:attr)"
+    assert str(err.value) == ("unknown strategy 'canary'; known: bluegreen, inplace, karpenter-drift, replace, surge "
+                              "(or a class as module:attr)")
 
 
 @pytest.mark.parametrize("target, message", [
@@ -129,3 +130,18 @@ def test_a_file_that_is_not_a_journal_is_one_clear_error(tmp_path, content, mess
     with pytest.raises(JournalError) as err:
         FileJournal(str(path), resume=True)
     assert str(err.value) == message.format(f=path)
+
+
+def test_a_decision_that_changes_nothing_adds_no_line_to_the_journal(tmp_path):
+    path = tmp_path / "run.journal"
+    journal = FileJournal(str(path), header={"strategy": "inplace"})
+    journal.intend({"phase": "workers 1.30"})
+    journal.save({"phase": "workers 1.30"}, [LogEntry(1.0, "action", "Cordon node/a", "why")])
+    for _ in range(50):  # waiting for the drain: the same memo, nothing done
+        journal.intend({"phase": "workers 1.30"})
+        journal.save({"phase": "workers 1.30"}, [])
+    journal.intend({"phase": "workers 1.30", "cordoned": ["a"]})
+    assert len(path.read_text().splitlines()) == 4  # header, intent, the cordon, the new intent
+    again = FileJournal(str(path), resume=True)
+    assert (again.memo, [e.action for e in again.entries]) == ({"phase": "workers 1.30", "cordoned": ["a"]},
+                                                               ["Cordon node/a"])

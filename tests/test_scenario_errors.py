@@ -56,12 +56,14 @@ CASES = [
      ["s.yaml:28: target: target 1.26.3 is older than the cluster's control plane 1.27.4; "
       "midair rehearses upgrades (valid: 1.27.4 or newer)"]),
     ("unknown-strategy", edit("{name: inplace, maxUnavailable: 1}", "{name: inplase, maxUnavailable: 1}"),
-     ["s.yaml:29: strategies[0].name: unknown strategy 'inplase'; known: bluegreen, inplace, replace, surge (or a class as module:attr); "
+     ["s.yaml:29: strategies[0].name: unknown strategy 'inplase'; known: bluegreen, inplace, karpenter-drift, replace, surge "
+      "(or a class as module:attr); "
       "did you mean 'inplace'?"]),
     ("unknown-strategy-param", edit("{name: inplace, maxUnavailable: 1}", "{name: inplace, maxUnavialable: 1}"),
      ["s.yaml:29: strategies[0].maxUnavialable: unknown parameter 'maxUnavialable' for strategy 'inplace'; "
       "did you mean 'maxUnavailable'? valid: maxSurge, maxUnavailable, drainTimeout, undrainable, soakSeconds, validate, "
-      "validateTimeout, order, controlPlaneSurge, drain, unavailableRounding, addons, oldNodes, inplaceRetries, "
+      "validateTimeout, order, controlPlaneSurge, drain, unavailableRounding, addons, poolOrder, poolSoakSeconds, "
+      "promotionGate, canary, canarySoakSeconds, maintenanceWindows, pauseAutoscaler, oldNodes, inplaceRetries, "
       "onInplaceFailure, drainFirst"]),
     ("surge-and-unavailable-zero", edit("maxSurge: 1, maxUnavailable: 0", "maxSurge: 0, maxUnavailable: 0"),
      ["s.yaml:29: strategies[1]: maxSurge and maxUnavailable cannot both be 0: no node could ever be replaced; "

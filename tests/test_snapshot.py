@@ -5,9 +5,9 @@ import pathlib
 from sim.cli import main
 from sim.scenario import load_scenario
 from sim.simulate import simulate
-from sim.version import midair_version
 from sim.simulate import world_for
-from tests.kube_fake import KubeThread
+from sim.version import midair_version
+from tests.kube_harness import KubeHarness
 from tests.kube_objects import POOL_LABEL, objects_from_world
 
 
@@ -48,7 +48,7 @@ def test_import_bad_input_is_exit_2(tmp_path, capsys):
 def test_snapshot_a_live_cluster_and_rehearse_it(tmp_path):
     scenario = load_scenario("scenarios/quickstart.yaml", ["faults=[]"])
     world = world_for(scenario, seed=1)
-    with KubeThread(objects_from_world(world), version="v1.29.8") as server:
+    with KubeHarness(objects_from_world(world), version="v1.29.8") as server:
         out = tmp_path / "snap.yaml"
         code = main(["snapshot", "--kubeconfig", server.kubeconfig(tmp_path / "kc"), "--out", str(out),
                      "--pool-label", POOL_LABEL, "--target", "1.31.2", "--name", "mine"])
@@ -73,7 +73,7 @@ def test_precheck_live_checks_the_cluster_of_a_context(tmp_path, capsys):
 
     scenario = load_scenario("scenarios/quickstart.yaml", ["faults=[]"])
     world = world_for(scenario, seed=1)
-    with KubeThread(objects_from_world(world), version="v1.29.8") as server:
+    with KubeHarness(objects_from_world(world), version="v1.29.8") as server:
         kc = server.kubeconfig(tmp_path / "kc")
         assert main(["precheck", "--live", "--kubeconfig", kc, "--to", "1.33.1", "--json"]) == 1
         found = json.loads(capsys.readouterr().out)["findings"]
@@ -93,7 +93,8 @@ def test_an_anonymized_export_keeps_what_selects_selecting():
     selects web's pods, the webhook still spares kube-system and the policy controller's own namespace (whose
     name label is hashed as the namespace is), and a zone or a Gt bound stays as written."""
     from sim.scenario import load_scenario_text
-    from sim.scenario.export import _hash, scenario_from_state, to_yaml
+    from sim.scenario.export import hashed as _hash
+    from sim.scenario.export import scenario_from_state, to_yaml
 
     text = pathlib.Path("scenarios/quickstart.yaml").read_text().replace(
         "pool: general}\n  - {name: worker", "pool: general, affinity: {nodeAffinity: {"
@@ -118,3 +119,17 @@ def test_an_anonymized_export_keeps_what_selects_selecting():
     assert [w.scheduling.spread[0].selector.matches({"app": _hash("l", "web")}) for w in again.workloads
             if w.scheduling.spread] == [True]
     assert again.webhooks[0].service == f"{_hash('ns', 'policy')}/{_hash('w', 'policy/policy-controller')}"
+def test_a_namespace_keeps_only_its_workloads_and_every_node_s_pods(tmp_path):
+    sets = ["faults=[]", "workloads[name=api].namespace=shop", "workloads[name=cache].namespace=shop"]
+    world = world_for(load_scenario("scenarios/quickstart.yaml", sets), seed=1)
+    with KubeHarness(objects_from_world(world), version="v1.29.8") as server:
+        kc = server.kubeconfig(tmp_path / "kc")
+        out = tmp_path / "shop.yaml"
+        assert main(["snapshot", "--kubeconfig", kc, "-n", "shop", "--out", str(out), "--pool-label", POOL_LABEL]) == 0
+        whole = tmp_path / "all.yaml"
+        assert main(["snapshot", "--kubeconfig", kc, "--out", str(whole), "--pool-label", POOL_LABEL]) == 0
+    shop, everything = load_scenario(str(out)), load_scenario(str(whole))
+    assert sorted(w.key for w in shop.cluster.workloads) == ["shop/api", "shop/cache"]
+    assert len(everything.cluster.workloads) == 8  # the seven and kube-system/coredns
+    assert [(n.name, n.pods) for n in shop.cluster.nodes] == [(n.name, n.pods) for n in everything.cluster.nodes]
+    assert len(shop.cluster.control_plane.apiservers) == 3  # the control plane is the whole cluster's

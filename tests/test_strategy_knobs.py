@@ -91,11 +91,11 @@ def test_bluegreen_rolls_back_when_a_blue_node_cannot_be_drained():
 
 def test_green_batches_start_when_the_last_batch_is_ready():
     r = run("scenarios/quickstart.yaml", "bluegreen", "strategies=[{name: bluegreen, greenBatch: 2}]",
-            "workloads[name=cache].localStorage=false", "workloads[name=db].localStorage=false")
+            "workloads[name=cache].localStorage=false")  # db's zonal volume follows its pod to green
     assert (r.completed, r.halted) == (True, None)
     # six general nodes two at a time, then the stateful pool's three, two and one
     assert [round(e.t, 1) for e in r.log if e.action.startswith("ProvisionNode")] == [
-        2022.8, 2022.8, 2097.1, 2097.1, 2150.0, 2150.0, 3033.6, 3033.6, 3171.2]
+        2022.8, 2022.8, 2097.1, 2097.1, 2150.0, 2150.0, 3056.4, 3056.4, 3182.6]
 
 
 def test_bluegreen_goes_on_past_a_dead_blue_node():
@@ -212,7 +212,7 @@ def test_unknown_preset_is_an_error():
         load_scenario("scenarios/seed-example.yaml", ["strategies=[{preset: gke-surg}]"])
     assert [f"{p.path}: {p.message}" for p in err.value.problems] == [
         "strategies[0].preset: unknown preset 'gke-surg'; did you mean 'gke-surge'? valid: gke-surge, eks-managed, "
-        "aks, capi, kops, ack-inplace"]
+        "aks, capi, kops, karpenter, ack-inplace"]
 
 
 MULTI_HOP = ["cluster.version=1.24.17", "cluster.addons.kubeProxy=1.24.17", "cluster.addons.coredns=1.8.6",

@@ -157,10 +157,11 @@ def test_every_metric_is_a_row_of_every_comparison(capsys, tmp_path):
     code, out, _ = cli(capsys, "sweep", "scenarios/seed-example.yaml", *FAST, "--strategy", "inplace", "--out", str(out_dir))
     assert code == 0
     printed = [line.split()[0] for line in out.splitlines()[4:4 + len(NUMERIC)]]
-    md = (out_dir / "summary.md").read_text().split("## Comparison (mean / p95)")[1].split("\n## ")[0]
+    md = (out_dir / "summary.md").read_text().split("## Comparison\n")[1].split("\n## ")[0]
+    md = md[md.index("| metric"):]
     html = (out_dir / "report.html").read_text().split('<table id="comparison">')[1].split("</table>")[0]
     assert printed == NUMERIC
-    assert [line.split(" | ")[0].strip("| ") for line in md.strip().splitlines()[3:]] == NUMERIC
+    assert [line.split(" | ")[0].strip("| ") for line in md.strip().splitlines()[3:]] == NUMERIC  # after completed
     assert [cell.split("</td>")[0] for cell in html.split("<tr><td>")[2:]] == NUMERIC
 
 
@@ -169,8 +170,8 @@ def test_every_metric_is_a_row_of_every_comparison(capsys, tmp_path):
     ("gke-surge", 0, 0, ""),  # a preset
     ("replace", 0, 0, ""),  # the scenario's own entry
     ("surgee", 2, 2, "--strategy surgee: the scenario has none by that name (it has: inplace, replace), and unknown "
-                     "strategy 'surgee'; known: bluegreen, inplace, replace, surge (or a class as module:attr); did "
-                     "you mean 'surge'?\n"),
+                     "strategy 'surgee'; known: bluegreen, inplace, karpenter-drift, replace, surge (or a class as "
+                     "module:attr); did you mean 'surge'?\n"),
 ])
 def test_run_and_precheck_agree_on_what_a_strategy_name_may_be(capsys, name, run_code, precheck_code, message):
     code, _, err = cli(capsys, "run", "scenarios/seed-example.yaml", *FAST, "--strategy", name)
@@ -179,7 +180,8 @@ def test_run_and_precheck_agree_on_what_a_strategy_name_may_be(capsys, name, run
     assert (code, err) == (precheck_code, f"midair precheck: {message}" if message else "")
 
 
-DUMP = "kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv -A -o json"
+DUMP = ("kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv,storageclasses,volumeattachments,priorityclasses,"
+        "svc,endpointslices,validatingwebhookconfigurations,mutatingwebhookconfigurations -A -o json")
 
 
 @pytest.mark.parametrize("make, message", [

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from models.plan import path_for_state
-from models.prechecks import beyond, cloud, core, nodes, placement
+from models.prechecks import beyond, cloud, core, nodes, placement, traffic
 from models.prechecks.base import (
     BLOCK,
     FAMILIES,
@@ -30,7 +30,8 @@ from models.sorting import natural_key
 from models.state import ClusterState
 from models.version import KubeVersion
 
-CHECKS: tuple[Check, ...] = (*core.CHECKS, *nodes.CHECKS, *cloud.CHECKS, *beyond.CHECKS, *placement.CHECKS)
+CHECKS: tuple[Check, ...] = (*core.CHECKS, *nodes.CHECKS, *cloud.CHECKS, *beyond.CHECKS, *placement.CHECKS,
+                            *traffic.CHECKS)
 CHECK_IDS = tuple(c.id for c in CHECKS)
 
 __all__ = ["run_prechecks", "CHECKS", "CHECK_IDS", "Finding", "Traits", "ManifestRef", "BLOCK", "WARN", "INFO",

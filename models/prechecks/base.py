@@ -62,6 +62,7 @@ class ManifestRef:
     api_version: str
     kind: str
     name: str = ""
+    release: str = ""  # the Helm release (namespace/name) that manages it, when known
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,11 @@ def removed_apis(ctx, c):
         removed = compat.removed_api(ref.api_version, ref.kind)
         if removed is not None and removed.removed_in.minor_release <= ctx.target.minor_release:
             name = f" {ref.name}" if ref.name else ""
-            yield c.finding(BLOCK, f"{ref.file}:{ref.line}", f"{ref.kind}{name} uses {ref.api_version}, removed in "
-                            f"{removed.removed_in}", f"migrate it to {removed.replacement}")
+            release = f"Helm release {ref.release}: " if ref.release else ""
+            fix = f"migrate it to {removed.replacement}" + (" in the release's chart, then upgrade the release (helm "
+                                                            "mapkubeapis rewrites a stored release)" if ref.release else "")
+            yield c.finding(BLOCK, f"{ref.file}:{ref.line}", f"{release}{ref.kind}{name} uses {ref.api_version}, removed "
+                            f"in {removed.removed_in}", fix)
 
 
 @check(CHECKS, "apis.deprecated", "apis", WARN, "a manifest uses an API the target deprecates and a later release removes")

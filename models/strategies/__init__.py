@@ -10,11 +10,12 @@ add their own through the ``midair.strategies`` entry-point group, or name a cla
 scenario as ``module:attr``.
 """
 
-from models.strategies.params import BLUEGREEN_PARAMS, INPLACE_PARAMS, REPLACE_PARAMS, SURGE_PARAMS
+from models.strategies.params import BLUEGREEN_PARAMS, INPLACE_PARAMS, KARPENTER_PARAMS, REPLACE_PARAMS, SURGE_PARAMS
 
 BUILTIN = {
     "inplace": ("models.strategies.inplace:InPlace", INPLACE_PARAMS),
     "replace": ("models.strategies.replace:Replace", REPLACE_PARAMS),
     "surge": ("models.strategies.surge:Surge", SURGE_PARAMS),
     "bluegreen": ("models.strategies.bluegreen:BlueGreen", BLUEGREEN_PARAMS),
+    "karpenter-drift": ("models.strategies.karpenter:KarpenterDrift", KARPENTER_PARAMS),
 }

@@ -9,23 +9,31 @@ immutable and return a new one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from models.actions import Action, Halt, UpgradeAddon, UpgradeControlPlaneInstance
+from models.actions import Action, Annotate, Halt, UpgradeAddon, UpgradeControlPlaneInstance
+from models.autoscaling import SCALE_DOWN_DISABLED
 from models.plan import ADDONS, CONTROL_PLANE, KUBE_PROXY_ONLY, Phase, Plan
 from models.prechecks.base import Traits
+from models.skew import Versioned, check_versions, versions_of
 from models.progress import at_least, coredns_goal, current_phase
 from models.state import (
     APISERVER,
     CLOUD_CONTROLLER_MANAGER,
     CONTROLLER_MANAGER,
+    DELETING,
     IDLE,
+    KUBE_PROXY,
+    KUBELET,
+    PROVISION_FAILED,
+    PROVISIONING,
     SCHEDULER,
     UPGRADE_FAILED,
     ClusterState,
 )
 from models.strategies.params import Param, defaults
+from models.strategies.windows import window_closed
 
 Memo = Mapping[str, Any]
 CONTROL_PLANE_ORDER = (APISERVER, CONTROLLER_MANAGER, SCHEDULER, CLOUD_CONTROLLER_MANAGER)
@@ -72,25 +80,57 @@ class Strategy:
         index, phase = current_phase(view, plan, cordoned, start)
         memo["phase"] = str(phase) if phase is not None else "done"
         if phase is None:
-            return Decision(memo=memo, done=True, notes=("every component is at the target",))
-        if phase.kind == CONTROL_PLANE:
-            return control_plane_step(view, phase, memo, bool(self.params.get("controlPlaneSurge")))
-        if phase.kind in (ADDONS, KUBE_PROXY_ONLY):
-            return addons_step(view, phase, memo)
-        return self.decide_workers(view, plan, phase, memo)
+            decision = Decision(memo=memo, done=True, notes=("every component is at the target",))
+        elif phase.kind == CONTROL_PLANE:
+            decision = control_plane_step(view, phase, memo, bool(self.params.get("controlPlaneSurge")), self.params)
+        elif phase.kind in (ADDONS, KUBE_PROXY_ONLY):
+            decision = addons_step(view, phase, memo)
+        else:
+            decision = self.decide_workers(view, plan, phase, memo)
+        return pause_autoscaler(view, decision) if self.params.get("pauseAutoscaler") else decision
 
     def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:
         raise NotImplementedError  # pragma: no cover - every strategy defines it
+
+
+def pause_autoscaler(view: ClusterState, decision: Decision) -> Decision:
+    """pauseAutoscaler: every node that has joined carries ``cluster-autoscaler.kubernetes.io/scale-down-disabled:
+    "true"`` (cluster-autoscaler FAQ: how to prevent it from removing a node) until the upgrade is done; then the
+    annotations midair added come off. A halted upgrade leaves them, as it leaves its cordons: whoever picks
+    it up decides. Nodes annotated before the upgrade are left alone."""
+    memo = dict(decision.memo)
+    ours = set(memo.get("paused", ()))
+    present = {n.name: n for n in view.nodes}
+    ending = decision.done
+    actions: list[Action] = []
+    if ending:
+        why = "the upgrade is over: cluster-autoscaler may remove this node again (pauseAutoscaler)"
+        actions = [Annotate(why, name, SCALE_DOWN_DISABLED, None) for name in sorted(ours) if name in present]
+        ours = set()
+    else:
+        why = "pauseAutoscaler: cluster-autoscaler must not remove nodes while the upgrade runs"
+        for n in view.nodes:
+            if n.phase in (PROVISIONING, PROVISION_FAILED, DELETING) or n.annotation(SCALE_DOWN_DISABLED) == "true":
+                continue
+            actions.append(Annotate(why, n.name, SCALE_DOWN_DISABLED, "true"))
+            ours.add(n.name)
+        ours &= set(present)
+    memo["paused"] = sorted(ours)
+    if any(isinstance(a, Halt) for a in decision.actions):
+        return replace(decision, memo=memo)  # the halt comes first: nothing after it is submitted
+    return replace(decision, actions=(*decision.actions, *actions), memo=memo)
 
 
 def halt(memo: dict, reason: str) -> Decision:
     return Decision((Halt(reason),), {**memo, "halted": reason})
 
 
-def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool = False) -> Decision:
+def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool = False,
+                       params: dict | None = None) -> Decision:
     """Upgrade one control-plane instance at a time: apiservers, then controller-managers, schedulers.
 
-    With ``surge`` each new instance starts before its old one stops (controlPlaneSurge).
+    With ``surge`` each new instance starts before its old one stops (controlPlaneSurge); outside the
+    ``maintenanceWindows`` of ``params`` no instance starts.
     """
     failed = [i for i in view.control_plane.instances if i.phase == UPGRADE_FAILED]
     if failed:
@@ -99,6 +139,13 @@ def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool
     busy = [i for i in view.control_plane.instances if i.phase != IDLE]
     if busy:
         return Decision(memo=memo, notes=(f"waiting for {busy[0].name} ({busy[0].phase})",))
+    closed = window_closed(view, params or {})
+    if closed is not None:
+        return Decision(memo=memo, wake_at=closed[1], notes=(closed[0],))
+    behind = left_behind_by(view, phase.version)
+    if behind:
+        return halt(memo, f"the control plane cannot move to {phase.version}: {behind}; bring the node back (its "
+                          "kubelet and kube-proxy are upgraded when it is) or remove it, then resume")
     for component in CONTROL_PLANE_ORDER:
         instances = sorted(view.control_plane.of(component), key=lambda i: i.name)
         for k, inst in enumerate(instances, 1):
@@ -113,6 +160,19 @@ def control_plane_step(view: ClusterState, phase: Phase, memo: dict, surge: bool
                     why += f"; every apiserver is at {phase.version} (it must never be newer than an apiserver)"
                 return Decision((UpgradeControlPlaneInstance(why, inst.name, phase.version, surge),), memo)
     return Decision(memo=memo, notes=("control plane settling",))
+
+
+def left_behind_by(view: ClusterState, version) -> str | None:
+    """Would apiservers at ``version`` leave a node's kubelet or kube-proxy outside the skew policy (a node
+    that was NotReady while the others caught up)? The reason, or None. The safety policy would refuse the
+    hop; halting says why instead of asking again until the horizon."""
+    before = versions_of(view)
+    after = tuple(Versioned(i.component, i.name, version if i.component == APISERVER and i.version < version
+                            else i.version, i.node, i.count) for i in before)
+    present = {(v.rule, v.subject) for v in check_versions(before)}
+    added = [v for v in check_versions(after) if v.component in (KUBELET, KUBE_PROXY)
+             and (v.rule, v.subject) not in present]
+    return added[0].reason + f" ({added[0].rule})" if added else None
 
 
 def addons_step(view: ClusterState, phase: Phase, memo: dict) -> Decision:

@@ -12,7 +12,7 @@ Its cost is a whole second pool for the length of the upgrade.
 
 from __future__ import annotations
 
-from models.actions import Action, Cordon, DeleteNode, Uncordon
+from models.actions import Action, Cordon, DeleteNode, ProvisionNode, Uncordon
 from models.plan import Phase, Plan
 from models.quantity import IntOrPercent
 from models.state import DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
@@ -20,6 +20,8 @@ from models.strategies.base import Decision, halt
 from models.strategies.params import BLUEGREEN_PARAMS
 from models.strategies.zones import new_node
 from models.strategies.replace import Books, Replace, deleting
+from models.strategies.waves import Waves, pools_in_order
+from models.strategies.windows import window_closed
 from models.strategies.workers import NEW_NODE_READY_GRACE_S, drain, healthy, on_drain_failed, unready_new_nodes
 
 
@@ -38,14 +40,20 @@ class BlueGreen(Replace):
         now = view.observed_at
         stages = {k: dict(v) for k, v in memo.get("bluegreen", {}).items()}
         books = Books.load(view, memo)
-        for pool in view.pools:
+        waves = Waves(view, memo, self.params, str(version))
+        for pool in pools_in_order(view, self.params):
             _, blue, green, _ = self.pool_nodes(view, pool, version, set())
             st = stages.setdefault(f"{pool.name}@{version}", {"stage": "green"})  # each worker roll is its own
             if st["stage"] == "rollback":
                 return self._rollback(view, plan, pool, blue, green, st, stages, memo)
             if not blue and all(n.phase == IDLE and n.ready and n.schedulable for n in green) \
                     and len(green) >= pool.count and not deleting(view, pool.name):
+                waves.finished(pool.name)
                 continue  # blue's machines are gone: the next pool's green may start
+            go = waves.hold(pool.name)
+            if go is not True:
+                return halt(memo, go) if go else Decision(memo={**memo, "bluegreen": stages}, wake_at=waves.wake_at,
+                                                          notes=(waves.note,))
             actions: list[Action] = []
             halted = self._provision_failures(pool.name, green, books, memo, actions)
             if halted:
@@ -64,6 +72,9 @@ class BlueGreen(Replace):
                                                                   f"{NEW_NODE_READY_GRACE_S:g}s")
                 # a batch of green nodes at a time: the next once the last one has joined and is Ready
                 batch_done = not any(n.phase == PROVISIONING for n in live) and not since
+                closed = window_closed(view, self.params) if batch_done and len(live) < pool.count else None
+                if closed is not None:  # no new batch of green nodes outside the maintenance windows
+                    return Decision(tuple(actions), save(), wake_at=closed[1], notes=(closed[0],))
                 batch = _count(self.params["greenBatch"], pool.count)
                 planned: list[str] = []
                 for _ in range(min(batch, pool.count - len(live)) if batch_done else 0):
@@ -93,6 +104,11 @@ class BlueGreen(Replace):
             if stage == "delete":
                 actions += [DeleteNode(f"blue-green in pool {pool.name}: the final soak passed; delete blue {n.name}",
                                        n.name, force=not n.ready) for n in blue]
+                live = [n for n in green if n.phase != PROVISION_FAILED]
+                if not any(n.phase == PROVISIONING for n in live):  # a green node someone removed is made good
+                    actions += [ProvisionNode(f"blue-green in pool {pool.name}: the green pool has {len(live)} of "
+                                              f"{pool.count} nodes (one was removed): add one at {version}",
+                                              pool.name, version) for _ in range(pool.count - len(live))]
                 return Decision(tuple(actions), save())
             return Decision(tuple(actions), save())
         return Decision(memo={**memo, "bluegreen": stages}, notes=("waiting for the green pools",))
@@ -112,20 +128,28 @@ class BlueGreen(Replace):
         left = [n for n in blue if n.pods > 0 or n.schedulable]
         if st.get("draining"):  # the last batch has just finished draining
             st.update(draining=False, batch_done_at=now)
+        canary = self.params["canary"] and not st.get("canary_done")
         if st.get("batch_done_at") is not None:
-            until = st["batch_done_at"] + self.params["soakSeconds"]
+            soak = self.params["canarySoakSeconds"] if canary else self.params["soakSeconds"]
+            until = st["batch_done_at"] + soak
             if now < until:
-                return Decision(memo=save(), wake_at=until, notes=(f"soaking after a drain batch in pool {pool}",))
+                what = "the canary drain" if canary else "a drain batch"
+                return Decision(memo=save(), wake_at=until, notes=(f"soaking after {what} in pool {pool}",))
             # the health check ends each batch's soak (with no soak there is nothing to judge by)
-            problem = healthy(view, frozenset(n.name for n in blue if not n.schedulable)) \
-                if self.params["soakSeconds"] else None
+            problem = healthy(view, frozenset(n.name for n in blue if not n.schedulable)) if soak else None
             if problem:
                 return self._start_rollback(st, stages, memo, problem)
             st["batch_done_at"] = None
+            if canary:
+                st["canary_done"] = True
+                canary = False
         if not left:
             st.update(stage="final-soak", until=now + self.params["finalSoakSeconds"])
             return Decision(memo=save(), wake_at=st["until"])
-        size = _count(self.params["drainBatch"], len(blue))
+        closed = window_closed(view, self.params)
+        if closed is not None:  # no new drain batch outside the maintenance windows
+            return Decision(memo=save(), wake_at=closed[1], notes=(closed[0],))
+        size = 1 if canary else _count(self.params["drainBatch"], len(blue))
         for n in left[:size]:
             actions.append(drain(n, self.params, f"blue-green in pool {pool}: drain blue {n.name} "
                                                  f"({size} at a time) onto the green pool"))

@@ -39,6 +39,7 @@ from models.state import (
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import INPLACE_PARAMS
 from models.strategies.zones import new_node
+from models.strategies.waves import Waves, pools_in_order
 from models.strategies.workers import (
     OLD_NODE_TAINT,
     SKIP,
@@ -95,14 +96,20 @@ class InPlace(Strategy):
         if not view.api_available:
             return Decision(memo=memo, notes=("workers wait for the API",))
         books = Books.load(view, memo)
-        gate = BatchGate(view, memo, self.params)
-        for pool in view.pools:
+        gate = BatchGate(view, memo, self.params, phase.version)
+        waves = Waves(view, memo, self.params, str(phase.version))
+        for pool in pools_in_order(view, self.params):
             nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
             live = [n for n in nodes if n.phase != PROVISION_FAILED]
             todo = [n for n in live if n.name not in books.skipped and
                     (not at_least(n.kubelet, phase.version) or n.name in books.cordoned or n.phase != IDLE)]
             if not todo and len(live) >= pool.count:
+                waves.finished(pool.name)
                 continue
+            go = waves.hold(pool.name)
+            if go is not True:
+                return halt(memo, go) if go else Decision(memo=books.save(memo), wake_at=waves.wake_at,
+                                                          notes=(waves.note,))
             return self.roll_pool(view, plan, phase, memo, books, gate, pool, nodes, live, todo)
         if books.skipped:
             return skipped_halt(memo)
@@ -134,7 +141,7 @@ class InPlace(Strategy):
         if isinstance(allowed, str):
             return halt(memo, allowed)
         missing = max(0, pool.count - len(live))  # a node being replaced is out of service too
-        slots = batch - sum(1 for n in live if not n.available) - missing
+        slots = gate.limit(pool.name, batch - sum(1 for n in live if not n.available) - missing)
         started = self.start_nodes(todo, version, books, memo, batch, pool.name, slots) if allowed else ([], slots)
         if isinstance(started, Decision):
             return started

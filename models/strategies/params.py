@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from models.drain import DrainOptions
+from models.karpenter import DEFAULT_BUDGETS
 from models.quantity import IntOrPercent
 
 INT_OR_PERCENT = "int-or-percent"
@@ -19,6 +20,9 @@ INT = "int"
 BOOL = "bool"
 CHOICE = "choice"
 DRAIN_OPTIONS = "drain-options"
+POOL_LIST = "pool-list"  # names of the scenario's pools
+WINDOWS = "windows"  # models.schedule.Window records (a cron schedule in UTC and a duration)
+BUDGETS = "budgets"  # models.karpenter.Budget records
 
 UNDRAINABLE_CHOICES = ("fail", "wait", "force", "cordon-and-continue")
 # Pools always go one after another, in the order the scenario lists them (that is the
@@ -106,9 +110,30 @@ ADDONS_ORDER = Param("addons", CHOICE, "withControlPlane",
                      "upgrade apply), afterWorkers (the seed's third movement; kube-proxy still moves earlier where "
                      "the skew policy would be broken)", choices=("withControlPlane", "afterWorkers"))
 
+# -- waves, windows and the autoscaler (issue 16; models.strategies.waves, windows, base.pause_autoscaler) --
+POOL_ORDER = Param("poolOrder", POOL_LIST, (),
+                   "the order in which the pools roll, one after another (waves); pools not listed follow in the "
+                   "scenario's order")
+POOL_SOAK = Param("poolSoakSeconds", DURATION, 0.0, "wait this long after a pool's roll before the next pool starts")
+PROMOTION_GATE = Param("promotionGate", BOOL, False,
+                       "the next pool starts only once the cluster is healthy after the last one's roll (every node "
+                       "Ready, every workload at its budget); halt if it is not within validateTimeout")
+CANARY = Param("canary", BOOL, False,
+               "each pool's roll starts with one node alone; the rest follow after canarySoakSeconds, once the "
+               "cluster is healthy (halt if it is not within validateTimeout)")
+CANARY_SOAK = Param("canarySoakSeconds", DURATION, 600.0, "how long the canary node soaks before the rest follow")
+MAINTENANCE_WINDOWS = Param("maintenanceWindows", WINDOWS, (),
+                            "recurring windows in UTC, each a cron schedule and a duration, outside which no new "
+                            "batch (and no control-plane instance) starts; work in flight finishes. Empty: any time")
+PAUSE_AUTOSCALER = Param("pauseAutoscaler", BOOL, False,
+                         "annotate every node cluster-autoscaler.kubernetes.io/scale-down-disabled: \"true\" while the "
+                         "upgrade runs, so cluster-autoscaler removes none of them (new and surge nodes included)")
+WAVE_PARAMS: tuple[Param, ...] = (POOL_ORDER, POOL_SOAK, PROMOTION_GATE, CANARY, CANARY_SOAK, MAINTENANCE_WINDOWS,
+                                  PAUSE_AUTOSCALER)
+
 COMMON_PARAMS: tuple[Param, ...] = (MAX_SURGE, MAX_UNAVAILABLE, DRAIN_TIMEOUT, UNDRAINABLE, SOAK, VALIDATE,
                                     VALIDATE_TIMEOUT, ORDER, CONTROL_PLANE_SURGE, DRAIN, UNAVAILABLE_ROUNDING,
-                                    ADDONS_ORDER)
+                                    ADDONS_ORDER, *WAVE_PARAMS)
 INPLACE_PARAMS: tuple[Param, ...] = (*COMMON_PARAMS, OLD_NODES, INPLACE_RETRIES, ON_INPLACE_FAILURE, DRAIN_FIRST)
 # Rolling replacement defaults to Cluster API's MachineDeployment: maxSurge 1, maxUnavailable 0.
 _REPLACING: tuple[Param, ...] = (
@@ -121,6 +146,25 @@ SURGE_PARAMS: tuple[Param, ...] = (*_REPLACING, OLD_NODES, SURGE_PER_ZONE, POST_
 REPLACE_PARAMS: tuple[Param, ...] = (*SURGE_PARAMS, IN_FLIGHT)
 # blue-green cordons the whole blue pool once green is Ready: oldNodes is what it does by design
 BLUEGREEN_PARAMS: tuple[Param, ...] = (*_REPLACING, GREEN_BATCH, DRAIN_BATCH, FINAL_SOAK)
+
+
+# Karpenter's NodePool disruption settings, at Karpenter's defaults (kubernetes-sigs/karpenter pkg/apis/v1/nodepool.go)
+KARPENTER_BUDGETS = Param("budgets", BUDGETS, DEFAULT_BUDGETS,
+                          "NodePool disruption budgets: each {nodes: count or percent (rounded up), schedule: cron in "
+                          "UTC, duration, reasons: [Drifted, Empty, Underutilized]}; the most restrictive active one "
+                          "wins (default: one budget of 10%)")
+CONSOLIDATION = Param("consolidation", CHOICE, "whenEmptyOrUnderutilized",
+                      "Karpenter's consolidation policy: off (consolidateAfter: Never; a static NodePool keeping the "
+                      "pool's size), whenEmpty, whenEmptyOrUnderutilized (Karpenter's default)",
+                      choices=("off", "whenEmpty", "whenEmptyOrUnderutilized"))
+CONSOLIDATE_AFTER = Param("consolidateAfter", DURATION, 0.0,
+                          "how long a node must have been empty or underutilized before it is consolidated")
+TERMINATION_GRACE = Param("terminationGracePeriod", DURATION, 0.0,
+                          "the nodes' terminationGracePeriod: drift then disrupts nodes holding do-not-disrupt pods "
+                          "too, and a drain stops waiting for budgets once it has run this long; 0: not set (wait "
+                          "forever)")
+KARPENTER_PARAMS: tuple[Param, ...] = (CONTROL_PLANE_SURGE, ADDONS_ORDER, KARPENTER_BUDGETS, CONSOLIDATION,
+                                       CONSOLIDATE_AFTER, TERMINATION_GRACE)
 
 
 def defaults(params: tuple[Param, ...]) -> dict[str, Any]:

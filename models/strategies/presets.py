@@ -72,6 +72,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             ("drainTimeout", "kOps drain timeout 15 min"), ("validate", "kOps validates the cluster between nodes"),
             ("soakSeconds", "kOps interval 15 s between nodes"),
             ("undrainable", "midair's choice: the reference gives kOps' drain timeout, not what follows it"))),
+    Preset("karpenter", "karpenter-drift", (("budgets", [{"nodes": "10%"}]), ("consolidation", "whenEmptyOrUnderutilized"),
+                                             ("consolidateAfter", "0s"), ("terminationGracePeriod", 0)),
+           "Karpenter: drifted nodes replaced within the NodePool's disruption budgets (10%), consolidation on",
+           (("budgets", "Karpenter NodePool default: one budget of nodes 10% (kubernetes-sigs/karpenter "
+                        "pkg/apis/v1/nodepool.go, kubebuilder default)"),
+            ("consolidation, consolidateAfter", "Karpenter defaults: consolidationPolicy WhenEmptyOrUnderutilized, "
+                                                "consolidateAfter 0s"),
+            ("terminationGracePeriod", "Karpenter leaves it unset by default: drains wait for budgets forever"))),
     Preset("ack-inplace", "inplace", (("maxUnavailable", 1), ("drainFirst", False), ("inplaceRetries", 2),
                                       ("onInplaceFailure", "halt"), ("addons", "afterWorkers")),
            "Alibaba ACK (the seed): in place, in batches, control plane first, after the pre-checks",

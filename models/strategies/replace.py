@@ -18,6 +18,8 @@ from models.state import DELETING, DRAIN_FAILED, IDLE, PROVISION_FAILED, Cluster
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import REPLACE_PARAMS
 from models.strategies.zones import new_node
+from models.strategies.waves import Waves, pools_in_order
+from models.strategies.windows import window_closed
 from models.strategies.workers import (
     NEW_NODE_READY_GRACE_S,
     PROVISION_ATTEMPTS,
@@ -86,12 +88,18 @@ class Replace(Strategy):
             return Decision(memo=memo, notes=("workers wait for the API",))
         version = phase.version
         books = Books.load(view, memo)
-        gate = BatchGate(view, memo, self.params)
-        for pool in view.pools:
+        gate = BatchGate(view, memo, self.params, version)
+        waves = Waves(view, memo, self.params, str(version))
+        for pool in pools_in_order(view, self.params):
             nodes, old, new, wanted = self.pool_nodes(view, pool, version, books.skipped)
             settled = all(n.phase == IDLE and n.ready for n in new) and len(new) >= wanted
             if not old and settled:
+                waves.finished(pool.name)
                 continue
+            go = waves.hold(pool.name)
+            if go is not True:
+                return halt(memo, go) if go else Decision(memo=books.save(memo, gate), wake_at=waves.wake_at,
+                                                          notes=(waves.note,))
             actions: list[Action] = []
             stop = (self._provision_failures(pool.name, new, books, memo, actions)
                     or self._unready_new(pool.name, new, books, memo, actions, gate)
@@ -107,6 +115,8 @@ class Replace(Strategy):
             # its replacement may start while it goes (peak_extra_nodes shows the overlap)
             to_add = min(wanted - len(live_new), pool.count + batch.surge - len(live))
             planned: list[str] = []
+            if window_closed(view, self.params) is not None:  # outside the windows: refill, but start no surge
+                to_add = min(to_add, pool.count - len(live))
             for _ in range(max(0, to_add)):
                 actions.append(new_node(view, pool, version, nodes, f"pool {pool.name}: {len(live_new)} of {wanted} "
                                         f"nodes at {version}; maxSurge {batch.surge} allows "
@@ -118,6 +128,7 @@ class Replace(Strategy):
             can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
             if self.params.get("inFlight") == "maxUnavailable":  # EKS: maxUnavailable old nodes at a time
                 can_remove = min(can_remove, batch.unavailable - sum(1 for n in old if n.name in books.removing))
+            can_remove = gate.limit(pool.name, can_remove)  # a canary goes alone
             if old_nodes_held(old, self.params):
                 allowed = False  # oldNodes: cordon drains once the surge is up and every old node is marked
             for n in old if allowed else ():

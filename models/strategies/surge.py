@@ -14,6 +14,8 @@ from models.state import IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import SURGE_PARAMS
 from models.strategies.replace import Books, Replace, deleting
+from models.strategies.waves import Waves, pools_in_order
+from models.strategies.windows import window_closed
 from models.strategies.workers import BatchGate, drain, mark_old_nodes, old_nodes_held
 from models.strategies.zones import new_node
 
@@ -27,12 +29,18 @@ class Surge(Replace):
             return Decision(memo=memo, notes=("workers wait for the API",))
         version = phase.version
         books = Books.load(view, memo)
-        gate = BatchGate(view, memo, self.params)
-        for pool in view.pools:
+        gate = BatchGate(view, memo, self.params, version)
+        waves = Waves(view, memo, self.params, str(version))
+        for pool in pools_in_order(view, self.params):
             nodes, old, new, wanted = self.pool_nodes(view, pool, version, books.skipped)
             if not old and len(new) >= wanted and all(n.phase == IDLE and n.ready for n in new) \
                     and not deleting(view, pool.name):
+                waves.finished(pool.name)
                 continue
+            go = waves.hold(pool.name)
+            if go is not True:
+                return halt(memo, go) if go else Decision(memo=books.save(memo, gate), wake_at=waves.wake_at,
+                                                          notes=(waves.note,))
             actions: list[Action] = []
             in_batch = [n for n in old if n.name in books.removing]
             stop = (self._provision_failures(pool.name, new, books, memo, actions)
@@ -51,6 +59,8 @@ class Surge(Replace):
                 short = max(0, pool.count - len(live))
                 want = short + max(0, surge_nodes - max(extra, 0))
                 planned: list[str] = []
+                if window_closed(view, self.params) is not None:
+                    want = short  # outside the maintenance windows no new batch (its surge nodes) starts
                 for _ in range(want if not any(n.phase == PROVISIONING for n in nodes) else 0):
                     actions.append(new_node(view, pool, version, nodes, f"surge batch in pool {pool.name}: "
                                             f"{surge_nodes} surge node(s) at {version} before draining old ones",
@@ -62,7 +72,7 @@ class Surge(Replace):
                 if ready and allowed and old:
                     # out-of-service old nodes first (they take nothing from the budget), then as many
                     # available ones as keep the pool at its size minus maxUnavailable
-                    size = min(batch.surge + batch.unavailable, len(old))
+                    size = gate.limit(pool.name, min(batch.surge + batch.unavailable, len(old)))
                     can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
                     chosen = []
                     for n in sorted((n for n in old if n.phase == IDLE), key=lambda n: n.available):

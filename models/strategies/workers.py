@@ -9,6 +9,7 @@ from models.drain import DrainOptions
 from models.sorting import natural_key
 from models.state import IDLE, NO_SCHEDULE, PREFER_NO_SCHEDULE, PROVISION_FAILED, ClusterState, Node
 from models.strategies.base import Decision, halt
+from models.strategies.windows import window_closed
 
 SKIP = "skip"  # on_drain_failed's answer for undrainable: cordon-and-continue
 VALIDATE_RECHECK_S = 10.0
@@ -132,27 +133,41 @@ def healthy(view: ClusterState, ignore: frozenset[str] = frozenset()) -> str | N
 
 
 class BatchGate:
-    """Between batches: soak for ``soakSeconds``, then (with ``validate``) wait for a healthy cluster.
+    """Between batches: soak for ``soakSeconds``, then (with ``validate``) wait for a healthy cluster;
+    with ``canary``, a pool's first batch is one node, followed by ``canarySoakSeconds`` and a health
+    check; outside ``maintenanceWindows`` no batch starts (``models.strategies.windows``).
 
-    With neither knob set, nodes roll continuously as slots free up. With either, a pool
-    works in batches: a new batch starts only once the last one is finished and the gate
-    opens. The gate's state lives in the memo under ``batch``.
+    With neither soak nor validation, nodes roll continuously as slots free up. With either, a pool
+    works in batches: a new batch starts only once the last one is finished and the gate opens.
+    The gate's state lives in the memo under ``batch``.
     """
 
-    def __init__(self, view: ClusterState, memo: dict, params: dict):
+    def __init__(self, view: ClusterState, memo: dict, params: dict, version=None):
         self.view = view
         self.now = view.observed_at
         self.params = params
         self.state = {k: dict(v) for k, v in memo.get("batch", {}).items()}
         self.batched = bool(params["soakSeconds"]) or bool(params["validate"])
+        self.canary = bool(params.get("canary"))
+        self.roll = str(version) if version is not None else ""
         self.wake_at: float | None = None
         self.note = ""
 
+    def _canary_pending(self, pool: str) -> bool:
+        return self.canary and self.state.get(pool, {}).get("canary") != f"done {self.roll}"
+
+    def limit(self, pool: str, n: int) -> int:
+        """How many nodes the next batch of ``pool`` may take: one while its canary has not passed."""
+        return min(n, 1) if self._canary_pending(pool) else n
+
     def open(self, pool: str, busy: bool) -> bool | str:
         """May a new batch start in ``pool``? True, False, or a halt reason."""
-        if not self.batched:
-            return True
+        closed = window_closed(self.view, self.params)
         s = self.state.setdefault(pool, {})
+        if self._canary_pending(pool) and s.get("canary") == f"running {self.roll}":
+            return self._canary_gate(pool, s, busy, closed)
+        if not self.batched:
+            return self._window(closed)
         if busy:
             return False
         if s.get("running"):
@@ -160,7 +175,7 @@ class BatchGate:
             s["done_at"] = self.now
         done_at = s.get("done_at")
         if done_at is None:
-            return True
+            return self._window(closed)
         soak_until = done_at + self.params["soakSeconds"]
         if self.now < soak_until:
             self.wake(soak_until)
@@ -175,14 +190,47 @@ class BatchGate:
                 self.wake(self.now + VALIDATE_RECHECK_S)
                 self.note = f"validating: {problem}"
                 return False
-        return True
+        return self._window(closed)
+
+    def _window(self, closed) -> bool:
+        if closed is None:
+            return True
+        self.note, opens = closed
+        self.wake(opens)
+        return False
+
+    def _canary_gate(self, pool: str, s: dict, busy: bool, closed) -> bool | str:
+        """The canary node is out: wait for it, soak, check the cluster's health; then the pool goes on."""
+        if busy:
+            return False
+        s.setdefault("canary_done_at", self.now)
+        until = s["canary_done_at"] + self.params.get("canarySoakSeconds", 0.0)
+        if self.now < until:
+            self.wake(until)
+            self.note = f"canary in pool {pool}: soaking until {until:.0f}s"
+            return False
+        problem = healthy(self.view)
+        if problem:
+            if self.now >= until + self.params["validateTimeout"]:
+                return (f"the canary of pool {pool} did not pass within {self.params['validateTimeout']:g}s of its "
+                        f"soak: {problem}")
+            self.wake(self.now + VALIDATE_RECHECK_S)
+            self.note = f"canary in pool {pool}: {problem}"
+            return False
+        s.update(canary=f"done {self.roll}", running=False)
+        s.pop("canary_done_at", None)
+        s.pop("done_at", None)
+        return self._window(closed)
 
     def wake(self, at: float) -> None:
         self.wake_at = at if self.wake_at is None else min(self.wake_at, at)
 
     def started(self, pool: str) -> None:
-        if self.batched:
-            self.state.setdefault(pool, {})["running"] = True
+        s = self.state.setdefault(pool, {})
+        if self._canary_pending(pool) and s.get("canary") != f"running {self.roll}":
+            s["canary"] = f"running {self.roll}"
+        elif self.batched:
+            s["running"] = True
 
     def save(self, memo: dict) -> dict:
-        return {**memo, "batch": self.state} if self.batched else memo
+        return {**memo, "batch": self.state} if (self.batched or self.canary) else memo

@@ -51,6 +51,7 @@ from models.testing.versions import (
     newest_target_minor,
     node_minors,
 )
+from models.testing.context import services
 from models.testing.workloads import WORKLOAD_NAMES, workloads
 from models.version import KubeVersion
 
@@ -142,7 +143,7 @@ def _clusters(draw, cp_minors, min_pools, max_pools, min_nodes, max_nodes, max_a
     return ClusterState(control_plane, tuple(pools), tuple(nodes),
                         ((coredns_workload(dns_replicas),) if dns_replicas else ()) + user,
                         tuple(addons), CloudResources(subnets=subnets), webhooks=draw(_webhooks(user)),
-                        priority_classes=classes)
+                        priority_classes=classes, services=draw(services(user)))
 
 
 @st.composite

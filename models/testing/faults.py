@@ -7,11 +7,14 @@ since the fault records live in ``sim``; what each type takes comes from ``model
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from models import faults
 from models.faults import RULES
+from models.prechecks.base import Traits
 from models.quantity import format_duration
 from models.state import ClusterState
 from models.testing.bounds import check_int, check_names, check_number, check_order
@@ -19,6 +22,19 @@ from models.testing.bounds import check_int, check_names, check_number, check_or
 FAULT_RULES = RULES  # what each type takes: its triggers, targets and knobs
 FAULT_TYPES = tuple(RULES)
 FUTURE_NODES = 2  # node targets may name this many nodes past a pool's size (nodes an upgrade adds)
+
+
+# Fault types that can only matter to a strategy that does this to nodes.
+NEEDS = {"inplace-step-failure": "in_place", "provision-failure": "creates_nodes", "quota-exhausted": "creates_nodes",
+         "subnet-exhausted": "creates_nodes", "stuck-pdb": "drains"}
+
+
+def fault_types_for(traits: Traits) -> tuple[str, ...]:
+    """The fault types that can touch an upgrade by a strategy with ``traits``: not an in-place
+    step failure for a strategy that never upgrades in place, no failed provisioning for one
+    that never adds a node, no stuck budget for one that never drains. A strategy midair knows
+    nothing about (``Traits()``) may do anything, so every type can."""
+    return tuple(t for t in FAULT_TYPES if t not in NEEDS or getattr(traits, NEEDS[t]))
 
 
 def target_names(cluster: ClusterState, kind: str) -> list[str]:
@@ -51,19 +67,34 @@ def distributions(*, max_seconds: int = 3600) -> st.SearchStrategy:
     )
 
 
+@dataclass(frozen=True)
+class _Bounds:
+    horizon: int
+    probability: tuple[float, float]
+    rate: tuple[float, float]
+    at_times: tuple[int, ...] = ()
+    windows_close: bool = False
+
+
+def is_window(kind: str) -> bool:
+    """Is ``kind`` a window (a quota, subnets, a listener, a budget, slow pulls: on from ``at``, for ``duration``)?"""
+    rule = FAULT_RULES[kind]
+    return rule.default_trigger == "at" and "duration" in rule.knobs
+
+
 @st.composite
-def _fault(draw, kind: str, cluster: ClusterState | None, horizon: int, max_probability: float,
-           max_rate: float) -> dict:
+def _fault(draw, kind: str, cluster: ClusterState | None, b: _Bounds) -> dict:
     rule = FAULT_RULES[kind]
     fault: dict = {"type": kind}
     trigger = draw(st.sampled_from(rule.triggers) if rule.trigger_required
                    else st.none() | st.sampled_from(rule.triggers))
     if trigger == "at":
-        fault["at"] = draw(seconds(0, horizon))
+        when = seconds(0, b.horizon)
+        fault["at"] = draw(st.sampled_from(b.at_times).map(format_duration) | when if b.at_times else when)
     elif trigger == "rate":
-        fault["rate"] = draw(st.floats(0, max_rate, allow_nan=False))
+        fault["rate"] = draw(st.floats(*b.rate, allow_nan=False))
     elif trigger == "probability":
-        fault["probability"] = draw(st.floats(0, max_probability, allow_nan=False))
+        fault["probability"] = draw(st.floats(*b.probability, allow_nan=False))
     kinds = [k for k in rule.targets if cluster is not None and target_names(cluster, k)]
     if kinds and draw(st.booleans()):
         k = draw(st.sampled_from(kinds))
@@ -71,10 +102,12 @@ def _fault(draw, kind: str, cluster: ClusterState | None, horizon: int, max_prob
     for knob in rule.knobs:
         if knob == "factor":  # required: the multiplier of image pull times
             fault["factor"] = draw(st.sampled_from((1.5, 2, 5, 10)))
+        elif knob == "duration" and b.windows_close and is_window(kind):
+            fault["duration"] = draw(distributions(max_seconds=max(1, b.horizon)))
         elif not draw(st.booleans()):
             continue
         elif knob == "duration":
-            fault["duration"] = draw(distributions(max_seconds=max(1, horizon)))
+            fault["duration"] = draw(distributions(max_seconds=max(1, b.horizon)))
         elif knob == "delay":
             fault["delay"] = draw(seconds(0, 900))
         elif knob == "step":
@@ -85,21 +118,38 @@ def _fault(draw, kind: str, cluster: ClusterState | None, horizon: int, max_prob
 
 
 def fault_schedules(cluster: ClusterState | None = None, *, min_faults: int = 0, max_faults: int = 3,
-                    types: Iterable[str] | None = None, horizon_s: int = 7200, max_probability: float = 1.0,
-                    max_rate: float = 2.0) -> st.SearchStrategy[tuple[dict, ...]]:
+                    types: Iterable[str] | None = None, horizon_s: int = 7200, min_probability: float = 0.0,
+                    max_probability: float = 1.0, min_rate: float = 0.0, max_rate: float = 2.0,
+                    at_times: Iterable[float] = (), windows_close: bool = False) -> st.SearchStrategy[tuple[dict, ...]]:
     """Tuples of ``min_faults`` to ``max_faults`` faults of ``types`` (default: every type).
 
     With a ``cluster``, some faults target one of its nodes (or a node an upgrade will add),
     pools, zones, workloads or apiservers; without one, none has a target. ``at`` times fall
-    within ``horizon_s`` seconds; ``probability`` is at most ``max_probability``, ``rate`` (per
-    hour) at most ``max_rate``.
+    within ``horizon_s`` seconds, and about half of them on one of ``at_times`` (whole seconds
+    worth hitting, such as when an upgrade acts) when some are given; ``probability`` is from
+    ``min_probability`` to ``max_probability``, ``rate`` (per hour) from ``min_rate`` to ``max_rate``
+    (raise the minimums for faults that are likely to fire within the horizon). With
+    ``windows_close``, every window (a quota or subnets exhausted, a listener misconfigured, a
+    stuck budget, slow pulls) gets a ``duration``: bad luck that passes, not a broken cloud.
     """
     kinds = FAULT_TYPES if types is None else check_names("types", types, FAULT_TYPES, "fault types")
     check_int("min_faults", min_faults, 0)
     check_int("max_faults", max_faults, 0)
     check_order("min_faults", min_faults, "max_faults", max_faults)
-    check_int("horizon_s", horizon_s, 0)
-    check_number("max_probability", max_probability, 0, 1)
-    check_number("max_rate", max_rate, 0)
-    one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, cluster, horizon_s, max_probability, max_rate))
+    bounds = _bounds(horizon_s, min_probability, max_probability, min_rate, max_rate, at_times, windows_close)
+    one = st.sampled_from(kinds).flatmap(lambda k: _fault(k, cluster, bounds))
     return st.lists(one, min_size=min_faults, max_size=max_faults).map(tuple)
+
+
+def _bounds(horizon_s, min_probability, max_probability, min_rate, max_rate, at_times, windows_close) -> _Bounds:
+    check_int("horizon_s", horizon_s, 0)
+    check_number("min_probability", min_probability, 0, 1)
+    check_number("max_probability", max_probability, 0, 1)
+    check_number("min_rate", min_rate, 0)
+    check_number("max_rate", max_rate, 0)
+    if min_probability > max_probability or min_rate > max_rate:
+        low, high = (("min_probability", "max_probability") if min_probability > max_probability
+                     else ("min_rate", "max_rate"))
+        raise InvalidArgument(f"{low} is more than {high}")
+    times = tuple(sorted({int(t) for t in at_times if 0 <= t <= horizon_s}))
+    return _Bounds(horizon_s, (min_probability, max_probability), (min_rate, max_rate), times, bool(windows_close))

@@ -31,9 +31,21 @@ from models.state import (
     Workload,
 )
 from models.strategies import BUILTIN
-from models.strategies.params import BOOL, CHOICE, DRAIN_OPTIONS, DURATION, INT, INT_OR_PERCENT, Param
+from models.strategies.params import (
+    BOOL,
+    BUDGETS,
+    CHOICE,
+    DRAIN_OPTIONS,
+    DURATION,
+    INT,
+    INT_OR_PERCENT,
+    POOL_LIST,
+    WINDOWS,
+    Param,
+)
 from models.testing.bounds import check_int, check_names
 from models.testing.clusters import upgrades as upgrade_pairs
+from models.testing.context import START_TIMES, autoscaler_blocks, budgets, pool_orders, service_entries, windows
 from models.testing.faults import fault_schedules
 from models.version import KubeVersion
 
@@ -240,6 +252,7 @@ def to_scenario(cluster: ClusterState, target: KubeVersion, *, name: str = "gene
                                  "globalDefault": c.global_default} for c in cluster.priority_classes]}
            if cluster.priority_classes else {}),
         **({"webhooks": [webhook_json(h) for h in cluster.webhooks]} if cluster.webhooks else {}),
+        **({"services": service_entries(cluster.services)} if cluster.services else {}),
         "target": str(target),
         "strategies": [dict(s) for s in strategies],
         "faults": [dict(f) for f in faults],
@@ -248,7 +261,13 @@ def to_scenario(cluster: ClusterState, target: KubeVersion, *, name: str = "gene
     }
 
 
-def _param_value(p: Param) -> st.SearchStrategy:
+def _param_value(p: Param, pools: tuple[str, ...] = ()) -> st.SearchStrategy:
+    if p.kind == POOL_LIST:
+        return pool_orders(pools)
+    if p.kind == WINDOWS:
+        return windows()
+    if p.kind == BUDGETS:
+        return budgets()
     if p.kind == INT_OR_PERCENT:
         return st.integers(0, 3) | st.integers(0, 100).map(lambda v: f"{v}%")
     if p.kind == DURATION:
@@ -265,18 +284,19 @@ def _param_value(p: Param) -> st.SearchStrategy:
         return st.fixed_dictionaries({}, optional={**{f: st.booleans() for f in flags},
                                                    **{w: st.sampled_from((0, 60, 300)).map(format_duration)
                                                       for w in waits}})
-    raise ValueError(f"unknown parameter kind {p.kind!r}")  # pragma: no cover - params.py defines five
+    raise ValueError(f"unknown parameter kind {p.kind!r}")  # pragma: no cover - params.py defines eight
 
 
 @st.composite
-def strategy_entries(draw, name: str) -> dict:
+def strategy_entries(draw, name: str, pools: tuple[str, ...] = ()) -> dict:
     """One ``strategies:`` entry for a built-in strategy, with some of its knobs set (never
-    maxSurge and maxUnavailable both 0); a strategy that is not built in gets no knobs."""
+    maxSurge and maxUnavailable both 0; ``poolOrder`` among ``pools``); a strategy that is not
+    built in gets no knobs."""
     params = BUILTIN[name][1] if name in BUILTIN else ()
     entry: dict = {"name": name}
     for p in params:
         if draw(st.booleans()):
-            entry[p.name] = draw(_param_value(p))
+            entry[p.name] = draw(_param_value(p, pools))
     surge, unavailable = _param(params, "maxSurge"), _param(params, "maxUnavailable")
     if surge is not None and unavailable is not None:
         values = [IntOrPercent.parse(entry.get(p.name, p.default)) for p in (surge, unavailable)]
@@ -290,24 +310,34 @@ def _param(params: Iterable[Param], name: str) -> Param | None:
 
 
 @st.composite
-def _scenarios(draw, pairs, names, max_strategies, max_faults, fault_types) -> dict:
+def _scenarios(draw, pairs, names, max_strategies, max_faults, fault_types, autoscalers) -> dict:
     cluster, target = draw(pairs)
     chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=max_strategies, unique=True))
-    entries = [draw(strategy_entries(n)) for n in chosen]
+    entries = [draw(strategy_entries(n, tuple(p.name for p in cluster.pools))) for n in chosen]
     faults = draw(fault_schedules(cluster, max_faults=max_faults, types=fault_types))
-    return to_scenario(cluster, target, strategies=entries, faults=faults, seed=draw(st.integers(0, 2**31 - 1)))
+    doc = to_scenario(cluster, target, strategies=entries, faults=faults, seed=draw(st.integers(0, 2**31 - 1)))
+    if autoscalers and draw(st.booleans()):
+        doc["autoscaler"] = draw(autoscaler_blocks([(p.name, p.count) for p in cluster.pools]))
+    start = draw(st.none() | st.sampled_from(START_TIMES))
+    if start is not None:
+        doc["startTime"] = start
+    return doc
 
 
 def scenarios(*, upgrades: st.SearchStrategy | None = None, strategies: Iterable[str] = tuple(BUILTIN),
-              max_strategies: int = 2, max_faults: int = 3,
-              fault_types: Iterable[str] | None = None) -> st.SearchStrategy[dict]:
-    """Scenario dicts: a ``(cluster, target)`` pair from ``upgrades`` (default ``upgrades()``), 1 to
-    ``max_strategies`` distinct entries of ``strategies`` with some knobs set, and a fault
-    schedule for that cluster (up to ``max_faults`` of ``fault_types``)."""
+              max_strategies: int = 2, max_faults: int = 3, fault_types: Iterable[str] | None = None,
+              autoscalers: bool = True) -> st.SearchStrategy[dict]:
+    """Scenario dicts: a ``(cluster, target)`` pair from ``upgrades`` (default ``upgrades()``; its
+    services come along), 1 to ``max_strategies`` distinct entries of ``strategies`` with some
+    knobs set (maintenance windows, Karpenter budgets and pool orders among them), a fault
+    schedule for that cluster (up to ``max_faults`` of ``fault_types``), sometimes a start time
+    and, unless ``autoscalers`` is false, sometimes a cluster-autoscaler that keeps each pool it
+    scales at or above its size."""
     names = check_names("strategies", strategies, STRATEGY_NAMES, "strategies", also=lambda n: ":" in n,
                         also_says=", or a class as module:attr")
     check_int("max_strategies", max_strategies, 1)
     check_int("max_faults", max_faults, 0)
     types = None if fault_types is None else tuple(fault_types)
     fault_schedules(max_faults=max_faults, types=types)  # check the bounds now, not at the first draw
-    return _scenarios(upgrades if upgrades is not None else upgrade_pairs(), names, max_strategies, max_faults, types)
+    return _scenarios(upgrades if upgrades is not None else upgrade_pairs(), names, max_strategies, max_faults, types,
+                      bool(autoscalers))

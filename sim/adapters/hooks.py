@@ -2,16 +2,14 @@
 
 A scenario's ``live.hooks`` holds command templates; ``{node}``, ``{pool}``, ``{version}``,
 ``{zone}`` and ``{instance}`` are filled in (shell-quoted) and the command runs through
-the shell with a timeout. Its output is logged; its exit status is the action's result.
-A provisioning hook may print the new node's name as its last line of output.
+the shell with a timeout (``sim.adapters.hook_ledger`` records each run, so that it survives
+midair being killed). Its output is logged; its exit status is the action's result. A
+provisioning hook may print the new node's name as its last line of output.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import shlex
-import signal
 from dataclasses import dataclass
 
 HOOKS = ("upgradeNode", "provisionNode", "deleteNode", "upgradeControlPlane")
@@ -58,26 +56,22 @@ def check_template(template: str) -> str | None:
     return None
 
 
-async def run_hook(command: str, timeout_s: float, log) -> HookResult:
-    """Run ``command`` through the shell; ``log(line)`` gets its output as it comes. On timeout
-    the whole process group is killed: the shell and whatever it started (an ssh, a sleep)."""
-    proc = await asyncio.create_subprocess_shell(command, stdout=asyncio.subprocess.PIPE,
-                                                 stderr=asyncio.subprocess.STDOUT, start_new_session=True)
-    lines: list[str] = []
+async def run_hook(command: str, timeout_s: float, log, directory: str | None = None) -> HookResult:
+    """Run ``command`` through the shell; ``log(line)`` gets its output as it comes. On timeout the
+    whole process group is killed: the shell and whatever it started (an ssh, a sleep). The run is
+    recorded in ``directory`` (a fresh temporary one if None) by ``sim.adapters.hook_ledger``."""
+    import shutil
+    import tempfile
 
-    async def pump():
-        async for raw in proc.stdout:
-            line = raw.decode(errors="replace").rstrip("\n")
-            lines.append(line)
-            log(line)
+    from sim.adapters.hook_ledger import HookLedger
 
+    own = directory is None
+    ledger = HookLedger(directory or tempfile.mkdtemp(prefix="midair-hook-"))
     try:
-        await asyncio.wait_for(asyncio.gather(pump(), proc.wait()), timeout_s)
-    except asyncio.TimeoutError:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        await proc.wait()
-        return HookResult(False, None, "\n".join(lines), timeout_s)
-    return HookResult(proc.returncode == 0, proc.returncode, "\n".join(lines))
+        record = ledger.record("hook", command, "")
+        result = await ledger.run(record, timeout_s, log)
+        ledger.mark_seen(record, result)
+        return result
+    finally:
+        if own:
+            shutil.rmtree(ledger.directory, ignore_errors=True)

@@ -20,15 +20,16 @@ from models.state import (
 from models.version import KubeVersion
 from sim.adapters import kube_translate as kt
 from sim.adapters.kube_admission import priority_classes, webhooks
+from sim.adapters.kube_context import with_context
 from sim.adapters.kube_volumes import Storage
 
 # The Kubernetes API shows neither the hosts' configuration nor the cloud's resources.
 UNOBSERVED = ("host", "cloud")
 KINDS = ("Node", "Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet", "PodDisruptionBudget", "APIService",
          "PersistentVolumeClaim", "PersistentVolume", "StorageClass", "VolumeAttachment", "PriorityClass", "Service",
-         "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
+         "EndpointSlice", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration")
 DUMP_COMMAND = ("kubectl get nodes,pods,pdb,deploy,rs,sts,ds,apiservices,pvc,pv,storageclasses,volumeattachments,"
-                "priorityclasses,services,validatingwebhookconfigurations,mutatingwebhookconfigurations -A -o json")
+                "priorityclasses,svc,endpointslices,validatingwebhookconfigurations,mutatingwebhookconfigurations -A -o json")
 # taints that say what is happening to a node now, not what its pool is: the node lifecycle controller's,
 # a cordon's, midair's own old-node mark, the cloud's and the autoscalers'
 PASSING_TAINTS = ("node.kubernetes.io/", "node.cloudprovider.kubernetes.io/", "midair.io/", "ToBeDeletedByClusterAutoscaler",
@@ -58,9 +59,12 @@ def group_dump(data) -> dict[str, list[dict]]:
 def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None,
                 pool_sizes: dict[str, int] | None = None, api_version: KubeVersion | None = None,
                 phases: dict[str, tuple[str, str]] | None = None, extra_nodes: tuple[Node, ...] = (),
-                now: float = 0.0, api_available: bool = True) -> ClusterState:
+                now: float = 0.0, api_available: bool = True, namespace: str | None = None) -> ClusterState:
     """The cluster as midair sees it. ``phases`` maps node names to (phase, message) of operations
-    this process runs; ``extra_nodes`` are placeholders for nodes being provisioned."""
+    this process runs; ``extra_nodes`` are placeholders for nodes being provisioned. ``namespace``
+    keeps only that namespace's workloads and pods in the view; nodes (and how many pods each
+    holds, whatever their namespace: a drain empties a node), the control plane and the add-ons
+    are always the whole cluster's."""
     get = lambda kind: objects.get(kind, []) or []  # noqa: E731
     owners = kt.replica_set_owners(get("ReplicaSet"))
     local_claims = kt.local_claims(get("PersistentVolumeClaim"), get("PersistentVolume"))
@@ -70,8 +74,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     proxy_on: dict[str, KubeVersion] = {}
     for obj, info in zip(get("Pod"), pods):
         if info.owner_kind == "DaemonSet" and info.owner_name == "kube-proxy" and info.node:
-            containers = (obj.get("spec") or {}).get("containers") or [{}]
-            v = kt.image_version(containers[0].get("image"))
+            v = kt.container_version((obj.get("spec") or {}).get("containers") or [], "kube-proxy")
             if v:
                 proxy_on[info.node] = v
     drainable: dict[str, int] = {}
@@ -111,14 +114,18 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
     templates = {f"{(o.get('metadata') or {}).get('namespace', 'default')}/{(o.get('metadata') or {}).get('name')}":
                  ((o.get("spec") or {}).get("template") or {}).get("spec") or {} for o in get("Deployment")}
     instances = kt.control_plane_instances(get("Pod"), api_version)
-    return ClusterState(
+    records = kt.pod_records(pods)
+    if namespace is not None:
+        workloads = [w for w in workloads if w.namespace == namespace]
+        records = [r for r, p in zip(records, pods) if p.namespace == namespace]
+    state = ClusterState(
         control_plane=ControlPlane(tuple(instances)),
         pools=tuple(pools),
         nodes=tuple(nodes),
         workloads=tuple(sorted(workloads, key=lambda w: (not w.system, w.namespace, w.name))),
         addons=tuple(addons),
         api_services=tuple(kt.api_services(get("APIService"))),
-        pods=tuple(kt.pod_records(pods)),
+        pods=tuple(records),
         api_available=api_available,
         observed_at=now,
         unobserved=UNOBSERVED,
@@ -129,6 +136,7 @@ def build_state(objects: dict[str, list[dict]], *, pool_label: str | None = None
         priority_classes=own_classes,
         volumes=storage.records(workloads, claim_templates, templates),
     )
+    return with_context(state, objects, pods)  # services, annotations, requests per node (sim.adapters.kube_context)
 
 
 def _shared_budgets(workloads: list, pdbs: list) -> tuple[list, tuple[PDB, ...], tuple[BudgetStatus, ...]]:

@@ -10,7 +10,6 @@ default. Nothing here does I/O. Pods and their volumes are ``sim.adapters.kube_p
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from models.constraints import HOSTNAME, PREEMPT_LOWER
@@ -45,6 +44,7 @@ from sim.adapters.kube_pods import (  # noqa: F401  (translate_pod and PodInfo w
     pod_records,
     translate_pod,
 )
+from sim.adapters.kube_images import container_named, container_version, image_version
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 POOL_LABELS = ("cloud.google.com/gke-nodepool", "eks.amazonaws.com/nodegroup", "kubernetes.azure.com/agentpool",
@@ -56,7 +56,10 @@ NODE_LABELS = (HOSTNAME, *ZONE_LABELS, "topology.kubernetes.io/region", "failure
                "node.kubernetes.io/instance-id", "topology.ebs.csi.aws.com/zone", "topology.gke.io/zone",
                "topology.disk.csi.azure.com/zone")
 CNI_DAEMONSETS = {"calico-node": "calico", "cilium": "cilium", "kube-flannel-ds": "flannel", "weave-net": "weave"}
-_TAG = re.compile(r":(v?\d+\.\d+(?:\.\d+)?(?:[-+][0-9A-Za-z.+-]*)?)(?:@sha256:[0-9a-f]+)?$")
+# the container (by name or image) that carries each CNI's version in its manifests: calico-node's
+# calico-node (image calico/node), cilium's cilium-agent (image cilium/cilium), kube-flannel's
+# kube-flannel (image flannel/flannel), weave-net's weave (image weaveworks/weave-kube)
+CNI_IMAGE_NAMES = {"calico": "calico-node", "cilium": "cilium-agent", "flannel": "kube-flannel", "weave": "weave"}
 
 
 def _get(obj: dict, *path, default=None):
@@ -65,19 +68,6 @@ def _get(obj: dict, *path, default=None):
             return default
         obj = obj[key]
     return obj
-
-
-def image_version(image: str | None) -> KubeVersion | None:
-    """The version in an image tag: ``registry.k8s.io/kube-proxy:v1.29.3`` -> 1.29.3 (None if none)."""
-    if not image:
-        return None
-    m = _TAG.search(image)
-    if not m:
-        return None
-    try:
-        return KubeVersion.parse(m.group(1))
-    except ValueError:
-        return None
 
 
 def version_of(text: str | None) -> KubeVersion | None:
@@ -299,9 +289,9 @@ def control_plane_instances(pods: list[dict], api_version: KubeVersion | None) -
     for obj in pods:
         if _get(obj, "metadata", "namespace") != "kube-system":
             continue
-        component = components.get((_get(obj, "metadata", "labels", default={}) or {}).get(CONTROL_PLANE_LABEL))
-        containers = _get(obj, "spec", "containers", default=[]) or []
-        version = image_version(containers[0].get("image")) if containers else None
+        label = (_get(obj, "metadata", "labels", default={}) or {}).get(CONTROL_PLANE_LABEL)
+        component = components.get(label)
+        version = container_version(_get(obj, "spec", "containers", default=[]) or [], label) if component else None
         if component == ETCD and version is not None:
             # kubeadm tags etcd images with an image revision (etcd:3.5.12-0): the release is 3.5.12
             version = version.release
@@ -331,22 +321,23 @@ def _rolled_out(obj: dict, kind: str) -> bool:
 def addons(daemonsets: list[dict], deployments: list[dict]) -> list[Addon]:
     out = []
 
-    def image(obj):
-        containers = _get(obj, "spec", "template", "spec", "containers", default=[]) or []
-        return image_version(containers[0].get("image")) if containers else None
+    def image(obj, container: str):
+        return container_version(_get(obj, "spec", "template", "spec", "containers", default=[]) or [], container)
 
     for obj in deployments:
-        if (_get(obj, "metadata", "namespace"), _get(obj, "metadata", "name")) == ("kube-system", "coredns") and image(obj):
-            out.append(Addon("coredns", image(obj), phase="idle" if _rolled_out(obj, DEPLOYMENT) else "upgrading"))
+        if (_get(obj, "metadata", "namespace"), _get(obj, "metadata", "name")) == ("kube-system", "coredns") \
+                and image(obj, "coredns"):
+            out.append(Addon("coredns", image(obj, "coredns"), phase="idle" if _rolled_out(obj, DEPLOYMENT) else "upgrading"))
     for obj in daemonsets:
         name = _get(obj, "metadata", "name")
-        if _get(obj, "metadata", "namespace") != "kube-system" or not image(obj):
+        if _get(obj, "metadata", "namespace") != "kube-system":
             continue
         phase = "idle" if _rolled_out(obj, DAEMONSET) else "upgrading"
-        if name == "kube-proxy":
-            out.append(Addon("kube-proxy", image(obj), phase=phase))
-        elif name in CNI_DAEMONSETS:
-            out.append(Addon("cni", image(obj), CNI_DAEMONSETS[name], phase=phase))
+        if name == "kube-proxy" and image(obj, "kube-proxy"):
+            out.append(Addon("kube-proxy", image(obj, "kube-proxy"), phase=phase))
+        elif name in CNI_DAEMONSETS and image(obj, CNI_IMAGE_NAMES[CNI_DAEMONSETS[name]]):
+            version = image(obj, CNI_IMAGE_NAMES[CNI_DAEMONSETS[name]])
+            out.append(Addon("cni", version, CNI_DAEMONSETS[name], phase=phase))
     order = {"coredns": 0, "kube-proxy": 1, "cni": 2}
     return sorted(out, key=lambda a: order[a.name])
 
@@ -361,5 +352,5 @@ def api_services(objs: list[dict]) -> list[APIService]:
 
 
 __all__ = ["translate_node", "translate_pod", "translate_pdb", "translate_workload", "control_plane_instances",
-           "addons", "api_services", "local_claims", "replica_set_owners", "bare_pod_workload", "pod_records", "image_version",
+           "addons", "api_services", "local_claims", "container_named", "container_version", "replica_set_owners", "bare_pod_workload", "pod_records", "image_version",
            "PodInfo", "PDBInfo", "Priorities", "POOL_LABELS", "NODE_LABELS", "DEPLOYMENT", "STATEFULSET", "DAEMONSET"]

@@ -3,17 +3,26 @@
 ``--kubeconfig FILE`` alone; else every file in ``$KUBECONFIG`` (a list, merged: the first
 file to define a cluster, user or context wins, and the first ``current-context`` set
 wins; missing files are skipped); else ``~/.kube/config``; else, in a pod, the in-cluster
-service account. Relative certificate and key paths count from the file that names them.
-Every problem is a ``KubeAccessError`` naming the file and, for YAML, the line.
+service account. Relative certificate and key paths count from the file that names them,
+and so does an exec plugin's command when it names a path rather than a program on PATH
+(client-go's ``ResolveLocalPaths``). The chosen context's files are checked before any
+connection: each must exist and be readable, and a client certificate must not have
+expired. Every problem is a ``KubeAccessError`` (exit 3) naming the file, the line (YAML) or
+the command.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
 
+from sim.adapters.certs import not_after
 from sim.adapters.kube_client import KubeAccessError, require_extra
 
 PATH_KEYS = {"clusters": ("certificate-authority",), "users": ("client-certificate", "client-key", "tokenFile")}
@@ -44,6 +53,9 @@ def _read(path: Path) -> dict:
             for key in PATH_KEYS.get(section, ()):
                 if isinstance(body.get(key), str) and not os.path.isabs(body[key]):
                     body[key] = str(path.parent / body[key])
+            command = (body.get("exec") or {}).get("command") if isinstance(body.get("exec"), dict) else None
+            if isinstance(command, str) and os.sep in command and not os.path.isabs(command):
+                body["exec"]["command"] = str(path.parent / command)
             entry[SECTIONS[section]] = body
     return conf
 
@@ -111,7 +123,54 @@ def load_config(kubeconfig: str | None, context: str | None):
             if ctx.get(key) not in names:
                 raise KubeAccessError(f"kubeconfig {where}: context {name!r} names {key} {ctx.get(key)!r}, which "
                                       f"is not defined (defined: {', '.join(sorted(names)) or 'none'})")
+    cluster = next(e["cluster"] for e in conf["clusters"] if e["name"] == ctx.get("cluster"))
+    user = next((e["user"] for e in conf["users"] if e["name"] == ctx.get("user")), {})
+    check_credentials(where, ctx.get("cluster"), cluster, ctx.get("user"), user)
     try:
         return KubeConfig.from_dict(conf, fname=paths[0]).get(context_name=name)
     except (ConfigError, KeyError, TypeError, ValueError) as exc:
         raise KubeAccessError(f"kubeconfig {where}: {exc}") from None
+
+
+def _readable(where: str, what: str, file) -> bytes:
+    try:
+        with open(file, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise KubeAccessError(f"kubeconfig {where}: {what} {file}: no such file") from None
+    except OSError as exc:
+        raise KubeAccessError(f"kubeconfig {where}: {what} {file}: cannot read it ({exc.strerror})") from None
+
+
+def check_credentials(where: str, cluster_name, cluster: dict, user_name, user: dict, now: datetime | None = None) -> None:
+    """The files and commands the context needs exist and can be used: certificate authority, client
+    certificate and key, token file, exec plugin; a client certificate has not expired."""
+    if isinstance(cluster.get("certificate-authority"), str):
+        _readable(where, f"cluster {cluster_name!r}: certificate-authority", cluster["certificate-authority"])
+    for key in ("client-key", "tokenFile"):
+        if isinstance(user.get(key), str):
+            _readable(where, f"user {user_name!r}: {key}", user[key])
+    certificate, named = None, ""
+    if isinstance(user.get("client-certificate"), str):
+        named = f"client-certificate {user['client-certificate']}"
+        certificate = _readable(where, f"user {user_name!r}: client-certificate", user["client-certificate"])
+    elif isinstance(user.get("client-certificate-data"), str):
+        named = "client-certificate-data"
+        try:
+            certificate = base64.b64decode(user["client-certificate-data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise KubeAccessError(f"kubeconfig {where}: user {user_name!r}: client-certificate-data is not "
+                                  "base64") from None
+    expiry = not_after(certificate) if certificate else None
+    now = now or datetime.now(timezone.utc)
+    if expiry is not None and expiry <= now:
+        raise KubeAccessError(f"kubeconfig {where}: user {user_name!r}: {named} expired on "
+                              f"{expiry:%Y-%m-%d %H:%M} UTC; renew it (kubeadm certs renew, or fetch the "
+                              "cluster's kubeconfig again)")
+    exec_ = user.get("exec") if isinstance(user.get("exec"), dict) else None
+    command = exec_.get("command") if exec_ else None
+    if isinstance(command, str) and shutil.which(command) is None:
+        hint = " ".join(str(exec_.get("installHint") or "").split())
+        where_to = "is not an executable file" if os.sep in command else "is not on PATH"
+        raise KubeAccessError(f"kubeconfig {where}: user {user_name!r}: exec plugin {command!r} {where_to}"
+                              + (f" ({hint})" if hint else ""))

@@ -24,6 +24,21 @@ class SubmitResult:
     permanent: bool = False
 
 
+@dataclass(frozen=True)
+class PortEvent:
+    """Something a live port saw between decisions, for the journal: an operation it ran ended
+    (``completed``, with how long after its submission; ``component`` names what it was done to:
+    ``node``, ``pool`` or a control-plane component), or the API answered again after an outage
+    (``waited``, with how long it did not)."""
+
+    t: float
+    kind: str
+    action: str
+    detail: str = ""
+    duration_s: float | None = None
+    component: str = ""
+
+
 class ClusterPort(Protocol):
     def observe(self) -> ClusterState: ...
 

@@ -8,6 +8,7 @@ import simpy
 
 from models.actions import (
     Action,
+    Annotate,
     Cordon,
     DeleteNode,
     Drain,
@@ -34,6 +35,8 @@ from models.state import (
 from models.state import Taint as TaintRecord
 from sim.adapters.port import SubmitResult
 from sim.world import World
+from models.karpenter import DO_NOT_DISRUPT
+from sim.world.entities import RUNNING
 from sim.world.eviction import budget
 
 
@@ -49,17 +52,24 @@ class SimulatedPort:
     # -- observe -------------------------------------------------------------------------
     def _node_record(self, n) -> Node:
         if n.record is None:
+            remaining = self.world.evictions.remaining(n)
+            moving = [p.workload.spec.requests for p in remaining]
+            keep = tuple(p.name for p in sorted(n.pods) if p.state == RUNNING
+                         and p.workload.spec.annotation(DO_NOT_DISRUPT) == "true")
             n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
-                            n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(self.world.evictions.remaining(n)),
-                            n.created_at, n.message, n.config, n.taints, tuple(sorted(n.labels.items())),
-                            len(n.volumes))
+                            n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(remaining),
+                            n.created_at, n.message, n.config, n.taints, tuple(sorted(n.annotations.items())),
+                            Resources(n.used_cpu, n.used_memory, n.used_pods),
+                            Resources(sum(r.cpu_m for r in moving), sum(r.memory for r in moving), len(moving)), keep,
+                            labels=tuple(sorted(n.labels.items())), volumes=len(n.volumes))
         return n.record
 
     def observe(self) -> ClusterState:
         w = self.world
         w.dirty = False
         if w.nodes_dirty:
-            self._nodes = tuple(self._node_record(n) for n in sorted(w.nodes.values(), key=lambda n: n.seq))
+            # the world's nodes are held in the order they were made (World._new_node numbers each): by seq
+            self._nodes = tuple(map(self._node_record, w.nodes.values()))
             w.nodes_dirty = False
         if w.cp_dirty or self._control_plane is None:
             insts = [Instance(i.name, i.component, i.version, i.healthy, i.phase) for i in w.cp.instances.values()]
@@ -81,8 +91,8 @@ class SimulatedPort:
         return ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
                             replace(w.cloud, subnets=w.cloud_ops.subnets()),
                             w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
-                            webhooks=w.admission.webhooks_declared, priority_classes=w.priority_classes,
-                            volumes=self._volumes)
+                            services=w.services, clock_origin=w.clock_origin, webhooks=w.admission.webhooks_declared,
+                            priority_classes=w.priority_classes, volumes=self._volumes)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
@@ -92,6 +102,8 @@ class SimulatedPort:
         node = w.nodes.get(getattr(action, "node", None) or "")
         if hasattr(action, "node") and node is None:
             return SubmitResult(False, f"no node named {action.node}")
+        if node is not None or isinstance(action, ProvisionNode):
+            w.rec.pool_action(w.env.now, node.pool if node is not None else action.pool)
         if isinstance(action, Cordon):
             w.node_ops.set_schedulable(node, False)
         elif isinstance(action, Uncordon):
@@ -104,6 +116,8 @@ class SimulatedPort:
             w.node_ops.set_taint(node, TaintRecord(action.key, action.effect, action.value))
         elif isinstance(action, Untaint):
             w.node_ops.remove_taint(node, action.key)
+        elif isinstance(action, Annotate):
+            w.node_ops.annotate(node, action.key, action.value)
         elif isinstance(action, UpgradeNodeInPlace):
             if node.phase not in (IDLE, "upgrade-failed"):
                 return SubmitResult(False, f"{node.name} is {node.phase}")

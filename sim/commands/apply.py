@@ -7,7 +7,10 @@ after decision, until the decisions repeat (nothing changes in a dry run), then 
 upgrade rehearsed on a simulated copy of the cluster. With
 ``--server-dry-run`` every mutating request is sent with dryRun=All and no hook runs.
 With ``--execute`` it acts, journalling the memo and every action to a file after
-each decision; ``--resume JOURNAL`` continues after a crash or Ctrl-C.
+each decision; ``--resume JOURNAL`` continues after a crash or Ctrl-C, adopting the hooks
+the stopped run left (``JOURNAL.hooks``). A journal that ends in a halt is not continued
+(its reason is printed, exit 1) unless ``--retry-halted`` clears the halt. An API that
+stays unreachable past ``live.apiOutageTimeout`` halts the run, journalled.
 """
 
 from __future__ import annotations
@@ -15,16 +18,19 @@ from __future__ import annotations
 import shlex
 import sys
 
-from models.plan import CONTROL_PLANE, WORKERS, plan_for_params
+import os
+
+from models.plan import CONTROL_PLANE, WORKERS, plan_for_params, trailing_instances
 from sim.adapters.dryrun import DryRunPort
-from sim.adapters.port import SubmitResult
+from sim.adapters.kube_client import KubeUnreachable
+from sim.adapters.port import PortEvent, SubmitResult
 from sim.commands.common import add_set_option, scenario_from
 from sim.commands.live_common import add_kube_options, connect
 from sim.commands.rehearse import rehearse
 from sim.commands.run import select_strategies
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.prechecks import check_cluster, format_findings, traits_for
-from sim.runner import FileJournal, Journal, JournalError, reconcile
+from sim.runner import FileJournal, Journal, JournalError, LogEntry, reconcile
 from sim.simulate import build_strategy
 from sim.style import colour_allowed
 
@@ -41,6 +47,9 @@ def add_parser(sub) -> None:
     mode.add_argument("--server-dry-run", action="store_true", help="send mutating requests with dryRun=All; run no hook")
     p.add_argument("--journal", metavar="FILE", help="where to journal the run (default: SCENARIO-NAME.journal)")
     p.add_argument("--resume", metavar="JOURNAL", help="continue the run journalled in JOURNAL")
+    p.add_argument("--retry-halted", action="store_true",
+                   help="with --resume: clear the halt the journal ends in and go on (the strategy looks at the "
+                        "cluster afresh)")
     p.add_argument("--force", action="store_true", help="go ahead despite blocking pre-check findings")
     add_set_option(p)
     p.set_defaults(run=run)
@@ -49,7 +58,7 @@ def add_parser(sub) -> None:
 def _check_hooks(plan, traits, live, path: str) -> None:
     """Every hook the plan certainly needs is set (else one error, before anything is done);
     a hook it may need is a note."""
-    steps = {s.component for s in plan.path.steps}
+    steps = {p.kind for p in plan.phases}
     needed, maybe = [], []
     if CONTROL_PLANE in steps:
         needed.append(("upgradeControlPlane", "the control plane is not at the target"))
@@ -70,16 +79,60 @@ def _check_hooks(plan, traits, live, path: str) -> None:
             print(f"# note: {why}, and live.hooks.{h} is not set: it halts if it has to", file=sys.stderr)
 
 
-def resume_command(args, journal: str) -> str:
+def resume_command(args, journal: str, retry_halted: bool = False) -> str:
     """The command that continues this run: the same scenario, cluster, strategy and --set."""
     argv = ["midair", "apply", args.scenario]
     for option, value in (("--kubeconfig", args.kubeconfig), ("--context", args.context),
-                          ("--strategy", args.strategy)):
+                          ("--namespace", args.namespace), ("--as", args.as_user), ("--strategy", args.strategy)):
         if value:
             argv += [option, value]
+    for group in args.as_groups:
+        argv += ["--as-group", group]
     for assignment in args.sets:
         argv += ["--set", assignment]
-    return shlex.join([*argv, "--execute", "--resume", journal])
+    return shlex.join([*argv, "--execute", "--resume", journal, *(["--retry-halted"] if retry_halted else [])])
+
+
+class EventSink:
+    """The live port's events (operations completed, outages waited out) as journal notes; those that
+    come before the journal exists wait for it."""
+
+    def __init__(self):
+        self.journal: Journal | None = None
+        self.early: list[LogEntry] = []
+
+    def __call__(self, event: PortEvent) -> None:
+        entry = LogEntry(event.t, event.kind, event.action, event.detail,
+                         f"{event.duration_s:g}s" if event.duration_s is not None else "", event.duration_s,
+                         event.component)
+        if self.journal is None:
+            self.early.append(entry)
+        else:
+            self.journal.note(entry)
+
+    def attach(self, journal: Journal) -> None:
+        self.journal = journal
+        for entry in self.early:
+            journal.note(entry)
+        self.early = []
+
+
+def path_summary(plan, state) -> str:
+    """The plan's steps as the header shows them, with the control-plane instances a stopped upgrade left behind."""
+    steps = [f"{s.component} {s.version}" for s in plan.path.steps]
+    behind = trailing_instances(state)
+    if behind:
+        steps.insert(0, f"control-plane {plan.path.start} (finishing {', '.join(behind)})")
+    return ", ".join(steps) or "nothing to do"
+
+
+def _open_journal(args):
+    """The journal to resume, checked: it exists, it is a journal, and it may be continued."""
+    try:
+        journal = FileJournal(args.resume, resume=True)
+    except JournalError as exc:
+        raise UsageError(str(exc)) from None
+    return journal
 
 
 def _print(entries) -> None:
@@ -90,20 +143,31 @@ def _print(entries) -> None:
 def run(args) -> int:
     scenario = scenario_from(args, args.scenario)
     spec = select_strategies(scenario, [args.strategy] if args.strategy else None)[0]
-    if args.resume and not args.execute:
-        raise UsageError("--resume continues a run that acts on the cluster: add --execute")
+    if args.retry_halted and not args.resume:
+        raise UsageError("--retry-halted clears the halt of a journalled run: add --resume JOURNAL")
     journal: Journal
     if args.resume:
-        try:
-            journal = FileJournal(args.resume, resume=True)
-        except JournalError as exc:
-            raise UsageError(str(exc)) from None
+        journal = _open_journal(args)
+        if not args.execute:
+            raise UsageError("--resume continues a run that acts on the cluster: add --execute")
         h = journal.header
         if (h.get("strategy"), h.get("target")) != (spec.label, str(scenario.target)):
             raise UsageError(f"{args.resume} journals strategy {h.get('strategy')} to {h.get('target')}, "
                              f"not {spec.label} to {scenario.target}")
+        if journal.halted and not args.retry_halted:
+            print(f"# halted: {journal.halted}")
+            print(f"# {args.resume} ends in a halt; once you have looked into it, continue with: "
+                  f"{resume_command(args, args.resume, retry_halted=True)}")
+            return EXIT_FINDINGS
+    path = args.resume or args.journal or f"{scenario.name}.journal"
+    ledger = f"{path}.hooks" if args.execute else None
+    if args.execute and not args.resume and os.path.exists(ledger) and os.listdir(ledger):
+        raise UsageError(f"{ledger} holds the hook runs of an earlier upgrade: continue it with --resume {path}, "
+                         "or move both away")
+    sink = EventSink()
     port = connect(args, scenario.live, journal.header.get("pool_sizes") if args.resume else None,
-                   server_dry_run=args.server_dry_run, run_hooks=args.execute, timing=scenario.timing)
+                   server_dry_run=args.server_dry_run, run_hooks=args.execute, timing=scenario.timing,
+                   seed=scenario.seed, ledger_dir=ledger, report=sink)
     server = port.kube.server
     try:
         if args.resume and journal.header.get("server") not in (None, server):
@@ -124,7 +188,7 @@ def run(args) -> int:
         except ValueError as exc:
             raise UsageError(f"{args.scenario}: {exc}") from None
         _check_hooks(plan, traits_for(spec, state), scenario.live, args.scenario)
-        steps = ", ".join(f"{s.component} {s.version}" for s in plan.path.steps) or "nothing to do"
+        steps = path_summary(plan, state)
         mode = "execute" if args.execute else "server-side dry run" if args.server_dry_run else "dry run"
         print(f"# {scenario.name}: {state.version} -> {scenario.target} with {spec.label} ({mode}); path: {steps}")
         if not args.execute:
@@ -132,13 +196,18 @@ def run(args) -> int:
         if not args.resume:
             header = {"scenario": scenario.name, "strategy": spec.label, "target": str(scenario.target),
                       "pool_sizes": port.pool_sizes, "server": server}
-            path = args.journal or f"{scenario.name}.journal"
             try:
                 journal = FileJournal(path, header=header)
             except JournalError as exc:
                 raise UsageError(str(exc)) from None
             print(f"# journal: {path} (continue after a crash with: {resume_command(args, path)})")
         journal.listener = _print
+        sink.attach(journal)
+        if journal.halted:  # --retry-halted: the strategy decides afresh from what the cluster shows
+            memo = {k: v for k, v in journal.memo.items() if k != "halted"}
+            journal.note(LogEntry(port.now(), "retry", "Retry", f"--retry-halted: the halt is cleared ({journal.halted})"),
+                         memo)
+        port.adopt()
         try:
             # a scenario's horizon counts simulated seconds from the start; live, from now
             horizon = port.now() + scenario.horizon_s if scenario.horizon_s is not None else None
@@ -147,6 +216,11 @@ def run(args) -> int:
         except KeyboardInterrupt:
             print(f"\ninterrupted; continue with: {resume_command(args, journal.path)}", file=sys.stderr)
             return 130
+        except KubeUnreachable as exc:
+            journal.note(LogEntry(port.now(), "halt", "Halt", str(exc)))
+            print(f"# halted: {exc}")
+            print(f"# continue once the API answers again with: {resume_command(args, journal.path, retry_halted=True)}")
+            return EXIT_FINDINGS
     finally:
         port.close()
     if outcome.completed:

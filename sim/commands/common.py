@@ -40,8 +40,13 @@ def add_set_option(parser: argparse.ArgumentParser) -> None:
                         help="override a scenario field, e.g. --set cluster.controlPlane.apiservers=1 (repeatable)")
 
 
+def add_timing_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--timing", metavar="FILE", help="a timing file (midair calibrate writes one) over the "
+                                                         "scenario's own timing; --set still wins")
+
+
 def scenario_from(args: argparse.Namespace, path: str) -> Scenario:
-    return load_scenario(path, args.sets)
+    return load_scenario(path, args.sets, getattr(args, "timing", None))
 
 
 def strategies_named(scenario: Scenario | None, names: list[str] | None, pools=None) -> list[StrategySpec]:

@@ -1,4 +1,5 @@
-"""``midair precheck``: the pre-upgrade checks, grouped by family, most severe first.
+"""``midair precheck``: the pre-upgrade checks, grouped by family, most severe first. With ``--live``
+the removed-API check also reads the cluster's deployed Helm 3 releases (``sim.adapters.helm``).
 
 The document (``-o json`` / ``-o yaml``; ``--json`` is ``-o json``)::
 
@@ -39,6 +40,18 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+def helm_refs(found) -> tuple[list, list]:
+    """The objects of the cluster's deployed Helm releases, for the removed-API check; a release that cannot be
+    decoded is a problem of its own (apis.unreadable)."""
+    from sim.adapters.helm import release_refs
+
+    if found is None:
+        return [], []
+    releases, unreadable = found
+    refs, problems = release_refs(releases)
+    return refs, [*problems, *((text.split(":", 1)[0], 0, text.split(": ", 1)[-1]) for text in unreadable)]
+
+
 def run(args) -> int:
     if not args.scenario and not args.live:
         raise UsageError("give a SCENARIO, or --live --to V for the cluster of a kubeconfig context")
@@ -49,10 +62,12 @@ def run(args) -> int:
             raise UsageError(f"--manifests {path}: no such file or directory")
     scenario = scenario_from(args, args.scenario) if args.scenario else None
     target = version_arg(args.target, "--to") if args.target else scenario.target
+    helm: tuple[list, list] = ([], [])
     if args.live:
         port = connect(args, scenario.live if scenario else LiveSettings())
         try:
             state = port.observe()
+            helm = helm_refs(port.helm_releases())
         finally:
             port.close()
     else:
@@ -63,7 +78,7 @@ def run(args) -> int:
     # the scenario's own entry when it has one, else the strategy (or preset) with its defaults: as run does
     spec = strategies_named(scenario, [args.strategy], state.pools)[0] if args.strategy else None
     manifests = (scenario.manifests if scenario else ()) + tuple(args.manifests)
-    findings = check_cluster(state, target, spec, manifests)
+    findings = check_cluster(state, target, spec, manifests, helm)
     colour = colour_allowed(sys.stdout)
     doc = {"findings": [f.to_json() for f in findings]}
     sys.stdout.write(render(doc, output_format(args), lambda _: format_findings(findings, colour), tables))

@@ -5,16 +5,21 @@ The document (``-o json`` / ``-o yaml``; docs/output.md)::
     {"scenario", "from", "to", "root_seed", "runs_per_strategy",
      "blocked": [{"strategy", "reason", "findings": [{"id", "family", "severity", "subject", "reason", "fix"}]}],
      "strategies": [{"strategy", "runs", "completed", "halted": [{"reason", "runs"}],
-                     "metrics": {METRIC: {"n", "mean", "p50", "p95", "max", "ci95": [low, high]}}}]}
+                     "metrics": {METRIC: {"n", "mean", "p50", "p95", "max", "ci95": [low, high]}}}],
+     "expectations": [{"strategy", "expectation", "metric", "workload", "bound", "limit", "value", "runs", "passed"}]}
 
 ``blocked`` lists the strategies whose runs could not start, and why: blocking pre-check
 findings (``prechecks: enforce``), or no upgrade plan. Then nothing ran, ``strategies`` is
 empty, and the exit code is 1. The metrics are every numeric one of
-``sim.metrics.METRIC_NAMES``.
+``sim.metrics.METRIC_NAMES``. ``expectations``: the scenario's ``expect:`` entries measured
+over each strategy's runs (``sim.expectations``; empty without any).
 """
 
 from __future__ import annotations
 
+from sim.sweep import stop_phrase
+
+from sim import expectations
 from sim.comparison import STATISTICS_COLUMNS, headline_rows, statistics_rows, text_table
 from sim.render import Table
 from sim.style import severity
@@ -23,8 +28,9 @@ FINDING_COLUMNS = ("strategy", "severity", "id", "subject", "reason", "fix")
 
 
 def document(base, stats: dict[str, dict], root_seed: int, runs: int,
-             blocked: dict[str, tuple[str, list]] | None = None) -> dict:
-    """``stats`` from ``sim.sweep.summary``; ``blocked``: label to (why, blocking findings)."""
+             blocked: dict[str, tuple[str, list]] | None = None, verdicts=()) -> dict:
+    """``stats`` from ``sim.sweep.summary``; ``blocked``: label to (why, blocking findings); ``verdicts``:
+    the expectations measured (``sim.expectations.verdicts``)."""
     return {
         "scenario": base.name, "from": str(base.cluster.version), "to": str(base.target), "root_seed": root_seed,
         "runs_per_strategy": runs,
@@ -33,6 +39,7 @@ def document(base, stats: dict[str, dict], root_seed: int, runs: int,
         "strategies": [{"strategy": label, "runs": s["runs"], "completed": s["completed"],
                         "halted": [{"reason": reason, "runs": n} for reason, n in s["halted"].items()],
                         "metrics": s["metrics"]} for label, s in stats.items()],
+        "expectations": expectations.to_json(verdicts),
     }
 
 
@@ -69,7 +76,10 @@ def text(doc: dict, colour: bool = False) -> str:
                       "ignoring them costs"]
         return "\n".join(lines) + "\n"
     lines = [head, text_table(stats_of(doc))]
-    lines += [f"{s['strategy']}: {h['runs']} run(s) halted: {h['reason']}" for s in doc["strategies"] for h in s["halted"]]
+    lines += ["{0}: {1} run(s) {2}: {3}".format(s["strategy"], h["runs"], *stop_phrase(h["reason"]))
+              for s in doc["strategies"] for h in s["halted"]]
+    if doc["expectations"]:
+        lines.append(expectations.format_text(doc["expectations"]).rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 
@@ -79,6 +89,8 @@ def tables(doc: dict) -> list[Table]:
     if stats:
         out.append(Table.of("Comparison (mean / p95)", ["metric", *stats], headline_rows(stats), only="markdown"))
         out.append(Table.of("Statistics", STATISTICS_COLUMNS, statistics_rows(stats), only="csv"))
+    if doc["expectations"]:
+        out.append(expectations.table(doc["expectations"]))
     halts = [(s["strategy"], h["runs"], h["reason"]) for s in doc["strategies"] for h in s["halted"]]
     if halts:
         out.append(Table.of("Halted runs", ("strategy", "runs", "reason"), halts))

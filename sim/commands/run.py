@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from models.prechecks import blocking
 from models.strategies.presets import PRESETS
-from sim.commands.common import add_set_option, field_option, strategies_named
+from sim import expectations
+from sim.commands.common import add_set_option, add_timing_option, field_option, strategies_named
 from sim.commands.results import document, tables, text
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
 from sim.output import atomic_write_text
@@ -37,8 +38,11 @@ def add_sweep_options(p) -> None:
     p.add_argument("--fail-on", default="findings", choices=FAIL_ON,
                    help="exit 1 on findings (a skew violation, a run that could not start, a failed expectation: "
                         "the default), or on those and any run that halted")
+    p.add_argument("--no-fail", action="store_true",
+                   help="a failed expectation (expect:) does not make the exit code 1; the table still says FAIL")
     add_preset_option(p)
     add_set_option(p)
+    add_timing_option(p)
     add_output_option(p, "the comparison")
 
 
@@ -64,8 +68,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("run", help="rehearse the upgrade with each strategy and compare the costs")
     add_sweep_options(p)
     p.add_argument("--json", metavar="FILE", help='write every run as JSON: {"midair_version", "scenario", "root_seed", '
-                                                  '"runs": [...]}; - is standard output (then the comparison goes to '
-                                                  "standard error)")
+                                                  '"expectations": [...], "runs": [...]}; - is standard output (then '
+                                                  "the comparison goes to standard error)")
     p.set_defaults(run=run)
 
 
@@ -85,8 +89,13 @@ class Sweep:
     runs: int
     blocked: dict[str, tuple[str, list]]
 
+    def verdicts(self) -> list:
+        """The scenario's expectations measured over each strategy's runs (``sim.expectations``)."""
+        return expectations.verdicts(self.variants, self.rows)
+
     def document(self) -> dict:
-        return document(self.base, summary(self.rows) if self.rows else {}, self.seed, self.runs, self.blocked)
+        return document(self.base, summary(self.rows) if self.rows else {}, self.seed, self.runs, self.blocked,
+                        self.verdicts())
 
 
 def _blocked(work: list[tuple[Variant, list]]) -> dict[str, tuple[str, list]]:
@@ -121,7 +130,7 @@ def execute(args, checkpoint: str | None = None) -> Sweep:
     if args.workers is not None and args.executor != "process":
         raise UsageError(f"--workers is for --executor process; with --executor {args.executor} it would be "
                          "ignored" + (" (size the Dask cluster instead)" if args.executor == "dask" else ""))
-    vs = variants(args.scenario, [*preset_sets(args), *args.sets], args.grid)
+    vs = variants(args.scenario, [*preset_sets(args), *args.sets], args.grid, args.timing)
     base = vs[0].scenario
     runs = args.runs or base.runs
     seed = base.seed if args.seed is None else args.seed
@@ -163,12 +172,24 @@ def emit(args, sweep: Sweep, stream=None) -> None:
     stream.write(render(sweep.document(), args.output, lambda doc: text(doc, colour), tables))
 
 
-def results_json(base, rows, seed: int) -> str:
-    """The results file: every run, and the midair that made them."""
+def results_json(base, rows, seed: int, verdicts=(), judged=None) -> str:
+    """The results file: every run, the expectations measured over them, the report's verdict (when
+    there is a report), and the midair that made them."""
+    from sim.verdict import to_json
     from sim.version import midair_version
 
-    data = {"midair_version": midair_version(), "scenario": base.name, "root_seed": seed, "runs": [r.data for r in rows]}
+    data = {"midair_version": midair_version(), "scenario": base.name, "root_seed": seed,
+            "expectations": expectations.to_json(verdicts), **({"verdict": to_json(judged)} if judged else {}),
+            "runs": [r.data for r in rows]}
     return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def expectations_verdict(found, no_fail: bool) -> int:
+    """1 when an expectation failed, naming each on stderr; 0 with ``--no-fail``."""
+    bad = expectations.failed(found)
+    for v in bad:
+        print(f"midair: expectation failed: {v.describe()}", file=sys.stderr)
+    return EXIT_FINDINGS if bad and not no_fail else EXIT_OK
 
 
 def check_writable(path: str, option: str) -> None:
@@ -188,9 +209,10 @@ def run(args) -> int:
     emit(args, sweep, sys.stderr if to_stdout else sys.stdout)
     if sweep.blocked:
         return EXIT_FINDINGS
+    found = sweep.verdicts()
     if to_stdout:
-        sys.stdout.write(results_json(sweep.base, sweep.rows, sweep.seed))
+        sys.stdout.write(results_json(sweep.base, sweep.rows, sweep.seed, found))
     elif args.json:
-        atomic_write_text(args.json, results_json(sweep.base, sweep.rows, sweep.seed))
+        atomic_write_text(args.json, results_json(sweep.base, sweep.rows, sweep.seed, found))
         print(f"wrote {args.json}", file=sys.stderr)
-    return verdict(sweep.rows, args.fail_on)
+    return max(verdict(sweep.rows, args.fail_on), expectations_verdict(found, args.no_fail))

@@ -1,11 +1,20 @@
-"""``midair snapshot`` and ``midair import``: a real cluster, or a dump of one, as a scenario file."""
+"""``midair snapshot`` and ``midair import``: a real cluster, or a dump of one, as a scenario file.
+
+A snapshot also reads the cluster's deployed Helm 3 releases and writes, beside the scenario,
+``NAME.helm.yaml``: the apiVersion, kind and name of every object in them (Helm's own
+release annotations naming the release, nothing else of the manifests: no Secret data), listed
+in the scenario's ``manifests`` so that ``midair precheck`` finds APIs the target removes.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import replace
 from datetime import datetime, timezone
+
+import yaml
 
 from models.state import APISERVER, ControlPlane, Instance
 from models.version import KubeVersion
@@ -13,9 +22,9 @@ from sim.adapters.kube_state import DUMP_COMMAND, DumpError, build_state, group_
 from sim.commands.common import version_arg
 from sim.commands.live_common import add_kube_options, connect
 from sim.errors import EXIT_OK, UsageError
-from sim.output import atomic_write_text
+from sim.output import atomic_write_many
 from sim.scenario import load_scenario_text
-from sim.scenario.export import scenario_from_state, to_yaml
+from sim.scenario.export import hashed, scenario_from_state, to_yaml
 from sim.scenario.model import LiveSettings
 from sim.version import midair_version
 
@@ -58,7 +67,28 @@ def _destination(args) -> tuple[str, str | None]:
     return "yaml", args.output
 
 
-def _write(args, state, source: str, fmt: str, out: str | None) -> int:
+def helm_objects(releases, anonymize: bool = False) -> str:
+    """The releases' objects as YAML documents of apiVersion, kind and name, each annotated with its release
+    (as Helm annotates what it manages), for the removed-API check."""
+    from sim.manifests import scan_text
+
+    docs = []
+    for release in releases:
+        namespace, name = release.namespace, release.name
+        if anonymize:
+            namespace, name = hashed("ns", namespace), hashed("r", release.key)
+        docs.append(f"# helm release {namespace}/{name} revision {release.revision}" +
+                    ("" if anonymize else f" (chart {release.chart})"))
+        refs, _ = scan_text(release.manifest, release.label)
+        for ref in refs:
+            meta = {"name": hashed("o", f"{release.key}/{ref.name}") if anonymize else ref.name,
+                    "annotations": {"meta.helm.sh/release-name": name, "meta.helm.sh/release-namespace": namespace}}
+            docs.append(yaml.safe_dump({"apiVersion": ref.api_version, "kind": ref.kind, "metadata": meta},
+                                       sort_keys=False).rstrip() + "\n---")
+    return "\n".join(docs) + "\n"
+
+
+def _write(args, state, source: str, fmt: str, out: str | None, helm=None) -> int:
     target = version_arg(args.target, "--target") if args.target else None
     unknown = [n.name for n in state.nodes if n.kubelet == KubeVersion(0, 0)]
     if unknown:
@@ -69,15 +99,27 @@ def _write(args, state, source: str, fmt: str, out: str | None) -> int:
     name = args.name or ("snapshot" if args.anonymize else source.replace("/", "-").replace(".", "-"))
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     data = scenario_from_state(state, name, target, args.anonymize, f"from {source} at {stamp}")
+    files: dict[str, bytes] = {}
+    releases = helm[0] if helm else []
+    if releases and out:
+        helm_file = os.path.splitext(out)[0] + ".helm.yaml"
+        files[helm_file] = helm_objects(releases, args.anonymize).encode()
+        data["manifests"] = [os.path.basename(helm_file)]
+    elif releases:
+        print(f"# {len(releases)} Helm release(s) left out: give --out FILE to keep their API versions for midair "
+              "precheck", file=sys.stderr)
+    for problem in (helm[1] if helm else []):
+        print(f"# helm: {problem}", file=sys.stderr)
     text = to_yaml(data, f"midair scenario written by midair {midair_version()} from {source} at {stamp}.\n"
                          "Check the pools, add faults and timing, then: midair run FILE")
     load_scenario_text(text, out or "<snapshot>")  # what we write must load
     if fmt == "json":
         text = json.dumps(data, indent=2) + "\n"
     if out:
-        atomic_write_text(out, text)
+        atomic_write_many({out: text.encode(), **files})
         print(f"wrote {out}: {len(state.nodes)} nodes in {len(state.pools)} pool(s), "
-              f"{len(data['workloads'])} workload(s)", file=sys.stderr)
+              f"{len(data['workloads'])} workload(s)" + (f"; {', '.join(files)}: the objects of {len(releases)} "
+                                                         "Helm release(s)" if files else ""), file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK
@@ -88,9 +130,10 @@ def run_snapshot(args) -> int:
     port = connect(args, LiveSettings(pool_label=args.pool_label))
     try:
         state = port.observe()
+        helm = port.helm_releases()
     finally:
         port.close()
-    return _write(args, state, f"context {args.context}" if args.context else "the current context", fmt, out)
+    return _write(args, state, f"context {args.context}" if args.context else "the current context", fmt, out, helm)
 
 
 def run_import(args) -> int:

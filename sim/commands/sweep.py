@@ -6,7 +6,8 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from sim.commands.run import add_sweep_options, emit, execute, results_json, verdict
+from sim import expectations, verdict as ranking
+from sim.commands.run import add_sweep_options, emit, execute, expectations_verdict, results_json, verdict
 from sim.errors import EXIT_FINDINGS, UsageError
 
 CHECKPOINT = ".runs.jsonl"
@@ -23,12 +24,12 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
-def run(args) -> int:
-    from sim.report import write_report  # matplotlib: loaded only when a report is written
-
+def report_dir(args, what: str) -> tuple[str, str]:
+    """The report directory (``--out``, or reports/<scenario>[-recommend]-<timestamp>/), made, and its
+    checkpoint, cleared unless ``--resume``."""
     if args.resume and not args.out:
-        raise UsageError("--resume needs --out DIR, the report directory of the interrupted sweep")
-    name = os.path.splitext(os.path.basename(args.scenario))[0]
+        raise UsageError(f"--resume needs --out DIR, the report directory of the interrupted {what}")
+    name = os.path.splitext(os.path.basename(args.scenario))[0] + ("" if what == "sweep" else f"-{what}")
     out = args.out or os.path.join("reports", f"{name}-{datetime.now(timezone.utc).strftime('%Y%m%d-%H%M%S')}")
     try:
         os.makedirs(out, exist_ok=True)
@@ -37,12 +38,23 @@ def run(args) -> int:
     checkpoint = os.path.join(out, CHECKPOINT)
     if not args.resume and os.path.exists(checkpoint):
         os.unlink(checkpoint)
+    return out, checkpoint
+
+
+def run(args) -> int:
+    from sim.report import write_report  # matplotlib: loaded only when a report is written
+
+    out, checkpoint = report_dir(args, "sweep")
     sweep = execute(args, checkpoint)
     emit(args, sweep)
     if sweep.blocked:
         return EXIT_FINDINGS
+    found = sweep.verdicts()
+    judged = ranking.judge(sweep.variants, sweep.rows)
     written = write_report(out, sweep.base, sweep.variants, sweep.rows, sweep.seed,
-                           results_json(sweep.base, sweep.rows, sweep.seed))
+                           results_json(sweep.base, sweep.rows, sweep.seed, found, judged),
+                           command=[args.prog, *getattr(args, "argv", [])],
+                           extra_sections=[*ranking.sections(judged), *expectations.report_sections(found)])
     os.unlink(checkpoint)
     print(f"report: {os.path.join(out, 'report.html')} ({len(written)} files)", file=sys.stderr)
-    return verdict(sweep.rows, args.fail_on)
+    return max(verdict(sweep.rows, args.fail_on), expectations_verdict(found, args.no_fail))

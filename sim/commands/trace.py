@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from sim.commands.common import add_set_option, field_option, scenario_from, strategies_named
+from sim.commands.common import add_set_option, add_timing_option, field_option, scenario_from, strategies_named
 from sim.commands.run import FAIL_ON, UNSTARTED
 from sim.errors import EXIT_FINDINGS, EXIT_OK
 from sim.render import Table, add_output_option, render
@@ -34,8 +34,19 @@ def add_parser(sub) -> None:
                    help="exit 1 on findings (a skew violation, a run that could not start: the default), or on those "
                         "and a halt")
     add_set_option(p)
+    add_timing_option(p)
     add_output_option(p, "the decisions")
     p.set_defaults(run=run)
+
+
+def document(scenario: str, label: str, seed: int, result, events: bool) -> dict:
+    """The document of one run (``events``: the world's too; the run must have kept its world)."""
+    happened = result.world.rec.events if events and result.world is not None else ()  # an unstarted run has no world
+    return {"scenario": scenario, "strategy": label, "seed": seed, "completed": result.completed,
+            "halted": result.halted, "duration_s": result.metrics["duration_s"],
+            "decisions": [{"t": e.t, "kind": e.kind, "action": e.action, "reason": e.reason, "detail": e.detail}
+                          for e in result.log],
+            "events": [{"t": t, "text": what} for t, what in happened]}
 
 
 def text(doc: dict) -> str:
@@ -61,13 +72,7 @@ def run(args) -> int:
     spec = strategies_named(scenario, [args.strategy])[0]
     seed = field_option(args.seed, "seed", "--seed") if args.seed is not None else derive_seed(scenario.seed, "run", 0)
     result = simulate(scenario, spec, seed, keep_world=args.events)
-    events = result.world.rec.events if args.events and result.world is not None else ()  # an unstarted run has no world
-    doc = {"scenario": scenario.name, "strategy": spec.label, "seed": seed, "completed": result.completed,
-           "halted": result.halted, "duration_s": result.metrics["duration_s"],
-           "decisions": [{"t": e.t, "kind": e.kind, "action": e.action, "reason": e.reason, "detail": e.detail}
-                         for e in result.log],
-           "events": [{"t": t, "text": what} for t, what in events]}
-    sys.stdout.write(render(doc, args.output, text, tables))
+    sys.stdout.write(render(document(scenario.name, spec.label, seed, result, args.events), args.output, text, tables))
     unstarted = (result.halted or "").startswith(UNSTARTED)
     failed = result.metrics["skew_violations"] or unstarted or (args.fail_on == "halted" and result.halted)
     return EXIT_FINDINGS if failed else EXIT_OK

@@ -14,12 +14,26 @@ from typing import Any
 from models.plan import resolve_batch
 from models.state import NodePool
 from models.drain import DrainOptions
-from models.strategies.params import BOOL, CHOICE, DRAIN_OPTIONS, DURATION, INT, INT_OR_PERCENT, Param
+from models.strategies.params import (
+    BOOL,
+    BUDGETS,
+    CHOICE,
+    DRAIN_OPTIONS,
+    DURATION,
+    INT,
+    INT_OR_PERCENT,
+    POOL_LIST,
+    WINDOWS,
+    Param,
+)
 from models.strategies.presets import PRESETS
 from sim import registry
 from sim.adapters.hooks import check_template
 from sim.scenario.cluster import build_cluster, check_version_exists
+from sim.scenario.context import apply_annotations, build_autoscaler, build_services
+from sim.scenario.expect import build_expectations, build_objectives
 from sim.scenario.faults import check_fault
+from sim.scenario.knobs import Budgets, PoolList, Windows
 from sim.scenario.model import Dist, FaultSpec, LiveSettings, Scenario, StrategySpec, Timing
 from sim.scenario.schema import INVALID, Bool, Checker, Duration, Enum, Field, Int, IntOrPct, Obj, Spec, broken, suggest
 from sim.scenario.source import Path, Source
@@ -59,16 +73,26 @@ def _param_spec(p: Param) -> Spec:
         BOOL: Bool(),
         CHOICE: Enum(choices=p.choices),
         DRAIN_OPTIONS: DRAIN_OPTIONS_SPEC,
+        POOL_LIST: PoolList(),
+        WINDOWS: Windows(),
+        BUDGETS: Budgets(),
     }[p.kind]
+
+
+PROVENANCE = ("samples", "source")  # what a distribution was fitted to: kept in the file, not in the simulation
+
+
+def _kinds(raw: dict) -> list[str]:
+    return [k for k, v in raw.items() if v is not None and k not in PROVENANCE]
 
 
 def _dist(raw: Any) -> Dist:
     if isinstance(raw, float | int):
         return Dist.constant(raw)
-    (kind, value), = [(k, v) for k, v in raw.items() if v is not None]
+    (kind, value), = [(k, raw[k]) for k in _kinds(raw)]
     if kind == "constant":
         return Dist.constant(value)
-    if kind in ("uniform", "triangular"):
+    if kind in ("uniform", "triangular", "empirical"):
         return Dist(kind, tuple(float(x) for x in value))
     if kind == "lognormal":
         return Dist(kind, (value["median"], value["p95"]))
@@ -79,9 +103,9 @@ def check_dist(raw: Any, path: Path, ck: Checker) -> Dist | None:
     if raw is None or broken(raw):
         return None
     if isinstance(raw, dict):
-        given = [k for k, v in raw.items() if v is not None]
+        given = _kinds(raw)
         if len(given) != 1:
-            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential")
+            ck.fail(path, "give exactly one of constant, uniform, triangular, lognormal, exponential, empirical")
             return None
         kind = given[0]
         value = raw[kind]
@@ -140,6 +164,13 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
                                        f"{suggest(key, by_name)}valid: {', '.join(by_name) or 'none'}")
                 continue
             values[key] = _param_spec(by_name[key]).check(value, path + (key,), ck)
+            if by_name[key].kind == POOL_LIST and values[key] is not INVALID and pools:
+                known = [p.name for p in pools]
+                for j, pool in enumerate(values[key]):
+                    if pool not in known:
+                        values[key] = ck.fail(path + (key, j), f"no node pool named {pool!r}; "
+                                                               f"{suggest(pool, known)}valid: {', '.join(known)}")
+                        break
             ok = ok and values[key] is not INVALID
         if "maxSurge" in values and "maxUnavailable" in values and INVALID not in (values["maxSurge"],
                                                                                   values["maxUnavailable"]):
@@ -168,6 +199,7 @@ def build_strategies(raw: list, ck: Checker, pools: list[NodePool]) -> tuple[Str
 
 
 def build_timing(raw: dict, ck: Checker) -> Timing:
+    """The timing record; ``include`` and ``profile`` are already folded in (``sim.scenario.timing_files``)."""
     def d(key: str, sub: tuple = ()) -> Dist:
         value = raw[key] if not sub else raw[key][sub[0]] if isinstance(raw[key], dict) else INVALID
         return check_dist(value, ("timing", key, *sub), ck) or Dist.constant(0)
@@ -193,6 +225,9 @@ def build_timing(raw: dict, ck: Checker) -> Timing:
         reconcile_interval_s=raw["reconcileInterval"],
         pod_termination=d("podTermination"),
         operator_response=None if raw["operatorResponse"] == "never" else d("operatorResponse"),
+        endpoint_propagation=d("endpointPropagation"),
+        lb_deregistration=d("lbDeregistration"),
+        lb_health_check=d("lbHealthCheck"),
         volume_attach=d("volumeAttach"),
         volume_detach=d("volumeDetach"),
     )
@@ -221,7 +256,15 @@ def build_live(raw: dict, ck: Checker) -> LiveSettings:
         if problem:
             ck.fail(("live", "hooks", name), problem)
         hooks.append((name, template))
-    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"])
+    for key in ("retryDelay", "retryMaxDelay"):
+        if raw[key] <= 0:
+            ck.fail(("live", key), f"{raw[key]:g}s would send a failing request again at once, as fast as it fails; "
+                                   "give a duration above 0, e.g. 1s")
+    if raw["retryMaxDelay"] < raw["retryDelay"]:
+        ck.fail(("live", "retryMaxDelay"), f"{raw['retryMaxDelay']:g}s is shorter than live.retryDelay "
+                                           f"{raw['retryDelay']:g}s; give {raw['retryDelay']:g}s or more")
+    return LiveSettings(raw["poolLabel"], tuple(hooks), raw["hookTimeout"], raw["drainParallelism"], raw["pollInterval"],
+                        raw["apiOutageTimeout"], raw["retryDelay"], raw["retryMaxDelay"])
 
 
 def strategy_by_name(name: str, pools: list[NodePool], option: str = "--strategy") -> StrategySpec:
@@ -238,6 +281,12 @@ def strategy_by_name(name: str, pools: list[NodePool], option: str = "--strategy
 def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
     """The scenario, or None when problems (recorded in ``ck``) were found."""
     cluster = build_cluster(data, ck)
+    autoscaler = None
+    if cluster is not None:  # services, the autoscaler and annotations refer to the cluster (sim.scenario.context)
+        cluster = replace(apply_annotations(data["annotations"], ck, cluster),
+                          services=build_services(data["services"], ck, cluster) if data["services"] is not INVALID
+                          else ())
+        autoscaler = build_autoscaler(data["autoscaler"], ck, cluster)
     target = data["target"]
     if target is not INVALID and check_version_exists(target, ("target",), ck) and cluster is not None:
         if target < cluster.oldest_apiserver:
@@ -258,6 +307,8 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         whole = cluster if not (broken(data["cluster"]) or broken(data["workloads"])) else None
         faults = build_faults(data["faults"], ck, whole)
     live = build_live(data["live"], ck) if data["live"] is not INVALID else None
+    expectations = build_expectations(data["expect"], ck, cluster) if data["expect"] is not INVALID else ()
+    objectives = build_objectives(data["objectives"], ck) if data["objectives"] is not INVALID else ()
     if ck.problems or cluster is None or broken(data):
         return None
     horizon = data["horizon"]
@@ -276,6 +327,10 @@ def build_scenario(data: dict, ck: Checker, file: str) -> Scenario | None:
         safety=data["safety"] == "on",
         prechecks=data["prechecks"],
         inplace_restarts=data["inplaceRestarts"],
+        autoscaler=autoscaler,
+        start_time=data["startTime"],
         live=live,
         manifests=tuple(os.path.normpath(os.path.join(os.path.dirname(file), m)) for m in data["manifests"]),
+        expectations=expectations,
+        objectives=objectives,
     )

@@ -1,14 +1,18 @@
-"""Write a cluster as a scenario file, so a user can rehearse an upgrade of their own cluster.
+"""Write scenarios as files: a cluster as a scenario, so a user can rehearse an upgrade of their
+own cluster, and a loaded scenario file back out as plain data, so a changed copy can be written.
 
-Used by ``midair snapshot`` (a live cluster) and ``midair import`` (a ``kubectl get -o
-json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format names them, and
-pools get DNS-label names; ``anonymize`` also replaces pool, namespace and workload names,
-and label values (the same value gets the same hash, so selectors still select), with
-stable hashes.
+``scenario_from_state`` is used by ``midair snapshot`` (a live cluster) and ``midair import``
+(a ``kubectl get -o json`` dump). Nodes are renamed ``POOL-1``, ``POOL-2``, ... as the format
+names them, and pools get DNS-label names; ``anonymize`` also replaces pool, namespace and
+workload names, and label values (the same value gets the same hash, so selectors still
+select), with stable hashes. ``source_document`` gives back what a scenario file said
+(``--set`` applied) for ``midair fuzz`` to vary and write as its counterexample; ``to_yaml``
+writes either.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 import yaml
@@ -21,11 +25,14 @@ from models.quantity import IntOrPercent, format_cpu, format_memory
 from models.state import DAEMONSET, ClusterState
 from models.version import KubeVersion
 from sim.adapters.kube_translate import CNI_DAEMONSETS
+from sim.scenario.fields import SCENARIO
+from sim.scenario.schema import Enum, ListOf, MapOf, Obj, OneOf, Str, Version
+from sim.scenario.source import Path, Source
 
 MODELLED_ELSEWHERE = {("kube-system", "coredns"), ("kube-system", "kube-proxy")} | {("kube-system", n) for n in CNI_DAEMONSETS}
 
 
-def _hash(prefix: str, text: str) -> str:
+def hashed(prefix: str, text: str) -> str:
     return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:6]}"
 
 
@@ -50,8 +57,10 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
     cp_version = state.oldest_apiserver
     pool_names = _pool_names(state, anonymize)
     pools = []
+    renamed: dict[str, str] = {}  # node name -> its name in the scenario
     for p in state.pools:
         members = sorted(state.nodes_in(p.name), key=lambda n: n.name)
+        renamed.update({n.name: f"{pool_names[p.name]}-{i}" for i, n in enumerate(members[: p.count], 1)})
         entry = {"name": pool_names[p.name], "count": p.count, "version": str(p.version),
                  "cpu": format_cpu(p.allocatable.cpu_m), "memory": format_memory(p.allocatable.memory),
                  "maxPods": p.allocatable.pods or 110, "zones": list(p.zones)}
@@ -91,7 +100,7 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
         if (w.namespace, w.name) in MODELLED_ELSEWHERE:
             continue
         ns = _namespace(w.namespace, anonymize)
-        entry = {"name": _hash("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
+        entry = {"name": hashed("w", f"{w.namespace}/{w.name}") if anonymize else w.name, "kind": w.kind}
         if ns != "default":
             entry["namespace"] = ns
         if w.kind != DAEMONSET:
@@ -118,6 +127,7 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
             entry["gracePeriodSeconds"] = w.grace_period_s
         workloads.append(entry)
     target = target or cp_version.add_minors(1)
+    extra = _context(state, renamed, anonymize)
     return {
         "apiVersion": "midair/v1alpha1",
         "kind": "Scenario",
@@ -142,6 +152,7 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
         "faults": [],
         "runs": 20,
         "seed": 0,
+        **extra,
     }
 
 
@@ -172,7 +183,7 @@ def _value(key: str, value: str) -> str:
 
 
 def _namespace(ns: str, anonymize: bool) -> str:
-    return _hash("ns", ns) if anonymize and ns not in ("default", "kube-system") else ns
+    return hashed("ns", ns) if anonymize and ns not in ("default", "kube-system") else ns
 
 
 def _webhooks(state: ClusterState, anonymize: bool) -> list[dict]:
@@ -185,8 +196,37 @@ def _webhooks(state: ClusterState, anonymize: bool) -> list[dict]:
             entry.pop("service", None)
         elif anonymize:
             entry["service"] = {"namespace": _namespace(h.service.partition("/")[0], True),
-                                "workload": _hash("w", h.service)}
+                                "workload": hashed("w", h.service)}
         out.append(entry)
+    return out
+
+
+def _context(state: ClusterState, renamed: dict[str, str], anonymize: bool) -> dict:
+    """The services and the annotations the autoscalers honour, as the scenario's blocks."""
+    def workload_name(key: str) -> str:
+        return hashed("w", key) if anonymize else key.split("/", 1)[1]
+
+    def namespace(ns: str) -> str:
+        return _namespace(ns, anonymize)
+
+    out: dict = {}
+    services = []
+    for svc in state.services:
+        entry = {"name": hashed("svc", svc.key) if anonymize else svc.name, "workload": workload_name(svc.workload),
+                 "requestsPerSecond": svc.requests_per_second}
+        if svc.namespace != "default":
+            entry["namespace"] = namespace(svc.namespace)
+        if svc.load_balancer:
+            entry["loadBalancer"] = True
+            entry["externalTrafficPolicy"] = svc.external_traffic_policy
+        services.append(entry)
+    if services:
+        out["services"] = services
+    pods = {f"{namespace(w.namespace)}/{workload_name(w.key)}": dict(w.annotations) for w in state.workloads
+            if w.annotations and (w.namespace, w.name) not in MODELLED_ELSEWHERE}
+    nodes = {renamed[n.name]: dict(n.annotations) for n in state.nodes if n.annotations and n.name in renamed}
+    if pods or nodes:
+        out["annotations"] = {**({"workloads": pods} if pods else {}), **({"nodes": nodes} if nodes else {})}
     return out
 
 
@@ -202,7 +242,7 @@ def _budget(pdb) -> dict:
 
 
 def _label(value: str, anonymize: bool) -> str:
-    return _hash("l", value) if anonymize else value
+    return hashed("l", value) if anonymize else value
 
 
 def _selecting_budget(pdb, anonymize: bool = False) -> dict:
@@ -215,10 +255,38 @@ def _selecting_budget(pdb, anonymize: bool = False) -> dict:
                                                       if r.values else {})}
             for r in pdb.selector.match_expressions]
     ns = _namespace(pdb.namespace, anonymize)
-    return {"name": _hash("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
+    return {"name": hashed("pdb", f"{pdb.namespace}/{pdb.name}") if anonymize else pdb.name,
             **({"namespace": ns} if ns != "default" else {}), "selector": selector, **_budget(pdb)}
 
 
 def to_yaml(scenario: dict, header: str) -> str:
     body = yaml.safe_dump(scenario, sort_keys=False, default_flow_style=None, width=110)
     return "".join(f"# {line}\n" for line in header.splitlines()) + body
+
+
+def _plain(spec, value, path: Path, src: Source):
+    """``value`` as it should be written again: text YAML read as something else goes back to the
+    text typed (version ``1.30``, not the number 1.3; ``safety: off``, not false)."""
+    typed = src.raw.get(path)
+    if isinstance(spec, (Version, Str)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return typed if typed is not None else str(value)
+    if isinstance(spec, Enum) and isinstance(value, bool) and typed in spec.choices:
+        return typed
+    if isinstance(spec, OneOf):
+        for accepts, option in spec.options:
+            if accepts(value):
+                return _plain(option, value, path, src)
+    if isinstance(spec, Obj) and isinstance(value, dict):
+        return {k: _plain(spec.fields[k].spec, v, path + (k,), src) if k in spec.fields else copy.deepcopy(v)
+                for k, v in value.items()}
+    if isinstance(spec, ListOf) and isinstance(value, list):
+        return [_plain(spec.item, v, path + (i,), src) for i, v in enumerate(value)]
+    if isinstance(spec, MapOf) and isinstance(value, dict):
+        return {k: _plain(spec.value, v, path + (k,), src) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+def source_document(src: Source) -> dict:
+    """The scenario ``src`` holds (with its ``--set`` overrides) as plain data that ``to_yaml``
+    writes into a file that loads to the same scenario."""
+    return _plain(SCENARIO, src.data, (), src)

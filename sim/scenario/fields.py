@@ -8,6 +8,8 @@ older than the cluster, a workload pinned to a pool that does not exist) live in
 
 from __future__ import annotations
 
+from models.ranking import DEFAULT_OBJECTIVES
+from sim.scenario.context_fields import CONTEXT_FIELDS
 from sim.scenario.kube_fields import LABEL_SELECTOR_SHAPE, PRIORITY_CLASS, SCHEDULING_FIELDS, TAINT, WEBHOOK
 from sim.scenario.schema import (
     REQUIRED,
@@ -69,8 +71,13 @@ DISTRIBUTION = OneOf(options=(
         "lognormal": Field(Obj(name="lognormal", fields={
             "median": Field(_DURATION, REQUIRED), "p95": Field(_DURATION, REQUIRED)}), doc="{median, p95}"),
         "exponential": Field(Obj(name="exponential", fields={"mean": Field(_DURATION, REQUIRED)}), doc="{mean}"),
+        "empirical": Field(ListOf(item=_DURATION, min_items=1), doc="[d1, d2, ...]: one of these, each equally likely"),
+        # where a distribution came from (midair calibrate, a profile); the simulation ignores them
+        "samples": Field(Int(min=1), doc="how many observations it was fitted to"),
+        "source": Field(Str(example="journal prod.journal"), doc="what it was fitted to, or the published figure"),
     })),
 ))
+TIMING_PROFILES = ("eks", "gke", "aks", "ack", "kubeadm")
 
 PDB_FIELDS = {
     "minAvailable": Field(IntOrPct(of="the workload's pods"), doc="pods that must stay available (count or percent)"),
@@ -257,6 +264,10 @@ TIMING = Obj(name="timing", retired={
     "localVolumeRebind": "no volume re-binds by itself when its node is gone (the pod stays Pending, volume node "
                          "affinity conflict); give timing.operatorResponse, the time until a person recovers it, or "
                          "never"}, fields={
+    "include": Field(Str(example="timing.yaml"), None, "a timing file (midair calibrate writes one) whose fields apply "
+                                                       "under the ones given here; relative to the scenario"),
+    "profile": Field(Enum(choices=TIMING_PROFILES), None, "a platform's published timings, under include and the "
+                                                          "fields given here"),
     "nodeProvision": Field(DISTRIBUTION, {"uniform": [40.0, 150.0]}),
     "nodeDelete": Field(DISTRIBUTION, 30.0),
     "inplace": Field(INPLACE_TIMING, {}),
@@ -276,6 +287,13 @@ TIMING = Obj(name="timing", retired={
                               {"lognormal": {"median": 900.0, "p95": 3600.0}},
                               "until a person recovers a pod whose local volume's node is gone (never: nobody)"),
     "reconcileInterval": Field(_DURATION, 2.0),
+    # traffic (issue 16; midair's assumptions, docs/fidelity.md)
+    "endpointPropagation": Field(DISTRIBUTION, {"lognormal": {"median": 2.0, "p95": 8.0}},
+                                 "a pod's endpoint change until every kube-proxy has it"),
+    "lbDeregistration": Field(DISTRIBUTION, {"lognormal": {"median": 10.0, "p95": 30.0}},
+                              "a pod's endpoint change until the cloud load balancer stops (or starts) sending to it"),
+    "lbHealthCheck": Field(DISTRIBUTION, {"uniform": [20.0, 30.0]},
+                           "a node's health check changing until the load balancer marks it down (or up)"),
     "volumeAttach": Field(DISTRIBUTION, {"uniform": [10.0, 30.0]}, "attach a zonal volume to a node"),
     "volumeDetach": Field(DISTRIBUTION, {"uniform": [5.0, 20.0]}, "detach a zonal volume from a node"),
 })
@@ -293,6 +311,20 @@ LIVE = Obj(name="live", fields={
     "hookTimeout": Field(Duration(), 1800.0, "a hook running longer fails"),
     "drainParallelism": Field(Int(min=1), 10, "evictions in flight at once per drain"),
     "pollInterval": Field(Duration(), 5.0, "how often the cluster is looked at again"),
+    "apiOutageTimeout": Field(Duration(), 600.0, "how long a run waits for an API that does not answer before it "
+                                                 "halts (resumable)"),
+    "retryDelay": Field(Duration(), 1.0, "first wait before a failed request is sent again (doubling per attempt)"),
+    "retryMaxDelay": Field(Duration(), 30.0, "longest wait between two attempts of a request"),
+})
+
+# Each entry is checked against the metric it names (its kind, its breakdowns) in sim.scenario.expect.
+EXPECTATION = Obj(name="expectation", fields={
+    "metric": Field(Str(example="outage_s"), REQUIRED, "a metric of docs/metrics.md"),
+    "workload": Field(Str(example="checkout"), None, "a workload (name or namespace/name), for a per-workload metric"),
+    **{bound: Field(Anything(), None, doc) for bound, doc in (
+        ("max", "the largest value over the runs"), ("p95", "the 95th percentile over the runs"),
+        ("p50", "the median over the runs"), ("mean", "the mean over the runs"),
+        ("atLeast", "for a rate: the least share of runs"), ("atMost", "for a rate: the largest share of runs"))},
 })
 
 METADATA = Obj(name="metadata", fields={
@@ -325,4 +357,9 @@ SCENARIO = Obj(name="Scenario", fields={
     "live": Field(LIVE, {}),
     "manifests": Field(ListOf(item=Str(example="deploy/")), [],
                        "files or directories of your manifests (YAML, multi-document) to scan for removed APIs"),
+    **CONTEXT_FIELDS,  # services, autoscaler, annotations, startTime (sim.scenario.context_fields)
+    "expect": Field(ListOf(item=EXPECTATION), [], "service-level expectations over each strategy's runs"),
+    "objectives": Field(ListOf(item=Str(example="outage_s"), min_items=1), list(DEFAULT_OBJECTIVES),
+                        "metrics to minimise, most important first: they rank the strategies in the report's "
+                        "verdict and in midair recommend"),
 })

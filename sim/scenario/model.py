@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from models.autoscaling import Autoscaler
+from models.expectations import Expectation
+from models.ranking import DEFAULT_OBJECTIVES
+from models.schedule import parse_time
 from models.state import ClusterState
 from models.faults import FaultSpec
 from models.timing import Dist, Timing
@@ -37,6 +41,9 @@ class LiveSettings:
     hook_timeout_s: float = 1800.0
     drain_parallelism: int = 10
     poll_interval_s: float = 5.0
+    api_outage_timeout_s: float = 600.0
+    retry_delay_s: float = 1.0
+    retry_max_delay_s: float = 30.0
 
     def hook(self, name: str) -> str | None:
         return dict(self.hooks).get(name)
@@ -62,6 +69,10 @@ class Scenario:
     # do in-place kubelet upgrades restart the node's containers? auto: as upstream's kubelets did
     # (models.compat.KUBELET_RESTARTS), never, always
     inplace_restarts: str = "auto"
+    autoscaler: Autoscaler | None = None  # a cluster-autoscaler acting during the upgrade (``autoscaler:``)
+    start_time: float = parse_time("2026-01-05T10:00:00Z")  # ``startTime``: wall time at simulated time 0
+    expectations: tuple[Expectation, ...] = ()  # the scenario's expect: entries
+    objectives: tuple[str, ...] = DEFAULT_OBJECTIVES  # what ranks strategies, most important first
 
     def strategy(self, label_or_name: str) -> StrategySpec:
         for s in self.strategies:

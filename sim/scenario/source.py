@@ -57,6 +57,8 @@ class Source:
     lines: dict[Path, int] = field(default_factory=dict)
     raw: dict[Path, str] = field(default_factory=dict)
     origin: dict[Path, str] = field(default_factory=dict)
+    # values that came from another file (a timing file or profile): that file; their lines are its lines
+    files: dict[Path, str] = field(default_factory=dict)
 
     def line(self, path: Path) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
@@ -74,6 +76,8 @@ class Source:
         while True:
             if probe in self.origin:
                 return self.origin[probe], None
+            if probe in self.files:
+                return self.files[probe], self.line(path)
             if not probe:
                 break
             probe = probe[:-1]

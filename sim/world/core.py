@@ -48,6 +48,9 @@ from sim.world.pods import Pods
 from sim.world.preemption import Preemption
 from sim.world.scheduler import Scheduler
 from sim.world.volumes import Volumes
+from sim.world.autoscaler import ClusterAutoscaler
+from sim.world.traffic import Traffic
+from models.autoscaling import Autoscaler
 
 
 UNHEALTHY_POD_EVICTION_POLICY_FROM = KubeVersion(1, 27)
@@ -55,13 +58,16 @@ UNHEALTHY_POD_EVICTION_POLICY_FROM = KubeVersion(1, 27)
 
 class World:
     def __init__(self, state: ClusterState, timing: Timing, seed: int, faults: tuple[FaultSpec, ...] = (), *,
-                 inplace_restarts: str = "auto", faults_factory=None, keep_series: bool = True):
+                 inplace_restarts: str = "auto", faults_factory=None, keep_series: bool = True,
+                 autoscaler: Autoscaler | None = None, clock_origin: float = 0.0):
         self.env = simpy.Environment()
+        self.clock_origin = clock_origin  # wall time (seconds since the epoch) at simulated time 0
         self.timing = timing
         self.inplace_restarts = inplace_restarts
         self.api_services = state.api_services
         self.pdbs = state.pdbs
         self.priority_classes = state.priority_classes
+        self.services = state.services
         self.rng = stream(seed, "timing")
         self.start_version = state.oldest_apiserver
         self.pool_specs: dict[str, NodePool] = {p.name: p for p in state.pools}
@@ -101,6 +107,7 @@ class World:
         for n in state.nodes:
             node = self._new_node(n.name, self.pool_specs[n.pool], n.zone, n.kubelet, n.ip, 0.0)
             node.kube_proxy, node.runtime, node.config = n.kube_proxy, n.runtime, n.config
+            node.annotations = dict(n.annotations)
             if not (n.ready and n.config.kubelet_running and n.config.runtime_running):
                 node.kubelet_up = False
                 node.ready = False
@@ -114,7 +121,10 @@ class World:
         self.volumes.declare(self.workloads.values())
         self.sched.prioritized = any(w.priority for w in self.workloads.values())
         self.admission = Admission(self, state.webhooks)
+        self.traffic = Traffic(self, state.services, stream(seed, "traffic"))  # issue 16: services' requests
         self._place_initial_pods()
+        self.traffic.start()
+        self.autoscaler = ClusterAutoscaler(self, autoscaler, stream(seed, "autoscaler")) if autoscaler else None
         self.rec.node_count(0.0, self.vm_count())
         self.min_available = dict(self.available_in)  # the floor counts from the start, not from an empty pool
         self.env.process(self.pods.run_controllers())
@@ -152,6 +162,8 @@ class World:
         node.removed = True
         self._track_availability(node)
         del self.nodes[node.name]
+        if node.ip:  # a machine that existed (a request the cloud refused got no address)
+            self.rec.pool_nodes(node.pool, removed=1)
         self.cloud_ops.release(node)
         self.index.update(node)
         self.nodes_dirty = True

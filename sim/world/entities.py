@@ -33,7 +33,7 @@ class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
-                 "record", "removed", "config", "going_down", "taints", "labels", "volumes")
+                 "record", "removed", "config", "going_down", "taints", "labels", "volumes", "annotations")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None,
                  labels=None, taints=()):
@@ -65,6 +65,7 @@ class SimNode:
         self.taints: tuple = tuple(taints)  # models.state.Taint records: its pool's, and what strategies add
         self.labels: dict[str, str] = labels if labels is not None else {}
         self.volumes: set = set()  # the SimVolumes attached to it
+        self.annotations: dict[str, str] = {}
 
     def fits(self, pod: SimPod) -> bool:
         r = pod.workload.spec.requests

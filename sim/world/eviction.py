@@ -16,13 +16,16 @@ API waits). A drain that outlives its timeout stops and leaves the node ``drain-
 
 from __future__ import annotations
 
-from models.drain import FORCED, DrainOptions, DrainPod, bypasses_budgets, plan_drain
+from functools import lru_cache
+
+from models.drain import FORCED, SKIP, DrainOptions, DrainPod, bypasses_budgets, judge, plan_drain
 from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
 from sim.world.budgets import MULTIPLE_BUDGETS, budget_of, losing_one_breaches
 from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
 from sim.world.pods import FINISHED
 
 WAIT_FOR_DELETE_POLL_S = 1.0  # k8s.io/kubectl/pkg/drain: waitForDelete polls every second
+_judged = lru_cache(maxsize=1 << 16)(judge)  # a pure function of frozen records, asked at every wake of a drain
 
 
 def budget(w: SimWorkload) -> tuple[int, int] | None:
@@ -93,16 +96,22 @@ class Evictions:
         world.pods.terminate(pod)
 
     def remaining(self, node: SimNode, options: DrainOptions = DrainOptions()) -> list[SimPod]:
-        """The pods a drain of ``node`` still waits for (not the ones kubectl's filters skip)."""
+        """The pods a drain of ``node`` still waits for (not the ones kubectl's filters skip), in uid order.
+
+        Of the filters, only ``skip_deleted`` skips a pod the world holds that is neither a
+        DaemonSet's nor finished (the world has no mirror pods), and only a terminating one:
+        the others are asked nothing."""
         now = self.world.env.now
-        lost = unreachable(node)
+        lost = None
         out = []
         for p in sorted(node.pods):
             if p.state == GONE or p.workload.kind == DAEMONSET or p.workload.finished:
                 continue  # finished pods go with the drain, without a budget: they hold nothing up
-            plan = plan_drain((drain_pod(p, now),), options, lost)
-            if not plan.skipped:
-                out.append(p)
+            if p.state == TERMINATING:
+                lost = unreachable(node) if lost is None else lost
+                if judge(drain_pod(p, now), options, lost).status == SKIP:
+                    continue
+            out.append(p)
         return out
 
     def drain(self, node: SimNode, timeout_s: float, force: bool, options: DrainOptions = DrainOptions()) -> None:
@@ -125,12 +134,23 @@ class Evictions:
         refusals: dict[str, int] = {}
         codes: set[int] = set()
         last_reason = ""
+        still: dict[int, DrainPod] = {}  # what the filters see of pods not deleting: the same every wake
         while True:
             if node.removed or node.phase != DRAINING:
                 return
             if world.cp.api_up:
-                by_pod = {drain_pod(p, env.now): p for p in sorted(node.pods) if p.state != GONE}
-                plan = plan_drain(by_pod, options, unreachable(node))
+                by_pod = {}
+                for p in sorted(node.pods):
+                    if p.state == GONE:
+                        continue
+                    if p.state == TERMINATING:
+                        by_pod[drain_pod(p, env.now)] = p
+                    else:
+                        d = still.get(p.uid)
+                        if d is None:
+                            d = still[p.uid] = drain_pod(p, env.now)
+                        by_pod[d] = p
+                plan = plan_drain(by_pod, options, unreachable(node), judge=_judged)
                 if not plan.ok:  # kubectl drain stops before it evicts anything
                     self._fail(node, plan.error_text())
                     return

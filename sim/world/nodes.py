@@ -134,6 +134,14 @@ class Nodes:
             self.world.index.update(node)
             self.world.sched.kick()
 
+    def annotate(self, node: SimNode, key: str, value: str | None) -> None:
+        """``kubectl annotate node``: set ``key`` (None removes it)."""
+        if value is None:
+            node.annotations.pop(key, None)
+        else:
+            node.annotations[key] = value
+        self.world.touch(node)
+
     # -- in place ------------------------------------------------------------------------
     def upgrade_in_place(self, node: SimNode, version) -> None:
         node.phase = UPGRADING
@@ -152,6 +160,7 @@ class Nodes:
         self.world.index.update(node)
         self.refresh(node)
         self.world.admission.machine_changed(node)
+        self.world.traffic.node_changed(node)  # its pods stop answering (issue 16)
         self.world.rec.event(self.world.env.now, f"node {node.name} crashed")
         if duration is not None:
             self.world.env.process(self._come_back(node, duration))
@@ -168,6 +177,7 @@ class Nodes:
         self.world.index.update(node)
         self.refresh(node)
         self.world.admission.machine_changed(node)
+        self.world.traffic.node_changed(node)
         self.world.rec.event(self.world.env.now, f"node {node.name} came back")
 
     def _fail(self, node: SimNode, message: str) -> None:
@@ -281,6 +291,7 @@ class Nodes:
         node.phase = IDLE
         node.message = "joined"
         world.rec.count("node_ip_changes")
+        world.rec.pool_nodes(node.pool, added=1)
         world.count_versions(node, True)
         world.lifecycle.registered(node)
         world.index.update(node)
@@ -307,5 +318,6 @@ class Nodes:
         world = self.world
         node.alive = False
         node.kubelet_up = False
+        world.traffic.node_changed(node)  # the machine is going: load balancers must notice (issue 16)
         yield world.env.timeout(sample(world.timing.node_delete, world.rng))
         world.remove_node(node)

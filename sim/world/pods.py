@@ -71,6 +71,8 @@ class Pods:
         node.used_pods += 1
         if w.kind != DAEMONSET:
             world.touch(node)  # its count of pods to drain changed
+        else:
+            node.record, world.nodes_dirty = None, True  # its requests changed; nothing a strategy waits for
         world.index.update(node)
         w.zone_counts[node.zone] = w.zone_counts.get(node.zone, 0) + 1
         w.node_counts[node.name] = w.node_counts.get(node.name, 0) + 1
@@ -150,6 +152,7 @@ class Pods:
     def set_ready(self, pod: SimPod, ready: bool, involuntary: bool = False) -> None:
         """Mark ``pod`` Ready or not. A Ready pod lost ``involuntary`` (its node NotReady, its containers
         restarted) that takes a budget below its desired healthy is an involuntary breach."""
+        self.world.traffic.touch(pod)  # every change of a pod passes here: its endpoint may change (issue 16)
         ready = ready and pod.state == RUNNING
         if pod.ready == ready:
             return
@@ -248,6 +251,8 @@ class Pods:
                 world.volumes.left(pod, node)
                 if w.kind != DAEMONSET:
                     world.touch(node)
+                else:
+                    node.record, world.nodes_dirty = None, True  # its requests changed; no one waits for it
                 world.index.update(node)
                 world.sched.kick()
         self.changed(w)
