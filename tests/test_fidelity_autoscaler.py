@@ -121,3 +121,26 @@ def test_the_autoscaler_beside_a_blue_green_upgrade(pause, autoscaler_removed, s
     refills = [e.t for e in r.log if "the green pool has 2 of 3 nodes (one was removed)" in e.reason]
     assert (r.completed, removed, deleted, refills) == (True, autoscaler_removed, strategy_deleted,
                                                         [1349.0] if autoscaler_removed else [])
+
+
+GPU_POOL = ("cluster.nodePools=[{name: general, count: 3, zones: [a, b, c]}, {name: gpu, count: 1, zones: [a], "
+            "labels: {accelerator: gpu}, taints: [{key: dedicated, value: gpu, effect: NoSchedule}]}]")
+
+
+TOLERATES = "workloads[0].tolerations=[{key: dedicated, operator: Exists}]"
+
+
+@pytest.mark.parametrize("sets, scaled, pending", [
+    (("workloads[0].nodeSelector={accelerator: gpu}",), [], 3),  # gpu's taint is not tolerated
+    (("workloads[0].nodeSelector={accelerator: gpu}", TOLERATES),
+     [(10.0, "cluster-autoscaler: scale-up: 2 node(s) in pool gpu at 1.30.4 for pods that could not be placed")], 0),
+    (("workloads[0].nodeSelector={accelerator: tpu}", TOLERATES), [], 3),  # no template node has the label
+], ids=["untolerated-taint", "tolerated-and-selected", "no-pool-has-the-label"])
+def test_scale_up_only_adds_nodes_the_pending_pods_would_be_scheduled_on(sets, scaled, pending):
+    # cluster-autoscaler runs the scheduler's filters on a template node of each pool before it picks one:
+    # one web pod fills a node, and general is at its maximum
+    w = world(GPU_POOL, "autoscaler={pools: [{name: general, maxNodes: 3}, {name: gpu, maxNodes: 3}]}",
+              "workloads[0].cpu=3", *sets)
+    w.env.run(until=400)
+    assert events(w, "cluster-autoscaler: scale-up") == scaled
+    assert (w.rec.counters["nodes_scaled_up"], w.sched.pending) == (2 if scaled else 0, pending)

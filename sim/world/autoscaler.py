@@ -2,7 +2,9 @@
 
 Scale-up: pods the scheduler could not place (Pending, a scheduler leader present) that no
 node on its way would take get new nodes, in a pool they may run in whose template node fits
-them and which is below its maximum; among such pools one is drawn at random (the default
+them (its taints tolerated, node selector and required node affinity met in one of its zones,
+the zone of a zonal volume among them: the scheduler's filters cluster-autoscaler runs on a
+template node, neighbours and spread aside) and which is below its maximum; among such pools one is drawn at random (the default
 ``random`` expander). New nodes come through the same provisioning as any
 (``timing.nodeProvision``, quota, subnet IPs, faults) at the version of the pool's newest
 node: the managed platforms point a pool's template at the target when its roll begins.
@@ -10,7 +12,7 @@ node: the managed platforms point a pool's template at the target when its roll 
 Scale-down, when no scale-up was needed: the rules of ``models.autoscaling`` judge every
 node of an autoscaled pool that is idle (midair's phases: not being drained, upgraded,
 provisioned or deleted) and free of the ``scale-down-disabled`` annotation; its pods must fit
-on other schedulable nodes, nodes removed in the same scan not counting twice. A node
+on other schedulable nodes (the same filters), nodes removed in the same scan not counting twice. A node
 unneeded long enough is tainted ``ToBeDeletedByClusterAutoscaler``, drained through its
 budgets (``--max-pod-eviction-time``, then the scale-down fails and the node is put back)
 and deleted; empty nodes go at once, up to ``max-empty-bulk-delete``, non-empty ones one at
@@ -36,6 +38,8 @@ from models.autoscaling import (
 )
 from models.drain import DrainOptions
 from models.sorting import natural_key
+from models.constraints import node_labels
+from models.scheduling import node_matches, untolerated
 from models.state import BARE_POD, DAEMONSET, DELETING, DRAIN_FAILED, IDLE, NO_SCHEDULE, PROVISION_FAILED, PROVISIONING
 from models.state import Taint
 from sim.world.budgets import budget_of
@@ -95,6 +99,17 @@ class ClusterAutoscaler:
                         f"{NODE_GROUP_BACKOFF_S:g}s")
             self.world.node_ops.delete(node)
 
+    def _may_run(self, pod: SimPod, pool: str) -> bool:
+        """Would ``pod`` pass the scheduler's filters on a template node of ``pool``: its taints tolerated, its
+        node selector and required node affinity met in one of the pool's zones, the zone of its volume among
+        them? (Its neighbours and spread are left to the scheduler.)"""
+        spec, s = self.world.pool_specs[pool], pod.workload.spec.scheduling
+        if (pod.workload.spec.pool or pool) != pool or untolerated(spec.taints, s.tolerations) is not None:
+            return False
+        volume_zone = self.world.volumes.zone_of(pod)
+        return any(node_matches(s, dict(node_labels(spec.labels, zone, f"{pool}-template")), f"{pool}-template")
+                   for zone in spec.zones if volume_zone in (None, zone))
+
     # -- scale-up ------------------------------------------------------------------------------
     def _daemon_load(self, pool: str) -> tuple[int, int, int]:
         """What DaemonSet pods take on a new node of ``pool``."""
@@ -118,22 +133,23 @@ class ClusterAutoscaler:
             return False
         # capacity there or on its way: schedulable nodes the scheduler has not used yet (FilterOutSchedulable),
         # nodes being provisioned (the upgrade's surge nodes too), then the new ones
-        bins: list[list] = [[n.pool, n.cpu - n.used_cpu, n.memory - n.used_memory, n.max_pods - n.used_pods, False]
-                            for n in sorted(world.nodes.values(), key=lambda n: natural_key(n.name))
-                            if world.eligible(n) and not any(t.effect == NO_SCHEDULE for t in n.taints)]
+        bins: list[list] = [[n.pool, n.cpu - n.used_cpu, n.memory - n.used_memory, n.max_pods - n.used_pods, False,
+                             n.taints] for n in sorted(world.nodes.values(), key=lambda n: natural_key(n.name))
+                            if world.eligible(n)]
         for name in sorted(self.pools):
             load = self._daemon_load(name)
             spec = world.pool_specs[name]
             for n in self._members(name):
                 if n.phase == PROVISIONING:
                     bins.append([name, spec.allocatable.cpu_m - load[0], spec.allocatable.memory - load[1],
-                                 spec.allocatable.pods - load[2], False])
+                                 spec.allocatable.pods - load[2], False, spec.taints])
         new: dict[str, int] = {}
         for pod in pending:
             r = pod.workload.spec.requests
-            allowed = {pod.workload.spec.pool} if pod.workload.spec.pool else set(world.pool_specs)
-            home = next((b for b in bins if b[0] in allowed and b[1] >= r.cpu_m and b[2] >= r.memory and b[3] >= 1),
-                        None)
+            allowed = {name for name in world.pool_specs if self._may_run(pod, name)}
+            tolerations = pod.workload.spec.scheduling.tolerations
+            home = next((b for b in bins if b[0] in allowed and b[1] >= r.cpu_m and b[2] >= r.memory and b[3] >= 1
+                         and untolerated(b[5], tolerations) is None), None)
             if home is None:
                 options = []
                 for name in sorted(allowed & set(self.pools)):
@@ -147,7 +163,7 @@ class ClusterAutoscaler:
                 if not options:
                     continue  # no pool can help this pod
                 name, room = options[self.rng.randrange(len(options))] if len(options) > 1 else options[0]
-                home = [name, *room, True]
+                home = [name, *room, True, world.pool_specs[name].taints]
                 bins.append(home)
                 new[name] = new.get(name, 0) + 1
             home[1], home[2], home[3] = home[1] - r.cpu_m, home[2] - r.memory, home[3] - 1
@@ -181,17 +197,16 @@ class ClusterAutoscaler:
         world = self.world
         room = {}
         for n in world.nodes.values():
-            if n is node or n.name in self.removing or not world.eligible(n) \
-                    or any(t.effect == NO_SCHEDULE for t in n.taints):
+            if n is node or n.name in self.removing or not world.eligible(n):
                 continue
             used = taken.get(n.name, [0, 0, 0])
             room[n.name] = [n.cpu - n.used_cpu - used[0], n.memory - n.used_memory - used[1],
-                            n.max_pods - n.used_pods - used[2], n.pool]
+                            n.max_pods - n.used_pods - used[2], n.pool, n]
         plan: dict[str, list[int]] = {}
         for pod in sorted(pods, key=lambda p: -p.workload.spec.requests.cpu_m):
             r = pod.workload.spec.requests
             fits = sorted((name for name, v in room.items() if v[0] >= r.cpu_m and v[1] >= r.memory and v[2] >= 1
-                           and pod.workload.spec.pool in (None, v[3])), key=lambda name: (-room[name][0], name))
+                           and self._fits_node(pod, v[4])), key=lambda name: (-room[name][0], name))
             if not fits:
                 return False
             v = room[fits[0]]
@@ -202,6 +217,13 @@ class ClusterAutoscaler:
             t = taken.setdefault(name, [0, 0, 0])
             t[0], t[1], t[2] = t[0] + add[0], t[1] + add[1], t[2] + add[2]
         return True
+
+    def _fits_node(self, pod: SimPod, node: SimNode) -> bool:
+        """Its pool, taints, selectors and node affinity, and its volume's zone (neighbours and spread aside)."""
+        s = pod.workload.spec.scheduling
+        zone = self.world.volumes.zone_of(pod)
+        return pod.workload.spec.pool in (None, node.pool) and untolerated(node.taints, s.tolerations) is None \
+            and node_matches(s, node.labels, node.name) and zone in (None, node.zone)
 
     def unneeded(self) -> list[SimNode]:
         """Judge every candidate now; the nodes unneeded at this scan, in order."""
