@@ -109,3 +109,22 @@ def test_the_comparison_and_the_per_service_table_show_what_users_felt(tmp_path)
     runs = json.loads((tmp_path / "r" / "results.json").read_text())["runs"]
     assert [r["services"] for r in runs] == [{"default/web": {"requests_failed": 150, "traffic_error_s": 15.0}},
                                              {"default/web": {"requests_failed": 300, "traffic_error_s": 30.0}}]
+
+
+def test_the_per_workload_table_shows_what_blocked_pods_where_some_run_had_it(report, tmp_path):
+    _, seed_md, _ = report
+    seed = section(seed_md, "Per workload")
+    assert "Unschedulable: pod-time Pending with no node that fits (or its local volume's node gone)" in seed
+    assert ("| workload | strategy | outage | degraded | evicted | restarted | lost data | manual interventions | "
+            "unschedulable |\n") in seed
+    # db's new pod waits for its local volume, on the node eks-managed replaced, until the watch ends
+    assert "| default/db | eks-managed | 62.0 min | 62.0 min | 1 | 0 | 0 | 0 | 62.0 min |" in seed
+    out = tmp_path / "deadlock"
+    assert main(["sweep", "scenarios/webhook-deadlock.yaml", "--runs", "1", "--workers", "1", "--out", str(out)]) == 0
+    part = section((out / "summary.md").read_text(), "Per workload")
+    assert "Blocked creations: pod creations an admission webhook refused (docs/metrics.md)." in part
+    assert ("| workload | strategy | outage | degraded | evicted | restarted | lost data | manual interventions | "
+            "blocked creations |\n") in part  # only the column some run needed
+    # the drained controller's replacement is refused by its own webhook, and so is every pod created after it
+    assert "| policy/policy-controller | replace | 71.7 min | 71.7 min | 1 | 0 | 0 | 0 | 26 |" in part
+    assert "| policy/policy-controller | inplace | 10 s | 10 s | 0 | 1 | 0 | 0 | 0 |" in part

@@ -23,6 +23,15 @@ from sim.sweep import Row, halt_kind, stop_phrase, summary
 WORKLOAD_COLUMNS = (("outage_s", "outage"), ("degraded_s", "degraded"), ("pods_evicted", "evicted"),
                     ("pods_restarted", "restarted"), ("pods_lost_local_data", "lost data"),
                     ("manual_interventions", "manual interventions"))
+# shown when some run has them: pods that could not be placed, volumes that could not follow, webhooks that refused
+PLACEMENT_COLUMNS = (("unschedulable_pod_s", "unschedulable"), ("pods_preempted", "preempted"),
+                     ("volume_wait_s", "volume wait"), ("multi_attach_errors", "Multi-Attach"),
+                     ("blocked_creations", "blocked creations"))
+PLACEMENT_MEANING = {"unschedulable_pod_s": "unschedulable: pod-time Pending with no node that fits (or its local volume's node gone)",
+                     "pods_preempted": "preempted: pods deleted for a pod of higher priority",
+                     "volume_wait_s": "volume wait: pod-time waiting for a zonal volume to detach and attach",
+                     "multi_attach_errors": "Multi-Attach: pods told their volume is attached to another node",
+                     "blocked_creations": "blocked creations: pod creations an admission webhook refused"}
 
 
 @dataclass
@@ -61,12 +70,14 @@ def comparison(stats: dict[str, dict], completed_only: dict[str, dict]) -> list[
 def per_workload(rows_by_label: dict[str, list[Row]]) -> Section:
     """Where the outage came from: each workload's share of the per-workload metrics, mean per run."""
     keys = sorted({k for rows in rows_by_label.values() for r in rows for k in r.data.get("workloads", {})})
+    columns = WORKLOAD_COLUMNS + tuple(c for c in PLACEMENT_COLUMNS if any(
+        w.get(c[0]) for rows in rows_by_label.values() for r in rows for w in r.data.get("workloads", {}).values()))
     table_rows = []
     for key in keys:
         for label, rows in rows_by_label.items():
             per = [r.data.get("workloads", {}).get(key, {}) for r in rows]
             cells = []
-            for metric, _ in WORKLOAD_COLUMNS:
+            for metric, _ in columns:
                 m = _mean(p.get(metric, 0) for p in per)
                 cells.append(duration(m) if metric.endswith("_s") else _n(m))
             table_rows.append([key, label, *cells])
@@ -74,10 +85,14 @@ def per_workload(rows_by_label: dict[str, list[Row]]) -> Section:
                                     for x in rows_by_label[r[1]])) for r in table_rows), key=lambda t: t[2],
                 default=None)
     lead = ["Mean per run. Outage: no Ready pod; degraded: fewer Ready than its budget wants."]
+    shown = [PLACEMENT_MEANING[m] for m, _ in columns[len(WORKLOAD_COLUMNS):]]
+    if shown:
+        text = "; ".join(shown)
+        lead.append(f"{text[0].upper()}{text[1:]} (docs/metrics.md).")
     if worst and worst[2] > 0:
         lead.append(f"The longest outage is {worst[0]}'s under {worst[1]}: {duration(worst[2])} a run on average.")
     return Section("per-workload", "Per workload", lead,
-                   [Table.of("workloads", ["workload", "strategy", *(t for _, t in WORKLOAD_COLUMNS)], table_rows)])
+                   [Table.of("workloads", ["workload", "strategy", *(t for _, t in columns)], table_rows)])
 
 
 def per_service(rows_by_label: dict[str, list[Row]]) -> Section | None:
