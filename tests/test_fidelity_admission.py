@@ -123,5 +123,25 @@ def test_the_shipped_deadlock_scenario_deadlocks_under_replace_and_not_in_place(
         "that serves it; nothing can recreate them while it fails closed"]
     assert replace.halted.startswith("drain of general-2 did not finish within 600s: PodDisruptionBudget default/web "
                                      "allows 0 disruptions")
-    assert replace.metrics["blocked_creations"] > 0 and replace.workloads["policy/policy-controller"]["outage_s"] > 3000
+    assert (replace.metrics["blocked_creations"], replace.workloads["policy/policy-controller"]["outage_s"]) == (
+        114, 4357.195)  # every retry refused, and the controller out from its eviction to the end of the watch
     assert (inplace.completed, inplace.metrics["blocked_creations"]) == (True, 0)
+
+
+LEAVES_ITS_NAMESPACE = ("webhooks[0].namespaceSelector={matchExpressions: [{key: kubernetes.io/metadata.name, "
+                        "operator: NotIn, values: [kube-system, policy]}]}")
+
+
+@pytest.mark.parametrize("sets, blocked, controller_out", [
+    # its own pods pass: other pods are refused only until the controller's new pod is Ready
+    ((LEAVES_ITS_NAMESPACE,), 53, 38.837),
+    # one of two replicas under a budget always answers
+    (("workloads[name=policy-controller].replicas=2", "workloads[name=policy-controller].pdb={minAvailable: 1}"), 0,
+     0.0),
+], ids=["webhook-spares-its-namespace", "two-replicas-and-a-budget"])
+def test_what_the_deadlock_scenario_says_avoids_it(sets, blocked, controller_out):
+    scenario = load_scenario("scenarios/webhook-deadlock.yaml", sets)
+    r = simulate(scenario, scenario.strategy("replace"), seed=1, keep_world=True)
+    assert (r.completed, r.halted, events(r.world, "deadlock")) == (True, None, [])
+    assert (r.metrics["blocked_creations"], r.workloads["policy/policy-controller"]["outage_s"]) == (blocked,
+                                                                                                   controller_out)

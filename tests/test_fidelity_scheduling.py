@@ -87,7 +87,7 @@ def test_a_do_not_schedule_spread_holds_during_a_surge_roll():
 def test_a_roll_without_surge_leaves_a_spread_pod_pending_while_its_zone_is_drained(when, waited, placed):
     r, binds = zones_bound(SPREAD.format(when), "strategies[1].maxSurge=0", "strategies[1].maxUnavailable=1")
     assert binds[3] == placed
-    assert r.workloads["default/web"]["unschedulable_pod_s"] >= waited
+    assert (r.workloads["default/web"]["unschedulable_pod_s"], r.metrics["unschedulable_pod_s"]) == (waited, waited)
     if when == "DoNotSchedule":
         assert events(r.world, "web-4 is unschedulable") == [
             (375.0, "pod web-4 is unschedulable: 0/3 nodes are available: 1 node(s) were unschedulable (cordoned, "
