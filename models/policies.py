@@ -41,7 +41,8 @@ class _Projection:
 
 
 def _pool_availability(view: ClusterState, pool: str, proj: _Projection) -> int:
-    return sum(1 for n in view.nodes_in(pool) if n.available and n.name not in proj.unavailable)
+    available = view.available_in(pool)
+    return len(available) - sum(1 for name in proj.unavailable if name in available)
 
 
 def max_unavailable(action: Action, view: ClusterState, plan: Plan, proj: _Projection) -> Refusal | None:

@@ -392,6 +392,14 @@ class ClusterState:
     def nodes_in(self, pool: str) -> tuple[Node, ...]:
         return self._nodes_by_pool.get(pool, ())
 
+    @cached_property
+    def _available_by_pool(self) -> dict[str, frozenset[str]]:
+        return {pool: frozenset(n.name for n in nodes if n.available) for pool, nodes in self._nodes_by_pool.items()}
+
+    def available_in(self, pool: str) -> frozenset[str]:
+        """The names of a pool's available nodes (counted by the safety policies at every action)."""
+        return self._available_by_pool.get(pool, frozenset())
+
     def addon(self, name: str) -> Addon | None:
         for a in self.addons:
             if a.name == name:

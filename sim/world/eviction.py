@@ -25,7 +25,12 @@ from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
 from sim.world.pods import FINISHED
 
 WAIT_FOR_DELETE_POLL_S = 1.0  # k8s.io/kubectl/pkg/drain: waitForDelete polls every second
-_judged = lru_cache(maxsize=1 << 16)(judge)  # a pure function of frozen records, asked at every wake of a drain
+_still_judged = lru_cache(maxsize=4096)(judge)  # pure, of frozen records: asked of the same pods at every wake
+
+
+def _judged(pod: DrainPod, options: DrainOptions, lost: bool):
+    """kubectl's verdict, remembered for pods not deleting (a deleting pod's record changes every second)."""
+    return judge(pod, options, lost) if pod.deleting_for_s is not None else _still_judged(pod, options, lost)
 
 
 def budget(w: SimWorkload) -> tuple[int, int] | None:
