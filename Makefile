@@ -33,7 +33,7 @@ example: demo
 	rm -rf reports/example && cp -r reports/demo reports/example
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto  # one worker per core: the suite is over 5 min of CPU
 
 # Speed and memory figures (written down in benchmarks/README.md).
 bench: $(STAMP)
