@@ -250,6 +250,13 @@ def test_a_provisioned_node_joins_its_pool_ready(adapter):
     assert sorted(n.name for n in state.nodes) == ["workers-1", "workers-2", "workers-3"]
 
 
+def test_a_provisioned_node_goes_to_the_zone_the_strategy_names(adapter):
+    # a zonal volume's zone (models.strategies.zones); without one, each adapter balances the pool's zones: a first
+    assert adapter.port.submit(ProvisionNode("test", "workers", V("1.14.10"), "b")).accepted
+    state = adapter.wait(lambda s: s.has_node("workers-3") and s.node("workers-3").ready, timeout=900)
+    assert (state.node("workers-3").zone, state.node("workers-3").ready) == ("b", True)
+
+
 def test_a_deleted_node_leaves_the_view(adapter):
     assert adapter.port.submit(DeleteNode("test", "workers-2")).accepted
     state = adapter.wait(lambda s: not s.has_node("workers-2"), timeout=600)

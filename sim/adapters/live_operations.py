@@ -165,7 +165,8 @@ class Operations:
         state = self.port.last or self.port.observe()
         members = [n for n in state.nodes if n.pool == action.pool]
         zones = sorted({n.zone for n in members})
-        zone = min(zones, key=lambda z: (sum(1 for n in members if n.zone == z), z)) if zones else ""
+        # the zone the strategy names (a zonal volume's: models.strategies.zones), else the pool's emptiest
+        zone = action.zone or (min(zones, key=lambda z: (sum(1 for n in members if n.zone == z), z)) if zones else "")
         command = self._command("provisionNode", {"node": "", "pool": action.pool, "zone": zone,
                                                   "version": str(action.version), "instance": ""})
         if command is None:
