@@ -79,7 +79,7 @@ def test_completion_knows_every_command_and_option_of_the_parser(capsys, shell):
     assert main(["completion", shell]) == 0
     text = capsys.readouterr().out
     top, commands = describe(build_parser())
-    assert [c.name for c in commands] == ["validate", "precheck", "skew", "path", "run", "sweep", "trace", "fuzz",
+    assert [c.name for c in commands] == ["validate", "precheck", "skew", "path", "run", "sweep", "recommend", "trace", "fuzz",
                                           "apply", "snapshot", "import", "calibrate", "completion"]
     words = {s for o in top for s in o.strings} | {c.name for c in commands} | {
         s for c in commands for o in c.options for s in o.strings}
