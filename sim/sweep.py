@@ -30,7 +30,6 @@ from sim.prechecks import findings_for
 from sim.sampling import derive_seed
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.model import StrategySpec
-from sim.simulate import plan_for, simulate
 from sim.stats import summarize
 
 NUMERIC = tuple(m for m in METRIC_NAMES if m not in ("completed", "halted"))
@@ -186,6 +185,8 @@ class Prepared:
 
 
 def prepare(scenario: Scenario, spec: StrategySpec) -> Prepared:
+    from sim.simulate import plan_for
+
     try:
         plan = plan_for(scenario, spec)
     except ValueError:
@@ -203,6 +204,8 @@ class Shared:
 
 
 def run_job(scenario: Scenario, job: Job, prepared: Prepared | None = None) -> Row:
+    from sim.simulate import simulate  # the simulator (simpy, the world) is loaded where runs happen
+
     prepared = prepared or prepare(scenario, job.strategy)
     result = simulate(scenario, job.strategy, job.seed, findings=prepared.findings, plan=prepared.plan)
     data = result.to_json()
