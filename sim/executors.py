@@ -72,6 +72,14 @@ class ProcessExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def version_problem(versions: dict[str, str], mine: str) -> str | None:
+    """What is wrong with the midair versions of the Dask workers (worker address -> version), if anything."""
+    other = sorted(f"{v} on {w}" for w, v in versions.items() if v != mine)
+    if other:
+        return f"the Dask workers must run midair {mine}, as here; found {', '.join(other)}"
+    return None
+
+
 class DaskExecutor:
     """Jobs on a Dask distributed cluster (``--executor dask --scheduler ADDR``; without an
     address, a cluster in this process). ``shared`` is scattered to every worker once."""
@@ -88,6 +96,22 @@ class DaskExecutor:
             self.client = Client(address, timeout="5s") if address else Client(processes=False)
         except OSError as exc:
             raise UsageError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
+        self._check_workers(address)
+
+    def _check_workers(self, address: str | None) -> None:
+        """Every worker runs this midair: another version could simulate other results, unseen."""
+        from sim.version import midair_version
+
+        try:
+            versions = self.client.run(midair_version)
+        except Exception as exc:  # a worker that cannot import midair cannot run the function
+            self.client.close()
+            raise UsageError(f"--scheduler {address}: a Dask worker cannot run midair ({type(exc).__name__}: {exc}); "
+                             f"install midair[dask] {midair_version()} on every worker") from None
+        problem = version_problem(versions, midair_version())
+        if problem:
+            self.client.close()
+            raise UsageError(f"--scheduler {address}: {problem}")
 
     def threads(self) -> int:
         return sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()) or 1

@@ -4,7 +4,7 @@ and the Dask path through a real scheduler on loopback."""
 import pytest
 
 from sim.cli import main
-from sim.executors import ProcessExecutor, SerialExecutor, chunk_size
+from sim.executors import ProcessExecutor, SerialExecutor, chunk_size, version_problem
 
 
 def sweep(tmp_path, name, *extra):
@@ -33,6 +33,16 @@ def test_chunk_size(items, workers, most, size):
                          ids=["serial", "one-process", "pool"])
 def test_every_executor_hands_each_item_the_shared_value_and_keeps_the_order(executor):
     assert list(executor.map(scaled, list(range(300)), {"factor": 3})) == [3 * k for k in range(300)]
+
+
+@pytest.mark.parametrize("versions, problem", [
+    ({"tcp://10.0.0.5:40111": "0.1.0", "tcp://10.0.0.6:40111": "0.1.0"}, None),
+    ({"tcp://10.0.0.5:40111": "0.1.0", "tcp://10.0.0.6:40111": "0.0.9"},
+     "the Dask workers must run midair 0.1.0, as here; found 0.0.9 on tcp://10.0.0.6:40111"),
+    ({}, None),
+], ids=["same", "one-other", "no-workers-yet"])
+def test_dask_workers_must_run_this_midair(versions, problem):
+    assert version_problem(versions, "0.1.0") == problem
 
 
 def test_dask_on_a_local_cluster_over_loopback_gives_byte_identical_results(tmp_path):
