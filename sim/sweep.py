@@ -8,8 +8,8 @@ in which order: results are put back in job order before anything is written.
 Executors (``sim.executors``) map a function over jobs: ``serial``, a local ``process``
 pool (the default), or ``dask`` (a Dask distributed scheduler, the ``dask`` extra). What
 every run of a (variant, strategy) shares, its scenario, pre-check findings and plan, is
-worked out once per sweep and reaches each worker once. Finished runs can be appended to a checkpoint file as they arrive, so an interrupted sweep resumes where it
-stopped.
+worked out once per sweep and reaches each worker once. Finished runs can be appended
+to a checkpoint file as they arrive, so an interrupted sweep resumes where it stopped.
 """
 
 from __future__ import annotations
