@@ -27,8 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-import networkx as nx
-
 from models.karpenter import DRIFTED, always_allowed
 from models.quantity import IntOrPercent
 from models.skew import KUBE_PROXY, Versioned, check_versions
@@ -112,6 +110,8 @@ def version_path(control_plane: KubeVersion, target: KubeVersion,
             raise ValueError(f"kubelet {k} is newer than the target {target}")
     start = (control_plane, frozenset(kubelets))
     goal = (target, frozenset({target}))
+    import networkx as nx  # here, not above: the commands that never plan (--help, validate) start faster
+
     graph = nx.DiGraph()
     graph.add_node(start)
     frontier = [start]

@@ -128,11 +128,12 @@ def unstarted(scenario: Scenario, spec: StrategySpec, seed: int, reason: str) ->
 
 
 def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool = False,
-             strategy=None, findings=None, wrap_port=None) -> RunResult:
+             strategy=None, findings=None, wrap_port=None, plan=None) -> RunResult:
     """Run ``spec`` on ``scenario`` with ``seed`` to the end and measure it.
 
     With ``prechecks: enforce`` (the default) a blocking pre-check finding stops the run
-    before it starts; ``findings`` may pass them in when they are already known.
+    before it starts; ``findings`` may pass them in when they are already known, and
+    ``plan`` the upgrade plan (``plan_for``; a sweep works both out once, not per run).
     ``wrap_port``, given the simulated port, returns the port the loop uses instead (a
     wrapper that watches every decision: ``sim.testing.watch``).
     """
@@ -141,7 +142,7 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
         if blocks:
             return blocked_result(scenario, spec, seed, blocks)
     try:
-        plan = plan_for(scenario, spec)
+        plan = plan if plan is not None else plan_for(scenario, spec)
     except ValueError as exc:  # e.g. a kubelet newer than the apiserver (prechecks: ignore)
         return unstarted(scenario, spec, seed, f"no upgrade plan: {exc}")
     world = world_for(scenario, seed, keep_series=keep_world)

@@ -5,10 +5,11 @@ A variant is the scenario with some ``--set`` overrides (one point of a ``--grid
 strategies meet the same luck, and a result never depends on which worker ran it or
 in which order: results are put back in job order before anything is written.
 
-Executors map a function over jobs: ``serial``, a local ``process`` pool (the default),
-or ``dask`` (a Dask distributed scheduler, the ``dask`` extra). Finished runs can be
-appended to a checkpoint file as they arrive, so an interrupted sweep resumes where it
-stopped.
+Executors (``sim.executors``) map a function over jobs: ``serial``, a local ``process``
+pool (the default), or ``dask`` (a Dask distributed scheduler, the ``dask`` extra). What
+every run of a (variant, strategy) shares, its scenario, pre-check findings and plan, is
+worked out once per sweep and reaches each worker once. Finished runs can be appended
+to a checkpoint file as they arrive, so an interrupted sweep resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -18,18 +19,17 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from sim.errors import UsageError
+from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor, executor_for  # noqa: F401 (their home was here)
 from sim.metrics import METRIC_NAMES
 from sim.output import read_json_lines
 from sim.prechecks import findings_for
 from sim.sampling import derive_seed
 from sim.scenario import Scenario, load_scenario
 from sim.scenario.model import StrategySpec
-from sim.simulate import simulate
 from sim.stats import summarize
 
 NUMERIC = tuple(m for m in METRIC_NAMES if m not in ("completed", "halted"))
@@ -174,14 +174,40 @@ class Row:
         return self.job.label
 
 
-_FINDINGS: dict[str, list] = {}  # per process: pre-check findings per digest of (scenario variant, strategy)
+@dataclass(frozen=True)
+class Prepared:
+    """What a run needs that depends only on its scenario variant and strategy, worked out once
+    per sweep, not once per run: the pre-check findings and the upgrade plan (None: there is
+    none, and the run says why)."""
+
+    findings: list
+    plan: object | None
 
 
-def run_job(scenario: Scenario, job: Job) -> Row:
-    key = job.inputs or inputs_digest(scenario, job.strategy)
-    if key not in _FINDINGS:
-        _FINDINGS[key] = findings_for(scenario, job.strategy)
-    result = simulate(scenario, job.strategy, job.seed, findings=_FINDINGS[key])
+def prepare(scenario: Scenario, spec: StrategySpec) -> Prepared:
+    from sim.simulate import plan_for
+
+    try:
+        plan = plan_for(scenario, spec)
+    except ValueError:
+        plan = None
+    return Prepared(findings_for(scenario, spec), plan)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every worker of a sweep holds once: the scenario of each variant by name, and each
+    (variant, strategy) prepared, by the digest of its inputs."""
+
+    scenarios: dict[str, Scenario]
+    prepared: dict[str, Prepared]
+
+
+def run_job(scenario: Scenario, job: Job, prepared: Prepared | None = None) -> Row:
+    from sim.simulate import simulate  # the simulator (simpy, the world) is loaded where runs happen
+
+    prepared = prepared or prepare(scenario, job.strategy)
+    result = simulate(scenario, job.strategy, job.seed, findings=prepared.findings, plan=prepared.plan)
     data = result.to_json()
     data["strategy"] = job.strategy.label
     data["variant"] = job.variant
@@ -189,66 +215,18 @@ def run_job(scenario: Scenario, job: Job) -> Row:
     return Row(job, data)
 
 
-def _run_pair(args: tuple[Scenario, Job]) -> Row:
-    return run_job(*args)
+def run_shared(shared: Shared, job: Job) -> Row:
+    """One job on a worker that holds ``shared``."""
+    return run_job(shared.scenarios[job.variant], job, shared.prepared.get(job.inputs))
 
 
-class SerialExecutor:
-    name = "serial"
-
-    def map(self, fn: Callable, items: list) -> Iterator:
-        return map(fn, items)
-
-
-class ProcessExecutor:
-    """A local process pool; results come back in submission order."""
-
-    name = "process"
-
-    def __init__(self, workers: int):
-        self.workers = workers
-
-    def map(self, fn: Callable, items: list) -> Iterator:
-        if self.workers <= 1 or len(items) <= 1:
-            yield from map(fn, items)
-            return
-        chunk = max(1, len(items) // (self.workers * 8))
-        with ProcessPoolExecutor(self.workers) as pool:
-            yield from pool.map(fn, items, chunksize=chunk)
-
-
-class DaskExecutor:
-    """Jobs on a Dask distributed cluster (``--executor dask --scheduler ADDR``)."""
-
-    name = "dask"
-
-    def __init__(self, address: str | None):
-        try:
-            from distributed import Client
-        except ImportError:
-            raise UsageError("--executor dask needs the dask extra: pip install 'midair[dask]'") from None
-        try:
-            self.client = Client(address, timeout="5s") if address else Client(processes=False)
-        except OSError as exc:
-            raise UsageError(f"--scheduler {address}: cannot reach the Dask scheduler ({exc})") from None
-
-    def map(self, fn: Callable, items: list) -> Iterator:
-        futures = self.client.map(fn, items, pure=False)
-        for future in futures:  # in submission order
-            yield future.result()
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def executor_for(name: str, workers: int | None, scheduler: str | None):
-    if name == "serial":
-        return SerialExecutor()
-    if name == "process":
-        return ProcessExecutor(workers or os.cpu_count() or 1)
-    if name == "dask":
-        return DaskExecutor(scheduler)
-    raise UsageError(f"--executor {name}: valid: serial, process, dask")
+def shared_for(variants_: list[Variant], todo: list[Job]) -> Shared:
+    by_name = {v.name: v.scenario for v in variants_}
+    prepared: dict[str, Prepared] = {}
+    for j in todo:
+        if j.inputs and j.inputs not in prepared:
+            prepared[j.inputs] = prepare(by_name[j.variant], j.strategy)
+    return Shared({name: by_name[name] for name in {j.variant for j in todo}}, prepared)
 
 
 def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: str | None = None,
@@ -256,7 +234,6 @@ def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: s
               notice: Callable[[str], None] | None = None, root_seed: int | None = None) -> list[Row]:
     """Run every job not already in ``checkpoint``; return all rows in job order. ``root_seed``
     is recorded with each run, so that a resume with another seed can say why it starts over."""
-    by_name = {v.name: v.scenario for v in variants_}
     records = read_checkpoint(checkpoint) if checkpoint and os.path.exists(checkpoint) else {}
     keys = {j.key for j in work}
     stale = [r for k, r in records.items() if k not in keys]
@@ -271,7 +248,7 @@ def run_sweep(variants_: list[Variant], work: list[Job], executor, checkpoint: s
         drop_cut_line(checkpoint)
     sink = open(checkpoint, "a", encoding="utf-8") if checkpoint else None
     try:
-        for row in executor.map(_run_pair, [(by_name[j.variant], j) for j in todo]):
+        for row in executor.map(run_shared, todo, shared_for(variants_, todo)):
             done[row.job.key] = row.data
             if sink:
                 sink.write(json.dumps({"key": row.job.key, "root_seed": root_seed, "data": row.data}) + "\n")

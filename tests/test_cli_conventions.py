@@ -32,6 +32,22 @@ def test_version_answers_without_loading_the_commands():
     assert proc.stdout.splitlines()[1:] == ["[]"]
 
 
+HEAVY = ("simpy", "matplotlib", "networkx", "lightkube", "httpx2", "asyncio", "hypothesis", "distributed", "rich")
+
+
+@pytest.mark.parametrize("argv, loaded", [
+    (["--help"], []),
+    (["validate", "scenarios/quickstart.yaml"], []),
+    (["path", "--scenario", "scenarios/quickstart.yaml"], ["networkx"]),
+], ids=["help", "validate", "path-plans"])
+def test_a_command_loads_only_the_libraries_it_uses(argv, loaded):
+    """Start-up cost: --help and validate (no run, no plan, no cluster) load none of the heavy libraries."""
+    code = (f"import sys, sim.cli\ntry:\n    sim.cli.main({argv!r})\nexcept SystemExit:\n    pass\n"
+            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stderr.splitlines()[-1] == str(loaded)
+
+
 @pytest.mark.parametrize("argv0, prog", [
     ("/usr/local/bin/kubectl-midair", "kubectl midair"),
     ("kubectl-midair.exe", "kubectl midair"),

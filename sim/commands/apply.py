@@ -15,24 +15,24 @@ stays unreachable past ``live.apiOutageTimeout`` halts the run, journalled.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
-import os
-
-from models.plan import CONTROL_PLANE, WORKERS, plan_for_params, trailing_instances
-from sim.adapters.dryrun import DryRunPort
-from sim.adapters.kube_client import KubeUnreachable
+from models.plan import CONTROL_PLANE, WORKERS, trailing_instances
 from sim.adapters.port import PortEvent, SubmitResult
 from sim.commands.common import add_set_option, scenario_from
 from sim.commands.live_common import add_kube_options, connect
-from sim.commands.rehearse import rehearse
 from sim.commands.run import select_strategies
 from sim.errors import EXIT_FINDINGS, EXIT_OK, UsageError
-from sim.prechecks import check_cluster, format_findings, traits_for
-from sim.runner import FileJournal, Journal, JournalError, LogEntry, reconcile
-from sim.simulate import build_strategy
 from sim.style import colour_allowed
+
+if TYPE_CHECKING:
+    from sim.runner import Journal, LogEntry
+
+# The Kubernetes client, the simulator (for the rehearsal) and the runner are imported where a
+# run uses them: declaring the command's options (midair --help) must not load them.
 
 MAX_DRY_DECISIONS = 5
 
@@ -102,6 +102,8 @@ class EventSink:
         self.early: list[LogEntry] = []
 
     def __call__(self, event: PortEvent) -> None:
+        from sim.runner import LogEntry
+
         entry = LogEntry(event.t, event.kind, event.action, event.detail,
                          f"{event.duration_s:g}s" if event.duration_s is not None else "", event.duration_s,
                          event.component)
@@ -128,6 +130,8 @@ def path_summary(plan, state) -> str:
 
 def _open_journal(args):
     """The journal to resume, checked: it exists, it is a journal, and it may be continued."""
+    from sim.runner import FileJournal, JournalError
+
     try:
         journal = FileJournal(args.resume, resume=True)
     except JournalError as exc:
@@ -141,6 +145,13 @@ def _print(entries) -> None:
 
 
 def run(args) -> int:
+    from models.plan import plan_for_params
+    from sim.adapters.dryrun import DryRunPort
+    from sim.adapters.kube_client import KubeUnreachable
+    from sim.prechecks import check_cluster, format_findings, traits_for
+    from sim.runner import FileJournal, JournalError, LogEntry, reconcile
+    from sim.simulate import build_strategy
+
     scenario = scenario_from(args, args.scenario)
     spec = select_strategies(scenario, [args.strategy] if args.strategy else None)[0]
     if args.retry_halted and not args.resume:
@@ -250,6 +261,10 @@ class _Once:
 def _dry(port, spec, plan, scenario, state) -> int:
     """Decide until the decisions repeat (in a dry run the cluster does not change), then show
     the whole upgrade rehearsed on a simulated copy of the cluster."""
+    from sim.commands.rehearse import rehearse
+    from sim.runner import Journal, reconcile
+    from sim.simulate import build_strategy
+
     journal = Journal()
     loop = reconcile(_Once(port), build_strategy(spec), plan, journal, safety=scenario.safety)
     seen: list[list[str]] = []

@@ -1,18 +1,19 @@
 """Options and helpers shared by the commands that talk to a live cluster (apply, snapshot,
-precheck --live): kubectl's connection options, and the live port built from them."""
+precheck --live): kubectl's connection options, and the live port built from them. The
+Kubernetes client (lightkube, httpx, asyncio) is imported only when a port is built, so that
+the commands' options cost nothing to declare."""
 
 from __future__ import annotations
 
 import random
 import sys
+from typing import TYPE_CHECKING
 
-from models.quantity import parse_duration
-from sim.adapters.kube_client import Kube
-from sim.adapters.kube_retry import RetryPolicy
-from sim.adapters.kubeconfig import load_config
-from sim.adapters.live import LivePort
 from sim.errors import UsageError
-from sim.scenario.model import LiveSettings
+
+if TYPE_CHECKING:
+    from sim.adapters.live import LivePort
+    from sim.scenario.model import LiveSettings
 
 DEFAULT_REQUEST_TIMEOUT = "30s"
 
@@ -33,6 +34,8 @@ def add_kube_options(p) -> None:
 
 def request_timeout(text: str) -> float | None:
     """``--request-timeout`` as kubectl reads it: a duration, or a plain number of seconds; 0 means none."""
+    from models.quantity import parse_duration
+
     try:
         seconds = parse_duration(text)
     except (TypeError, ValueError):
@@ -53,6 +56,11 @@ def connect(args, settings: LiveSettings, pool_sizes=None, *, server_dry_run: bo
             timing=None, log=None, seed: int = 0, ledger_dir: str | None = None, report=None) -> LivePort:
     """A live port for the cluster the kubeconfig options name. ``timing`` (a scenario's) sets the
     least time between decisions and the eviction retry interval; ``seed`` seeds the retries' jitter."""
+    from sim.adapters.kube_client import Kube
+    from sim.adapters.kube_retry import RetryPolicy
+    from sim.adapters.kubeconfig import load_config
+    from sim.adapters.live import LivePort
+
     timeout = request_timeout(args.request_timeout)
     headers = impersonation(args)
     config = load_config(args.kubeconfig, args.context)

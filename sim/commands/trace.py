@@ -19,7 +19,6 @@ from sim.errors import EXIT_FINDINGS, EXIT_OK
 from sim.render import Table, add_output_option, render
 from sim.runner import LogEntry
 from sim.sampling import derive_seed
-from sim.simulate import simulate
 
 
 def add_parser(sub) -> None:
@@ -68,6 +67,8 @@ def tables(doc: dict) -> list[Table]:
 
 
 def run(args) -> int:
+    from sim.simulate import simulate  # the simulator loads when a run is asked for, not with the options
+
     scenario = scenario_from(args, args.scenario)
     spec = strategies_named(scenario, [args.strategy])[0]
     seed = field_option(args.seed, "seed", "--seed") if args.seed is not None else derive_seed(scenario.seed, "run", 0)
