@@ -37,6 +37,8 @@ from models.state import (
 )
 from models.version import KubeVersion
 from sim.adapters.kube_pods import (  # noqa: F401  (translate_pod and PodInfo were read from here)
+    _condition,
+    _get,
     LOCAL_STORAGE_CLASSES,
     PodInfo,
     _has_scratch_storage,
@@ -62,26 +64,11 @@ CNI_DAEMONSETS = {"calico-node": "calico", "cilium": "cilium", "kube-flannel-ds"
 CNI_IMAGE_NAMES = {"calico": "calico-node", "cilium": "cilium-agent", "flannel": "kube-flannel", "weave": "weave"}
 
 
-def _get(obj: dict, *path, default=None):
-    for key in path:
-        if not isinstance(obj, dict) or key not in obj or obj[key] is None:
-            return default
-        obj = obj[key]
-    return obj
-
-
 def version_of(text: str | None) -> KubeVersion | None:
     try:
         return KubeVersion.parse(text) if text else None
     except ValueError:
         return None
-
-
-def _condition(obj: dict, kind: str) -> bool:
-    for c in _get(obj, "status", "conditions", default=[]) or []:
-        if c.get("type") == kind:
-            return c.get("status") == "True"
-    return False
 
 
 def pool_of(labels: dict, pool_label: str | None) -> str:
