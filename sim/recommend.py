@@ -57,8 +57,6 @@ class Search:
     def variant(self) -> Variant:
         return Variant("", (), self.scenario)
 
-    def means(self, label: str) -> dict[str, float]:
-        return front_means([r for r in self.rows if r.label == label], len(self.scenario.cluster.nodes))
 
 
 def front_means(rows: Sequence[Row], nodes: int) -> dict[str, float]:

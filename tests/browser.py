@@ -25,6 +25,17 @@ def chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+def need_chromium() -> None:
+    """Skip a browser test where Chromium is missing, unless CI said it must be there
+    (``MIDAIR_REQUIRE_BROWSER``, set by .ci/run once it installed Chromium): then fail."""
+    import pytest
+
+    if chromium() is None:
+        if os.environ.get("MIDAIR_REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here (MIDAIR_REQUIRE_BROWSER is set) but not installed")
+        pytest.skip("Chromium is not installed (.ci/run installs it; apt-get install chromium)")
+
+
 class _Pipe:
     def __init__(self, wfd: int, rfd: int):
         self.w, self.r, self.buf, self.n, self.events = wfd, rfd, b"", 0, []

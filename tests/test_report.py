@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from sim.cli import main
-from tests.browser import chromium, render
+from tests.browser import need_chromium, render
 
 
 def sweep(tmp_path, name, *extra):
@@ -79,10 +79,7 @@ def test_report_html_is_self_contained(report):
 
 
 def test_report_html_renders_in_headless_chromium(report):
-    if chromium() is None:
-        if os.environ.get("MIDAIR_REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required here (MIDAIR_REQUIRE_BROWSER is set) but not installed")
-        pytest.skip("Chromium is not installed (.ci/run installs it; apt-get install chromium)")
+    need_chromium()
     dom, errors = render(str(report / "report.html"))
     assert errors == []
     assert dom.count("<svg") == 3

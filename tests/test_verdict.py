@@ -13,7 +13,7 @@ from sim.scenario import load_scenario
 from sim.scenario.model import StrategySpec
 from sim.sweep import Job, Row, Variant
 from sim.verdict import headline, judge, paragraphs, table, to_json
-from tests.browser import chromium, render
+from tests.browser import need_chromium, render
 
 SCENARIO = load_scenario("scenarios/quickstart.yaml")  # 9 nodes
 
@@ -105,8 +105,7 @@ def test_the_quickstart_verdict_with_all_four_strategies(four):
 
 
 def test_the_verdict_renders_in_headless_chromium(four):
-    if chromium() is None:
-        pytest.skip("Chromium is not installed (.ci/run installs it; apt-get install chromium)")
+    need_chromium()
     dom, errors = render(str(four / "report.html"))
     assert errors == []
     assert dom.index('<section id="verdict"') < dom.index('<section id="comparison"')
