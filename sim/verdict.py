@@ -94,9 +94,8 @@ def judge(variants_, rows: Sequence[Row], objectives: Sequence[str] | None = Non
         values = [objective_values(run, nodes) for run in runs]
         stats = {o: summarize([v[o] for v in values]) for o in objectives}
         stops: dict[str, int] = {}
-        for run in runs:
-            if run["halted"]:
-                stops[halt_kind(run["halted"])] = stops.get(halt_kind(run["halted"]), 0) + 1
+        for kind in (halt_kind(run["halted"]) for run in runs if run["halted"]):
+            stops[kind] = stops.get(kind, 0) + 1
         completed = sum(1 for run in runs if run["completed"])
         meets = all(v.passed for v in verdicts)
         st = standing(label, {"completed": completed / len(runs), "metrics": stats}, meets, objectives)
