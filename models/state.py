@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
+from models.sorting import natural_key
+
 from models.cloud import (  # noqa: F401  (the cloud records are part of a cluster's records)
     PLENTY_OF_IPS,
     CloudResources,
@@ -370,6 +372,13 @@ class ClusterState:
     def _nodes_by_name(self) -> dict[str, Node]:
         return {n.name: n for n in self.nodes}
 
+    def seeded(self, by_name: dict[str, Node], by_pool: dict[str, tuple[Node, ...]],
+               by_pool_named: dict[str, tuple[Node, ...]]) -> ClusterState:
+        """This view with its node indexes given (an adapter that keeps them up to date as nodes change):
+        each must be what the view would work out from ``nodes``. ``dataclasses.replace`` starts afresh."""
+        self.__dict__.update(_nodes_by_name=by_name, _nodes_by_pool=by_pool, _nodes_by_pool_named=by_pool_named)
+        return self
+
     def node(self, name: str) -> Node:
         return self._nodes_by_name[name]
 
@@ -391,6 +400,14 @@ class ClusterState:
 
     def nodes_in(self, pool: str) -> tuple[Node, ...]:
         return self._nodes_by_pool.get(pool, ())
+
+    @cached_property
+    def _nodes_by_pool_named(self) -> dict[str, tuple[Node, ...]]:
+        return {pool: tuple(sorted(nodes, key=lambda n: natural_key(n.name))) for pool, nodes in self._nodes_by_pool.items()}
+
+    def nodes_in_name_order(self, pool: str) -> tuple[Node, ...]:
+        """A pool's nodes by name, numbers as numbers (``general-2`` before ``general-10``)."""
+        return self._nodes_by_pool_named.get(pool, ())
 
     @cached_property
     def _available_by_pool(self) -> dict[str, frozenset[str]]:

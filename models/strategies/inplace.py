@@ -47,7 +47,7 @@ from models.strategies.workers import (
     drain,
     mark_old_nodes,
     on_drain_failed,
-    ordered,
+    pool_in_order,
     provision_failures,
     skipped_halt,
 )
@@ -99,7 +99,7 @@ class InPlace(Strategy):
         gate = BatchGate(view, memo, self.params, phase.version)
         waves = Waves(view, memo, self.params, str(phase.version))
         for pool in pools_in_order(view, self.params):
-            nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
+            nodes = [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING]
             live = [n for n in nodes if n.phase != PROVISION_FAILED]
             todo = [n for n in live if n.name not in books.skipped and
                     (not at_least(n.kubelet, phase.version) or n.name in books.cordoned or n.phase != IDLE)]

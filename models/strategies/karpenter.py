@@ -109,7 +109,7 @@ class KarpenterDrift(Strategy):
     def pool_step(self, view, phase, pool, books, failures, joined, memo, actions, notes, wake) -> Decision | None:
         version = phase.version
         now = view.observed_at
-        nodes = sorted(view.nodes_in(pool.name), key=lambda n: natural_key(n.name))
+        nodes = list(view.nodes_in_name_order(pool.name))
         commands = {k: dict(v) for k, v in books["commands"].items() if view.has_node(k) and
                     view.node(k).pool == pool.name}
         stop = provision_failures(pool.name, [n for n in nodes if at_least(n.kubelet, version)], failures, joined,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from models.actions import Action, DeleteNode
 from models.plan import Phase, Plan
 from models.prechecks.base import Traits
-from models.progress import at_least
 from models.state import DELETING, DRAIN_FAILED, IDLE, PROVISION_FAILED, ClusterState, Node
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import REPLACE_PARAMS
@@ -29,7 +28,7 @@ from models.strategies.workers import (
     on_drain_failed,
     mark_old_nodes,
     old_nodes_held,
-    ordered,
+    pool_in_order,
     provision_failures,
     skipped_halt,
     unready_new_nodes,
@@ -78,10 +77,11 @@ class Replace(Strategy):
 
     def pool_nodes(self, view: ClusterState, pool, version, skipped: set):
         """A pool's nodes in order (not those being deleted), its old and new ones, and how many new it wants."""
-        nodes = [n for n in ordered(view.nodes_in(pool.name), self.params["order"]) if n.phase != DELETING]
-        old = [n for n in nodes if not at_least(n.kubelet, version) and n.name not in skipped]
-        new = [n for n in nodes if at_least(n.kubelet, version)]
-        return nodes, old, new, pool.count - sum(1 for n in nodes if n.name in skipped)
+        nodes = [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING]
+        want = version._k  # at_least(n.kubelet, version), asked of every node of the pool at every decision
+        new = [n for n in nodes if n.kubelet._k >= want]
+        old = [n for n in nodes if n.kubelet._k < want and n.name not in skipped]
+        return nodes, old, new, pool.count - (sum(1 for n in nodes if n.name in skipped) if skipped else 0)
 
     def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:
         if not view.api_available:

@@ -24,12 +24,19 @@ def by_name(nodes) -> list[Node]:
 
 
 def ordered(nodes, order: str) -> list[Node]:
-    """A pool's nodes in the order a strategy takes them (the ``order`` knob)."""
+    """Nodes in the order a strategy takes them (the ``order`` knob)."""
     if order == "zone":
         return sorted(nodes, key=lambda n: (n.zone, natural_key(n.name)))
     if order == "least-loaded":
         return sorted(nodes, key=lambda n: (n.pods, natural_key(n.name)))
     return by_name(nodes)
+
+
+def pool_in_order(view: ClusterState, pool: str, order: str):
+    """A pool's nodes in the order a strategy takes them (the ``order`` knob): ``ordered`` of ``view.nodes_in``."""
+    if order == "zone" or order == "least-loaded":
+        return ordered(view.nodes_in(pool), order)
+    return view.nodes_in_name_order(pool)
 
 
 def drain(node: Node, params: dict, why: str, force: bool = False) -> Drain:

@@ -38,6 +38,11 @@ from sim.world import World
 from models.karpenter import DO_NOT_DISRUPT
 from sim.world.entities import RUNNING
 from sim.world.eviction import budget
+from models.sorting import natural_key
+
+
+def _name_key(node: Node) -> tuple:
+    return natural_key(node.name)
 
 
 class SimulatedPort:
@@ -45,6 +50,7 @@ class SimulatedPort:
         self.world = world
         self.interval = world.timing.reconcile_interval_s if reconcile_interval_s is None else reconcile_interval_s
         self._nodes: tuple[Node, ...] = ()
+        self._positions: dict[str, tuple[int, int]] | None = None  # node -> (index in view, index in its pool)
         self._control_plane: ControlPlane | None = None
         self._pools = tuple(world.pool_specs.values())
         self._volumes: tuple = ()
@@ -64,13 +70,44 @@ class SimulatedPort:
                             labels=tuple(sorted(n.labels.items())), volumes=len(n.volumes))
         return n.record
 
+    def _refresh_nodes(self) -> None:
+        """Bring the node records up to date: all of them after a node came or went, else only the
+        nodes whose record the world dropped (``World.restate``), each in its place."""
+        w = self.world
+        if w.nodes_reshaped or self._positions is None:
+            self._records = list(map(self._node_record, w.nodes.values()))  # in the order they were made
+            self._positions = {}
+            self._pools_of = {}
+            for i, r in enumerate(self._records):
+                self._positions[r.name] = (i, len(self._pools_of.setdefault(r.pool, [])))
+                self._pools_of[r.pool].append(r)
+            self._named = {pool: sorted(rs, key=_name_key) for pool, rs in self._pools_of.items()}
+            self._named_at = {r.name: i for rs in self._named.values() for i, r in enumerate(rs)}
+            self._by_name = {r.name: r for r in self._records}
+            self._pool_tuples = {}
+            w.nodes_reshaped = False
+        else:
+            for n in w.stale_nodes:
+                if n.record is None and not n.removed:
+                    r = self._node_record(n)
+                    at, in_pool = self._positions[n.name]
+                    self._records[at] = r
+                    self._pools_of[n.pool][in_pool] = r
+                    self._named[n.pool][self._named_at[n.name]] = r
+                    self._by_name[n.name] = r
+                    self._pool_tuples.pop(n.pool, None)
+        w.stale_nodes.clear()
+        self._nodes = tuple(self._records)
+        for pool, rs in self._pools_of.items():
+            if pool not in self._pool_tuples:
+                self._pool_tuples[pool] = (tuple(rs), tuple(self._named[pool]))
+        w.nodes_dirty = False
+
     def observe(self) -> ClusterState:
         w = self.world
         w.dirty = False
         if w.nodes_dirty:
-            # the world's nodes are held in the order they were made (World._new_node numbers each): by seq
-            self._nodes = tuple(map(self._node_record, w.nodes.values()))
-            w.nodes_dirty = False
+            self._refresh_nodes()
         if w.cp_dirty or self._control_plane is None:
             insts = [Instance(i.name, i.component, i.version, i.healthy, i.phase) for i in w.cp.instances.values()]
             self._control_plane = ControlPlane(tuple(insts) + tuple(w.etcd))
@@ -88,11 +125,15 @@ class SimulatedPort:
                         for b in w.budgets if b.pdb.selector is not None)
         if w.volumes.changed:
             self._volumes = w.volumes.records()
-        return ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
-                            replace(w.cloud, subnets=w.cloud_ops.subnets()),
-                            w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
-                            services=w.services, clock_origin=w.clock_origin, webhooks=w.admission.webhooks_declared,
-                            priority_classes=w.priority_classes, volumes=self._volumes)
+        state = ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
+                             replace(w.cloud, subnets=w.cloud_ops.subnets()),
+                             w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
+                             services=w.services, clock_origin=w.clock_origin, webhooks=w.admission.webhooks_declared,
+                             priority_classes=w.priority_classes, volumes=self._volumes)
+        # what the view would index from its nodes, kept up to date here instead of worked out at every view
+        return state.seeded(by_name=dict(self._by_name),
+                            by_pool={pool: t[0] for pool, t in self._pool_tuples.items()},
+                            by_pool_named={pool: t[1] for pool, t in self._pool_tuples.items()})
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:

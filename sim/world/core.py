@@ -80,6 +80,8 @@ class World:
         self._changed = None
         self.dirty = True
         self.nodes_dirty = True
+        self.nodes_reshaped = True  # a node was added or removed since the last view
+        self.stale_nodes: list[SimNode] = []  # nodes whose record was dropped since the last view
         self.cp_dirty = True
         self.active_skew: set[tuple] = set()
         self.version_pairs: dict[tuple, dict[str, None]] = {}  # (kubelet, kube-proxy) -> nodes, in order
@@ -142,7 +144,7 @@ class World:
                        pool.allocatable, ip, self._seq, created_at, pool.config,
                        dict(node_labels(pool.labels, zone, name)), pool.taints)
         self.nodes[name] = node
-        self.nodes_dirty = True
+        self.nodes_dirty = self.nodes_reshaped = True
         return node
 
     def add_node(self, pool: NodePool, zone: str, version, phase: str) -> SimNode:
@@ -166,7 +168,7 @@ class World:
             self.rec.pool_nodes(node.pool, removed=1)
         self.cloud_ops.release(node)
         self.index.update(node)
-        self.nodes_dirty = True
+        self.nodes_dirty = self.nodes_reshaped = True
         self.notify()
         self.sched.kick()  # a node gone is a topology domain gone: a spread may now allow what it refused
         self.daemonsets_changed()
@@ -260,10 +262,16 @@ class World:
 
     # -- change notification -------------------------------------------------------------
     def touch(self, node: SimNode) -> None:
-        node.record = None
-        self.nodes_dirty = True
+        self.restate(node)
         self._track_availability(node)
         self.notify()
+
+    def restate(self, node: SimNode) -> None:
+        """Drop ``node``'s observed record: the next view makes it again (and only it)."""
+        if node.record is not None:
+            node.record = None
+            self.stale_nodes.append(node)
+        self.nodes_dirty = True
 
     def _track_availability(self, node: SimNode) -> None:
         """Keep each pool's count of available nodes, and the lowest it has been."""

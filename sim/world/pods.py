@@ -72,7 +72,7 @@ class Pods:
         if w.kind != DAEMONSET:
             world.touch(node)  # its count of pods to drain changed
         else:
-            node.record, world.nodes_dirty = None, True  # its requests changed; nothing a strategy waits for
+            world.restate(node)  # its requests changed; nothing a strategy waits for
         world.index.update(node)
         w.zone_counts[node.zone] = w.zone_counts.get(node.zone, 0) + 1
         w.node_counts[node.name] = w.node_counts.get(node.name, 0) + 1
@@ -252,7 +252,7 @@ class Pods:
                 if w.kind != DAEMONSET:
                     world.touch(node)
                 else:
-                    node.record, world.nodes_dirty = None, True  # its requests changed; no one waits for it
+                    world.restate(node)  # its requests changed; no one waits for it
                 world.index.update(node)
                 world.sched.kick()
         self.changed(w)
