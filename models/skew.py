@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from models.state import (
     APISERVER,
@@ -174,7 +175,16 @@ def _reason(rule: Rule, item: Versioned, ref: KubeVersion, delta: int, limit: in
 
 def check_versions(items: Iterable[Versioned], rules: Iterable[Rule] = RULES) -> list[Violation]:
     """Every violation of ``rules`` among ``items``, in rule order then item order."""
-    items = list(items)
+    return list(_checked(tuple(items), rules if isinstance(rules, tuple) else tuple(rules)))
+
+
+@lru_cache(maxsize=4096)
+def _checked(items: tuple[Versioned, ...], rules: tuple[Rule, ...]) -> tuple[Violation, ...]:
+    """``check_versions``, remembered: pure, of frozen records, and asked at every decision and version change."""
+    return tuple(_check(items, rules))
+
+
+def _check(items: tuple[Versioned, ...], rules: tuple[Rule, ...]) -> list[Violation]:
     apiservers = [i.version for i in items if i.component == APISERVER]
     kubelets = {i.node: i.version for i in items if i.component == KUBELET and i.node}
     found: list[Violation] = []

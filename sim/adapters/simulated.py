@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 
 import simpy
@@ -41,16 +42,17 @@ from sim.world.eviction import budget
 from models.sorting import natural_key
 
 
-def _name_key(node: Node) -> tuple:
-    return natural_key(node.name)
-
-
 class SimulatedPort:
     def __init__(self, world: World, reconcile_interval_s: float | None = None):
         self.world = world
         self.interval = world.timing.reconcile_interval_s if reconcile_interval_s is None else reconcile_interval_s
         self._nodes: tuple[Node, ...] = ()
-        self._positions: dict[str, tuple[int, int]] | None = None  # node -> (index in view, index in its pool)
+        # the records of the last view: every node's, each pool's (both in the order they were made), and
+        # each pool's by name (sort keys, records); a pool's view tuples (made order, by name) until it changes
+        self._by_name: dict[str, Node] = {}
+        self._pools_of: dict[str, dict[str, Node]] = {}
+        self._named: dict[str, tuple[list, list[Node]]] = {}
+        self._pool_tuples: dict[str, tuple[tuple[Node, ...], tuple[Node, ...]]] = {}
         self._control_plane: ControlPlane | None = None
         self._pools = tuple(world.pool_specs.values())
         self._volumes: tuple = ()
@@ -71,36 +73,43 @@ class SimulatedPort:
         return n.record
 
     def _refresh_nodes(self) -> None:
-        """Bring the node records up to date: all of them after a node came or went, else only the
-        nodes whose record the world dropped (``World.restate``), each in its place."""
+        """Bring the node records up to date: only those of the nodes the world made, changed or removed
+        since the last view (``World.stale_nodes``), each kept in its place: the view's nodes in the order
+        they were made, each pool's in that order and by name."""
         w = self.world
-        if w.nodes_reshaped or self._positions is None:
-            self._records = list(map(self._node_record, w.nodes.values()))  # in the order they were made
-            self._positions = {}
-            self._pools_of = {}
-            for i, r in enumerate(self._records):
-                self._positions[r.name] = (i, len(self._pools_of.setdefault(r.pool, [])))
-                self._pools_of[r.pool].append(r)
-            self._named = {pool: sorted(rs, key=_name_key) for pool, rs in self._pools_of.items()}
-            self._named_at = {r.name: i for rs in self._named.values() for i, r in enumerate(rs)}
-            self._by_name = {r.name: r for r in self._records}
-            self._pool_tuples = {}
-            w.nodes_reshaped = False
-        else:
-            for n in w.stale_nodes:
-                if n.record is None and not n.removed:
-                    r = self._node_record(n)
-                    at, in_pool = self._positions[n.name]
-                    self._records[at] = r
-                    self._pools_of[n.pool][in_pool] = r
-                    self._named[n.pool][self._named_at[n.name]] = r
-                    self._by_name[n.name] = r
-                    self._pool_tuples.pop(n.pool, None)
+        for n in w.stale_nodes:
+            pool = n.pool
+            if pool not in self._pools_of:
+                self._pools_of[pool] = {}
+                self._named[pool] = ([], [])
+            keys, named = self._named[pool]
+            known = n.name in self._by_name
+            if known:
+                key = natural_key(n.name)
+                at = bisect_left(keys, key)
+                while named[at].name != n.name:  # equal keys ("a01", "a1"): the same name is further on
+                    at += 1
+            if n.removed:
+                if known:
+                    del self._by_name[n.name], self._pools_of[pool][n.name], keys[at], named[at]
+            elif n.record is None or not known:
+                r = self._node_record(n)
+                self._by_name[n.name] = self._pools_of[pool][n.name] = r  # a new name goes last: made last
+                if known:
+                    named[at] = r
+                else:
+                    key = natural_key(n.name)
+                    at = bisect_right(keys, key)  # after equal keys, as a stable sort of the made order puts it
+                    keys.insert(at, key)
+                    named.insert(at, r)
+            else:
+                continue
+            self._pool_tuples.pop(pool, None)
         w.stale_nodes.clear()
-        self._nodes = tuple(self._records)
-        for pool, rs in self._pools_of.items():
+        self._nodes = tuple(self._by_name.values())
+        for pool, records in self._pools_of.items():
             if pool not in self._pool_tuples:
-                self._pool_tuples[pool] = (tuple(rs), tuple(self._named[pool]))
+                self._pool_tuples[pool] = (tuple(records.values()), tuple(self._named[pool][1]))
         w.nodes_dirty = False
 
     def observe(self) -> ClusterState:

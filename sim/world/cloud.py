@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.state import PROVISION_FAILED, ClusterState, Subnet, node_ip
+from models.state import ClusterState, Subnet, node_ip
 from sim.world.entities import SimNode
 
 
@@ -19,7 +19,7 @@ class CloudOps:
     def reserve(self, node: SimNode) -> str | None:
         """Give ``node`` an instance and an IP, or say why the cloud refuses."""
         world = self.world
-        in_use = sum(1 for n in world.nodes.values() if n.phase != PROVISION_FAILED and n is not node)
+        in_use = world.vm_count() - (world.nodes.get(node.name) is node and node.name not in world.failed)
         if world.faults.quota_exhausted() or (self.quota is not None and in_use >= self.quota):
             limit = self.quota if self.quota is not None else in_use
             return f"instance quota exhausted ({in_use} of {limit} instances in use)"

@@ -80,12 +80,14 @@ class World:
         self._changed = None
         self.dirty = True
         self.nodes_dirty = True
-        self.nodes_reshaped = True  # a node was added or removed since the last view
-        self.stale_nodes: list[SimNode] = []  # nodes whose record was dropped since the last view
+        self.stale_nodes: list[SimNode] = []  # nodes made, changed or removed since the last view
         self.cp_dirty = True
         self.active_skew: set[tuple] = set()
         self.version_pairs: dict[tuple, dict[str, None]] = {}  # (kubelet, kube-proxy) -> nodes, in order
         self.available: set[str] = set()  # names of Ready, schedulable, idle nodes
+        self.failed: set[str] = set()  # names of nodes whose machine was never made (provision-failed)
+        # (pool, zone, kubelet) -> nodes there not deleting or failed; (pool, zone, None) -> all such nodes
+        self.zone_tally: dict[tuple, int] = {}
         self.available_in: dict[str, int] = {}
         self.min_available: dict[str, int] = {}  # per pool, the fewest available nodes seen
         self.index = CapacityIndex(self.eligible, self.registered)
@@ -144,7 +146,8 @@ class World:
                        pool.allocatable, ip, self._seq, created_at, pool.config,
                        dict(node_labels(pool.labels, zone, name)), pool.taints)
         self.nodes[name] = node
-        self.nodes_dirty = self.nodes_reshaped = True
+        self.nodes_dirty = True
+        self.stale_nodes.append(node)
         return node
 
     def add_node(self, pool: NodePool, zone: str, version, phase: str) -> SimNode:
@@ -168,7 +171,8 @@ class World:
             self.rec.pool_nodes(node.pool, removed=1)
         self.cloud_ops.release(node)
         self.index.update(node)
-        self.nodes_dirty = self.nodes_reshaped = True
+        self.nodes_dirty = True
+        self.stale_nodes.append(node)
         self.notify()
         self.sched.kick()  # a node gone is a topology domain gone: a spread may now allow what it refused
         self.daemonsets_changed()
@@ -176,7 +180,8 @@ class World:
         self.rec.node_count(self.env.now, self.vm_count())
 
     def vm_count(self) -> int:
-        return sum(1 for n in self.nodes.values() if n.phase != PROVISION_FAILED)
+        """Machines in the cloud: the nodes but those that failed to be made (counted as they are touched)."""
+        return len(self.nodes) - len(self.failed)
 
     def eligible(self, node: SimNode) -> bool:
         """Ready, schedulable, up and not going: a node a pod may be placed on, taints aside."""
@@ -274,7 +279,20 @@ class World:
         self.nodes_dirty = True
 
     def _track_availability(self, node: SimNode) -> None:
-        """Keep each pool's count of available nodes, and the lowest it has been."""
+        """Keep each pool's count of available nodes, and the lowest it has been (and the failed machines)."""
+        if node.phase == PROVISION_FAILED and not node.removed:
+            self.failed.add(node.name)
+        else:
+            self.failed.discard(node.name)
+        tallied = (None if node.removed or node.phase in (DELETING, PROVISION_FAILED)
+                   else (node.pool, node.zone, node.kubelet))
+        if tallied != node.tallied:
+            tally = self.zone_tally
+            for key, step in ((node.tallied, -1), (tallied, 1)):
+                if key is not None:
+                    tally[key] = tally.get(key, 0) + step
+                    tally[key[:2]] = tally.get(key[:2], 0) + step
+            node.tallied = tallied
         available = (not node.removed and node.ready and node.schedulable and node.phase == IDLE)
         if available != (node.name in self.available):
             if available:

@@ -33,7 +33,7 @@ class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
-                 "record", "removed", "config", "going_down", "taints", "labels", "volumes", "annotations")
+                 "record", "removed", "config", "going_down", "taints", "labels", "volumes", "annotations", "tallied")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None,
                  labels=None, taints=()):
@@ -60,6 +60,7 @@ class SimNode:
         self.seq = seq
         self.stamp = 0  # bumps on every capacity or eligibility change (capacity index)
         self.record = None
+        self.tallied = None  # (pool, zone, kubelet) it counts under in World.zone_tally, or None
         self.removed = False
         self.config = config
         self.taints: tuple = tuple(taints)  # models.state.Taint records: its pool's, and what strategies add

@@ -259,13 +259,9 @@ class Nodes:
     def _zone_for(self, pool, version) -> str:
         """The zone with the fewest of the pool's nodes at ``version``, then the fewest nodes: a
         rolling replacement rebuilds the pool spread as evenly as it was (a cloud's zone balancing)."""
-        same = {z: 0 for z in pool.zones}
-        counts = {z: 0 for z in pool.zones}
-        for n in self.world.nodes.values():
-            if n.pool == pool.name and n.phase not in (DELETING, PROVISION_FAILED) and n.zone in counts:
-                counts[n.zone] += 1
-                same[n.zone] += n.kubelet == version
-        return min(pool.zones, key=lambda z: (same[z], counts[z], pool.zones.index(z)))
+        tally = self.world.zone_tally  # the pool's nodes not deleting or failed, by zone (and kubelet)
+        return min(pool.zones, key=lambda z: (tally.get((pool.name, z, version), 0), tally.get((pool.name, z), 0),
+                                              pool.zones.index(z)))
 
     def _provision(self, node: SimNode):
         world = self.world
