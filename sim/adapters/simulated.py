@@ -62,7 +62,7 @@ class SimulatedPort:
         if n.record is None:
             remaining = self.world.evictions.remaining(n)
             moving = [p.workload.spec.requests for p in remaining]
-            keep = tuple(p.name for p in sorted(n.pods) if p.state == RUNNING
+            keep = tuple(p.name for p in n.pods_in_order() if p.state == RUNNING
                          and p.workload.spec.annotation(DO_NOT_DISRUPT) == "true")
             n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
                             n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(remaining),

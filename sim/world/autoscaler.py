@@ -189,7 +189,7 @@ class ClusterAutoscaler:
         return pod_blocks_scale_down(facts)
 
     def _movable(self, node: SimNode) -> list[SimPod]:
-        return [p for p in sorted(node.pods) if p.workload.kind != DAEMONSET and not p.workload.finished
+        return [p for p in node.pods_in_order() if p.workload.kind != DAEMONSET and not p.workload.finished
                 and p.state not in (GONE, TERMINATING)]
 
     def _fits_elsewhere(self, node: SimNode, pods: list[SimPod], taken: dict[str, list[int]]) -> bool:

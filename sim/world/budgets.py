@@ -18,27 +18,40 @@ MULTIPLE_BUDGETS = ("This pod has more than one PodDisruptionBudget, which the e
 
 
 class SimBudget:
-    __slots__ = ("pdb", "key", "members")
+    __slots__ = ("pdb", "key", "members", "_counts_pods", "_desired")
 
     def __init__(self, pdb: PDB, key: str, members: list[SimWorkload]):
         self.pdb = pdb
         self.key = key
         self.members = members
+        self._counts_pods = pdb.min_available is not None and not pdb.min_available.percent
+        self._desired: dict[int, int] = {}  # desired healthy by expected count (asked at every eviction)
 
     def expected(self) -> int:
-        pdb = self.pdb
-        if pdb.min_available is not None and not pdb.min_available.percent:
+        if len(self.members) == 1:
+            m = self.members[0]
+            return len(m.pods) if self._counts_pods else m.desired
+        if self._counts_pods:
             return sum(len(m.pods) for m in self.members)  # the pods not gone yet
         return sum(m.desired for m in self.members)
 
+    def _desired_for(self, expected: int) -> int:
+        d = self._desired.get(expected)
+        if d is None:
+            d = self._desired[expected] = self.pdb.desired_healthy(expected)
+        return d
+
     def desired_healthy(self) -> int:
-        return self.pdb.desired_healthy(self.expected())
+        return self._desired_for(self.expected())
 
     def current_healthy(self) -> int:
+        if len(self.members) == 1:
+            return self.members[0].ready
         return sum(m.ready for m in self.members)
 
     def allowed(self) -> int:
-        return self.pdb.disruptions_allowed(self.current_healthy(), self.expected())
+        expected = self.expected()  # PDB.disruptions_allowed
+        return 0 if expected <= 0 else max(0, self.current_healthy() - self._desired_for(expected))
 
     def breached_by_losing_one(self) -> bool:
         """Would one more Ready pod going away take the budget below its desired healthy?"""

@@ -7,6 +7,8 @@ record and drops the cache when it changes.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from models.state import IDLE, Workload
 from models.version import KubeVersion
 
@@ -29,11 +31,15 @@ class SimInstance:
         self.phase = IDLE
 
 
+_UID = attrgetter("uid")
+
+
 class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
-                 "record", "removed", "config", "going_down", "taints", "labels", "volumes", "annotations", "tallied")
+                 "record", "removed", "config", "going_down", "taints", "labels", "volumes", "annotations", "tallied",
+                 "_pod_order")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None,
                  labels=None, taints=()):
@@ -53,6 +59,7 @@ class SimNode:
         self.phase = IDLE
         self.message = ""
         self.pods: set[SimPod] = set()
+        self._pod_order: tuple | None = None  # its pods by uid, until one comes or goes
         self.created_at = created_at
         self.images: set[str] = set()
         self.episode = 0  # bumps on every health change, cancelling stale timers
@@ -67,6 +74,20 @@ class SimNode:
         self.labels: dict[str, str] = labels if labels is not None else {}
         self.volumes: set = set()  # the SimVolumes attached to it
         self.annotations: dict[str, str] = {}
+
+    def pods_in_order(self) -> tuple:
+        """Its pods by uid (what ``sorted(node.pods)`` gives), kept until a pod is bound or leaves."""
+        if self._pod_order is None:
+            self._pod_order = tuple(sorted(self.pods, key=_UID))
+        return self._pod_order
+
+    def add_pod(self, pod: SimPod) -> None:
+        self.pods.add(pod)
+        self._pod_order = None
+
+    def discard_pod(self, pod: SimPod) -> None:
+        self.pods.discard(pod)
+        self._pod_order = None
 
     def fits(self, pod: SimPod) -> bool:
         r = pod.workload.spec.requests

@@ -109,7 +109,7 @@ class Evictions:
         now = self.world.env.now
         lost = None
         out = []
-        for p in sorted(node.pods):
+        for p in node.pods_in_order():
             if p.state == GONE or p.workload.kind == DAEMONSET or p.workload.finished:
                 continue  # finished pods go with the drain, without a budget: they hold nothing up
             if p.state == TERMINATING:
@@ -145,7 +145,7 @@ class Evictions:
                 return
             if world.cp.api_up:
                 by_pod = {}
-                for p in sorted(node.pods):
+                for p in node.pods_in_order():
                     if p.state == GONE:
                         continue
                     if p.state == TERMINATING:
@@ -197,7 +197,7 @@ class Evictions:
     def kill_all(self, node: SimNode) -> None:
         """The node is going away: its pods are gone now; local data on it is lost."""
         world = self.world
-        for pod in sorted(node.pods):
+        for pod in node.pods_in_order():
             w = pod.workload
             if w.kind != DAEMONSET and pod.state not in (TERMINATING, FINISHED):
                 if pod.ready and losing_one_breaches(w):

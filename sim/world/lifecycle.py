@@ -189,7 +189,7 @@ class NodeLifecycleController:
         default = world.timing.not_ready_toleration_s
 
         def pending():
-            for pod in sorted(node.pods):
+            for pod in node.pods_in_order():
                 if pod.workload.kind != "DaemonSet" and pod.state not in ("Terminating", "Gone"):
                     seconds = seconds_tolerated(pod.workload.spec.scheduling.tolerations, taint, default)
                     if seconds is not None:  # DaemonSet pods tolerate the not-ready taints for good

@@ -96,7 +96,7 @@ class Nodes:
         world = self.world
         node.ready = ready
         world.rec.event(world.env.now, f"node {node.name} {'Ready' if ready else 'NotReady'}")
-        for pod in sorted(node.pods):
+        for pod in node.pods_in_order():
             world.pods.set_ready(pod, ready, involuntary=True)
         world.lifecycle.readiness(node, ready)
         world.touch(node)

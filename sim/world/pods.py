@@ -61,7 +61,7 @@ class Pods:
         world = self.world
         w = pod.workload
         pod.node = node
-        node.pods.add(pod)
+        node.add_pod(pod)
         if w.finished:  # a finished pod holds no resources; it waits to be deleted
             pod.state = FINISHED
             return
@@ -167,7 +167,7 @@ class Pods:
     def stop_containers(self, node: SimNode) -> None:
         """The container runtime stops (it is being replaced): every container on the node stops; the
         kubelet starts them again when it next starts (``restart_containers``)."""
-        for pod in sorted(node.pods):
+        for pod in node.pods_in_order():
             if pod.state in (RUNNING, STARTING):
                 pod.gen += 1
                 self.set_ready(pod, False, involuntary=True)
@@ -176,7 +176,7 @@ class Pods:
     def restart_containers(self, node: SimNode) -> None:
         """Every container on the node starts again (pods are not rebuilt, images are there): a machine
         that rebooted, a container runtime replaced, a kubelet that sees every container as changed."""
-        for pod in sorted(node.pods):
+        for pod in node.pods_in_order():
             if pod.state in (RUNNING, STARTING):
                 pod.gen += 1
                 self.set_ready(pod, False, involuntary=True)
@@ -236,7 +236,7 @@ class Pods:
         w.record = None
         node = pod.node
         if node is not None:
-            node.pods.discard(pod)
+            node.discard_pod(pod)
             if not finished:
                 self._unlive(pod)
                 r = w.spec.requests

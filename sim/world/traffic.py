@@ -115,7 +115,7 @@ class Traffic:
 
     def node_changed(self, node) -> None:
         """A machine died, came back or is going: its pods answer or not, its health checks change."""
-        for pod in sorted(node.pods):
+        for pod in node.pods_in_order():
             self.touch(pod)
         for s in self.services:
             if s.local:
