@@ -37,9 +37,10 @@ def kube_proxy_remaining(state: ClusterState, version: KubeVersion) -> list[str]
     if proxy is not None and (not at_least(proxy.version, version) or proxy.phase != IDLE):
         out.append(f"kube-proxy at {proxy.version}, wants {version}")
     # a node that is down cannot run the new kube-proxy; the DaemonSet updates it when it is back
-    lagging = [n.name for n in state.nodes if n.ready and n.phase != "deleting" and not at_least(n.kube_proxy, version)]
+    want = version._k
+    lagging = sum(count for v, count in state.node_counts.proxies.items() if v._k < want)  # Ready, not deleting
     if lagging:
-        out.append(f"kube-proxy on {len(lagging)} node(s) below {version}")
+        out.append(f"kube-proxy on {lagging} node(s) below {version}")
     return out
 
 
@@ -69,7 +70,7 @@ def workers_remaining(state: ClusterState, version: KubeVersion, cordoned_by_us:
         elif not n.schedulable and n.name in cordoned_by_us:
             out.append(f"{n.name} is still cordoned")
     for p in state.pools:
-        have = sum(1 for n in state.nodes_in(p.name) if n.phase != "deleting")
+        have = state.live_in(p.name)
         if have < p.count and p.name not in elastic:  # an elastic pool's size is its autoscaler's
             out.append(f"pool {p.name} has {have} of {p.count} nodes")
     return out
@@ -79,13 +80,12 @@ def workers_left(state: ClusterState, version: KubeVersion, cordoned_by_us: froz
                  elastic: tuple[str, ...] = ()) -> bool:
     """Whether ``workers_remaining`` would say anything: the same tests, stopping at the first node."""
     want = version._k
-    for n in state.nodes:
-        if n.kubelet._k < want or n.phase != IDLE or not n.ready or (not n.schedulable and n.name in cordoned_by_us):
-            return True
-    for p in state.pools:
-        if p.name not in elastic and sum(1 for n in state.nodes_in(p.name) if n.phase != "deleting") < p.count:
-            return True
-    return False
+    counts = state.node_counts  # a node below the version, or not idle, or NotReady; then one we cordoned
+    if counts.unsettled or any(v._k < want for v in counts.kubelets):
+        return True
+    if any(state.has_node(name) and not state.node(name).schedulable for name in cordoned_by_us):
+        return True
+    return any(p.name not in elastic and state.live_in(p.name) < p.count for p in state.pools)
 
 
 def phase_left(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str] = frozenset(),

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
 
-from models.sorting import natural_key
+from models.node_index import DELETING, IDLE, NodeIndexes
 
 from models.cloud import (  # noqa: F401  (the cloud records are part of a cluster's records)
     PLENTY_OF_IPS,
@@ -56,15 +55,14 @@ DAEMONSET = "DaemonSet"
 BARE_POD = "Pod"
 WORKLOAD_KINDS = (DEPLOYMENT, STATEFULSET, DAEMONSET, BARE_POD)
 
-# What a node or a control-plane instance is doing. IDLE means nothing is in flight.
-IDLE = "idle"
+# What a node or a control-plane instance is doing. IDLE means nothing is in flight (IDLE and DELETING are
+# defined with the node indexes, which count by them).
 DRAINING = "draining"
 DRAIN_FAILED = "drain-failed"
 UPGRADING = "upgrading"
 UPGRADE_FAILED = "upgrade-failed"
 PROVISIONING = "provisioning"
 PROVISION_FAILED = "provision-failed"
-DELETING = "deleting"
 NODE_PHASES = (IDLE, DRAINING, DRAIN_FAILED, UPGRADING, UPGRADE_FAILED, PROVISIONING, PROVISION_FAILED, DELETING)
 
 
@@ -340,7 +338,7 @@ class APIService:
 
 
 @dataclass(frozen=True)
-class ClusterState:
+class ClusterState(NodeIndexes):
     control_plane: ControlPlane
     pools: tuple[NodePool, ...]
     nodes: tuple[Node, ...]
@@ -368,54 +366,11 @@ class ClusterState:
     priority_classes: tuple[PriorityClass, ...] = ()  # the cluster's own (the two system ones are implied)
     volumes: tuple[Volume, ...] = ()  # the PersistentVolumes of zonal and shared claims
 
-    @cached_property
-    def _nodes_by_name(self) -> dict[str, Node]:
-        return {n.name: n for n in self.nodes}
-
-    def seeded(self, by_name: dict[str, Node], by_pool: dict[str, tuple[Node, ...]],
-               by_pool_named: dict[str, tuple[Node, ...]]) -> ClusterState:
-        """This view with its node indexes given (an adapter that keeps them up to date as nodes change):
-        each must be what the view would work out from ``nodes``. ``dataclasses.replace`` starts afresh."""
-        self.__dict__.update(_nodes_by_name=by_name, _nodes_by_pool=by_pool, _nodes_by_pool_named=by_pool_named)
-        return self
-
-    def node(self, name: str) -> Node:
-        return self._nodes_by_name[name]
-
-    def has_node(self, name: str) -> bool:
-        return name in self._nodes_by_name
-
     def pool(self, name: str) -> NodePool:
         for p in self.pools:
             if p.name == name:
                 return p
         raise KeyError(name)
-
-    @cached_property
-    def _nodes_by_pool(self) -> dict[str, tuple[Node, ...]]:
-        by_pool: dict[str, list[Node]] = {}
-        for n in self.nodes:
-            by_pool.setdefault(n.pool, []).append(n)
-        return {k: tuple(v) for k, v in by_pool.items()}
-
-    def nodes_in(self, pool: str) -> tuple[Node, ...]:
-        return self._nodes_by_pool.get(pool, ())
-
-    @cached_property
-    def _nodes_by_pool_named(self) -> dict[str, tuple[Node, ...]]:
-        return {pool: tuple(sorted(nodes, key=lambda n: natural_key(n.name))) for pool, nodes in self._nodes_by_pool.items()}
-
-    def nodes_in_name_order(self, pool: str) -> tuple[Node, ...]:
-        """A pool's nodes by name, numbers as numbers (``general-2`` before ``general-10``)."""
-        return self._nodes_by_pool_named.get(pool, ())
-
-    @cached_property
-    def _available_by_pool(self) -> dict[str, frozenset[str]]:
-        return {pool: frozenset(n.name for n in nodes if n.available) for pool, nodes in self._nodes_by_pool.items()}
-
-    def available_in(self, pool: str) -> frozenset[str]:
-        """The names of a pool's available nodes (counted by the safety policies at every action)."""
-        return self._available_by_pool.get(pool, frozenset())
 
     def addon(self, name: str) -> Addon | None:
         for a in self.addons:

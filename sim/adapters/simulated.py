@@ -39,6 +39,7 @@ from sim.world import World
 from models.karpenter import DO_NOT_DISRUPT
 from sim.world.entities import RUNNING
 from sim.world.eviction import budget
+from models.node_index import NodeTally
 from models.sorting import natural_key
 
 
@@ -53,6 +54,8 @@ class SimulatedPort:
         self._pools_of: dict[str, dict[str, Node]] = {}
         self._named: dict[str, tuple[list, list[Node]]] = {}
         self._pool_tuples: dict[str, tuple[tuple[Node, ...], tuple[Node, ...]]] = {}
+        self._tally = NodeTally()  # the view's node counts, kept as records change
+        self._counts = self._tally.counts()
         self._control_plane: ControlPlane | None = None
         self._pools = tuple(world.pool_specs.values())
         self._volumes: tuple = ()
@@ -91,9 +94,13 @@ class SimulatedPort:
                     at += 1
             if n.removed:
                 if known:
+                    self._tally.count(self._by_name[n.name], -1)
                     del self._by_name[n.name], self._pools_of[pool][n.name], keys[at], named[at]
             elif n.record is None or not known:
+                if known:
+                    self._tally.count(self._by_name[n.name], -1)
                 r = self._node_record(n)
+                self._tally.count(r, 1)
                 self._by_name[n.name] = self._pools_of[pool][n.name] = r  # a new name goes last: made last
                 if known:
                     named[at] = r
@@ -106,6 +113,7 @@ class SimulatedPort:
                 continue
             self._pool_tuples.pop(pool, None)
         w.stale_nodes.clear()
+        self._counts = self._tally.counts()
         self._nodes = tuple(self._by_name.values())
         for pool, records in self._pools_of.items():
             if pool not in self._pool_tuples:
@@ -142,7 +150,8 @@ class SimulatedPort:
         # what the view would index from its nodes, kept up to date here instead of worked out at every view
         return state.seeded(by_name=dict(self._by_name),
                             by_pool={pool: t[0] for pool, t in self._pool_tuples.items()},
-                            by_pool_named={pool: t[1] for pool, t in self._pool_tuples.items()})
+                            by_pool_named={pool: t[1] for pool, t in self._pool_tuples.items()},
+                            counts=self._counts)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:

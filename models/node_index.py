@@ -1,0 +1,136 @@
+"""Indexes of a view's nodes: by name, by pool (in the order they were made and by name), and running
+counts that progress checks and safety policies ask at every decision.
+
+A view (``ClusterState``) works each out from its ``nodes`` the first time it is asked. An adapter that
+keeps them up to date as nodes change (the simulated one: issue 17) hands them to the view instead
+(``ClusterState.seeded``); they must be what the view would work out, and ``NodeTally`` is the one piece
+of code that counts for both. Imports only ``models.state``'s constants and ``models.sorting``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from models.sorting import natural_key
+
+IDLE = "idle"  # models.state.IDLE and DELETING (this module is imported by models.state)
+DELETING = "deleting"
+
+
+@dataclass(frozen=True)
+class NodeCounts:
+    """What progress checks and policies count over a view's nodes."""
+
+    kubelets: dict  # KubeVersion -> nodes with that kubelet
+    proxies: dict  # KubeVersion -> nodes Ready and not being deleted whose kube-proxy runs it
+    unsettled: int  # nodes not idle or not Ready
+    live: dict  # pool -> its nodes not being deleted
+    available: dict  # pool -> frozenset of its available nodes' names (Ready, schedulable, idle)
+
+
+def _step(counts: dict, key, by: int) -> None:
+    left = counts.get(key, 0) + by
+    if left:
+        counts[key] = left
+    else:
+        del counts[key]  # a count that reached 0 is gone, as if never counted
+
+
+class NodeTally:
+    """``NodeCounts`` kept by adding and taking away node records."""
+
+    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "_frozen")
+
+    def __init__(self):
+        self.kubelets: dict = {}
+        self.proxies: dict = {}
+        self.unsettled = 0
+        self.live: dict[str, int] = {}
+        self.available: dict[str, set[str]] = {}
+        self._frozen: dict[str, frozenset[str]] = {}  # each pool's available names, until they change
+
+    def count(self, node, by: int) -> None:
+        """Add ``node``'s record (``by`` 1) or take it away (-1)."""
+        _step(self.kubelets, node.kubelet, by)
+        idle = node.phase == IDLE
+        if not (idle and node.ready):
+            self.unsettled += by
+        if node.phase != DELETING:
+            _step(self.live, node.pool, by)
+            if node.ready:
+                _step(self.proxies, node.kube_proxy, by)
+        if idle and node.ready and node.schedulable:
+            names = self.available.setdefault(node.pool, set())
+            if by > 0:
+                names.add(node.name)
+            else:
+                names.discard(node.name)
+            self._frozen.pop(node.pool, None)
+
+    def counts(self) -> NodeCounts:
+        """The counts now (a snapshot: later changes do not reach it)."""
+        for pool, names in self.available.items():
+            if pool not in self._frozen:
+                self._frozen[pool] = frozenset(names)
+        return NodeCounts(dict(self.kubelets), dict(self.proxies), self.unsettled, dict(self.live),
+                          {p: f for p, f in self._frozen.items() if f})
+
+    @classmethod
+    def of(cls, nodes) -> NodeCounts:
+        tally = cls()
+        for n in nodes:
+            tally.count(n, 1)
+        return tally.counts()
+
+
+class NodeIndexes:
+    """The node indexes of a view (a mixin of ``ClusterState``: ``self.nodes`` is its nodes)."""
+
+    def seeded(self, by_name: dict, by_pool: dict, by_pool_named: dict, counts: NodeCounts):
+        """This view with its node indexes given (an adapter that keeps them up to date as nodes change):
+        each must be what the view would work out from ``nodes``. ``dataclasses.replace`` starts afresh."""
+        self.__dict__.update(_nodes_by_name=by_name, _nodes_by_pool=by_pool, _nodes_by_pool_named=by_pool_named,
+                             node_counts=counts)
+        return self
+
+    @cached_property
+    def _nodes_by_name(self) -> dict:
+        return {n.name: n for n in self.nodes}
+
+    def node(self, name: str):
+        return self._nodes_by_name[name]
+
+    def has_node(self, name: str) -> bool:
+        return name in self._nodes_by_name
+
+    @cached_property
+    def _nodes_by_pool(self) -> dict:
+        by_pool: dict[str, list] = {}
+        for n in self.nodes:
+            by_pool.setdefault(n.pool, []).append(n)
+        return {k: tuple(v) for k, v in by_pool.items()}
+
+    def nodes_in(self, pool: str) -> tuple:
+        """A pool's nodes, in the order of ``nodes``."""
+        return self._nodes_by_pool.get(pool, ())
+
+    @cached_property
+    def _nodes_by_pool_named(self) -> dict:
+        return {pool: tuple(sorted(nodes, key=lambda n: natural_key(n.name))) for pool, nodes in self._nodes_by_pool.items()}
+
+    def nodes_in_name_order(self, pool: str) -> tuple:
+        """A pool's nodes by name, numbers as numbers (``general-2`` before ``general-10``)."""
+        return self._nodes_by_pool_named.get(pool, ())
+
+    @cached_property
+    def node_counts(self) -> NodeCounts:
+        return NodeTally.of(self.nodes)
+
+    def available_in(self, pool: str) -> frozenset[str]:
+        """The names of a pool's available nodes (counted by the safety policies at every action)."""
+        return self.node_counts.available.get(pool, frozenset())
+
+    def live_in(self, pool: str) -> int:
+        """How many of a pool's nodes are not being deleted."""
+        return self.node_counts.live.get(pool, 0)

@@ -1,0 +1,86 @@
+"""The simulated adapter keeps the view's node indexes up to date as nodes change (issue 17): at every
+view of a run they must be exactly what the view works out from its nodes afresh."""
+
+import dataclasses
+
+import pytest
+
+from models.node_index import NodeTally
+from models.sorting import natural_key
+from models.state import ClusterState, Node, Resources
+from models.version import KubeVersion
+from sim.adapters.simulated import SimulatedPort
+from sim.scenario import load_scenario, load_scenario_text
+from sim.simulate import simulate
+from tests.test_golden_results import SIXTY, STRATEGIES
+
+INDEXES = ("_nodes_by_name", "_nodes_by_pool", "_nodes_by_pool_named", "node_counts")
+
+
+def watched(monkeypatch) -> list[int]:
+    """Compare every view's seeded indexes with a fresh view's; return the count of views compared."""
+    seen = [0]
+    observe = SimulatedPort.observe
+
+    def checked(self):
+        view = observe(self)
+        fresh = dataclasses.replace(view)  # a new view of the same records: nothing seeded
+        for name in INDEXES:
+            assert name not in fresh.__dict__
+            assert view.__dict__[name] == getattr(fresh, name), name
+        for pool in {n.pool for n in view.nodes} | {p.name for p in view.pools}:
+            assert list(view.nodes_in_name_order(pool)) == sorted(fresh.nodes_in(pool), key=lambda n: natural_key(n.name))
+        seen[0] += 1
+        return view
+
+    monkeypatch.setattr(SimulatedPort, "observe", checked)
+    return seen
+
+
+@pytest.mark.parametrize("strategy", ["inplace", "replace", "surge", "bluegreen"])
+def test_every_view_of_a_sixty_node_run_indexes_its_nodes_as_a_fresh_view_would(monkeypatch, strategy):
+    seen = watched(monkeypatch)
+    scenario = load_scenario_text(SIXTY, "scale-60", [STRATEGIES])
+    result = simulate(scenario, scenario.strategy(strategy), seed=3)
+    assert result.completed
+    assert seen[0] > 100
+
+
+@pytest.mark.parametrize("name", ["quickstart", "traffic", "webhook-deadlock", "seed-example"])
+def test_every_view_of_a_shipped_scenario_indexes_its_nodes_as_a_fresh_view_would(monkeypatch, name):
+    seen = watched(monkeypatch)
+    scenario = load_scenario(f"scenarios/{name}.yaml")
+    for spec in scenario.strategies:
+        simulate(scenario, spec, seed=1)
+    assert seen[0] > 20
+
+
+def node(name, pool="p", kubelet="1.30.0", proxy="1.30.0", phase="idle", ready=True, schedulable=True):
+    return Node(name, pool, "a", KubeVersion.parse(kubelet), KubeVersion.parse(proxy), Resources(1000, 2**30, 10),
+                ready=ready, schedulable=schedulable, phase=phase)
+
+
+def test_the_counts_say_what_progress_and_the_policies_ask():
+    nodes = (node("p-1"), node("p-2", kubelet="1.29.0", proxy="1.29.0"), node("p-3", phase="deleting"),
+             node("p-4", ready=False), node("p-5", schedulable=False), node("q-1", pool="q", phase="draining"))
+    counts = NodeTally.of(nodes)
+    v30, v29 = KubeVersion.parse("1.30.0"), KubeVersion.parse("1.29.0")
+    assert counts.kubelets == {v30: 5, v29: 1}
+    assert counts.proxies == {v30: 3, v29: 1}  # Ready and not deleting: not p-3, not p-4
+    assert counts.unsettled == 3  # p-3 deleting, p-4 NotReady, q-1 draining
+    assert counts.live == {"p": 4, "q": 1}
+    assert counts.available == {"p": frozenset({"p-1", "p-2"})}
+    view = ClusterState(None, (), nodes)
+    assert view.available_in("p") == {"p-1", "p-2"} and view.available_in("q") == frozenset()
+    assert view.live_in("p") == 4 and view.live_in("r") == 0
+
+
+def test_a_tally_that_takes_every_node_away_again_counts_nothing():
+    nodes = [node(f"p-{i}", kubelet=f"1.{28 + i % 3}.0", ready=i % 2 == 0) for i in range(9)]
+    tally = NodeTally()
+    for n in nodes:
+        tally.count(n, 1)
+    for n in reversed(nodes):
+        tally.count(n, -1)
+    assert tally.counts() == NodeTally.of(())
+    assert tally.counts().kubelets == {} and tally.counts().unsettled == 0
