@@ -109,8 +109,14 @@ class Verdict:
     message: str = ""
 
 
+def skip_wait_s(o: DrainOptions, unreachable: bool) -> float:
+    """How long a pod may be deleting before the drain stops waiting for it (0: it always waits).
+    While it is 0 no filter looks at how long a pod has been deleting."""
+    return o.skip_wait_for_delete_timeout_s or (o.unreachable_skip_wait_s if unreachable else 0.0)
+
+
 def skip_deleted(pod: DrainPod, o: DrainOptions, unreachable: bool) -> Verdict | None:
-    wait = o.skip_wait_for_delete_timeout_s or (o.unreachable_skip_wait_s if unreachable else 0.0)
+    wait = skip_wait_s(o, unreachable)
     if wait > 0 and pod.deleting_for_s is not None and pod.deleting_for_s > wait:
         return Verdict(SKIP, f"deleting for more than {wait:g}s")
     return None

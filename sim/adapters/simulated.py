@@ -54,6 +54,7 @@ class SimulatedPort:
         self._pools_of: dict[str, dict[str, Node]] = {}
         self._named: dict[str, tuple[list, list[Node]]] = {}
         self._pool_tuples: dict[str, tuple[tuple[Node, ...], tuple[Node, ...]]] = {}
+        self._cloud_record = None  # the cloud's record, until its subnets change
         self._tally = NodeTally()  # the view's node counts, kept as records change
         self._counts = self._tally.counts()
         self._control_plane: ControlPlane | None = None
@@ -120,6 +121,12 @@ class SimulatedPort:
                 self._pool_tuples[pool] = (tuple(records.values()), tuple(self._named[pool][1]))
         w.nodes_dirty = False
 
+    def _cloud(self):
+        subnets = self.world.cloud_ops.subnets()
+        if self._cloud_record is None or self._cloud_record.subnets is not subnets:
+            self._cloud_record = replace(self.world.cloud, subnets=subnets)
+        return self._cloud_record
+
     def observe(self) -> ClusterState:
         w = self.world
         w.dirty = False
@@ -143,7 +150,7 @@ class SimulatedPort:
         if w.volumes.changed:
             self._volumes = w.volumes.records()
         state = ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
-                             replace(w.cloud, subnets=w.cloud_ops.subnets()),
+                             self._cloud(),
                              w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
                              services=w.services, clock_origin=w.clock_origin, webhooks=w.admission.webhooks_declared,
                              priority_classes=w.priority_classes, volumes=self._volumes)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from models.drain import FORCED, SKIP, DrainOptions, DrainPod, bypasses_budgets, judge, plan_drain
+from models.drain import FORCED, SKIP, DrainOptions, DrainPod, bypasses_budgets, judge, plan_drain, skip_wait_s
 from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
 from sim.world.budgets import MULTIPLE_BUDGETS, budget_of, losing_one_breaches
 from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
@@ -39,14 +39,15 @@ def budget(w: SimWorkload) -> tuple[int, int] | None:
     return (b.allowed(), b.desired_healthy()) if b is not None else None
 
 
-def drain_pod(pod: SimPod, now: float) -> DrainPod:
-    """What kubectl's filters see of a pod in the world."""
+def drain_pod(pod: SimPod, now: float, timed: bool = True) -> DrainPod:
+    """What kubectl's filters see of a pod in the world (``timed`` False: not how long it has been deleting,
+    which no filter looks at then: see ``skip_wait_s``)."""
     w = pod.workload
     return DrainPod(w.spec.namespace, pod.name, w.spec.phase, daemonset=w.kind == DAEMONSET,
                     controlled=w.kind != "Pod",
                     emptydir=w.spec.local_storage and w.kind != STATEFULSET,  # midair's local storage off a StatefulSet
                     deleting_for_s=now - pod.deleted_at if pod.state == TERMINATING and pod.deleted_at is not None
-                    else None)
+                    and timed else None)
 
 
 def unreachable(node: SimNode) -> bool:
@@ -107,14 +108,16 @@ class Evictions:
         DaemonSet's nor finished (the world has no mirror pods), and only a terminating one:
         the others are asked nothing."""
         now = self.world.env.now
-        lost = None
+        timed = None
         out = []
         for p in node.pods_in_order():
             if p.state == GONE or p.workload.kind == DAEMONSET or p.workload.finished:
                 continue  # finished pods go with the drain, without a budget: they hold nothing up
             if p.state == TERMINATING:
-                lost = unreachable(node) if lost is None else lost
-                if judge(drain_pod(p, now), options, lost).status == SKIP:
+                if timed is None:
+                    lost = unreachable(node)
+                    timed = skip_wait_s(options, lost) > 0  # else no filter skips a deleting pod
+                if timed and judge(drain_pod(p, now), options, lost).status == SKIP:
                     continue
             out.append(p)
         return out
@@ -145,17 +148,19 @@ class Evictions:
                 return
             if world.cp.api_up:
                 by_pod = {}
+                lost = unreachable(node)
+                timed = skip_wait_s(options, lost) > 0  # else how long a pod has been deleting changes nothing
                 for p in node.pods_in_order():
                     if p.state == GONE:
                         continue
-                    if p.state == TERMINATING:
+                    if p.state == TERMINATING and timed:
                         by_pod[drain_pod(p, env.now)] = p
                     else:
                         d = still.get(p.uid)
                         if d is None:
-                            d = still[p.uid] = drain_pod(p, env.now)
+                            d = still[p.uid] = drain_pod(p, env.now, timed)
                         by_pod[d] = p
-                plan = plan_drain(by_pod, options, unreachable(node), judge=_judged)
+                plan = plan_drain(by_pod, options, lost, judge=_judged)
                 if not plan.ok:  # kubectl drain stops before it evicts anything
                     self._fail(node, plan.error_text())
                     return
