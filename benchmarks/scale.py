@@ -1,18 +1,22 @@
-"""Wall time, simulated events, cost per event and peak memory of one in-place and one replacement run at
-100, 1,000 and 5,000 nodes, without constraints and with scheduling constraints on half the workloads.
+"""One run of each built-in node strategy at 1,000, 2,000 and 5,000 nodes (30 pods a node): wall and CPU
+time, simulated events, the ratio to a bare simpy loop of as many events, peak memory, and how the time
+grows with the cluster (issue 17).
 
 Each case runs in its own process so that its peak resident memory is its own. An event is one simpy
-event the world scheduled (a timeout, a process step, a kick); cost per event is the CPU time the run
-takes after the world is built (pre-checks and the initial placement of every pod are set-up: "set-up" is
-the world's construction, in wall time) over them, which stays comparable when a change makes the world
-do more or less, and moves less than wall time on a machine shared with other work.
-Usage: python benchmarks/scale.py [--constraints none|half|both] [NODES ...]
-       (default: both, at 100 1000 5000)
+event the world scheduled (a timeout, a process step, a kick). "run CPU" is the CPU time of the run after
+the world is built (pre-checks and the initial placement of every pod are set-up, reported apart); "per
+event" is run CPU over the events; "× simpy" is run CPU over the CPU time, measured in the same process
+just after, of a bare simpy loop that schedules as many events (processes waiting on timeouts), the floor
+any simpy model pays. The growth exponent of each strategy is log(t_large / t_small) / log(n_large / n_small)
+of run CPU between the smallest and the largest size.
+Usage: python benchmarks/scale.py [--constraints none|half|both] [--strategies a,b] [NODES ...]
+       (default: no constraints, all four strategies, at 1000 2000 5000)
 """
 
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 import time
@@ -70,8 +74,30 @@ cluster:
 workloads:
 {workloads}
 {classes}target: "1.29.8"
-strategies: [{{name: inplace, maxUnavailable: 10%}}, {{name: replace, maxSurge: 10%, maxUnavailable: 0}}]
+strategies: [{{name: inplace, maxUnavailable: 10%}}, {{name: replace, maxSurge: 10%, maxUnavailable: 0}},
+             {{name: surge, maxSurge: 10%, maxUnavailable: 0}}, {{name: bluegreen}}]
 """
+
+STRATEGIES = ("inplace", "replace", "surge", "bluegreen")
+
+
+def bare_simpy(events: int) -> float:
+    """CPU seconds of a bare simpy loop scheduling ``events`` events: 100 processes each waiting on one
+    timeout after another."""
+    import simpy
+
+    env = simpy.Environment()
+
+    def proc(k):
+        while True:
+            yield env.timeout(1 + k % 7)
+
+    for k in range(100):
+        env.process(proc(k))
+    began = time.process_time()
+    for _ in range(events):  # each step processes one timeout, whose process schedules the next
+        env.step()
+    return time.process_time() - began
 
 
 def one(nodes: int, label: str, constrained: bool) -> dict:
@@ -91,16 +117,18 @@ def one(nodes: int, label: str, constrained: bool) -> dict:
 
     sim.simulate.world_for = kept
     scenario = load_scenario_text(scenario_text(nodes, constrained), f"scale-{nodes}")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = sim.simulate.simulate(scenario, scenario.strategy(label), seed=1)
-    wall = time.perf_counter() - started
-    cpu_after_setup = time.process_time() - setup[0][1]
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    run_cpu = time.process_time() - setup[0][1]
     events = next(worlds[0].env._eid)  # simpy numbers every event it schedules
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    floor = bare_simpy(events)
     pods = sum(w.replicas for w in scenario.cluster.workloads)
     return {"nodes": nodes, "pods": pods, "strategy": label, "constraints": "half" if constrained else "none",
-            "wall_s": round(wall, 2), "setup_s": round(setup[0][0], 2), "events": events,
-            "us_per_event": round(cpu_after_setup / events * 1e6, 1),
+            "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "setup_s": round(setup[0][0], 2),
+            "run_cpu_s": round(run_cpu, 2), "events": events, "us_per_event": round(run_cpu / events * 1e6, 1),
+            "bare_simpy_s": round(floor, 3), "x_simpy": round(run_cpu / floor, 1),
             "peak_rss_mib": round(peak), "completed": result.completed, "simulated_s": result.metrics["duration_s"],
             "unschedulable_pod_s": result.metrics.get("unschedulable_pod_s", 0.0)}
 
@@ -109,23 +137,36 @@ def main(argv: list[str]) -> None:
     if argv and argv[0] == "--one":
         print(json.dumps(one(int(argv[1]), argv[2], argv[3] == "half")))
         return
-    kinds = ["none", "half"]
-    if argv[:1] == ["--constraints"]:
-        kinds = ["none", "half"] if argv[1] == "both" else [argv[1]]
+    kinds, labels = ["none"], list(STRATEGIES)
+    while argv[:1] in (["--constraints"], ["--strategies"]):
+        if argv[0] == "--constraints":
+            kinds = ["none", "half"] if argv[1] == "both" else [argv[1]]
+        else:
+            labels = argv[1].split(",")
         argv = argv[2:]
-    sizes = [int(a) for a in argv] or [100, 1000, 5000]
-    print("| nodes | pods | constraints | strategy | wall time | set-up | events | per event | peak RSS "
-          "| simulated upgrade | unschedulable | completed |")
-    print("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    sizes = [int(a) for a in argv] or [1000, 2000, 5000]
+    print("| nodes | pods | constraints | strategy | wall | CPU | set-up | run CPU | events | per event | bare simpy "
+          "| × simpy | peak RSS | simulated upgrade | completed |")
+    print("|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    runs = []
     for nodes in sizes:
         for kind in kinds:
-            for label in ("inplace", "replace"):
+            for label in labels:
                 out = subprocess.run([sys.executable, __file__, "--one", str(nodes), label, kind],
                                      capture_output=True, text=True, check=True).stdout
                 r = json.loads(out)
+                runs.append(r)
                 print(f"| {r['nodes']:,} | {r['pods']:,} | {r['constraints']} | {r['strategy']} | {r['wall_s']} s | "
-                      f"{r['setup_s']} s | {r['events']:,} | {r['us_per_event']} µs | {r['peak_rss_mib']} MiB | "
-                      f"{r['simulated_s'] / 3600:.1f} h | {r['unschedulable_pod_s']:g} pod-s | {r['completed']} |", flush=True)
+                      f"{r['cpu_s']} s | {r['setup_s']} s | {r['run_cpu_s']} s | {r['events']:,} | "
+                      f"{r['us_per_event']} µs | {r['bare_simpy_s']} s | {r['x_simpy']} | {r['peak_rss_mib']} MiB | "
+                      f"{r['simulated_s'] / 3600:.1f} h | {r['completed']} |", flush=True)
+    if len(sizes) > 1:
+        small, large = min(sizes), max(sizes)
+        print(f"\nGrowth of run CPU from {small:,} to {large:,} nodes (n^k):")
+        for kind in kinds:
+            for label in labels:
+                t = {r["nodes"]: r["run_cpu_s"] for r in runs if r["strategy"] == label and r["constraints"] == kind}
+                print(f"- {label} ({kind}): k = {math.log(t[large] / t[small]) / math.log(large / small):.2f}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ class Faults:
     def __init__(self, world, specs, rng: random.Random):
         self.world = world
         self.specs = tuple(specs)
+        self._kinds: dict[str, tuple] = {}
         self.rng = rng
         self.fired = {f.index: 0 for f in self.specs}
         self._windows: dict[int, float] = {}
@@ -42,7 +43,10 @@ class Faults:
 
     # -- helpers -------------------------------------------------------------------------
     def _of(self, kind: str):
-        return [f for f in self.specs if f.type == kind]
+        found = self._kinds.get(kind)
+        if found is None:  # asked at every eviction: the specs never change
+            found = self._kinds[kind] = tuple(f for f in self.specs if f.type == kind)
+        return found
 
     def _active(self, f) -> bool:
         now = self.world.env.now

@@ -59,6 +59,8 @@ class SimulatedPort:
         self._counts = self._tally.counts()
         self._control_plane: ControlPlane | None = None
         self._pools = tuple(world.pool_specs.values())
+        self._do_not_disrupt = frozenset(w.key for w in world.workloads.values()  # Karpenter's, per workload
+                                         if w.spec.annotation(DO_NOT_DISRUPT) == "true")
         self._volumes: tuple = ()
 
     # -- observe -------------------------------------------------------------------------
@@ -67,7 +69,7 @@ class SimulatedPort:
             remaining = self.world.evictions.remaining(n)
             moving = [p.workload.spec.requests for p in remaining]
             keep = tuple(p.name for p in n.pods_in_order() if p.state == RUNNING
-                         and p.workload.spec.annotation(DO_NOT_DISRUPT) == "true")
+                         and p.workload.key in self._do_not_disrupt) if self._do_not_disrupt else ()
             n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
                             n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(remaining),
                             n.created_at, n.message, n.config, n.taints, tuple(sorted(n.annotations.items())),

@@ -121,6 +121,7 @@ class World:
             self.index.update(node)
         self.workloads: dict[str, SimWorkload] = {w.key: SimWorkload(w) for w in state.workloads}
         self.budgets = link_budgets(self.workloads, state.pdbs)
+        self.daemonsets = [w for w in self.workloads.values() if w.kind == DAEMONSET]  # asked at every node change
         compile_all(self.workloads, self.pool_names)
         self.volumes.declare(self.workloads.values())
         self.sched.prioritized = any(w.priority for w in self.workloads.values())
@@ -200,20 +201,19 @@ class World:
         (the DaemonSet controller's NoSchedule and NoExecute check; taints strategies add later do not
         remove pods that run)."""
         tolerations = w.spec.scheduling.tolerations
-        return [n for n in sorted(self.nodes.values(), key=lambda n: n.seq)
+        return [n for n in self.nodes.values()  # in the order they were made (by seq)
                 if n.alive and n.phase not in (DELETING, PROVISIONING, PROVISION_FAILED)
                 and (w.spec.pool is None or n.pool == w.spec.pool)
                 and untolerated(self.pool_specs[n.pool].taints, tolerations) is None]
 
     def daemonsets_changed(self) -> None:
-        for w in self.workloads.values():
-            if w.kind == DAEMONSET:
-                desired = len(self.daemon_nodes(w))
-                if desired != w.desired:
-                    w.desired = desired
-                    w.record = None
-                    self.workload_changed(w)
-                self.pods.changed(w)
+        for w in self.daemonsets:
+            desired = len(self.daemon_nodes(w))
+            if desired != w.desired:
+                w.desired = desired
+                w.record = None
+                self.workload_changed(w)
+            self.pods.changed(w)
 
     def workload_changed(self, w: SimWorkload) -> None:
         """``w``'s Ready or desired count changed: record it, and every workload whose budget it shares."""
