@@ -135,6 +135,30 @@ class Evictions:
         node.message = message
         self.world.touch(node)
 
+    def _sorted_out(self, node: SimNode, options: DrainOptions, still: dict, kept: dict):
+        """kubectl's filters over the node's pods: (the error that fails the drain or None, the pods to
+        delete with what the filters saw of each). While no filter looks at how long a pod has been
+        deleting (``skip_wait_s``), the answer is kept until the node's pods or its reachability change."""
+        now = self.world.env.now
+        lost = unreachable(node)
+        timed = skip_wait_s(options, lost) > 0
+        pods = tuple(p for p in node.pods_in_order() if p.state != GONE)
+        if not timed and kept.get("asked") == (pods, lost):
+            return kept["answer"]
+        by_pod = {}
+        for p in pods:
+            if p.state == TERMINATING and timed:
+                by_pod[drain_pod(p, now)] = p
+            else:
+                d = still.get(p.uid)
+                if d is None:
+                    d = still[p.uid] = drain_pod(p, now, timed)
+                by_pod[d] = p
+        plan = plan_drain(by_pod, options, lost, judge=_judged)
+        answer = (None if plan.ok else plan.error_text(), [(d, by_pod[d]) for d in plan.delete])
+        kept.update(asked=None if timed else (pods, lost), answer=answer)
+        return answer
+
     def _drain(self, node: SimNode, timeout_s: float, options: DrainOptions):
         world = self.world
         env = world.env
@@ -143,36 +167,22 @@ class Evictions:
         codes: set[int] = set()
         last_reason = ""
         still: dict[int, DrainPod] = {}  # what the filters see of pods not deleting: the same every wake
+        kept: dict = {}  # the filters' last answer, and what it was asked of
         while True:
             if node.removed or node.phase != DRAINING:
                 return
             if world.cp.api_up:
-                by_pod = {}
-                lost = unreachable(node)
-                timed = skip_wait_s(options, lost) > 0  # else how long a pod has been deleting changes nothing
-                for p in node.pods_in_order():
-                    if p.state == GONE:
-                        continue
-                    if p.state == TERMINATING and timed:
-                        by_pod[drain_pod(p, env.now)] = p
-                    else:
-                        d = still.get(p.uid)
-                        if d is None:
-                            d = still[p.uid] = drain_pod(p, env.now, timed)
-                        by_pod[d] = p
-                plan = plan_drain(by_pod, options, lost, judge=_judged)
-                if not plan.ok:  # kubectl drain stops before it evicts anything
-                    self._fail(node, plan.error_text())
+                error, deletes = self._sorted_out(node, options, still, kept)
+                if error is not None:  # kubectl drain stops before it evicts anything
+                    self._fail(node, error)
                     return
-                targets = [by_pod[d] for d in plan.delete]
-                if not targets:
+                if not deletes:
                     node.phase = IDLE
                     node.message = "drained"
                     world.touch(node)
                     return
                 refused_now = False
-                for d in plan.delete:
-                    pod = by_pod[d]
+                for d, pod in deletes:
                     if pod.state == TERMINATING:
                         continue  # waited for
                     ok, code, why = (True, 200, "") if bypasses_budgets(d, options) else self.allowed(pod)
