@@ -48,6 +48,10 @@ class Faults:
             found = self._kinds[kind] = tuple(f for f in self.specs if f.type == kind)
         return found
 
+    def has(self, kind: str) -> bool:
+        """Is any fault of ``kind`` declared?"""
+        return bool(self._of(kind))
+
     def _active(self, f) -> bool:
         now = self.world.env.now
         start = f.at or 0.0

@@ -53,6 +53,13 @@ class SimBudget:
         expected = self.expected()  # PDB.disruptions_allowed
         return 0 if expected <= 0 else max(0, self.current_healthy() - self._desired_for(expected))
 
+    def status(self) -> tuple[int, int, int]:
+        """(current healthy, desired healthy, disruptions allowed), each worked out once."""
+        expected = self.expected()
+        desired = self._desired_for(expected)
+        current = self.current_healthy()
+        return current, desired, 0 if expected <= 0 else max(0, current - desired)
+
     def breached_by_losing_one(self) -> bool:
         """Would one more Ready pod going away take the budget below its desired healthy?"""
         return self.current_healthy() - 1 < self.desired_healthy()

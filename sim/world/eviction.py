@@ -24,6 +24,7 @@ from sim.world.budgets import MULTIPLE_BUDGETS, budget_of, losing_one_breaches
 from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
 from sim.world.pods import FINISHED
 
+ACCEPTED = (True, 201, "")
 WAIT_FOR_DELETE_POLL_S = 1.0  # k8s.io/kubectl/pkg/drain: waitForDelete polls every second
 _still_judged = lru_cache(maxsize=4096)(judge)  # pure, of frozen records: asked of the same pods at every wake
 
@@ -59,28 +60,28 @@ class Evictions:
     def __init__(self, world):
         self.world = world
         self._uid = 0
+        self._stuck: bool | None = None  # are there stuck-pdb faults (asked once)
 
     def allowed(self, pod: SimPod) -> tuple[bool, int, str]:
         """Would the Eviction API accept ``pod`` now? (allowed, HTTP status, message)"""
         w = pod.workload
         if not pod.started or w.finished:  # Pending, or finished: deleted without a budget check (canIgnorePDB)
-            return True, 201, ""
-        if len(w.budgets) > 1:
-            return False, 500, MULTIPLE_BUDGETS
-        b = budget_of(w)
-        if b is None:
-            return True, 201, ""
-        if self.world.faults.pdb_stuck(w):
+            return ACCEPTED
+        if len(w.budgets) != 1:
+            return (False, 500, MULTIPLE_BUDGETS) if w.budgets else ACCEPTED
+        b = w.budgets[0]
+        if self._stuck is None:
+            self._stuck = self.world.faults.has("stuck-pdb")
+        if self._stuck and self.world.faults.pdb_stuck(w):
             return False, 429, f"PodDisruptionBudget {b.key} allows no disruption (a stuck-pdb fault)"
-        desired = b.desired_healthy()
+        current, desired, allowed = b.status()
         if not pod.ready:  # a running pod that is not Ready (pkg/registry/core/pod/storage/eviction.go)
             always = b.pdb.unhealthy_pod_eviction_policy == "AlwaysAllow" and self.world.has_unhealthy_pod_policy()
-            if always or (b.current_healthy() >= desired and desired > 0):
-                return True, 201, ""
-        if b.allowed() > 0:
-            return True, 201, ""
-        return False, 429, (f"PodDisruptionBudget {b.key} allows 0 disruptions "
-                            f"({b.current_healthy()} healthy, {desired} desired)")
+            if always or (current >= desired and desired > 0):
+                return ACCEPTED
+        if allowed > 0:
+            return ACCEPTED
+        return False, 429, f"PodDisruptionBudget {b.key} allows 0 disruptions ({current} healthy, {desired} desired)"
 
     def evict(self, pod: SimPod, bypass: bool = False) -> None:
         world = self.world
@@ -137,7 +138,7 @@ class Evictions:
 
     def _sorted_out(self, node: SimNode, options: DrainOptions, still: dict, kept: dict):
         """kubectl's filters over the node's pods: (the error that fails the drain or None, the pods to
-        delete with what the filters saw of each). While no filter looks at how long a pod has been
+        delete, each with whether it goes past its budget). While no filter looks at how long a pod has been
         deleting (``skip_wait_s``), the answer is kept until the node's pods or its reachability change."""
         now = self.world.env.now
         lost = unreachable(node)
@@ -155,7 +156,8 @@ class Evictions:
                     d = still[p.uid] = drain_pod(p, now, timed)
                 by_pod[d] = p
         plan = plan_drain(by_pod, options, lost, judge=_judged)
-        answer = (None if plan.ok else plan.error_text(), [(d, by_pod[d]) for d in plan.delete])
+        answer = (None if plan.ok else plan.error_text(),
+                  [(by_pod[d], bypasses_budgets(d, options)) for d in plan.delete])
         kept.update(asked=None if timed else (pods, lost), answer=answer)
         return answer
 
@@ -182,10 +184,10 @@ class Evictions:
                     world.touch(node)
                     return
                 refused_now = False
-                for d, pod in deletes:
+                for pod, bypass in deletes:
                     if pod.state == TERMINATING:
                         continue  # waited for
-                    ok, code, why = (True, 200, "") if bypasses_budgets(d, options) else self.allowed(pod)
+                    ok, code, why = (True, 200, "") if bypass else self.allowed(pod)
                     if ok:
                         self.evict(pod, bypass=options.disable_eviction)
                     else:
