@@ -77,10 +77,16 @@ class Replace(Strategy):
 
     def pool_nodes(self, view: ClusterState, pool, version, skipped: set):
         """A pool's nodes in order (not those being deleted), its old and new ones, and how many new it wants."""
-        nodes = [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING]
         want = version._k  # at_least(n.kubelet, version), asked of every node of the pool at every decision
-        new = [n for n in nodes if n.kubelet._k >= want]
-        old = [n for n in nodes if n.kubelet._k < want and n.name not in skipped]
+        nodes, old, new = [], [], []
+        for n in pool_in_order(view, pool.name, self.params["order"]):
+            if n.phase == DELETING:
+                continue
+            nodes.append(n)
+            if n.kubelet._k >= want:
+                new.append(n)
+            elif n.name not in skipped:
+                old.append(n)
         return nodes, old, new, pool.count - (sum(1 for n in nodes if n.name in skipped) if skipped else 0)
 
     def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:

@@ -70,12 +70,16 @@ class SimulatedPort:
             moving = [p.workload.spec.requests for p in remaining]
             keep = tuple(p.name for p in n.pods_in_order() if p.state == RUNNING
                          and p.workload.key in self._do_not_disrupt) if self._do_not_disrupt else ()
-            n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, Resources(n.cpu, n.memory, n.max_pods),
+            if n.as_recorded is None:  # a node's allocatable and labels stay; its annotations change by annotate
+                n.as_recorded = (Resources(n.cpu, n.memory, n.max_pods), tuple(sorted(n.labels.items())),
+                                 tuple(sorted(n.annotations.items())))
+            allocatable, labels, annotations = n.as_recorded
+            n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, allocatable,
                             n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(remaining),
-                            n.created_at, n.message, n.config, n.taints, tuple(sorted(n.annotations.items())),
+                            n.created_at, n.message, n.config, n.taints, annotations,
                             Resources(n.used_cpu, n.used_memory, n.used_pods),
                             Resources(sum(r.cpu_m for r in moving), sum(r.memory for r in moving), len(moving)), keep,
-                            labels=tuple(sorted(n.labels.items())), volumes=len(n.volumes))
+                            labels=labels, volumes=len(n.volumes))
         return n.record
 
     def _refresh_nodes(self) -> None:

@@ -112,6 +112,7 @@ class World:
             node = self._new_node(n.name, self.pool_specs[n.pool], n.zone, n.kubelet, n.ip, 0.0)
             node.kube_proxy, node.runtime, node.config = n.kube_proxy, n.runtime, n.config
             node.annotations = dict(n.annotations)
+            node.as_recorded = None
             if not (n.ready and n.config.kubelet_running and n.config.runtime_running):
                 node.kubelet_up = False
                 node.ready = False

@@ -39,7 +39,7 @@ class SimNode:
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
                  "record", "removed", "config", "going_down", "taints", "labels", "volumes", "annotations", "tallied",
-                 "_pod_order")
+                 "_pod_order", "as_recorded")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None,
                  labels=None, taints=()):
@@ -60,6 +60,8 @@ class SimNode:
         self.message = ""
         self.pods: set[SimPod] = set()
         self._pod_order: tuple | None = None  # its pods by uid, until one comes or goes
+        # what its record shows of what rarely changes: (allocatable, labels, annotations), None after a change
+        self.as_recorded: tuple | None = None
         self.created_at = created_at
         self.images: set[str] = set()
         self.episode = 0  # bumps on every health change, cancelling stale timers

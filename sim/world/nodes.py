@@ -140,6 +140,7 @@ class Nodes:
             node.annotations.pop(key, None)
         else:
             node.annotations[key] = value
+        node.as_recorded = None
         self.world.touch(node)
 
     # -- in place ------------------------------------------------------------------------
