@@ -152,9 +152,12 @@ def main(argv: list[str]) -> None:
     for nodes in sizes:
         for kind in kinds:
             for label in labels:
-                out = subprocess.run([sys.executable, __file__, "--one", str(nodes), label, kind],
-                                     capture_output=True, text=True, check=True).stdout
-                r = json.loads(out)
+                done = subprocess.run([sys.executable, __file__, "--one", str(nodes), label, kind],
+                                      capture_output=True, text=True)
+                if done.returncode != 0:
+                    sys.exit(f"scale.py: the case {nodes} nodes, {label}, constraints {kind} failed:\n"
+                             + "\n".join(done.stderr.splitlines()[-15:]))
+                r = json.loads(done.stdout)
                 runs.append(r)
                 print(f"| {r['nodes']:,} | {r['pods']:,} | {r['constraints']} | {r['strategy']} | {r['wall_s']} s | "
                       f"{r['cpu_s']} s | {r['setup_s']} s | {r['run_cpu_s']} s | {r['events']:,} | "

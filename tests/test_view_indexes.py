@@ -14,7 +14,7 @@ from sim.scenario import load_scenario, load_scenario_text
 from sim.simulate import simulate
 from tests.test_golden_results import SIXTY, STRATEGIES
 
-INDEXES = ("_nodes_by_name", "_nodes_by_pool", "_nodes_by_pool_named", "node_counts")
+INDEXES = ("_nodes_by_name", "_nodes_by_pool", "_nodes_by_pool_named", "_nodes_by_pool_version", "node_counts")
 
 
 def watched(monkeypatch) -> list[int]:

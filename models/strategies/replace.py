@@ -78,15 +78,17 @@ class Replace(Strategy):
     def pool_nodes(self, view: ClusterState, pool, version, skipped: set):
         """A pool's nodes in order (not those being deleted), its old and new ones, and how many new it wants."""
         want = version._k  # at_least(n.kubelet, version), asked of every node of the pool at every decision
-        nodes, old, new = [], [], []
-        for n in pool_in_order(view, pool.name, self.params["order"]):
-            if n.phase == DELETING:
-                continue
-            nodes.append(n)
-            if n.kubelet._k >= want:
-                new.append(n)
-            elif n.name not in skipped:
-                old.append(n)
+        ordered = pool_in_order(view, pool.name, self.params["order"])
+        nodes = [n for n in ordered if n.phase != DELETING]
+        by_kubelet = view.nodes_by_kubelet(pool.name) if ordered is view.nodes_in_name_order(pool.name) else {}
+        older = [g for v, g in by_kubelet.items() if v._k < want]
+        newer = [g for v, g in by_kubelet.items() if v._k >= want]
+        if len(older) <= 1 and len(newer) <= 1 and by_kubelet:  # each side one version: the view has them by name
+            old = [n for n in older[0] if n.name not in skipped] if older and skipped else list(older[0] if older else ())
+            new = list(newer[0]) if newer else []
+        else:
+            new = [n for n in nodes if n.kubelet._k >= want]
+            old = [n for n in nodes if n.kubelet._k < want and n.name not in skipped]
         return nodes, old, new, pool.count - (sum(1 for n in nodes if n.name in skipped) if skipped else 0)
 
     def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:

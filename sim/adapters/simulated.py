@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import replace
 
 import simpy
@@ -23,6 +23,7 @@ from models.actions import (
     UpgradeNodeInPlace,
 )
 from models.state import (
+    DELETING,
     IDLE,
     Addon,
     BudgetStatus,
@@ -43,6 +44,41 @@ from models.node_index import NodeTally
 from models.sorting import natural_key
 
 
+class Ordered:
+    """Records kept sorted by a unique key (a node's name as a person reads it, then the order it was made
+    in: what a stable sort of the made order by name gives)."""
+
+    __slots__ = ("keys", "items", "_tuple")
+
+    def __init__(self):
+        self.keys: list = []
+        self.items: list = []
+        self._tuple: tuple | None = ()
+
+    def put(self, key, record) -> None:
+        """Add ``record`` under ``key``, or replace the one there."""
+        at = bisect_left(self.keys, key)
+        if at < len(self.keys) and self.keys[at] == key:
+            self.items[at] = record
+        else:
+            self.keys.insert(at, key)
+            self.items.insert(at, record)
+        self._tuple = None
+
+    def take(self, key) -> None:
+        at = bisect_left(self.keys, key)
+        del self.keys[at], self.items[at]
+        self._tuple = None
+
+    def records(self) -> tuple:
+        if self._tuple is None:
+            self._tuple = tuple(self.items)
+        return self._tuple
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
 class SimulatedPort:
     def __init__(self, world: World, reconcile_interval_s: float | None = None):
         self.world = world
@@ -52,8 +88,10 @@ class SimulatedPort:
         # each pool's by name (sort keys, records); a pool's view tuples (made order, by name) until it changes
         self._by_name: dict[str, Node] = {}
         self._pools_of: dict[str, dict[str, Node]] = {}
-        self._named: dict[str, tuple[list, list[Node]]] = {}
-        self._pool_tuples: dict[str, tuple[tuple[Node, ...], tuple[Node, ...]]] = {}
+        self._named: dict[str, Ordered] = {}
+        self._versions: dict[tuple, Ordered] = {}  # (pool, kubelet, being deleted) -> its nodes by name
+        self._sort_keys: dict[str, tuple] = {}  # node -> (its name's natural key, the order it was made in)
+        self._pool_tuples: dict[str, tuple] = {}  # pool -> (made order, by name, {kubelet: by name})
         self._cloud_record = None  # the cloud's record, until its subnets change
         self._tally = NodeTally()  # the view's node counts, kept as records change
         self._counts = self._tally.counts()
@@ -85,37 +123,36 @@ class SimulatedPort:
     def _refresh_nodes(self) -> None:
         """Bring the node records up to date: only those of the nodes the world made, changed or removed
         since the last view (``World.stale_nodes``), each kept in its place: the view's nodes in the order
-        they were made, each pool's in that order and by name."""
+        they were made, each pool's in that order and by name, and each pool's nodes not being deleted by
+        kubelet version, by name."""
         w = self.world
         for n in w.stale_nodes:
             pool = n.pool
-            if pool not in self._pools_of:
-                self._pools_of[pool] = {}
-                self._named[pool] = ([], [])
-            keys, named = self._named[pool]
-            known = n.name in self._by_name
-            if known:
-                key = natural_key(n.name)
-                at = bisect_left(keys, key)
-                while named[at].name != n.name:  # equal keys ("a01", "a1"): the same name is further on
-                    at += 1
+            old = self._by_name.get(n.name)
             if n.removed:
-                if known:
-                    self._tally.count(self._by_name[n.name], -1)
-                    del self._by_name[n.name], self._pools_of[pool][n.name], keys[at], named[at]
-            elif n.record is None or not known:
-                if known:
-                    self._tally.count(self._by_name[n.name], -1)
+                if old is None:
+                    continue
+                self._tally.count(old, -1)
+                key = self._sort_keys.pop(n.name)
+                del self._by_name[n.name], self._pools_of[pool][n.name]
+                self._named[pool].take(key)
+                self._by_version_of(old).take(key)
+            elif old is None or n.record is None:
+                if old is not None:
+                    self._tally.count(old, -1)  # first: a name taken away and put back stays available
                 r = self._node_record(n)
                 self._tally.count(r, 1)
-                self._by_name[n.name] = self._pools_of[pool][n.name] = r  # a new name goes last: made last
-                if known:
-                    named[at] = r
+                if old is None:  # a new name goes last in the made order: it was made last
+                    key = self._sort_keys[n.name] = (natural_key(n.name), n.seq)
+                    self._pools_of.setdefault(pool, {})
+                    self._named.setdefault(pool, Ordered()).put(key, r)
+                    self._by_version_of(r).put(key, r)
                 else:
-                    key = natural_key(n.name)
-                    at = bisect_right(keys, key)  # after equal keys, as a stable sort of the made order puts it
-                    keys.insert(at, key)
-                    named.insert(at, r)
+                    key = self._sort_keys[n.name]
+                    self._named[pool].put(key, r)
+                    self._by_version_of(old).take(key)
+                    self._by_version_of(r).put(key, r)
+                self._by_name[n.name] = self._pools_of[pool][n.name] = r
             else:
                 continue
             self._pool_tuples.pop(pool, None)
@@ -124,8 +161,17 @@ class SimulatedPort:
         self._nodes = tuple(self._by_name.values())
         for pool, records in self._pools_of.items():
             if pool not in self._pool_tuples:
-                self._pool_tuples[pool] = (tuple(records.values()), tuple(self._named[pool][1]))
+                self._pool_tuples[pool] = (tuple(records.values()), self._named[pool].records(),
+                                           {v: o.records() for (p, v, going), o in self._versions.items()
+                                            if p == pool and not going and o})
         w.nodes_dirty = False
+
+    def _by_version_of(self, r: Node) -> Ordered:
+        key = (r.pool, r.kubelet, r.phase == DELETING)
+        found = self._versions.get(key)
+        if found is None:
+            found = self._versions[key] = Ordered()
+        return found
 
     def _cloud(self):
         subnets = self.world.cloud_ops.subnets()
@@ -161,10 +207,10 @@ class SimulatedPort:
                              services=w.services, clock_origin=w.clock_origin, webhooks=w.admission.webhooks_declared,
                              priority_classes=w.priority_classes, volumes=self._volumes)
         # what the view would index from its nodes, kept up to date here instead of worked out at every view
-        return state.seeded(by_name=dict(self._by_name),
-                            by_pool={pool: t[0] for pool, t in self._pool_tuples.items()},
-                            by_pool_named={pool: t[1] for pool, t in self._pool_tuples.items()},
-                            counts=self._counts)
+        pools = [(pool, t) for pool, t in self._pool_tuples.items() if t[0]]  # a view knows no pool without nodes
+        return state.seeded(by_name=dict(self._by_name), by_pool={pool: t[0] for pool, t in pools},
+                            by_pool_named={pool: t[1] for pool, t in pools},
+                            by_pool_version={pool: t[2] for pool, t in pools}, counts=self._counts)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
