@@ -331,10 +331,13 @@ class World:
                 key = f"nodes:{kubelet}:{proxy}"
                 items.append(Versioned(KUBELET, next(iter(names)), kubelet, key, len(names)))
                 items.append(Versioned(KUBE_PROXY, next(iter(names)), proxy, key, len(names)))
-        now = set()
-        for v in check_versions(items):
-            identity = (v.rule, v.component, str(v.version), str(v.bound))
-            now.add(identity)
-            if identity not in self.active_skew:
-                self.rec.skew_violation(self.env.now, v.rule, v.reason)
+        # which rules are broken does not depend on the names and counts items carry (only the reasons
+        # do): ask without them, remembered across version changes, and for the reasons only when one starts
+        bare = [Versioned(i.component, "", i.version, i.node) for i in items]
+        now = {(v.rule, v.component, str(v.version), str(v.bound)) for v in check_versions(bare)}
+        if not now <= self.active_skew:
+            for v in check_versions(items):
+                identity = (v.rule, v.component, str(v.version), str(v.bound))
+                if identity not in self.active_skew:
+                    self.rec.skew_violation(self.env.now, v.rule, v.reason)
         self.active_skew = now
