@@ -26,7 +26,7 @@ class NodeCounts:
     proxies: dict  # KubeVersion -> nodes Ready and not being deleted whose kube-proxy runs it
     unsettled: int  # nodes not idle or not Ready
     live: dict  # pool -> its nodes not being deleted
-    available: dict  # pool -> frozenset of its available nodes' names (Ready, schedulable, idle)
+    available: dict  # pool -> its available nodes (Ready, schedulable, idle)
 
 
 def _step(counts: dict, key, by: int) -> None:
@@ -40,15 +40,14 @@ def _step(counts: dict, key, by: int) -> None:
 class NodeTally:
     """``NodeCounts`` kept by adding and taking away node records."""
 
-    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "_frozen")
+    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available")
 
     def __init__(self):
         self.kubelets: dict = {}
         self.proxies: dict = {}
         self.unsettled = 0
         self.live: dict[str, int] = {}
-        self.available: dict[str, set[str]] = {}
-        self._frozen: dict[str, frozenset[str]] = {}  # each pool's available names, until they change
+        self.available: dict[str, int] = {}
 
     def count(self, node, by: int) -> None:
         """Add ``node``'s record (``by`` 1) or take it away (-1)."""
@@ -61,20 +60,12 @@ class NodeTally:
             if node.ready:
                 _step(self.proxies, node.kube_proxy, by)
         if idle and node.ready and node.schedulable:
-            names = self.available.setdefault(node.pool, set())
-            if by > 0:
-                names.add(node.name)
-            else:
-                names.discard(node.name)
-            self._frozen.pop(node.pool, None)
+            _step(self.available, node.pool, by)
 
     def counts(self) -> NodeCounts:
         """The counts now (a snapshot: later changes do not reach it)."""
-        for pool, names in self.available.items():
-            if pool not in self._frozen:
-                self._frozen[pool] = frozenset(names)
         return NodeCounts(dict(self.kubelets), dict(self.proxies), self.unsettled, dict(self.live),
-                          {p: f for p, f in self._frozen.items() if f})
+                          dict(self.available))
 
     @classmethod
     def of(cls, nodes) -> NodeCounts:
@@ -143,9 +134,9 @@ class NodeIndexes:
     def node_counts(self) -> NodeCounts:
         return NodeTally.of(self.nodes)
 
-    def available_in(self, pool: str) -> frozenset[str]:
-        """The names of a pool's available nodes (counted by the safety policies at every action)."""
-        return self.node_counts.available.get(pool, frozenset())
+    def available_in(self, pool: str) -> int:
+        """How many of a pool's nodes are available (counted by the safety policies at every action)."""
+        return self.node_counts.available.get(pool, 0)
 
     def live_in(self, pool: str) -> int:
         """How many of a pool's nodes are not being deleted."""

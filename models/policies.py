@@ -41,8 +41,8 @@ class _Projection:
 
 
 def _pool_availability(view: ClusterState, pool: str, proj: _Projection) -> int:
-    available = view.available_in(pool)
-    return len(available) - sum(1 for name in proj.unavailable if name in available)
+    taken = (view.node(name) for name in proj.unavailable if view.has_node(name))
+    return view.available_in(pool) - sum(1 for n in taken if n.pool == pool and n.available)
 
 
 def max_unavailable(action: Action, view: ClusterState, plan: Plan, proj: _Projection) -> Refusal | None:

@@ -69,9 +69,9 @@ def test_the_counts_say_what_progress_and_the_policies_ask():
     assert counts.proxies == {v30: 3, v29: 1}  # Ready and not deleting: not p-3, not p-4
     assert counts.unsettled == 3  # p-3 deleting, p-4 NotReady, q-1 draining
     assert counts.live == {"p": 4, "q": 1}
-    assert counts.available == {"p": frozenset({"p-1", "p-2"})}
+    assert counts.available == {"p": 2}  # p-1 and p-2
     view = ClusterState(None, (), nodes)
-    assert view.available_in("p") == {"p-1", "p-2"} and view.available_in("q") == frozenset()
+    assert view.available_in("p") == 2 and view.available_in("q") == 0
     assert view.live_in("p") == 4 and view.live_in("r") == 0
 
 

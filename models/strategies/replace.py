@@ -133,7 +133,7 @@ class Replace(Strategy):
             allowed = gate.open(pool.name, busy)
             if isinstance(allowed, str):
                 return halt(memo, allowed)
-            can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
+            can_remove = view.available_in(pool.name) - (pool.count - batch.unavailable)  # available: none deleting
             if self.params.get("inFlight") == "maxUnavailable":  # EKS: maxUnavailable old nodes at a time
                 can_remove = min(can_remove, batch.unavailable - sum(1 for n in old if n.name in books.removing))
             can_remove = gate.limit(pool.name, can_remove)  # a canary goes alone

@@ -73,7 +73,7 @@ class Surge(Replace):
                     # out-of-service old nodes first (they take nothing from the budget), then as many
                     # available ones as keep the pool at its size minus maxUnavailable
                     size = gate.limit(pool.name, min(batch.surge + batch.unavailable, len(old)))
-                    can_remove = sum(1 for n in nodes if n.available) - (pool.count - batch.unavailable)
+                    can_remove = view.available_in(pool.name) - (pool.count - batch.unavailable)  # available: none deleting
                     chosen = []
                     for n in sorted((n for n in old if n.phase == IDLE), key=lambda n: n.available):
                         if len(chosen) == size:
