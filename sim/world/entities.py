@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from models.state import IDLE, Workload
+from models.state import DAEMONSET, IDLE, Workload
 from models.version import KubeVersion
 
 PENDING = "Pending"
@@ -104,7 +104,7 @@ class SimNode:
 class SimWorkload:
     __slots__ = ("spec", "key", "pods", "ready", "desired", "zone_counts", "template", "volumes", "next_index",
                  "terminating", "record", "budgets", "displaced", "finished", "node_counts", "live_zone", "live_node",
-                 "compiled", "priority", "claims", "served", "moves")
+                 "compiled", "priority", "claims", "served", "moves", "drained")
 
     def __init__(self, spec: Workload):
         self.spec = spec
@@ -125,6 +125,7 @@ class SimWorkload:
         # (by ordinal for a StatefulSet, in order for the others): pods_evicted_again
         self.displaced: dict = {}
         self.finished = spec.phase in ("Succeeded", "Failed")  # a finished bare pod (a Job's, say)
+        self.drained = spec.kind != DAEMONSET and not self.finished  # a drain waits for its pods to go
         # bound pods per node (terminating ones too, as pod affinity counts them), and the pods not
         # terminating per zone and node (as topology spread counts them)
         self.node_counts: dict[str, int] = {}

@@ -119,20 +119,14 @@ class Evictions:
         Of the filters, only ``skip_deleted`` skips a pod the world holds that is neither a
         DaemonSet's nor finished (the world has no mirror pods), and only a terminating one:
         the others are asked nothing."""
+        # finished pods go with the drain, without a budget: they hold nothing up (nor do DaemonSets' pods)
+        waited = [p for p in node.pods_in_order() if p.state != GONE and p.workload.drained]
+        lost = unreachable(node)
+        if not skip_wait_s(options, lost) > 0:
+            return waited  # no filter skips a deleting pod
         now = self.world.env.now
-        timed = None
-        out = []
-        for p in node.pods_in_order():
-            if p.state == GONE or p.workload.kind == DAEMONSET or p.workload.finished:
-                continue  # finished pods go with the drain, without a budget: they hold nothing up
-            if p.state == TERMINATING:
-                if timed is None:
-                    lost = unreachable(node)
-                    timed = skip_wait_s(options, lost) > 0  # else no filter skips a deleting pod
-                if timed and judge(drain_pod(p, now), options, lost).status == SKIP:
-                    continue
-            out.append(p)
-        return out
+        return [p for p in waited if p.state != TERMINATING
+                or judge(drain_pod(p, now), options, lost).status != SKIP]
 
     def drain(self, node: SimNode, timeout_s: float, force: bool, options: DrainOptions = DrainOptions()) -> None:
         world = self.world
