@@ -1,7 +1,8 @@
 """midair's pure model: everything that decides.
 
 Lives here: Kubernetes versions (``version``), quantities (``quantity``), object names
-(``names``), the frozen cluster records (``state``), the version-skew policy (``skew``),
+(``names``), the frozen cluster records (``state``) and the indexes and counts of a view's nodes
+(``node_index``), the version-skew policy (``skew``),
 compatibility data (``compat``), the fault vocabulary of scenarios (``faults``), the static
 upgrade plan (``plan``), actions, safety policies, pre-checks and the upgrade strategies
 (``strategies``); services and kube-proxy's routing rules (``traffic``), cluster-autoscaler's
