@@ -212,7 +212,6 @@ class World:
             desired = len(self.daemon_nodes(w))
             if desired != w.desired:
                 w.desired = desired
-                w.moves += 1
                 w.record = None
                 self.workload_changed(w)
             self.pods.changed(w)

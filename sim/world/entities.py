@@ -104,7 +104,7 @@ class SimNode:
 class SimWorkload:
     __slots__ = ("spec", "key", "pods", "ready", "desired", "zone_counts", "template", "volumes", "next_index",
                  "terminating", "record", "budgets", "displaced", "finished", "node_counts", "live_zone", "live_node",
-                 "compiled", "priority", "claims", "served", "moves", "drained")
+                 "compiled", "priority", "claims", "served", "drained")
 
     def __init__(self, spec: Workload):
         self.spec = spec
@@ -118,7 +118,6 @@ class SimWorkload:
         self.volumes: dict[int, str] = {}
         self.next_index = 0
         self.terminating = 0  # pods in w.pods that are terminating
-        self.moves = 0  # bumps whenever what its budgets count moves: its pods, Ready pods or desired count
         self.record = None  # the frozen Workload last observed; dropped on every change
         self.budgets: list = []  # the SimBudgets that select its pods
         # kubelet versions of the nodes its pods were evicted from, not yet taken over by a replacement

@@ -34,17 +34,6 @@ def _judged(pod: DrainPod, options: DrainOptions, lost: bool):
     return judge(pod, options, lost) if pod.deleting_for_s is not None else _still_judged(pod, options, lost)
 
 
-def _moves(pod: SimPod) -> tuple:
-    """What moved in the budgets over ``pod``: each member workload's ``moves``."""
-    return tuple(m.moves for b in pod.workload.budgets for m in b.members)
-
-
-def _unmoved(asked: list) -> bool:
-    """Is every refused pod, and every budget over it, as it was when it was refused?"""
-    return all(p.state == state and p.started == started and p.ready == ready and _moves(p) == moves
-               for p, state, started, ready, moves in asked)
-
-
 def budget(w: SimWorkload) -> tuple[int, int] | None:
     """(disruptions allowed, desired healthy) of ``w``'s budget, or None without exactly one."""
     b = budget_of(w)
@@ -166,27 +155,6 @@ class Evictions:
         kept.update(asked=None if timed else (pods, lost), answer=answer)
         return answer
 
-    def _evict_or_refuse(self, deletes: list, options: DrainOptions) -> tuple:
-        """Ask the Eviction API for each pod to delete that is not deleting yet; evict those it accepts.
-        Returns (``deletes``, what the answers depended on, the refusals as (workload, HTTP status,
-        message)); what they depended on is empty unless asking again, with nothing moved, must refuse
-        the same pods with the same messages: nothing was evicted, no stuck-pdb fault can start or end,
-        and every refused pod is Ready (a NotReady one's answer also depends on the apiservers' version)."""
-        refused, asked, evicted = [], [], False
-        for pod, bypass in deletes:
-            if pod.state == TERMINATING:
-                continue  # waited for
-            ok, code, why = (True, 200, "") if bypass else self.allowed(pod)
-            if ok:
-                self.evict(pod, bypass=options.disable_eviction)
-                evicted = True
-            else:
-                refused.append((pod.workload.key, code, why))
-                asked.append((pod, pod.state, pod.started, pod.ready, _moves(pod)))
-        if evicted or not asked or self._stuck or not all(a[3] for a in asked):
-            asked = []
-        return deletes, asked, refused
-
     def _drain(self, node: SimNode, timeout_s: float, options: DrainOptions):
         world = self.world
         env = world.env
@@ -196,7 +164,6 @@ class Evictions:
         last_reason = ""
         still: dict[int, DrainPod] = {}  # what the filters see of pods not deleting: the same every wake
         kept: dict = {}  # the filters' last answer, and what it was asked of
-        replay = None  # the last wake's refusals, while asking again must give the same answers
         while True:
             if node.removed or node.phase != DRAINING:
                 return
@@ -210,16 +177,19 @@ class Evictions:
                     node.message = "drained"
                     world.touch(node)
                     return
-                if replay is None or replay[0] is not deletes or not _unmoved(replay[1]):
-                    replay = self._evict_or_refuse(deletes, options)
-                for key, code, why in replay[2]:
-                    refusals[key] = refusals.get(key, 0) + 1
-                    codes.add(code)
-                    last_reason = why
-                    world.rec.refused_eviction(env.now, key)
-                refused_now = bool(replay[2])
-                if not replay[1]:
-                    replay = None  # something was evicted, or nothing asked: ask again next time
+                refused_now = False
+                for pod, bypass in deletes:
+                    if pod.state == TERMINATING:
+                        continue  # waited for
+                    ok, code, why = (True, 200, "") if bypass else self.allowed(pod)
+                    if ok:
+                        self.evict(pod, bypass=options.disable_eviction)
+                    else:
+                        refusals[pod.workload.key] = refusals.get(pod.workload.key, 0) + 1
+                        codes.add(code)
+                        last_reason = why
+                        refused_now = True
+                        world.rec.refused_eviction(env.now, pod.workload.key)
             else:
                 last_reason = "the API is unavailable"
                 refused_now = True

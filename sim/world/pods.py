@@ -49,7 +49,6 @@ class Pods:
             name = f"{w.spec.name}-{w.next_index}"
         pod = SimPod(self.next_uid, name, w, ordinal, replacement, w.template)
         w.pods.add(pod)
-        w.moves += 1
         w.record = None
         if replacement:  # it takes over from a pod evicted earlier, if there was one
             displaced = w.displaced.pop(ordinal, None) if ordinal is not None else None
@@ -162,7 +161,6 @@ class Pods:
             self.world.rec.count("budget_breaches_involuntary", workload=w.key)
         pod.ready = ready
         w.ready += 1 if ready else -1
-        w.moves += 1
         w.record = None
         self.world.workload_changed(w)
 
@@ -235,7 +233,6 @@ class Pods:
         world.sched.placed(pod)
         pod.state = GONE
         w.pods.discard(pod)
-        w.moves += 1
         w.record = None
         node = pod.node
         if node is not None:
