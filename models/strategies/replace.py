@@ -37,7 +37,7 @@ from models.strategies.workers import (
 
 def deleting(view: ClusterState, pool: str) -> int:
     """How many of the pool's machines are being deleted."""
-    return sum(1 for n in view.nodes_in(pool) if n.phase == DELETING)
+    return len(view.nodes_in(pool)) - view.live_in(pool)  # live: not being deleted
 
 
 @dataclass
