@@ -14,8 +14,9 @@ from functools import cached_property
 
 from models.sorting import natural_key
 
-IDLE = "idle"  # models.state.IDLE and DELETING (this module is imported by models.state)
+IDLE = "idle"  # models.state's IDLE, DELETING and PROVISION_FAILED (this module is imported by models.state)
 DELETING = "deleting"
+PROVISION_FAILED = "provision-failed"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class NodeCounts:
     unsettled: int  # nodes not idle or not Ready
     live: dict  # pool -> its nodes not being deleted
     available: dict  # pool -> its available nodes (Ready, schedulable, idle)
+    settled: dict  # (pool, kubelet) -> its nodes Ready and idle at that kubelet
+    failed: dict  # pool -> its nodes whose machine was never made (provision-failed)
 
 
 def _step(counts: dict, key, by: int) -> None:
@@ -40,7 +43,7 @@ def _step(counts: dict, key, by: int) -> None:
 class NodeTally:
     """``NodeCounts`` kept by adding and taking away node records."""
 
-    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available")
+    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "settled", "failed")
 
     def __init__(self):
         self.kubelets: dict = {}
@@ -48,6 +51,8 @@ class NodeTally:
         self.unsettled = 0
         self.live: dict[str, int] = {}
         self.available: dict[str, int] = {}
+        self.settled: dict[tuple, int] = {}
+        self.failed: dict[str, int] = {}
 
     def count(self, node, by: int) -> None:
         """Add ``node``'s record (``by`` 1) or take it away (-1)."""
@@ -55,6 +60,10 @@ class NodeTally:
         idle = node.phase == IDLE
         if not (idle and node.ready):
             self.unsettled += by
+        else:
+            _step(self.settled, (node.pool, node.kubelet), by)
+        if node.phase == PROVISION_FAILED:
+            _step(self.failed, node.pool, by)
         if node.phase != DELETING:
             _step(self.live, node.pool, by)
             if node.ready:
@@ -65,7 +74,7 @@ class NodeTally:
     def counts(self) -> NodeCounts:
         """The counts now (a snapshot: later changes do not reach it)."""
         return NodeCounts(dict(self.kubelets), dict(self.proxies), self.unsettled, dict(self.live),
-                          dict(self.available))
+                          dict(self.available), dict(self.settled), dict(self.failed))
 
     @classmethod
     def of(cls, nodes) -> NodeCounts:
@@ -137,6 +146,15 @@ class NodeIndexes:
     def available_in(self, pool: str) -> int:
         """How many of a pool's nodes are available (counted by the safety policies at every action)."""
         return self.node_counts.available.get(pool, 0)
+
+    def settled_in(self, pool: str, version) -> int:
+        """How many of a pool's nodes are Ready and idle with a kubelet at ``version`` or later."""
+        want = version._k
+        return sum(c for (p, v), c in self.node_counts.settled.items() if p == pool and v._k >= want)
+
+    def failed_in(self, pool: str) -> int:
+        """How many of a pool's nodes are machines that were never made (provision-failed)."""
+        return self.node_counts.failed.get(pool, 0)
 
     def live_in(self, pool: str) -> int:
         """How many of a pool's nodes are not being deleted."""

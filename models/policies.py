@@ -37,12 +37,20 @@ class _Projection:
     """What the approved actions of this decision will have changed."""
 
     unavailable: set[str] = field(default_factory=set)
+    taken: dict[str, int] = field(default_factory=dict)  # per pool, its available nodes among ``unavailable``
+
+    def take(self, view: ClusterState, name: str) -> None:
+        if name in self.unavailable:
+            return
+        self.unavailable.add(name)
+        node = view.node(name) if view.has_node(name) else None
+        if node is not None and node.available:
+            self.taken[node.pool] = self.taken.get(node.pool, 0) + 1
     control_plane_busy: bool = False
 
 
 def _pool_availability(view: ClusterState, pool: str, proj: _Projection) -> int:
-    taken = (view.node(name) for name in proj.unavailable if view.has_node(name))
-    return view.available_in(pool) - sum(1 for n in taken if n.pool == pool and n.available)
+    return view.available_in(pool) - proj.taken.get(pool, 0)
 
 
 def max_unavailable(action: Action, view: ClusterState, plan: Plan, proj: _Projection) -> Refusal | None:
@@ -151,7 +159,7 @@ def review(actions: tuple[Action, ...], view: ClusterState, plan: Plan) -> list[
         out.append((action, refusal))
         if refusal is None:
             if isinstance(action, (Cordon, Drain, UpgradeNodeInPlace, DeleteNode)):
-                proj.unavailable.add(action.node)
+                proj.take(view, action.node)
             if isinstance(action, UpgradeControlPlaneInstance):
                 proj.control_plane_busy = True
     return out

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from models.node_index import DELETING, IDLE, NodeIndexes
+from models.node_index import DELETING, IDLE, PROVISION_FAILED, NodeIndexes
 
 from models.cloud import (  # noqa: F401  (the cloud records are part of a cluster's records)
     PLENTY_OF_IPS,
@@ -55,14 +55,13 @@ DAEMONSET = "DaemonSet"
 BARE_POD = "Pod"
 WORKLOAD_KINDS = (DEPLOYMENT, STATEFULSET, DAEMONSET, BARE_POD)
 
-# What a node or a control-plane instance is doing. IDLE means nothing is in flight (IDLE and DELETING are
-# defined with the node indexes, which count by them).
+# What a node or a control-plane instance is doing. IDLE means nothing is in flight (IDLE, DELETING and
+# PROVISION_FAILED are defined with the node indexes, which count by them).
 DRAINING = "draining"
 DRAIN_FAILED = "drain-failed"
 UPGRADING = "upgrading"
 UPGRADE_FAILED = "upgrade-failed"
 PROVISIONING = "provisioning"
-PROVISION_FAILED = "provision-failed"
 NODE_PHASES = (IDLE, DRAINING, DRAIN_FAILED, UPGRADING, UPGRADE_FAILED, PROVISIONING, PROVISION_FAILED, DELETING)
 
 

@@ -42,7 +42,7 @@ class BlueGreen(Replace):
         books = Books.load(view, memo)
         waves = Waves(view, memo, self.params, str(version))
         for pool in pools_in_order(view, self.params):
-            _, blue, green, _ = self.pool_nodes(view, pool, version, set())
+            blue, green = self.old_and_new(view, pool, version, set())
             st = stages.setdefault(f"{pool.name}@{version}", {"stage": "green"})  # each worker roll is its own
             if st["stage"] == "rollback":
                 return self._rollback(view, plan, pool, blue, green, st, stages, memo)
@@ -55,7 +55,7 @@ class BlueGreen(Replace):
                 return halt(memo, go) if go else Decision(memo={**memo, "bluegreen": stages}, wake_at=waves.wake_at,
                                                           notes=(waves.note,))
             actions: list[Action] = []
-            halted = self._provision_failures(pool.name, green, books, memo, actions)
+            halted = self._provision_failures(pool.name, green, books, memo, actions, view, version)
             if halted:
                 return halted
             save = lambda: {**memo, "bluegreen": stages, "provision_failures": books.failures,  # noqa: E731

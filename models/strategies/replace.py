@@ -77,19 +77,24 @@ class Replace(Strategy):
 
     def pool_nodes(self, view: ClusterState, pool, version, skipped: set):
         """A pool's nodes in order (not those being deleted), its old and new ones, and how many new it wants."""
+        nodes = [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING]
+        old, new = self.old_and_new(view, pool, version, skipped, nodes)
+        return nodes, old, new, pool.count - (sum(1 for n in nodes if n.name in skipped) if skipped else 0)
+
+    def old_and_new(self, view: ClusterState, pool, version, skipped: set, nodes: list | None = None):
+        """A pool's nodes below ``version`` (but ``skipped``) and at it or later, in order, none being deleted."""
         want = version._k  # at_least(n.kubelet, version), asked of every node of the pool at every decision
-        ordered = pool_in_order(view, pool.name, self.params["order"])
-        nodes = [n for n in ordered if n.phase != DELETING]
-        by_kubelet = view.nodes_by_kubelet(pool.name) if ordered is view.nodes_in_name_order(pool.name) else {}
+        by_name = self.params["order"] not in ("zone", "least-loaded")
+        by_kubelet = view.nodes_by_kubelet(pool.name) if by_name else {}
         older = [g for v, g in by_kubelet.items() if v._k < want]
         newer = [g for v, g in by_kubelet.items() if v._k >= want]
         if len(older) <= 1 and len(newer) <= 1 and by_kubelet:  # each side one version: the view has them by name
             old = [n for n in older[0] if n.name not in skipped] if older and skipped else list(older[0] if older else ())
-            new = list(newer[0]) if newer else []
-        else:
-            new = [n for n in nodes if n.kubelet._k >= want]
-            old = [n for n in nodes if n.kubelet._k < want and n.name not in skipped]
-        return nodes, old, new, pool.count - (sum(1 for n in nodes if n.name in skipped) if skipped else 0)
+            return old, list(newer[0]) if newer else []
+        if nodes is None:
+            nodes = [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING]
+        return ([n for n in nodes if n.kubelet._k < want and n.name not in skipped],
+                [n for n in nodes if n.kubelet._k >= want])
 
     def decide_workers(self, view: ClusterState, plan: Plan, phase: Phase, memo: dict) -> Decision:
         if not view.api_available:
@@ -109,7 +114,7 @@ class Replace(Strategy):
                 return halt(memo, go) if go else Decision(memo=books.save(memo, gate), wake_at=waves.wake_at,
                                                           notes=(waves.note,))
             actions: list[Action] = []
-            stop = (self._provision_failures(pool.name, new, books, memo, actions)
+            stop = (self._provision_failures(pool.name, new, books, memo, actions, view, version)
                     or self._unready_new(pool.name, new, books, memo, actions, gate)
                     or self._removals(old, books, version, memo, actions, gate))
             if stop:
@@ -170,8 +175,10 @@ class Replace(Strategy):
             return skipped_halt(memo)
         return Decision(memo=memo, notes=("waiting for new nodes to become Ready",))
 
-    def _provision_failures(self, pool: str, new: list[Node], books: Books, memo: dict, actions: list) -> Decision | None:
-        return provision_failures(pool, new, books.failures, books.joined, memo, actions)
+    def _provision_failures(self, pool: str, new: list[Node], books: Books, memo: dict, actions: list,
+                            view: ClusterState, version) -> Decision | None:
+        """``provision_failures`` of ``new``: the pool's nodes at ``version`` or later, none being deleted."""
+        return provision_failures(pool, new, books.failures, books.joined, memo, actions, view, version)
 
     def _unready_new(self, pool: str, new: list[Node], books: Books, memo: dict, actions: list,
                      gate: BatchGate) -> Decision | None:

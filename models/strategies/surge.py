@@ -43,7 +43,7 @@ class Surge(Replace):
                                                           notes=(waves.note,))
             actions: list[Action] = []
             in_batch = [n for n in old if n.name in books.removing]
-            stop = (self._provision_failures(pool.name, new, books, memo, actions)
+            stop = (self._provision_failures(pool.name, new, books, memo, actions, view, version)
                     or self._unready_new(pool.name, new, books, memo, actions, gate)
                     or self._removals(old, books, version, memo, actions, gate))
             if stop:

@@ -90,14 +90,18 @@ def skipped_halt(memo: dict) -> Decision:
 
 
 def provision_failures(pool: str, new: list[Node], failures: dict, joined: dict, memo: dict,
-                       actions: list) -> Decision | None:
+                       actions: list, view: ClusterState | None = None, version=None) -> Decision | None:
     """Clean up machines that never joined (``failures`` and ``joined`` are the memo's counts,
-    updated in place); three failures in a row halt."""
-    count = sum(1 for n in new if n.ready and n.phase == IDLE)
+    updated in place); three failures in a row halt. With ``view`` and ``version`` (``new`` then being
+    the pool's nodes at ``version`` or later, but those being deleted) the counts come from the view."""
+    if view is not None:
+        count = view.settled_in(pool, version)  # Ready and idle are never being deleted
+    else:
+        count = sum(1 for n in new if n.ready and n.phase == IDLE)
     if count > joined.get(pool, 0):
         failures[pool] = 0  # a node joined: failures only count while none succeeds
     joined[pool] = count
-    for n in new:
+    for n in new if view is None or view.failed_in(pool) else ():
         if n.phase == PROVISION_FAILED:
             failures[pool] = failures.get(pool, 0) + 1
             if failures[pool] >= PROVISION_ATTEMPTS:
