@@ -1,5 +1,6 @@
-"""The simulated adapter keeps the view's node indexes up to date as nodes change (issue 17): at every
-view of a run they must be exactly what the view works out from its nodes afresh."""
+"""The simulated adapter keeps the view's node indexes up to date as nodes change, and makes again only
+the records of what changed (issue 17): at every view of a run they must be exactly what the view works
+out from its nodes afresh, and its workloads what the world's workloads are now."""
 
 import dataclasses
 
@@ -7,11 +8,12 @@ import pytest
 
 from models.node_index import NodeTally
 from models.sorting import natural_key
-from models.state import ClusterState, Node, Resources
+from models.state import ClusterState, Node, Resources, WorkloadStatus
 from models.version import KubeVersion
 from sim.adapters.simulated import SimulatedPort
 from sim.scenario import load_scenario, load_scenario_text
 from sim.simulate import simulate
+from sim.world.eviction import budget
 from tests.test_golden_results import SIXTY, STRATEGIES
 
 INDEXES = ("_nodes_by_name", "_nodes_by_pool", "_nodes_by_pool_named", "_nodes_by_pool_version", "node_counts")
@@ -30,6 +32,10 @@ def watched(monkeypatch) -> list[int]:
             assert view.__dict__[name] == getattr(fresh, name), name
         for pool in {n.pool for n in view.nodes} | {p.name for p in view.pools}:
             assert list(view.nodes_in_name_order(pool)) == sorted(fresh.nodes_in(pool), key=lambda n: natural_key(n.name))
+        world = self.world
+        assert view.workloads == tuple(  # made again only for the workloads the world restated
+            dataclasses.replace(sw.spec, status=WorkloadStatus(sw.desired, sw.ready, (budget(sw) or (None,))[0]))
+            for sw in world.workloads.values())
         seen[0] += 1
         return view
 

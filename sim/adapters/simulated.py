@@ -38,6 +38,7 @@ from models.state import (
     Instance,
     Node,
     Resources,
+    Workload,
     WorkloadStatus,
 )
 from models.state import Taint as TaintRecord
@@ -99,6 +100,9 @@ class SimulatedPort:
         self._sort_keys: dict[str, tuple] = {}  # node -> (its name's natural key, the order it was made in)
         self._pool_tuples: dict[str, tuple] = {}  # pool -> (made order, by name, {kubelet: by name})
         self._cloud_record = None  # the cloud's record, until its subnets change
+        self._workloads: tuple | None = None  # the view's workloads, until one is restated
+        self._by_workload: dict | None = None
+        self._selecting = [b for b in world.budgets if b.pdb.selector is not None]  # budgets shown on their own
         self._tally = NodeTally()  # the view's node counts, kept as records change
         self._counts = self._tally.counts()
         self._control_plane: ControlPlane | None = None
@@ -179,6 +183,25 @@ class SimulatedPort:
             found = self._versions[key] = Ordered()
         return found
 
+    def _workload_records(self) -> tuple:
+        """Every workload's record, made again only for those the world restated (``World.stale_workloads``)."""
+        w = self.world
+        if self._by_workload is None:
+            self._by_workload = {sw.key: None for sw in w.workloads.values()}  # in the world's order
+            stale = list(w.workloads.values())
+        else:
+            stale = w.stale_workloads
+        for sw in stale:
+            if sw.record is None:
+                b = budget(sw)
+                record = object.__new__(Workload)  # dataclasses.replace(spec, status=...) without its look at
+                record.__dict__.update(sw.spec.__dict__, status=WorkloadStatus(sw.desired, sw.ready,  # the fields
+                                                                               b[0] if b else None))
+                sw.record = record
+            self._by_workload[sw.key] = sw.record
+        w.stale_workloads.clear()
+        return tuple(self._by_workload.values())
+
     def _cloud(self):
         subnets = self.world.cloud_ops.subnets()
         if self._cloud_record is None or self._cloud_record.subnets is not subnets:
@@ -194,20 +217,16 @@ class SimulatedPort:
             insts = [Instance(i.name, i.component, i.version, i.healthy, i.phase) for i in w.cp.instances.values()]
             self._control_plane = ControlPlane(tuple(insts) + tuple(w.etcd))
             w.cp_dirty = False
-        workloads = []
-        for sw in w.workloads.values():
-            if sw.record is None:
-                b = budget(sw)
-                sw.record = replace(sw.spec, status=WorkloadStatus(sw.desired, sw.ready, b[0] if b else None))
-            workloads.append(sw.record)
+        if self._workloads is None or w.stale_workloads:
+            self._workloads = self._workload_records()
         addons = tuple(Addon(name, a["version"], a["flavor"], a["healthy"], a["phase"])
                        for name, a in w.addon_ops.addons.items())
         budgets = tuple(BudgetStatus(b.pdb.name, b.pdb.namespace, tuple(m.key for m in b.members), b.expected(),
                                      b.desired_healthy(), b.current_healthy(), b.allowed())
-                        for b in w.budgets if b.pdb.selector is not None)
+                        for b in self._selecting)
         if w.volumes.changed:
             self._volumes = w.volumes.records()
-        state = ClusterState(self._control_plane, self._pools, self._nodes, tuple(workloads), addons,
+        state = ClusterState(self._control_plane, self._pools, self._nodes, self._workloads, addons,
                              self._cloud(),
                              w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
                              services=w.services, clock_origin=w.clock_origin, webhooks=w.admission.webhooks_declared,

@@ -81,6 +81,7 @@ class World:
         self.dirty = True
         self.nodes_dirty = True
         self.stale_nodes: list[SimNode] = []  # nodes made, changed or removed since the last view
+        self.stale_workloads: list[SimWorkload] = []  # workloads whose record was dropped since the last view
         self.cp_dirty = True
         self.active_skew: set[tuple] = set()
         self.version_pairs: dict[tuple, dict[str, None]] = {}  # (kubelet, kube-proxy) -> nodes, in order
@@ -212,7 +213,7 @@ class World:
             desired = len(self.daemon_nodes(w))
             if desired != w.desired:
                 w.desired = desired
-                w.record = None
+                self.restate_workload(w)
                 self.workload_changed(w)
             self.pods.changed(w)
 
@@ -220,7 +221,7 @@ class World:
         """``w``'s Ready or desired count changed: record it, and every workload whose budget it shares."""
         now = self.env.now
         for other in (w, *(m for b in w.budgets for m in b.members if m is not w)):
-            other.record = None
+            self.restate_workload(other)
             self.rec.workload(now, other.key, other.ready, other.desired, degraded(other))
         if w.served:
             self.admission.backend_changed(w)
@@ -271,6 +272,12 @@ class World:
         self.restate(node)
         self._track_availability(node)
         self.notify()
+
+    def restate_workload(self, w: SimWorkload) -> None:
+        """Drop ``w``'s observed record: the next view makes it again (and only it)."""
+        if w.record is not None:
+            w.record = None
+            self.stale_workloads.append(w)
 
     def restate(self, node: SimNode) -> None:
         """Drop ``node``'s observed record: the next view makes it again (and only it)."""

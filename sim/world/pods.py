@@ -49,7 +49,7 @@ class Pods:
             name = f"{w.spec.name}-{w.next_index}"
         pod = SimPod(self.next_uid, name, w, ordinal, replacement, w.template)
         w.pods.add(pod)
-        w.record = None
+        self.world.restate_workload(w)
         if replacement:  # it takes over from a pod evicted earlier, if there was one
             displaced = w.displaced.pop(ordinal, None) if ordinal is not None else None
             if ordinal is None and w.displaced:
@@ -161,7 +161,7 @@ class Pods:
             self.world.rec.count("budget_breaches_involuntary", workload=w.key)
         pod.ready = ready
         w.ready += 1 if ready else -1
-        w.record = None
+        self.world.restate_workload(w)
         self.world.workload_changed(w)
 
     def stop_containers(self, node: SimNode) -> None:
@@ -233,7 +233,7 @@ class Pods:
         world.sched.placed(pod)
         pod.state = GONE
         w.pods.discard(pod)
-        w.record = None
+        self.world.restate_workload(w)
         node = pod.node
         if node is not None:
             node.discard_pod(pod)
