@@ -87,11 +87,13 @@ class NodeTally:
 class NodeIndexes:
     """The node indexes of a view (a mixin of ``ClusterState``: ``self.nodes`` is its nodes)."""
 
-    def seeded(self, by_name: dict, by_pool: dict, by_pool_named: dict, by_pool_version: dict, counts: NodeCounts):
+    def seeded(self, by_name: dict, by_pool: dict, by_pool_named: dict, by_pool_version: dict,
+               by_pool_holding: dict, counts: NodeCounts):
         """This view with its node indexes given (an adapter that keeps them up to date as nodes change):
         each must be what the view would work out from ``nodes``. ``dataclasses.replace`` starts afresh."""
         self.__dict__.update(_nodes_by_name=by_name, _nodes_by_pool=by_pool, _nodes_by_pool_named=by_pool_named,
-                             _nodes_by_pool_version=by_pool_version, node_counts=counts)
+                             _nodes_by_pool_version=by_pool_version, _nodes_by_pool_holding=by_pool_holding,
+                             node_counts=counts)
         return self
 
     @cached_property
@@ -123,16 +125,28 @@ class NodeIndexes:
         """A pool's nodes by name, numbers as numbers (``general-2`` before ``general-10``)."""
         return self._nodes_by_pool_named.get(pool, ())
 
-    @cached_property
-    def _nodes_by_pool_version(self) -> dict:
+    def _by_kubelet(self, keep) -> dict:
         out: dict[str, dict] = {}
         for pool, nodes in self._nodes_by_pool_named.items():
             groups: dict = {}
             for n in nodes:
-                if n.phase != DELETING:
+                if keep(n):
                     groups.setdefault(n.kubelet, []).append(n)
             out[pool] = {v: tuple(g) for v, g in groups.items()}
         return out
+
+    @cached_property
+    def _nodes_by_pool_version(self) -> dict:
+        return self._by_kubelet(lambda n: n.phase != DELETING)
+
+    @cached_property
+    def _nodes_by_pool_holding(self) -> dict:
+        return self._by_kubelet(lambda n: n.phase != DELETING and (n.pods > 0 or n.schedulable))
+
+    def nodes_holding(self, pool: str) -> dict:
+        """A pool's nodes not being deleted that hold pods to drain or are schedulable (not yet emptied and
+        cordoned), by kubelet version, each version's by name."""
+        return self._nodes_by_pool_holding.get(pool, {})
 
     def nodes_by_kubelet(self, pool: str) -> dict:
         """A pool's nodes not being deleted, by kubelet version, each version's by name (a strategy's old and

@@ -16,7 +16,8 @@ from sim.simulate import simulate
 from sim.world.eviction import budget
 from tests.test_golden_results import SIXTY, STRATEGIES
 
-INDEXES = ("_nodes_by_name", "_nodes_by_pool", "_nodes_by_pool_named", "_nodes_by_pool_version", "node_counts")
+INDEXES = ("_nodes_by_name", "_nodes_by_pool", "_nodes_by_pool_named", "_nodes_by_pool_version",
+           "_nodes_by_pool_holding", "node_counts")
 
 
 def watched(monkeypatch) -> list[int]:

@@ -92,7 +92,7 @@ class BlueGreen(Replace):
                 st.update(stage="drain", soak_until=None)
                 return Decision(tuple(actions), save())
             if stage == "drain":
-                return self._drain_stage(view, pool.name, blue, st, stages, memo, save, now)
+                return self._drain_stage(view, pool.name, blue, st, stages, memo, save, now, version)
             if stage == "final-soak":
                 if now < st["until"]:
                     return Decision(memo=save(), wake_at=st["until"], notes=(f"final soak of pool {pool.name}",))
@@ -113,7 +113,7 @@ class BlueGreen(Replace):
             return Decision(tuple(actions), save())
         return Decision(memo={**memo, "bluegreen": stages}, notes=("waiting for the green pools",))
 
-    def _drain_stage(self, view, pool, blue, st, stages, memo, save, now) -> Decision:
+    def _drain_stage(self, view, pool, blue, st, stages, memo, save, now, version) -> Decision:
         draining = [n for n in blue if n.phase in (DRAINING, DRAIN_FAILED)]
         actions: list[Action] = []
         for n in draining:
@@ -125,7 +125,7 @@ class BlueGreen(Replace):
                 actions.append(on_drain_failed(n, self.params, memo))
         if draining:
             return Decision(tuple(actions), save())
-        left = [n for n in blue if n.pods > 0 or n.schedulable]
+        left = self._left(view, pool, blue, version)
         if st.get("draining"):  # the last batch has just finished draining
             st.update(draining=False, batch_done_at=now)
         canary = self.params["canary"] and not st.get("canary_done")
@@ -155,6 +155,14 @@ class BlueGreen(Replace):
                                                  f"({size} at a time) onto the green pool"))
         st["draining"] = True
         return Decision(tuple(actions), save())
+
+    def _left(self, view, pool: str, blue: list, version) -> list:
+        """The blue nodes not yet emptied and cordoned, in order: with blue in name order and of one version,
+        the view's list of that version's nodes still holding pods or schedulable."""
+        below = [v for v in view.nodes_by_kubelet(pool) if v._k < version._k]
+        if self.params["order"] not in ("zone", "least-loaded") and len(below) <= 1:
+            return list(view.nodes_holding(pool).get(below[0], ())) if below else []
+        return [n for n in blue if n.pods > 0 or n.schedulable]
 
     def _start_rollback(self, st, stages, memo, problem: str) -> Decision:
         st.update(stage="rollback", reason=problem)

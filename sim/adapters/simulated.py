@@ -51,6 +51,9 @@ from models.node_index import NodeTally
 from models.sorting import natural_key
 
 
+LIVE, GOING, HOLDING = "live", "going", "holding"  # the kinds of by-name lists a pool's nodes are kept in
+
+
 class Ordered:
     """Records kept sorted by a unique key (a node's name as a person reads it, then the order it was made
     in: what a stable sort of the made order by name gives)."""
@@ -96,9 +99,10 @@ class SimulatedPort:
         self._by_name: dict[str, Node] = {}
         self._pools_of: dict[str, dict[str, Node]] = {}
         self._named: dict[str, Ordered] = {}
-        self._versions: dict[tuple, Ordered] = {}  # (pool, kubelet, being deleted) -> its nodes by name
+        self._groups: dict[tuple, Ordered] = {}  # (LIVE, GOING or HOLDING, pool, kubelet) -> those nodes by name
         self._sort_keys: dict[str, tuple] = {}  # node -> (its name's natural key, the order it was made in)
-        self._pool_tuples: dict[str, tuple] = {}  # pool -> (made order, by name, {kubelet: by name})
+        # pool -> (made order, by name, {kubelet: not being deleted, by name}, {kubelet: holding, by name})
+        self._pool_tuples: dict[str, tuple] = {}
         self._cloud_record = None  # the cloud's record, until its subnets change
         self._workloads: tuple | None = None  # the view's workloads, until one is restated
         self._by_workload: dict | None = None
@@ -146,7 +150,8 @@ class SimulatedPort:
                 key = self._sort_keys.pop(n.name)
                 del self._by_name[n.name], self._pools_of[pool][n.name]
                 self._named[pool].take(key)
-                self._by_version_of(old).take(key)
+                for group in self._groups_of(old):
+                    group.take(key)
             elif old is None or n.record is None:
                 if old is not None:
                     self._tally.count(old, -1)  # first: a name taken away and put back stays available
@@ -156,12 +161,13 @@ class SimulatedPort:
                     key = self._sort_keys[n.name] = (natural_key(n.name), n.seq)
                     self._pools_of.setdefault(pool, {})
                     self._named.setdefault(pool, Ordered()).put(key, r)
-                    self._by_version_of(r).put(key, r)
                 else:
                     key = self._sort_keys[n.name]
                     self._named[pool].put(key, r)
-                    self._by_version_of(old).take(key)
-                    self._by_version_of(r).put(key, r)
+                    for group in self._groups_of(old):
+                        group.take(key)
+                for group in self._groups_of(r):
+                    group.put(key, r)
                 self._by_name[n.name] = self._pools_of[pool][n.name] = r
             else:
                 continue
@@ -172,16 +178,23 @@ class SimulatedPort:
         for pool, records in self._pools_of.items():
             if pool not in self._pool_tuples:
                 self._pool_tuples[pool] = (tuple(records.values()), self._named[pool].records(),
-                                           {v: o.records() for (p, v, going), o in self._versions.items()
-                                            if p == pool and not going and o})
+                                           *({v: o.records() for (k, p, v), o in self._groups.items()
+                                              if k == kind and p == pool and o} for kind in (LIVE, HOLDING)))
         w.nodes_dirty = False
 
-    def _by_version_of(self, r: Node) -> Ordered:
-        key = (r.pool, r.kubelet, r.phase == DELETING)
-        found = self._versions.get(key)
-        if found is None:
-            found = self._versions[key] = Ordered()
-        return found
+    def _groups_of(self, r: Node) -> list[Ordered]:
+        """The by-name lists ``r`` belongs in: its pool's nodes at its kubelet not being deleted (or being
+        deleted), and those still holding pods or schedulable (``NodeIndexes.nodes_holding``)."""
+        keys = [(LIVE if r.phase != DELETING else GOING, r.pool, r.kubelet)]
+        if r.phase != DELETING and (r.pods > 0 or r.schedulable):
+            keys.append((HOLDING, r.pool, r.kubelet))
+        out = []
+        for key in keys:
+            found = self._groups.get(key)
+            if found is None:
+                found = self._groups[key] = Ordered()
+            out.append(found)
+        return out
 
     def _workload_records(self) -> tuple:
         """Every workload's record, made again only for those the world restated (``World.stale_workloads``)."""
@@ -235,7 +248,8 @@ class SimulatedPort:
         pools = [(pool, t) for pool, t in self._pool_tuples.items() if t[0]]  # a view knows no pool without nodes
         return state.seeded(by_name=dict(self._by_name), by_pool={pool: t[0] for pool, t in pools},
                             by_pool_named={pool: t[1] for pool, t in pools},
-                            by_pool_version={pool: t[2] for pool, t in pools}, counts=self._counts)
+                            by_pool_version={pool: t[2] for pool, t in pools},
+                            by_pool_holding={pool: t[3] for pool, t in pools}, counts=self._counts)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
