@@ -14,9 +14,12 @@ from functools import cached_property
 
 from models.sorting import natural_key
 
-IDLE = "idle"  # models.state's IDLE, DELETING and PROVISION_FAILED (this module is imported by models.state)
-DELETING = "deleting"
+# node phases models.state names (this module is imported by models.state, which takes them from here)
+IDLE = "idle"
+DRAINING = "draining"
+DRAIN_FAILED = "drain-failed"
 PROVISION_FAILED = "provision-failed"
+DELETING = "deleting"
 
 
 @dataclass(frozen=True)
@@ -88,12 +91,12 @@ class NodeIndexes:
     """The node indexes of a view (a mixin of ``ClusterState``: ``self.nodes`` is its nodes)."""
 
     def seeded(self, by_name: dict, by_pool: dict, by_pool_named: dict, by_pool_version: dict,
-               by_pool_holding: dict, counts: NodeCounts):
+               by_pool_holding: dict, by_pool_draining: dict, counts: NodeCounts):
         """This view with its node indexes given (an adapter that keeps them up to date as nodes change):
         each must be what the view would work out from ``nodes``. ``dataclasses.replace`` starts afresh."""
         self.__dict__.update(_nodes_by_name=by_name, _nodes_by_pool=by_pool, _nodes_by_pool_named=by_pool_named,
                              _nodes_by_pool_version=by_pool_version, _nodes_by_pool_holding=by_pool_holding,
-                             node_counts=counts)
+                             _nodes_by_pool_draining=by_pool_draining, node_counts=counts)
         return self
 
     @cached_property
@@ -142,6 +145,14 @@ class NodeIndexes:
     @cached_property
     def _nodes_by_pool_holding(self) -> dict:
         return self._by_kubelet(lambda n: n.phase != DELETING and (n.pods > 0 or n.schedulable))
+
+    @cached_property
+    def _nodes_by_pool_draining(self) -> dict:
+        return self._by_kubelet(lambda n: n.phase in (DRAINING, DRAIN_FAILED))
+
+    def nodes_draining(self, pool: str) -> dict:
+        """A pool's nodes draining or whose drain failed, by kubelet version, each version's by name."""
+        return self._nodes_by_pool_draining.get(pool, {})
 
     def nodes_holding(self, pool: str) -> dict:
         """A pool's nodes not being deleted that hold pods to drain or are schedulable (not yet emptied and

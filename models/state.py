@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from models.node_index import DELETING, IDLE, PROVISION_FAILED, NodeIndexes
+from models.node_index import DELETING, DRAIN_FAILED, DRAINING, IDLE, PROVISION_FAILED, NodeIndexes
 
 from models.cloud import (  # noqa: F401  (the cloud records are part of a cluster's records)
     PLENTY_OF_IPS,
@@ -55,10 +55,8 @@ DAEMONSET = "DaemonSet"
 BARE_POD = "Pod"
 WORKLOAD_KINDS = (DEPLOYMENT, STATEFULSET, DAEMONSET, BARE_POD)
 
-# What a node or a control-plane instance is doing. IDLE means nothing is in flight (IDLE, DELETING and
-# PROVISION_FAILED are defined with the node indexes, which count by them).
-DRAINING = "draining"
-DRAIN_FAILED = "drain-failed"
+# What a node or a control-plane instance is doing. IDLE means nothing is in flight (IDLE, DRAINING,
+# DRAIN_FAILED, DELETING and PROVISION_FAILED are defined with the node indexes, which count by them).
 UPGRADING = "upgrading"
 UPGRADE_FAILED = "upgrade-failed"
 PROVISIONING = "provisioning"

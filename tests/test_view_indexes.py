@@ -17,7 +17,7 @@ from sim.world.eviction import budget
 from tests.test_golden_results import SIXTY, STRATEGIES
 
 INDEXES = ("_nodes_by_name", "_nodes_by_pool", "_nodes_by_pool_named", "_nodes_by_pool_version",
-           "_nodes_by_pool_holding", "node_counts")
+           "_nodes_by_pool_holding", "_nodes_by_pool_draining", "node_counts")
 
 
 def watched(monkeypatch) -> list[int]:

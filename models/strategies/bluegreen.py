@@ -114,7 +114,8 @@ class BlueGreen(Replace):
         return Decision(memo={**memo, "bluegreen": stages}, notes=("waiting for the green pools",))
 
     def _drain_stage(self, view, pool, blue, st, stages, memo, save, now, version) -> Decision:
-        draining = [n for n in blue if n.phase in (DRAINING, DRAIN_FAILED)]
+        draining = self._blue(view, pool, blue, version, view.nodes_draining,
+                              lambda n: n.phase in (DRAINING, DRAIN_FAILED))
         actions: list[Action] = []
         for n in draining:
             if n.phase == DRAIN_FAILED:
@@ -125,7 +126,7 @@ class BlueGreen(Replace):
                 actions.append(on_drain_failed(n, self.params, memo))
         if draining:
             return Decision(tuple(actions), save())
-        left = self._left(view, pool, blue, version)
+        left = self._blue(view, pool, blue, version, view.nodes_holding, lambda n: n.pods > 0 or n.schedulable)
         if st.get("draining"):  # the last batch has just finished draining
             st.update(draining=False, batch_done_at=now)
         canary = self.params["canary"] and not st.get("canary_done")
@@ -156,13 +157,13 @@ class BlueGreen(Replace):
         st["draining"] = True
         return Decision(tuple(actions), save())
 
-    def _left(self, view, pool: str, blue: list, version) -> list:
-        """The blue nodes not yet emptied and cordoned, in order: with blue in name order and of one version,
-        the view's list of that version's nodes still holding pods or schedulable."""
+    def _blue(self, view, pool: str, blue: list, version, index, keep) -> list:
+        """The blue nodes that ``keep`` keeps, in order: with blue in name order and of one version, the
+        view's by-name list ``index`` gives of that version (``nodes_draining``, ``nodes_holding``)."""
         below = [v for v in view.nodes_by_kubelet(pool) if v._k < version._k]
         if self.params["order"] not in ("zone", "least-loaded") and len(below) <= 1:
-            return list(view.nodes_holding(pool).get(below[0], ())) if below else []
-        return [n for n in blue if n.pods > 0 or n.schedulable]
+            return list(index(pool).get(below[0], ())) if below else []
+        return [n for n in blue if keep(n)]
 
     def _start_rollback(self, st, stages, memo, problem: str) -> Decision:
         st.update(stage="rollback", reason=problem)

@@ -30,6 +30,8 @@ from models.actions import (
 )
 from models.state import (
     DELETING,
+    DRAIN_FAILED,
+    DRAINING,
     IDLE,
     Addon,
     BudgetStatus,
@@ -51,7 +53,8 @@ from models.node_index import NodeTally
 from models.sorting import natural_key
 
 
-LIVE, GOING, HOLDING = "live", "going", "holding"  # the kinds of by-name lists a pool's nodes are kept in
+# the kinds of by-name lists a pool's nodes are kept in (see _groups_of)
+LIVE, GOING, HOLDING, DRAINS = "live", "going", "holding", "drains"
 
 
 class Ordered:
@@ -101,7 +104,7 @@ class SimulatedPort:
         self._named: dict[str, Ordered] = {}
         self._groups: dict[tuple, Ordered] = {}  # (LIVE, GOING or HOLDING, pool, kubelet) -> those nodes by name
         self._sort_keys: dict[str, tuple] = {}  # node -> (its name's natural key, the order it was made in)
-        # pool -> (made order, by name, {kubelet: not being deleted, by name}, {kubelet: holding, by name})
+        # pool -> (made order, by name, and {kubelet: by name} of its nodes not being deleted, holding, draining)
         self._pool_tuples: dict[str, tuple] = {}
         self._cloud_record = None  # the cloud's record, until its subnets change
         self._workloads: tuple | None = None  # the view's workloads, until one is restated
@@ -179,15 +182,18 @@ class SimulatedPort:
             if pool not in self._pool_tuples:
                 self._pool_tuples[pool] = (tuple(records.values()), self._named[pool].records(),
                                            *({v: o.records() for (k, p, v), o in self._groups.items()
-                                              if k == kind and p == pool and o} for kind in (LIVE, HOLDING)))
+                                              if k == kind and p == pool and o} for kind in (LIVE, HOLDING, DRAINS)))
         w.nodes_dirty = False
 
     def _groups_of(self, r: Node) -> list[Ordered]:
         """The by-name lists ``r`` belongs in: its pool's nodes at its kubelet not being deleted (or being
-        deleted), and those still holding pods or schedulable (``NodeIndexes.nodes_holding``)."""
+        deleted), those still holding pods or schedulable (``NodeIndexes.nodes_holding``), and those
+        draining or whose drain failed (``NodeIndexes.nodes_draining``)."""
         keys = [(LIVE if r.phase != DELETING else GOING, r.pool, r.kubelet)]
         if r.phase != DELETING and (r.pods > 0 or r.schedulable):
             keys.append((HOLDING, r.pool, r.kubelet))
+        if r.phase in (DRAINING, DRAIN_FAILED):
+            keys.append((DRAINS, r.pool, r.kubelet))
         out = []
         for key in keys:
             found = self._groups.get(key)
@@ -249,7 +255,8 @@ class SimulatedPort:
         return state.seeded(by_name=dict(self._by_name), by_pool={pool: t[0] for pool, t in pools},
                             by_pool_named={pool: t[1] for pool, t in pools},
                             by_pool_version={pool: t[2] for pool, t in pools},
-                            by_pool_holding={pool: t[3] for pool, t in pools}, counts=self._counts)
+                            by_pool_holding={pool: t[3] for pool, t in pools},
+                            by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:
