@@ -1,10 +1,13 @@
-"""Indexes of a view's nodes: by name, by pool (in the order they were made and by name), and running
-counts that progress checks and safety policies ask at every decision.
+"""Indexes of a view's nodes: by name, by pool (in the order they were made and by name), each pool's
+nodes by kubelet version (those not being deleted, those still holding pods or schedulable, those
+draining), and running counts that progress checks, safety policies and strategies ask at every
+decision.
 
 A view (``ClusterState``) works each out from its ``nodes`` the first time it is asked. An adapter that
 keeps them up to date as nodes change (the simulated one: issue 17) hands them to the view instead
 (``ClusterState.seeded``); they must be what the view would work out, and ``NodeTally`` is the one piece
-of code that counts for both. Imports only ``models.state``'s constants and ``models.sorting``.
+of code that counts for both. Imports only ``models.sorting``: ``models.state`` imports this module
+and takes the node phases it counts by from here.
 """
 
 from __future__ import annotations
