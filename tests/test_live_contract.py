@@ -244,7 +244,9 @@ def test_control_plane_instance_upgrade_through_the_hook(adapter):
 def test_a_provisioned_node_joins_its_pool_ready(adapter):
     assert adapter.port.submit(ProvisionNode("test", "workers", V("1.14.10"))).accepted
     assert [n.phase for n in adapter.port.observe().nodes if n.name not in ("workers-1", "workers-2")] == ["provisioning"]
-    state = adapter.wait(lambda s: s.has_node("workers-3") and s.node("workers-3").ready, timeout=900)
+    # the hook makes the Node before it exits; midair learns its name (and drops the placeholder) only then
+    state = adapter.wait(lambda s: s.has_node("workers-3") and s.node("workers-3").ready
+                         and all(n.phase != "provisioning" for n in s.nodes), timeout=900)
     joined = state.node("workers-3")
     assert (joined.pool, str(joined.kubelet), joined.ready, joined.phase) == ("workers", "1.14.10", True, "idle")
     assert sorted(n.name for n in state.nodes) == ["workers-1", "workers-2", "workers-3"]
