@@ -33,6 +33,8 @@ class CapacityIndex:
         self._by_pool: dict[str, dict[Group, None]] = {}  # the groups of each pool, in order of appearance
         self.registered: dict[Group, int] = {}  # registered nodes per group
         self._counted: dict[str, Group] = {}  # node -> the group it is counted registered in
+        self.shape = 0  # bumps whenever groups() would answer differently (a group gains its first node, or
+        # loses its last)
 
     def update(self, node: SimNode) -> None:
         """Record that ``node``'s free capacity, eligibility, registration or taints may have changed."""
@@ -40,11 +42,11 @@ class CapacityIndex:
         key = group_of(node)
         old = self._group_of.get(node.name)
         if old is not None and old != key:
-            self._members[old].discard(node)
+            self._leave(old, node)
         self._count(node, None if node.removed or not self._registered(node) else key)
         if node.removed:
             if old is not None:
-                self._members[old].discard(node)
+                self._leave(old, node)
             self._group_of.pop(node.name, None)
             return
         members = self._members.get(key)
@@ -54,11 +56,20 @@ class CapacityIndex:
             self._by_pool.setdefault(node.pool, {})[key] = None
         heap = self._heaps[key]
         self._group_of[node.name] = key
+        if not members:
+            self.shape += 1  # a group has nodes again (or for the first time): groups() changes
         members.add(node)
         if self._eligible(node):
             heapq.heappush(heap, (-node.free_cpu, node.seq, node.stamp, node))
             if len(heap) > 4 * len(members) + 64:
                 self._rebuild(key)
+
+    def _leave(self, key: Group, node: SimNode) -> None:
+        members = self._members[key]
+        if node in members:
+            members.discard(node)
+            if not members:
+                self.shape += 1  # a group has no nodes left: groups() changes
 
     def _count(self, node: SimNode, key: Group | None) -> None:
         old = self._counted.get(node.name)

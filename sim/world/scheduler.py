@@ -44,6 +44,7 @@ class Scheduler:
         self.queue: deque[SimPod] = deque()
         self.wake = Kick(world.env)
         self.prioritized = False  # does any workload have a priority? (then passes sort by it)
+        self._plain: dict[tuple, tuple] = {}  # (pools, tolerations) -> (index shape, groups by zone)
 
     def enqueue(self, pod: SimPod) -> None:
         self.queue.append(pod)
@@ -156,15 +157,27 @@ class Scheduler:
         parts = ", ".join(f"{k} node(s) {why}" for why, k in sorted(reasons.items(), key=lambda kv: (kv[1], kv[0])))
         return f"0/{total} nodes are available: {parts}"
 
+    def _plain_groups(self, pools, tolerations) -> dict[str, list]:
+        """The node groups of ``pools`` a pod with ``tolerations`` may go to, by zone, each with whether it
+        carries a PreferNoSchedule taint the pod does not tolerate; kept until the index's groups change."""
+        index = self.world.index
+        key = (pools, tolerations)
+        kept = self._plain.get(key)
+        if kept is not None and kept[0] == index.shape:
+            return kept[1]
+        by_zone: dict[str, list] = {}
+        for g in index.groups(pools):
+            if untolerated(g[2], tolerations) is None:
+                by_zone.setdefault(g[1], []).append((1 if avoided(g[2], tolerations) else 0, g))
+        self._plain[key] = (index.shape, by_zone)
+        return by_zone
+
     def _place_plain(self, pod: SimPod, tolerations) -> SimNode | None:
         """A pod with no constraint but tolerations: zones with fewest of its workload's pods first."""
         world = self.world
         spec = pod.workload.spec
         pools = (spec.pool,) if spec.pool else world.pool_names
-        by_zone: dict[str, list] = {}
-        for g in world.index.groups(pools):
-            if untolerated(g[2], tolerations) is None:
-                by_zone.setdefault(g[1], []).append((1 if avoided(g[2], tolerations) else 0, g))
+        by_zone = self._plain_groups(pools, tolerations)
         counts = pod.workload.zone_counts
         zones = sorted(by_zone, key=lambda z: (counts.get(z, 0), z))
         for cls in (0, 1):
