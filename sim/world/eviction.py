@@ -137,8 +137,12 @@ class Evictions:
         now = self.world.env.now
         lost = unreachable(node)
         timed = skip_wait_s(options, lost) > 0
-        pods = tuple(p for p in node.pods_in_order() if p.state != GONE)
+        order = node.pods_in_order()  # the same tuple while no pod came or went (a pod gone leaves it)
+        if not timed and kept.get("order") is order and kept.get("lost") == lost:
+            return kept["answer"]
+        pods = tuple(p for p in order if p.state != GONE)
         if not timed and kept.get("asked") == (pods, lost):
+            kept["order"] = order
             return kept["answer"]
         by_pod = {}
         for p in pods:
@@ -152,7 +156,7 @@ class Evictions:
         plan = plan_drain(by_pod, options, lost, judge=_judged)
         answer = (None if plan.ok else plan.error_text(),
                   [(by_pod[d], bypasses_budgets(d, options)) for d in plan.delete])
-        kept.update(asked=None if timed else (pods, lost), answer=answer)
+        kept.update(asked=None if timed else (pods, lost), order=None if timed else order, lost=lost, answer=answer)
         return answer
 
     def _drain(self, node: SimNode, timeout_s: float, options: DrainOptions):
