@@ -22,7 +22,8 @@ from models.strategies.zones import new_node
 from models.strategies.replace import Books, Replace, deleting
 from models.strategies.waves import Waves, pools_in_order
 from models.strategies.windows import window_closed
-from models.strategies.workers import NEW_NODE_READY_GRACE_S, drain, healthy, on_drain_failed, unready_new_nodes
+from models.strategies.workers import (NEW_NODE_READY_GRACE_S, drain, healthy, in_name_order, on_drain_failed,
+                                      unready_new_nodes)
 
 
 def _count(value: IntOrPercent, total: int) -> int:
@@ -161,7 +162,7 @@ class BlueGreen(Replace):
         """The blue nodes that ``keep`` keeps, in order: with blue in name order and of one version, the
         view's by-name list ``index`` gives of that version (``nodes_draining``, ``nodes_holding``)."""
         below = [v for v in view.nodes_by_kubelet(pool) if v._k < version._k]
-        if self.params["order"] not in ("zone", "least-loaded") and len(below) <= 1:
+        if in_name_order(self.params["order"]) and len(below) <= 1:
             return list(index(pool).get(below[0], ())) if below else []
         return [n for n in blue if keep(n)]
 

@@ -28,6 +28,7 @@ from models.strategies.workers import (
     on_drain_failed,
     mark_old_nodes,
     old_nodes_held,
+    in_name_order,
     pool_in_order,
     provision_failures,
     skipped_halt,
@@ -84,8 +85,7 @@ class Replace(Strategy):
     def old_and_new(self, view: ClusterState, pool, version, skipped: set, nodes: list | None = None):
         """A pool's nodes below ``version`` (but ``skipped``) and at it or later, in order, none being deleted."""
         want = version._k  # at_least(n.kubelet, version), asked of every node of the pool at every decision
-        by_name = self.params["order"] not in ("zone", "least-loaded")
-        by_kubelet = view.nodes_by_kubelet(pool.name) if by_name else {}
+        by_kubelet = view.nodes_by_kubelet(pool.name) if in_name_order(self.params["order"]) else {}
         older = [g for v, g in by_kubelet.items() if v._k < want]
         newer = [g for v, g in by_kubelet.items() if v._k >= want]
         if len(older) <= 1 and len(newer) <= 1 and by_kubelet:  # each side one version: the view has them by name

@@ -32,11 +32,14 @@ def ordered(nodes, order: str) -> list[Node]:
     return by_name(nodes)
 
 
+def in_name_order(order: str) -> bool:
+    """Does the ``order`` knob take a pool's nodes by name (so the view's by-name lists serve)?"""
+    return order not in ("zone", "least-loaded")
+
+
 def pool_in_order(view: ClusterState, pool: str, order: str):
     """A pool's nodes in the order a strategy takes them (the ``order`` knob): ``ordered`` of ``view.nodes_in``."""
-    if order == "zone" or order == "least-loaded":
-        return ordered(view.nodes_in(pool), order)
-    return view.nodes_in_name_order(pool)
+    return view.nodes_in_name_order(pool) if in_name_order(order) else ordered(view.nodes_in(pool), order)
 
 
 def drain(node: Node, params: dict, why: str, force: bool = False) -> Drain:

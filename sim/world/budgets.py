@@ -50,11 +50,10 @@ class SimBudget:
         return sum(m.ready for m in self.members)
 
     def allowed(self) -> int:
-        expected = self.expected()  # PDB.disruptions_allowed
-        return 0 if expected <= 0 else max(0, self.current_healthy() - self._desired_for(expected))
+        return self.status()[2]
 
     def status(self) -> tuple[int, int, int]:
-        """(current healthy, desired healthy, disruptions allowed), each worked out once."""
+        """(current healthy, desired healthy, disruptions allowed: PDB.disruptions_allowed), each worked out once."""
         expected = self.expected()
         desired = self._desired_for(expected)
         current = self.current_healthy()

@@ -37,7 +37,10 @@ def _judged(pod: DrainPod, options: DrainOptions, lost: bool):
 def budget(w: SimWorkload) -> tuple[int, int] | None:
     """(disruptions allowed, desired healthy) of ``w``'s budget, or None without exactly one."""
     b = budget_of(w)
-    return (b.allowed(), b.desired_healthy()) if b is not None else None
+    if b is None:
+        return None
+    _, desired, allowed = b.status()
+    return allowed, desired
 
 
 def drain_pod(pod: SimPod, now: float, timed: bool = True) -> DrainPod:
@@ -133,19 +136,18 @@ class Evictions:
     def _sorted_out(self, node: SimNode, options: DrainOptions, still: dict, kept: dict):
         """kubectl's filters over the node's pods: (the error that fails the drain or None, the pods to
         delete, each with whether it goes past its budget). While no filter looks at how long a pod has been
-        deleting (``skip_wait_s``), the answer is kept until the node's pods or its reachability change."""
+        deleting (``skip_wait_s``), the answer is kept until a pod comes to or leaves the node or its
+        reachability changes."""
         now = self.world.env.now
         lost = unreachable(node)
         timed = skip_wait_s(options, lost) > 0
         order = node.pods_in_order()  # the same tuple while no pod came or went (a pod gone leaves it)
         if not timed and kept.get("order") is order and kept.get("lost") == lost:
             return kept["answer"]
-        pods = tuple(p for p in order if p.state != GONE)
-        if not timed and kept.get("asked") == (pods, lost):
-            kept["order"] = order
-            return kept["answer"]
         by_pod = {}
-        for p in pods:
+        for p in order:
+            if p.state == GONE:
+                continue
             if p.state == TERMINATING and timed:
                 by_pod[drain_pod(p, now)] = p
             else:
@@ -156,7 +158,7 @@ class Evictions:
         plan = plan_drain(by_pod, options, lost, judge=_judged)
         answer = (None if plan.ok else plan.error_text(),
                   [(by_pod[d], bypasses_budgets(d, options)) for d in plan.delete])
-        kept.update(asked=None if timed else (pods, lost), order=None if timed else order, lost=lost, answer=answer)
+        kept.update(order=None if timed else order, lost=lost, answer=answer)
         return answer
 
     def _drain(self, node: SimNode, timeout_s: float, options: DrainOptions):
