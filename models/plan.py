@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from models.karpenter import DRIFTED, always_allowed
 from models.quantity import IntOrPercent
@@ -185,6 +186,11 @@ class Plan:
     batches: tuple[tuple[str, BatchSize], ...]
     # pools whose size is not the upgrade's to keep: Karpenter consolidates them (a dynamic NodePool)
     elastic: tuple[str, ...] = ()
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """Each phase as a memo names it ("workers 1.30.4"), in order."""
+        return tuple(str(p) for p in self.phases)
 
     def batch(self, pool: str) -> BatchSize:
         for name, size in self.batches:

@@ -31,6 +31,13 @@ def control_plane_remaining(state: ClusterState, version: KubeVersion) -> list[s
             if i.component in CONTROL_PLANE_COMPONENTS and (not at_least(i.version, version) or i.phase != IDLE)]
 
 
+def control_plane_left(state: ClusterState, version: KubeVersion) -> bool:
+    """Whether ``control_plane_remaining`` would say anything (asked at every decision: no text)."""
+    want = version._k
+    return any(i.component in CONTROL_PLANE_COMPONENTS and (i.version._k < want or i.phase != IDLE)
+               for i in state.control_plane.instances)
+
+
 def kube_proxy_remaining(state: ClusterState, version: KubeVersion) -> list[str]:
     out = []
     proxy = state.addon("kube-proxy")
@@ -93,6 +100,8 @@ def phase_left(state: ClusterState, phase: Phase, cordoned_by_us: frozenset[str]
     """Whether ``phase_remaining`` would say anything (what deciding the current phase asks)."""
     if phase.kind == WORKERS:
         return workers_left(state, phase.version, cordoned_by_us, elastic)
+    if phase.kind == CONTROL_PLANE:
+        return control_plane_left(state, phase.version)
     return bool(phase_remaining(state, phase, cordoned_by_us, elastic))
 
 

@@ -130,7 +130,16 @@ class Violation:
 
 
 def versions_of(state: ClusterState) -> tuple[Versioned, ...]:
-    """The component versions of a cluster; nodes with equal versions are folded together."""
+    """The component versions of a cluster; nodes with equal versions are folded together.
+
+    A view does not change, so its answer is kept with it (a decision and its review ask several times)."""
+    kept = state.__dict__.get("_versions_of")
+    if kept is None:
+        kept = state.__dict__["_versions_of"] = _versions_of(state)
+    return kept
+
+
+def _versions_of(state: ClusterState) -> tuple[Versioned, ...]:
     items = [
         Versioned(i.component, i.name, i.version)
         for i in state.control_plane.instances

@@ -75,7 +75,7 @@ class Strategy:
         cordoned = frozenset(memo.get("cordoned", ()))
         # The memo names the phase reached, not its index: a plan recomputed on resume
         # (with the hops already done left out) still finds where the upgrade stands.
-        labels = [str(p) for p in plan.phases]
+        labels = plan.labels
         start = labels.index(memo["phase"]) if memo.get("phase") in labels else 0
         index, phase = current_phase(view, plan, cordoned, start)
         memo["phase"] = str(phase) if phase is not None else "done"

@@ -83,7 +83,8 @@ class World:
         self.stale_nodes: list[SimNode] = []  # nodes made, changed or removed since the last view
         self.stale_workloads: list[SimWorkload] = []  # workloads whose record was dropped since the last view
         self.cp_dirty = True
-        self.active_skew: set[tuple] = set()
+        self.active_skew: frozenset[tuple] = frozenset()
+        self._broken: dict[tuple, frozenset] = {}  # the skew rules broken, by the distinct versions present
         self.version_pairs: dict[tuple, dict[str, None]] = {}  # (kubelet, kube-proxy) -> nodes, in order
         self.available: set[str] = set()  # names of Ready, schedulable, idle nodes
         self.failed: set[str] = set()  # names of nodes whose machine was never made (provision-failed)
@@ -331,17 +332,26 @@ class World:
         if apiserver:
             for node in list(self.nodes.values()):
                 self.node_ops.refresh(node)
-        items = [Versioned(i.component, i.name, i.version) for i in self.cp.instances.values()]
-        for (kubelet, proxy), names in sorted(self.version_pairs.items()):
-            if names:
-                key = f"nodes:{kubelet}:{proxy}"
-                items.append(Versioned(KUBELET, next(iter(names)), kubelet, key, len(names)))
-                items.append(Versioned(KUBE_PROXY, next(iter(names)), proxy, key, len(names)))
-        # which rules are broken does not depend on the names and counts items carry (only the reasons
-        # do): ask without them, remembered across version changes, and for the reasons only when one starts
-        bare = [Versioned(i.component, "", i.version, i.node) for i in items]
-        now = {(v.rule, v.component, str(v.version), str(v.bound)) for v in check_versions(bare)}
+        # which rules are broken depends only on the distinct versions (not on the names and counts the
+        # items carry, which only the reasons show): ask once per set of them, and for the reasons only
+        # when a violation starts
+        pairs = tuple(sorted(pair for pair, names in self.version_pairs.items() if names))
+        key = (tuple((i.component, i.version, str(i.version)) for i in self.cp.instances.values()), pairs)
+        now = self._broken.get(key)
+        if now is None:
+            bare = [Versioned(component, "", version) for component, version, _ in key[0]]
+            for kubelet, proxy in pairs:
+                node = f"nodes:{kubelet}:{proxy}"
+                bare += [Versioned(KUBELET, "", kubelet, node), Versioned(KUBE_PROXY, "", proxy, node)]
+            now = self._broken[key] = frozenset((v.rule, v.component, str(v.version), str(v.bound))
+                                                for v in check_versions(bare))
         if not now <= self.active_skew:
+            items = [Versioned(i.component, i.name, i.version) for i in self.cp.instances.values()]
+            for kubelet, proxy in pairs:
+                names = self.version_pairs[(kubelet, proxy)]
+                node = f"nodes:{kubelet}:{proxy}"
+                items.append(Versioned(KUBELET, next(iter(names)), kubelet, node, len(names)))
+                items.append(Versioned(KUBE_PROXY, next(iter(names)), proxy, node, len(names)))
             for v in check_versions(items):
                 identity = (v.rule, v.component, str(v.version), str(v.bound))
                 if identity not in self.active_skew:
