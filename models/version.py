@@ -140,7 +140,11 @@ class KubeVersion:
     @property
     def minor_release(self) -> KubeVersion:
         """The minor release this version belongs to (``1.29.3`` -> ``1.29``)."""
-        return KubeVersion(self.major, self.minor)
+        minor = self.__dict__.get("_minor")
+        if minor is None:  # asked of the plan's versions at every decision
+            minor = KubeVersion(self.major, self.minor)
+            object.__setattr__(self, "_minor", minor)
+        return minor
 
     @property
     def release(self) -> KubeVersion:

@@ -113,6 +113,10 @@ class SimulatedPort:
         self._tally = NodeTally()  # the view's node counts, kept as records change
         self._counts = self._tally.counts()
         self._control_plane: ControlPlane | None = None
+        self._instances: dict[str, Instance] = {}  # each control-plane instance's record and add-on's, until
+        self._addon_records: dict[str, Addon] = {}  # it changes
+        self._addons: tuple = ()
+        self._seeds: dict = {}
         self._pools = tuple(world.pool_specs.values())
         self._do_not_disrupt = frozenset(w.key for w in world.workloads.values()  # Karpenter's, per workload
                                          if w.spec.annotation(DO_NOT_DISRUPT) == "true")
@@ -183,6 +187,14 @@ class SimulatedPort:
                 self._pool_tuples[pool] = (tuple(records.values()), self._named[pool].records(),
                                            *({v: o.records() for (k, p, v), o in self._groups.items()
                                               if k == kind and p == pool and o} for kind in (LIVE, HOLDING, DRAINS)))
+        # what a view would index from its nodes (NodeIndexes.seeded), kept here instead of worked out at every
+        # view; views share them until the nodes change (none changes them)
+        pools = [(pool, t) for pool, t in self._pool_tuples.items() if t[0]]  # a view knows no pool without nodes
+        self._seeds = dict(by_name=dict(self._by_name), by_pool={pool: t[0] for pool, t in pools},
+                           by_pool_named={pool: t[1] for pool, t in pools},
+                           by_pool_version={pool: t[2] for pool, t in pools},
+                           by_pool_holding={pool: t[3] for pool, t in pools},
+                           by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts)
         w.nodes_dirty = False
 
     def _groups_of(self, r: Node) -> list[Ordered]:
@@ -233,30 +245,45 @@ class SimulatedPort:
         if w.nodes_dirty:
             self._refresh_nodes()
         if w.cp_dirty or self._control_plane is None:
-            insts = [Instance(i.name, i.component, i.version, i.healthy, i.phase) for i in w.cp.instances.values()]
-            self._control_plane = ControlPlane(tuple(insts) + tuple(w.etcd))
+            self._refresh_control_plane()
             w.cp_dirty = False
         if self._workloads is None or w.stale_workloads:
             self._workloads = self._workload_records()
-        addons = tuple(Addon(name, a["version"], a["flavor"], a["healthy"], a["phase"])
-                       for name, a in w.addon_ops.addons.items())
         budgets = tuple(BudgetStatus(b.pdb.name, b.pdb.namespace, tuple(m.key for m in b.members), b.expected(),
                                      b.desired_healthy(), b.current_healthy(), b.allowed())
                         for b in self._selecting)
         if w.volumes.changed:
             self._volumes = w.volumes.records()
-        state = ClusterState(self._control_plane, self._pools, self._nodes, self._workloads, addons,
+        state = ClusterState(self._control_plane, self._pools, self._nodes, self._workloads, self._addons,
                              self._cloud(),
                              w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
                              services=w.services, clock_origin=w.clock_origin, webhooks=w.admission.webhooks_declared,
                              priority_classes=w.priority_classes, volumes=self._volumes)
-        # what the view would index from its nodes, kept up to date here instead of worked out at every view
-        pools = [(pool, t) for pool, t in self._pool_tuples.items() if t[0]]  # a view knows no pool without nodes
-        return state.seeded(by_name=dict(self._by_name), by_pool={pool: t[0] for pool, t in pools},
-                            by_pool_named={pool: t[1] for pool, t in pools},
-                            by_pool_version={pool: t[2] for pool, t in pools},
-                            by_pool_holding={pool: t[3] for pool, t in pools},
-                            by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts)
+        return state.seeded(**self._seeds)
+
+    def _refresh_control_plane(self) -> None:
+        """The control plane's and the add-ons' records, each made again only if it changed."""
+        w = self.world
+        same = self._control_plane is not None and len(self._instances) == len(w.cp.instances)
+        records = []
+        for i in w.cp.instances.values():
+            r = self._instances.get(i.name)
+            if r is None or r.version is not i.version or r.healthy != i.healthy or r.phase != i.phase:
+                r = self._instances[i.name] = Instance(i.name, i.component, i.version, i.healthy, i.phase)
+                same = False
+            records.append(r)
+        etcd = tuple(w.etcd)
+        if not same or etcd != self._control_plane.instances[len(records):]:
+            self._control_plane = ControlPlane(tuple(records) + etcd)
+        addons, same = [], len(self._addon_records) == len(w.addon_ops.addons)
+        for name, a in w.addon_ops.addons.items():
+            r = self._addon_records.get(name)
+            if r is None or r.version is not a["version"] or r.phase != a["phase"] or r.healthy != a["healthy"]:
+                r = self._addon_records[name] = Addon(name, a["version"], a["flavor"], a["healthy"], a["phase"])
+                same = False
+            addons.append(r)
+        if not same:
+            self._addons = tuple(addons)
 
     # -- submit --------------------------------------------------------------------------
     def submit(self, action: Action) -> SubmitResult:

@@ -54,6 +54,7 @@ class AddonOps:
     def _kube_proxy(self, addon, version):
         world = self.world
         addon["version"] = version  # the DaemonSet's template: new nodes start with it
+        world.cp_dirty = True  # the view's add-on record (upgrade() has woken the reconcile already)
 
         def lagging():
             return sorted((n for n in world.nodes.values()
