@@ -16,7 +16,6 @@ API waits). A drain that outlives its timeout stops and leaves the node ``drain-
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 from models.drain import FORCED, SKIP, DrainOptions, DrainPod, bypasses_budgets, judge, plan_drain, skip_wait_s
 from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
@@ -26,12 +25,6 @@ from sim.world.pods import FINISHED
 
 ACCEPTED = (True, 201, "")
 WAIT_FOR_DELETE_POLL_S = 1.0  # k8s.io/kubectl/pkg/drain: waitForDelete polls every second
-_still_judged = lru_cache(maxsize=4096)(judge)  # pure, of frozen records: asked of the same pods at every wake
-
-
-def _judged(pod: DrainPod, options: DrainOptions, lost: bool):
-    """kubectl's verdict, remembered for pods not deleting (a deleting pod's record changes every second)."""
-    return judge(pod, options, lost) if pod.deleting_for_s is not None else _still_judged(pod, options, lost)
 
 
 def budget(w: SimWorkload) -> tuple[int, int] | None:
@@ -144,20 +137,23 @@ class Evictions:
         order = node.pods_in_order()  # the same tuple while no pod came or went (a pod gone leaves it)
         if not timed and kept.get("order") is order and kept.get("lost") == lost:
             return kept["answer"]
-        by_pod = {}
+        pods, verdicts = {}, {}  # by the id of what the filters see: the pod, and the filters' verdict
         for p in order:
             if p.state == GONE:
                 continue
             if p.state == TERMINATING and timed:
-                by_pod[drain_pod(p, now)] = p
-            else:
-                d = still.get(p.uid)
-                if d is None:
-                    d = still[p.uid] = drain_pod(p, now, timed)
-                by_pod[d] = p
-        plan = plan_drain(by_pod, options, lost, judge=_judged)
+                d = drain_pod(p, now)
+                verdict = judge(d, options, lost)
+            else:  # what the filters see of it stays, and so does their verdict while its reachability does
+                seen = still.get(p.uid)
+                if seen is None or seen[2] != lost:
+                    d = drain_pod(p, now, timed)
+                    seen = still[p.uid] = (d, judge(d, options, lost), lost)
+                d, verdict = seen[0], seen[1]
+            pods[id(d)], verdicts[id(d)] = (d, p), verdict
+        plan = plan_drain([d for d, _ in pods.values()], options, lost, judge=lambda d, _o, _l: verdicts[id(d)])
         answer = (None if plan.ok else plan.error_text(),
-                  [(by_pod[d], bypasses_budgets(d, options)) for d in plan.delete])
+                  [(pods[id(d)][1], bypasses_budgets(d, options)) for d in plan.delete])
         kept.update(order=None if timed else order, lost=lost, answer=answer)
         return answer
 
@@ -168,7 +164,7 @@ class Evictions:
         refusals: dict[str, int] = {}
         codes: set[int] = set()
         last_reason = ""
-        still: dict[int, DrainPod] = {}  # what the filters see of pods not deleting: the same every wake
+        still: dict[int, tuple] = {}  # pod uid -> what the filters see of it (not deleting) and their verdict
         kept: dict = {}  # the filters' last answer, and what it was asked of
         while True:
             if node.removed or node.phase != DRAINING:
