@@ -57,6 +57,13 @@ from models.sorting import natural_key
 LIVE, GOING, HOLDING, DRAINS = "live", "going", "holding", "drains"
 
 
+def _frozen(cls, **fields):
+    """A frozen dataclass record with ``fields`` (every one of them), without its ``__init__``."""
+    record = object.__new__(cls)
+    record.__dict__.update(fields)
+    return record
+
+
 class Ordered:
     """Records kept sorted by a unique key (a node's name as a person reads it, then the order it was made
     in: what a stable sort of the made order by name gives)."""
@@ -133,12 +140,20 @@ class SimulatedPort:
                 n.as_recorded = (Resources(n.cpu, n.memory, n.max_pods), tuple(sorted(n.labels.items())),
                                  tuple(sorted(n.annotations.items())))
             allocatable, labels, annotations = n.as_recorded
-            n.record = Node(n.name, n.pool, n.zone, n.kubelet, n.kube_proxy, allocatable,
-                            n.runtime, n.ip, n.ready, n.schedulable, n.phase, len(remaining),
-                            n.created_at, n.message, n.config, n.taints, annotations,
-                            Resources(n.used_cpu, n.used_memory, n.used_pods),
-                            Resources(sum(r.cpu_m for r in moving), sum(r.memory for r in moving), len(moving)), keep,
-                            labels=labels, volumes=len(n.volumes))
+            old = self._by_name.get(n.name)
+            requested = old.requested if old is not None else None
+            if requested is None or (requested.cpu_m, requested.memory, requested.pods) != (n.used_cpu, n.used_memory,
+                                                                                          n.used_pods):
+                requested = _frozen(Resources, cpu_m=n.used_cpu, memory=n.used_memory, pods=n.used_pods)
+            # every field named, without the frozen dataclass's __init__ (made for each node that changed)
+            n.record = _frozen(Node, name=n.name, pool=n.pool, zone=n.zone, kubelet=n.kubelet,
+                               kube_proxy=n.kube_proxy, allocatable=allocatable, runtime=n.runtime, ip=n.ip,
+                               ready=n.ready, schedulable=n.schedulable, phase=n.phase, pods=len(remaining),
+                               created_at=n.created_at, message=n.message, config=n.config, taints=n.taints,
+                               annotations=annotations, requested=requested,
+                               reschedulable=_frozen(Resources, cpu_m=sum(r.cpu_m for r in moving),
+                                                     memory=sum(r.memory for r in moving), pods=len(moving)),
+                               do_not_disrupt=keep, labels=labels, volumes=len(n.volumes))
         return n.record
 
     def _refresh_nodes(self) -> None:
