@@ -57,6 +57,7 @@ class Evictions:
         self.world = world
         self._uid = 0
         self._stuck: bool | None = None  # are there stuck-pdb faults (asked once)
+        self._waited: dict[str, tuple] = {}  # node -> (its pods in order, those a drain waits for)
 
     def allowed(self, pod: SimPod) -> tuple[bool, int, str]:
         """Would the Eviction API accept ``pod`` now? (allowed, HTTP status, message)"""
@@ -105,7 +106,11 @@ class Evictions:
         DaemonSet's nor finished (the world has no mirror pods), and only a terminating one:
         the others are asked nothing."""
         # finished pods go with the drain, without a budget: they hold nothing up (nor do DaemonSets' pods)
-        waited = [p for p in node.pods_in_order() if p.state != GONE and p.workload.drained]
+        order = node.pods_in_order()
+        seen = self._waited.get(node.name)
+        if seen is None or seen[0] is not order:  # which of its pods are waited for changes only as pods come or go
+            seen = self._waited[node.name] = (order, [p for p in order if p.state != GONE and p.workload.drained])
+        waited = seen[1]
         lost = unreachable(node)
         if not skip_wait_s(options, lost) > 0:
             return waited  # no filter skips a deleting pod
@@ -135,8 +140,15 @@ class Evictions:
         lost = unreachable(node)
         timed = skip_wait_s(options, lost) > 0
         order = node.pods_in_order()  # the same tuple while no pod came or went (a pod gone leaves it)
-        if not timed and kept.get("order") is order and kept.get("lost") == lost:
-            return kept["answer"]
+        if not timed and kept.get("order") is not None and kept.get("lost") == lost:
+            if kept["order"] is order:
+                return kept["answer"]
+            error, deletes = kept["answer"]
+            present = {p.uid for p in order}
+            if error is None and present <= kept["uids"]:  # pods only went: the others keep their verdicts
+                answer = (None, [(p, bypass) for p, bypass in deletes if p.uid in present])
+                kept.update(order=order, uids=present, answer=answer)
+                return answer
         pods, verdicts = {}, {}  # by the id of what the filters see: the pod, and the filters' verdict
         for p in order:
             if p.state == GONE:
@@ -154,7 +166,7 @@ class Evictions:
         plan = plan_drain([d for d, _ in pods.values()], options, lost, judge=lambda d, _o, _l: verdicts[id(d)])
         answer = (None if plan.ok else plan.error_text(),
                   [(pods[id(d)][1], bypasses_budgets(d, options)) for d in plan.delete])
-        kept.update(order=None if timed else order, lost=lost, answer=answer)
+        kept.update(order=None if timed else order, uids={p.uid for p in order}, lost=lost, answer=answer)
         return answer
 
     def _drain(self, node: SimNode, timeout_s: float, options: DrainOptions):
