@@ -183,13 +183,17 @@ class SimulatedPort:
                     key = self._sort_keys[n.name] = (natural_key(n.name), n.seq)
                     self._pools_of.setdefault(pool, {})
                     self._named.setdefault(pool, Ordered()).put(key, r)
+                    for group in self._groups_of(r):
+                        group.put(key, r)
                 else:
                     key = self._sort_keys[n.name]
                     self._named[pool].put(key, r)
-                    for group in self._groups_of(old):
-                        group.take(key)
-                for group in self._groups_of(r):
-                    group.put(key, r)
+                    before, after = self._groups_of(old), self._groups_of(r)
+                    for group in before:
+                        if group not in after:  # (a few lists each: by identity)
+                            group.take(key)
+                    for group in after:
+                        group.put(key, r)  # in the list already: its record is replaced where it stands
                 self._by_name[n.name] = self._pools_of[pool][n.name] = r
             else:
                 continue
