@@ -36,6 +36,8 @@ class NodeCounts:
     available: dict  # pool -> its available nodes (Ready, schedulable, idle)
     settled: dict  # (pool, kubelet) -> its nodes Ready and idle at that kubelet
     failed: dict  # pool -> its nodes whose machine was never made (provision-failed)
+    unready: dict  # (pool, kubelet) -> its nodes idle but NotReady at that kubelet
+    phases: dict  # (pool, phase) -> its nodes in that phase
 
 
 def _step(counts: dict, key, by: int) -> None:
@@ -49,7 +51,7 @@ def _step(counts: dict, key, by: int) -> None:
 class NodeTally:
     """``NodeCounts`` kept by adding and taking away node records."""
 
-    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "settled", "failed")
+    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "settled", "failed", "unready", "phases")
 
     def __init__(self):
         self.kubelets: dict = {}
@@ -59,6 +61,8 @@ class NodeTally:
         self.available: dict[str, int] = {}
         self.settled: dict[tuple, int] = {}
         self.failed: dict[str, int] = {}
+        self.unready: dict[tuple, int] = {}
+        self.phases: dict[tuple, int] = {}
 
     def count(self, node, by: int) -> None:
         """Add ``node``'s record (``by`` 1) or take it away (-1)."""
@@ -66,8 +70,11 @@ class NodeTally:
         idle = node.phase == IDLE
         if not (idle and node.ready):
             self.unsettled += by
+            if idle:
+                _step(self.unready, (node.pool, node.kubelet), by)
         else:
             _step(self.settled, (node.pool, node.kubelet), by)
+        _step(self.phases, (node.pool, node.phase), by)
         if node.phase == PROVISION_FAILED:
             _step(self.failed, node.pool, by)
         if node.phase != DELETING:
@@ -80,7 +87,8 @@ class NodeTally:
     def counts(self) -> NodeCounts:
         """The counts now (a snapshot: later changes do not reach it)."""
         return NodeCounts(dict(self.kubelets), dict(self.proxies), self.unsettled, dict(self.live),
-                          dict(self.available), dict(self.settled), dict(self.failed))
+                          dict(self.available), dict(self.settled), dict(self.failed), dict(self.unready),
+                          dict(self.phases))
 
     @classmethod
     def of(cls, nodes) -> NodeCounts:
@@ -179,6 +187,15 @@ class NodeIndexes:
         """How many of a pool's nodes are Ready and idle with a kubelet at ``version`` or later."""
         want = version._k
         return sum(c for (p, v), c in self.node_counts.settled.items() if p == pool and v._k >= want)
+
+    def unready_in(self, pool: str, version) -> int:
+        """How many of a pool's nodes are idle but NotReady with a kubelet at ``version`` or later."""
+        want = version._k
+        return sum(c for (p, v), c in self.node_counts.unready.items() if p == pool and v._k >= want)
+
+    def in_phase(self, pool: str, phase: str) -> int:
+        """How many of a pool's nodes are in ``phase`` (provisioning, draining, ...)."""
+        return self.node_counts.phases.get((pool, phase), 0)
 
     def failed_in(self, pool: str) -> int:
         """How many of a pool's nodes are machines that were never made (provision-failed)."""

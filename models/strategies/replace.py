@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from models.actions import Action, DeleteNode
 from models.plan import Phase, Plan
 from models.prechecks.base import Traits
-from models.state import DELETING, DRAIN_FAILED, IDLE, PROVISION_FAILED, ClusterState, Node
+from models.sorting import natural_key
+from models.state import DELETING, DRAIN_FAILED, IDLE, ClusterState, Node
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import REPLACE_PARAMS
 from models.strategies.zones import new_node
@@ -24,7 +25,9 @@ from models.strategies.workers import (
     PROVISION_ATTEMPTS,
     SKIP,
     BatchGate,
+    Listed,
     drain,
+    live_count,
     on_drain_failed,
     mark_old_nodes,
     old_nodes_held,
@@ -78,7 +81,7 @@ class Replace(Strategy):
 
     def pool_nodes(self, view: ClusterState, pool, version, skipped: set):
         """A pool's nodes in order (not those being deleted), its old and new ones, and how many new it wants."""
-        nodes = [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING]
+        nodes = Listed(lambda: [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING])
         old, new = self.old_and_new(view, pool, version, skipped, nodes)
         return nodes, old, new, pool.count - (sum(1 for n in nodes if n.name in skipped) if skipped else 0)
 
@@ -115,23 +118,22 @@ class Replace(Strategy):
                                                           notes=(waves.note,))
             actions: list[Action] = []
             stop = (self._provision_failures(pool.name, new, books, memo, actions, view, version)
-                    or self._unready_new(pool.name, new, books, memo, actions, gate)
-                    or self._removals(old, books, version, memo, actions, gate))
+                    or self._unready_new(pool.name, new, books, memo, actions, gate, view, version)
+                    or self._removals(view, pool.name, old, books, version, memo, actions, gate))
             if stop:
                 return stop
             batch = plan.batch(pool.name)
-            actions += mark_old_nodes(old, self.params, self.surge_ready(new, old, batch.surge))
+            actions += mark_old_nodes(old, self.params, self.surge_ready(view, pool.name, version, old, batch.surge))
             gone = {a.node for a in actions if isinstance(a, DeleteNode)}
-            live = [n for n in nodes if n.phase != PROVISION_FAILED and n.name not in gone]
-            live_new = [n for n in new if n.phase != PROVISION_FAILED and n.name not in gone]
+            live, live_new = live_count(view, pool.name, gone), live_count(view, pool.name, gone, new, version)
             # as Cluster API's MachineSets count them, a machine being deleted is out of the pool already:
             # its replacement may start while it goes (peak_extra_nodes shows the overlap)
-            to_add = min(wanted - len(live_new), pool.count + batch.surge - len(live))
+            to_add = min(wanted - live_new, pool.count + batch.surge - live)
             planned: list[str] = []
             if window_closed(view, self.params) is not None:  # outside the windows: refill, but start no surge
-                to_add = min(to_add, pool.count - len(live))
+                to_add = min(to_add, pool.count - live)
             for _ in range(max(0, to_add)):
-                actions.append(new_node(view, pool, version, nodes, f"pool {pool.name}: {len(live_new)} of {wanted} "
+                actions.append(new_node(view, pool, version, nodes, f"pool {pool.name}: {live_new} of {wanted} "
                                         f"nodes at {version}; maxSurge {batch.surge} allows "
                                         f"{pool.count + batch.surge} nodes", planned))
             busy = bool(books.removing & {n.name for n in old}) or any(n.phase != IDLE for n in new)
@@ -159,9 +161,10 @@ class Replace(Strategy):
         return self.finished(books, memo)
 
     @staticmethod
-    def surge_ready(new: list[Node], old: list[Node], surge: int) -> bool:
-        """Are the pool's surge nodes up (Ready), as many as the roll adds before it takes old ones away?"""
-        return sum(1 for n in new if n.ready and n.phase == IDLE) >= min(surge, len(old))
+    def surge_ready(view: ClusterState, pool: str, version, old: list[Node], surge: int) -> bool:
+        """Are the pool's surge nodes up (Ready), as many as the roll adds before it takes old ones away?
+        (Its new nodes Ready and idle: the view counts them.)"""
+        return view.settled_in(pool, version) >= min(surge, len(old))
 
     def decision(self, actions: list, books: Books, memo: dict, gate: BatchGate, nodes) -> Decision:
         memo = books.save(memo, gate)
@@ -181,9 +184,11 @@ class Replace(Strategy):
         return provision_failures(pool, new, books.failures, books.joined, memo, actions, view, version)
 
     def _unready_new(self, pool: str, new: list[Node], books: Books, memo: dict, actions: list,
-                     gate: BatchGate) -> Decision | None:
+                     gate: BatchGate, view: ClusterState, version) -> Decision | None:
         """Delete new nodes that stayed NotReady after joining (a crashed machine, a broken network);
         the pool then gets another. They count as failed additions: three in a row halt."""
+        if not books.unready and not view.unready_in(pool, version):
+            return None  # none is NotReady, none was: nothing to look at (the view counts them)
         sick, wake = unready_new_nodes(new, books.unready, gate.now)
         if wake is not None:
             gate.wake(wake)
@@ -197,12 +202,26 @@ class Replace(Strategy):
             del books.unready[name]
         return None
 
-    def _removals(self, old: list[Node], books: Books, version, memo: dict, actions: list,
-                  gate: BatchGate) -> Decision | None:
+    def in_removal(self, view: ClusterState, pool: str, old: list[Node], books: Books, version) -> list[Node]:
+        """The old nodes on their way out (``books.removing``), in the order of ``old`` (the pool's nodes not
+        being deleted below ``version``, but those skipped): when ``old`` is by name, found by name (few
+        are on their way out; the pool may be thousands)."""
+        if not books.removing:
+            return []
+        if in_name_order(self.params["order"]):
+            want = version._k
+            found = [view.node(name) for name in books.removing if view.has_node(name)]
+            found = [n for n in found if n.pool == pool and n.phase != DELETING and n.kubelet._k < want
+                     and n.name not in books.skipped]
+            keys = {natural_key(n.name) for n in found}
+            if len(keys) == len(found):  # (two names equal as numbers, w-01 and w-1, keep the pool's order)
+                return sorted(found, key=lambda n: natural_key(n.name))
+        return [n for n in old if n.name in books.removing]
+
+    def _removals(self, view: ClusterState, pool: str, old: list[Node], books: Books, version, memo: dict,
+                  actions: list, gate: BatchGate) -> Decision | None:
         """The next step of every old node on its way out (drained: delete; drain failed: the undrainable knob)."""
-        for n in old:
-            if n.name not in books.removing:
-                continue
+        for n in self.in_removal(view, pool, old, books, version):
             step = self._removal_step(n, version, memo)
             if isinstance(step, DeleteNode) and not step.force and self.params.get("postDrainWait"):
                 since = books.drained.setdefault(n.name, gate.now)

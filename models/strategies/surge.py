@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from models.actions import Action, DeleteNode
 from models.plan import Phase, Plan
-from models.state import IDLE, PROVISION_FAILED, PROVISIONING, ClusterState
+from models.state import IDLE, PROVISIONING, ClusterState
 from models.strategies.base import Decision, halt
 from models.strategies.params import SURGE_PARAMS
 from models.strategies.replace import Books, Replace, deleting
 from models.strategies.waves import Waves, pools_in_order
 from models.strategies.windows import window_closed
-from models.strategies.workers import BatchGate, drain, mark_old_nodes, old_nodes_held
+from models.strategies.workers import BatchGate, drain, live_count, mark_old_nodes, old_nodes_held
 from models.strategies.zones import new_node
 
 
@@ -42,26 +42,26 @@ class Surge(Replace):
                 return halt(memo, go) if go else Decision(memo=books.save(memo, gate), wake_at=waves.wake_at,
                                                           notes=(waves.note,))
             actions: list[Action] = []
-            in_batch = [n for n in old if n.name in books.removing]
+            in_batch = self.in_removal(view, pool.name, old, books, version)
             stop = (self._provision_failures(pool.name, new, books, memo, actions, view, version)
-                    or self._unready_new(pool.name, new, books, memo, actions, gate)
-                    or self._removals(old, books, version, memo, actions, gate))
+                    or self._unready_new(pool.name, new, books, memo, actions, gate, view, version)
+                    or self._removals(view, pool.name, old, books, version, memo, actions, gate))
             if stop:
                 return stop
             batch = plan.batch(pool.name)
-            actions += mark_old_nodes(old, self.params, self.surge_ready(new, old, batch.surge))
+            actions += mark_old_nodes(old, self.params, self.surge_ready(view, pool.name, version, old, batch.surge))
             gone = {a.node for a in actions if isinstance(a, DeleteNode)}
-            live = [n for n in nodes if n.phase != PROVISION_FAILED and n.name not in gone]
-            extra = len(live) - pool.count
+            live = live_count(view, pool.name, gone)
+            extra = live - pool.count
             surge_nodes = min(batch.surge, len(old))
             if not in_batch and not gone and not deleting(view, pool.name):  # a batch ends when its old machines are gone
                 # between batches: refill the pool, then bring the surge nodes up
-                short = max(0, pool.count - len(live))
+                short = max(0, pool.count - live)
                 want = short + max(0, surge_nodes - max(extra, 0))
                 planned: list[str] = []
                 if window_closed(view, self.params) is not None:
                     want = short  # outside the maintenance windows no new batch (its surge nodes) starts
-                for _ in range(want if not any(n.phase == PROVISIONING for n in nodes) else 0):
+                for _ in range(want if not view.in_phase(pool.name, PROVISIONING) else 0):
                     actions.append(new_node(view, pool, version, nodes, f"surge batch in pool {pool.name}: "
                                             f"{surge_nodes} surge node(s) at {version} before draining old ones",
                                             planned))

@@ -4,10 +4,12 @@ their failures, what old nodes are told when a roll starts, and the gate between
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from models.actions import Action, DeleteNode, Drain, Taint
 from models.drain import DrainOptions
 from models.sorting import natural_key
-from models.state import IDLE, NO_SCHEDULE, PREFER_NO_SCHEDULE, PROVISION_FAILED, ClusterState, Node
+from models.state import DELETING, IDLE, NO_SCHEDULE, PREFER_NO_SCHEDULE, PROVISION_FAILED, ClusterState, Node
 from models.strategies.base import Decision, halt
 from models.strategies.windows import window_closed
 
@@ -40,6 +42,45 @@ def in_name_order(order: str) -> bool:
 def pool_in_order(view: ClusterState, pool: str, order: str):
     """A pool's nodes in the order a strategy takes them (the ``order`` knob): ``ordered`` of ``view.nodes_in``."""
     return view.nodes_in_name_order(pool) if in_name_order(order) else ordered(view.nodes_in(pool), order)
+
+
+class Listed(Sequence):
+    """A list made the first time it is looked at (a pool's nodes, which a decision often needs not)."""
+
+    def __init__(self, make):
+        self._make = make
+        self._items: list | None = None
+
+    def _list(self) -> list:
+        if self._items is None:
+            self._items = self._make()
+        return self._items
+
+    def __getitem__(self, i):
+        return self._list()[i]
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    def __iter__(self):
+        return iter(self._list())
+
+
+def live_count(view: ClusterState, pool: str, gone: set, new: list | None = None, version=None) -> int:
+    """How many of a pool's nodes not being deleted are neither provision-failed nor deleted by this decision
+    (``gone``); with ``new`` (the pool's nodes at ``version`` or later, none being deleted), how many of those.
+    From the view's counts, without a look at every node."""
+    if new is None:
+        count = view.live_in(pool) - view.in_phase(pool, PROVISION_FAILED)
+    else:
+        count = len(new) - (sum(1 for n in new if n.phase == PROVISION_FAILED) if view.in_phase(pool, PROVISION_FAILED)
+                            else 0)
+    for name in gone:
+        n = view.node(name) if view.has_node(name) else None
+        if (n is not None and n.pool == pool and n.phase not in (DELETING, PROVISION_FAILED)
+                and (new is None or n.kubelet._k >= version._k)):
+            count -= 1
+    return count
 
 
 def drain(node: Node, params: dict, why: str, force: bool = False) -> Drain:
