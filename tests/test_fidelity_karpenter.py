@@ -3,12 +3,17 @@ NodePool disruption budgets, do-not-disrupt, terminationGracePeriod, replacement
 consolidation off or on. Times follow from tests/fidelity_scenario.py: the workers' roll begins at
 385 s with five nodes (375 s with three); a replacement joins 60 s after it is launched."""
 
+from dataclasses import replace
+
 import pytest
 
-from models.karpenter import DRIFTED, EMPTY, UNDERUTILIZED, Budget, allowed_disruptions, budget_left
+from models.karpenter import DISRUPTED_TAINT, DRIFTED, EMPTY, UNDERUTILIZED, Budget, allowed_disruptions, budget_left
 from models.quantity import IntOrPercent
 from models.schedule import Cron, Window
-from tests.fidelity_scenario import run
+from models.state import NO_SCHEDULE, Resources, Taint
+from models.storage import ZONAL, Volume
+from sim.simulate import build_strategy, plan_for
+from tests.fidelity_scenario import run, scenario
 
 FIVE = ("cluster.nodePools[0].count=5", "workloads[0].replicas=5")
 START = 1767607200.0  # 2026-01-05 10:00 UTC, the default startTime
@@ -136,3 +141,120 @@ def test_do_not_disrupt_holds_a_node_until_the_termination_grace_period(knobs, s
 def test_consolidation_off_keeps_the_pools_size_and_on_packs_the_pods(consolidation, nodes, evicted):
     r = karpenter(f"consolidation: {consolidation}")
     assert (r.completed, sorted(r.world.nodes), r.metrics["pods_evicted"]) == (True, nodes, evicted)
+
+
+# -- volume topology (karpenter volumetopology.go; existingnode.go, nodeclaim.go CanAdd) ----------------------------
+
+DB = "workloads[2]={name: db, kind: StatefulSet, replicas: 1, storage: {class: zonal, size: 10Gi}, startupSeconds: 5}"
+TWO = ("cluster.nodePools[0].count=2", "workloads[0].replicas=2")  # general-1 in zone a, general-2 in b; c is empty
+POD = Resources(100, 128 * 2**20, 1)  # each pod's requests (midair's default)
+ON_1 = Volume("default/data-db-0", "default/db", ZONAL, "a", "general-1", 0)
+PINNED = "zone a: volume default/data-db-0 on general-1 can only be attached in that zone"
+
+
+def decide_on(consolidation: str, count: int, volumes, memo=None, marked=(), new=(), budget=1):
+    """One decision of karpenter-drift's workers phase on a hand-built view: general-1 holds web-1 and db-0, every
+    other node one web pod; the nodes named in ``marked`` carry Karpenter's disrupted taint; ``new`` adds (name,
+    zone) nodes at the target, Ready and empty."""
+    sc = scenario(f"cluster.nodePools[0].count={count}", DB, f"strategies=[{{name: karpenter-drift, label: k, "
+                                                             f"budgets: [{{nodes: {budget}}}], consolidation: {consolidation}}}]")
+    spec = sc.strategy("k")
+    plan = plan_for(sc, spec)
+    (workers,) = [p for p in plan.phases if p.kind == "workers"]
+    nodes = []
+    for n in sc.cluster.nodes:
+        pods = 2 if n.name == "general-1" else 1
+        taints = (Taint(DISRUPTED_TAINT, NO_SCHEDULE),) if n.name in marked else ()
+        nodes.append(replace(n, pods=pods, requested=Resources(POD.cpu_m * pods, POD.memory * pods, pods),
+                             reschedulable=Resources(POD.cpu_m * pods, POD.memory * pods, pods), taints=taints))
+    template = nodes[-1]
+    for name, zone in new:
+        nodes.append(replace(template, name=name, zone=zone, kubelet=workers.version, kube_proxy=workers.version,
+                             pods=0, requested=Resources(), reschedulable=Resources(), taints=()))
+    view = replace(sc.cluster, nodes=tuple(nodes), volumes=volumes, observed_at=400.0)
+    return build_strategy(spec).decide_workers(view, plan, workers, memo or {})
+
+
+def acts(d) -> list[tuple[str, str]]:
+    return [(a.describe(), a.reason) for a in d.actions]
+
+
+@pytest.mark.parametrize("consolidation, count, volumes, provision", [
+    # a static pool launches a replacement for every drifted node: in the zone of its zonal volume
+    ("'off'", 2, (ON_1,), ("ProvisionNode in pool/general zone/a at 1.31.2",
+                           f"replacement for drifted general-1 in pool general; {PINNED}")),
+    # without a zonal volume the cloud balances the pool's zones
+    ("'off'", 2, (), ("ProvisionNode in pool/general at 1.31.2", "replacement for drifted general-1 in pool general")),
+    # web-1 and db-0 fit on general-2 by total room, but db-0 only runs in zone a, where no other node is: a replacement
+    ("whenEmpty", 2, (ON_1,), ("ProvisionNode in pool/general zone/a at 1.31.2",
+                               f"replacement for drifted general-1 in pool general; {PINNED}")),
+    ("whenEmpty", 2, (), None),  # no volume: the pods fit on general-2, no replacement
+    ("whenEmpty", 4, (ON_1,), None),  # general-4, in zone a, has room for db-0: no replacement
+], ids=["static-pool-volume-zone", "static-pool-no-volume", "dynamic-pool-volume-does-not-fit",
+        "dynamic-pool-no-volume-fits", "dynamic-pool-volume-fits-in-its-zone"])
+def test_a_replacement_is_launched_in_the_zone_its_nodes_volumes_need(consolidation, count, volumes, provision):
+    d = decide_on(consolidation, count, volumes)
+    launched = "a replacement is launched first" if provision else "its pods fit on the other nodes"
+    assert acts(d) == [("Taint node/general-1 karpenter.sh/disrupted:NoSchedule",
+                        f"drifted: kubelet 1.30.4 is below 1.31.2; Karpenter disrupts it ({launched})"),
+                       *([provision] if provision else [])]
+    cmd = d.memo["karpenter"]["commands"]["general-1"]
+    assert (cmd["needs"], cmd["zone"], cmd["because"]) == (
+        (True, "a", PINNED) if provision and volumes else (bool(provision), "", ""))
+
+
+@pytest.mark.parametrize("new, expected", [
+    # general-3 (zone c) is Ready first in name order, but only general-4 (zone a) can take db-0
+    ((("general-3", "c"), ("general-4", "a")),
+     [("Drain node/general-1", "disrupt general-1 (Drifted): its replacement general-4 is Ready; evict its pods "
+                               "through their budgets")]),
+    # no node in zone a is Ready or on its way: the replacement is launched there again
+    ((("general-3", "c"),),
+     [("ProvisionNode in pool/general zone/a at 1.31.2",
+       f"replacement for drifted general-1 in pool general (again); {PINNED}")]),
+], ids=["takes-the-node-in-its-zone", "launches-again-in-its-zone"])
+def test_only_a_node_in_the_volumes_zone_replaces_its_node(new, expected):
+    first = decide_on("'off'", 2, (ON_1,))
+    d = decide_on("'off'", 2, (ON_1,), memo=first.memo, marked=("general-1",), new=new)
+    assert (acts(d), d.notes) == (expected, ("pool general: the disruption budgets allow no more drifted node now",))
+    assert d.memo["karpenter"]["commands"]["general-1"]["replacement"] == ("general-4" if len(new) == 2 else None)
+
+
+@pytest.mark.parametrize("consolidation", ["'off'", "whenEmpty"])
+def test_a_zonal_volume_pod_is_not_left_pending_by_a_replacement_in_another_zone(consolidation):
+    # general-1 (zone a) holds db-0, whose volume lives in a; the cloud would put its replacement in c (no node there
+    # yet). It goes to a: marked at 370 s, general-3 joins there at 430 and general-1 is drained; db-0 exits and is
+    # bound to general-3 at 433 (a Multi-Attach error while its volume is detached, 433-443), attached by 463, Ready
+    # at 472: 42 s without db, none of them unschedulable (it was 95 s, 63 s of them Pending until general-2's
+    # replacement came to zone a)
+    r = karpenter(f"budgets: [{{nodes: 1}}], consolidation: {consolidation}", DB, *TWO, "timing.volumeAttach=20s",
+                  "timing.volumeDetach=10s")
+    first = next(e for e in r.log if e.action.startswith("ProvisionNode"))
+    assert (first.t, first.action, first.reason) == (
+        370.0, "ProvisionNode in pool/general zone/a at 1.31.2",
+        f"replacement for drifted general-1 in pool general; {PINNED}")
+    (pod,) = r.world.workloads["default/db"].pods
+    db = r.world.rec.workloads["default/db"]
+    assert (r.completed, pod.node.name, pod.node.zone) == (True, "general-3", "a")
+    assert (db.outage_s, db.waited_s["unschedulable_pod_s"], db.waited_s["volume_wait_s"],
+            db.counters["multi_attach_errors"]) == (42.0, 0.0, 30.0, 1)
+    assert sorted((n.name, n.zone) for n in r.world.nodes.values()) == (
+        [("general-3", "a"), ("general-4", "c")] if consolidation == "'off'" else [("general-3", "a")])
+
+
+def test_a_disruption_that_needs_a_zone_takes_its_replacement_first():
+    # db-0's volume is on general-2 (zone b); general-1 needs no zone. Both are marked at once, and of the two new
+    # Ready nodes general-3 (b) comes first in name order: general-1, followed first, would take it and leave
+    # general-2 none there
+    on_2 = Volume("default/data-db-0", "default/db", ZONAL, "b", "general-2", 0)
+    first = decide_on("'off'", 2, (on_2,), budget=2)
+    assert [(a.describe(), a.reason) for a in first.actions if a.kind == "ProvisionNode"] == [
+        ("ProvisionNode in pool/general at 1.31.2", "replacement for drifted general-1 in pool general"),
+        ("ProvisionNode in pool/general zone/b at 1.31.2", "replacement for drifted general-2 in pool general; zone b: "
+                                                           "volume default/data-db-0 on general-2 can only be attached "
+                                                           "in that zone")]
+    d = decide_on("'off'", 2, (on_2,), memo=first.memo, marked=("general-1", "general-2"),
+                  new=(("general-3", "b"), ("general-4", "c")), budget=2)
+    assert [a.describe() + ": " + a.reason.split(": ")[1] for a in d.actions] == [
+        "Drain node/general-2: its replacement general-3 is Ready; evict its pods through their budgets",
+        "Drain node/general-1: its replacement general-4 is Ready; evict its pods through their budgets"]

@@ -17,14 +17,25 @@ replacement only when its pods do not fit on the pool's other nodes; empty nodes
 deleted (Underutilized), one per pass, each after ``consolidateAfter``; the pool may end
 smaller than it began (the plan calls it elastic).
 
+Volume topology: a pod whose bound PersistentVolume is zonal can only run in the volume's zone,
+and Karpenter's scheduling simulation knows it (kubernetes-sigs/karpenter
+pkg/controllers/provisioning/scheduling/volumetopology.go: the PV's required node affinity
+becomes a requirement of the node the pod may go to, an existing one in ``ExistingNode.CanAdd``
+or a new NodeClaim's, whose zone it picks, in ``NodeClaim.CanAdd``). So a drifted node's
+replacement is launched in the zone of the zonal volumes attached to it (any zone, as the cloud
+balances them, when it holds none), only a node in that zone is taken as its replacement, and
+its pods fit elsewhere only if its volumes' pods fit on the other nodes of their zone.
+
 Simplifications (docs/fidelity.md): midair does not ask a candidate's budgets before it
 disrupts it (Karpenter passes over a node whose pods' budgets allow no eviction now; midair's
 drain waits on them instead); a node holding a do-not-disrupt pod is drained only when its
-grace period has run, all at once; "fit elsewhere" compares total requests with total room.
+grace period has run, all at once; "fit elsewhere" compares total requests with total room, and
+the requests of its zonal volumes' pods (one pod per attached volume) with the total room in
+their zone.
 
 Its books are in the memo (``karpenter``): each disruption in flight (the node, its reason,
-since when, the nodes at the target it knew of, its replacement), and when nodes were first
-seen empty or underutilized.
+since when, the nodes at the target it knew of, the zone its replacement must be in and why, its
+replacement), and when nodes were first seen empty or underutilized.
 """
 
 from __future__ import annotations
@@ -37,10 +48,11 @@ from models.prechecks.base import Traits
 from models.progress import at_least
 from models.sorting import natural_key
 from models.state import DELETING, DRAIN_FAILED, DRAINING, IDLE, NO_SCHEDULE, PROVISION_FAILED, PROVISIONING
-from models.state import ClusterState, Node
+from models.state import ClusterState, Node, NodePool, Resources
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import KARPENTER_PARAMS
 from models.strategies.workers import provision_failures
+from models.strategies.zones import attached_zonal, volume_zone
 
 
 def initialized(n: Node) -> bool:
@@ -73,11 +85,42 @@ def room(nodes: list[Node]) -> tuple[int, int, int]:
             sum(n.allocatable.pods - n.requested.pods for n in nodes))
 
 
-def fits(n: Node, others: list[Node]) -> bool:
-    """Would the pods a drain of ``n`` moves fit in the room of ``others`` (total against total)?"""
-    cpu, memory, pods = room(others)
-    r = n.reschedulable
-    return r.cpu_m <= cpu and r.memory <= memory and r.pods <= pods
+class VolumeTopology:
+    """Where the pods of a node may go, from the zonal volumes attached to it: a pod whose bound volume is
+    zonal only in the volume's zone (karpenter volumetopology.go: the PV's required node affinity, its first
+    term, is a requirement of the node it goes to)."""
+
+    def __init__(self, view: ClusterState):
+        self.view = view
+        self.attached = attached_zonal(view) if view.volumes else {}
+        self._requests: dict[str, Resources] | None = None
+
+    def zone(self, pool: NodePool, n: Node) -> tuple[str, str]:
+        """(zone, why) a replacement for ``n`` must be launched in; ("", "") lets the cloud balance the zones."""
+        return volume_zone(self.attached, pool, n.name) if self.attached else ("", "")
+
+    def needs(self, n: Node) -> dict[str, Resources]:
+        """The requests, by zone, of the pods on ``n`` that only a node in that zone takes: one pod of the
+        volume's workload per zonal volume attached to ``n``."""
+        if n.name not in self.attached:
+            return {}
+        if self._requests is None:
+            self._requests = {w.key: w.requests for w in self.view.workloads}
+        out: dict[str, Resources] = {}
+        for v in self.attached[n.name]:
+            if v.zone and v.workload in self._requests:
+                out[v.zone] = out.get(v.zone, Resources()) + self._requests[v.workload]
+        return out
+
+
+def fits(n: Node, others: list[Node], volumes: VolumeTopology | None = None) -> bool:
+    """Would the pods a drain of ``n`` moves fit in the room of ``others`` (total against total), and those of its
+    zonal volumes in the room of ``others`` in their volume's zone (Karpenter's scheduling simulation honours
+    volume topology: existingnode.go ``ExistingNode.CanAdd``)?"""
+    if not Resources(*room(others)).fits(n.reschedulable):
+        return False
+    needs = volumes.needs(n) if volumes is not None else {}
+    return all(Resources(*room([o for o in others if o.zone == zone])).fits(need) for zone, need in needs.items())
 
 
 class KarpenterDrift(Strategy):
@@ -98,15 +141,17 @@ class KarpenterDrift(Strategy):
         actions: list[Action] = []
         notes: list[str] = []
         wake: list[float] = []
+        volumes = VolumeTopology(view)
         for pool in view.pools:
-            stop = self.pool_step(view, phase, pool, books, failures, joined, memo, actions, notes, wake)
+            stop = self.pool_step(view, phase, pool, books, failures, joined, memo, actions, notes, wake, volumes)
             if stop is not None:
                 return stop
         memo = {**memo, "karpenter": books, "provision_failures": failures, "joined": joined}
         return Decision(tuple(actions), memo, wake_at=min(wake, default=None), notes=tuple(notes))
 
     # -- one pool's pass ------------------------------------------------------------------------
-    def pool_step(self, view, phase, pool, books, failures, joined, memo, actions, notes, wake) -> Decision | None:
+    def pool_step(self, view, phase, pool, books, failures, joined, memo, actions, notes, wake,
+                  volumes: VolumeTopology) -> Decision | None:
         version = phase.version
         now = view.observed_at
         nodes = list(view.nodes_in_name_order(pool.name))
@@ -116,16 +161,18 @@ class KarpenterDrift(Strategy):
                                   memo, actions)
         if stop:
             return stop
-        for name, cmd in commands.items():
+        # a disruption whose replacement must be in a zone takes a Ready node there before one that may take any
+        for name, cmd in sorted(commands.items(), key=lambda kv: not kv[1].get("zone")):
             actions.extend(self.follow(view, view.node(name), cmd, commands, nodes, version, now, wake))
         counted = [n for n in nodes if initialized(n)]
         busy = sum(1 for n in counted if disrupting(n))
         wall = view.wall_time
-        started = self.drift(pool, nodes, counted, busy, commands, version, now, wall, actions, notes)
+        started = self.drift(pool, nodes, counted, busy, commands, version, now, wall, actions, notes, volumes)
         static = self.params["consolidation"] == "off"
         if not static:
             busy = sum(1 for n in counted if disrupting(n)) + started
-            self.consolidate(pool, nodes, counted, busy, commands, books["seen"], now, wall, actions, bool(started))
+            self.consolidate(pool, nodes, counted, busy, commands, books["seen"], now, wall, actions, bool(started),
+                             volumes)
         books["commands"].update(commands)
         for gone in [k for k in books["commands"] if not view.has_node(k)]:
             del books["commands"][gone]
@@ -135,7 +182,8 @@ class KarpenterDrift(Strategy):
             return halt(memo, f"pool {pool.name}: Karpenter will not disrupt the drifted nodes left: {stuck[0]}")
         return None
 
-    def drift(self, pool, nodes, counted, busy, commands, version, now, wall, actions, notes) -> int:
+    def drift(self, pool, nodes, counted, busy, commands, version, now, wall, actions, notes,
+              volumes: VolumeTopology) -> int:
         """Start the disruption of drifted nodes, as many as the budgets allow; how many started."""
         left = budget_left(self.params["budgets"], len(counted), busy, wall, DRIFTED)
         grace = self.params["terminationGracePeriod"]
@@ -150,19 +198,21 @@ class KarpenterDrift(Strategy):
                     notes.append(f"pool {pool.name}: the disruption budgets allow no more drifted node now")
                 break
             others = [o for o in counted if o is not n and not disrupting(o) and o.name not in commands]
-            needs = self.params["consolidation"] == "off" or (n.pods > 0 and not fits(n, others))
+            needs = self.params["consolidation"] == "off" or (n.pods > 0 and not fits(n, others, volumes))
+            zone, why = volumes.zone(pool, n) if needs else ("", "")
             commands[n.name] = {"reason": DRIFTED, "since": now, "known": at_target, "replacement": None,
-                                "needs": needs}
+                                "needs": needs, "zone": zone, "because": why}
             actions.append(Taint(f"drifted: kubelet {n.kubelet} is below {version}; Karpenter disrupts it "
                                  f"({'a replacement is launched first' if needs else 'its pods fit on the other nodes'})",
                                  n.name, DISRUPTED_TAINT, NO_SCHEDULE))
             if needs:
-                actions.append(ProvisionNode(f"replacement for drifted {n.name} in pool {pool.name}", pool.name,
-                                             version))
+                actions.append(replacement(f"replacement for drifted {n.name} in pool {pool.name}", pool.name,
+                                           version, zone, why))
             started += 1
         return started
 
-    def consolidate(self, pool, nodes, counted, busy, commands, seen, now, wall, actions, drifting: bool) -> None:
+    def consolidate(self, pool, nodes, counted, busy, commands, seen, now, wall, actions, drifting: bool,
+                    volumes: VolumeTopology) -> None:
         """Empty nodes (and, whenEmptyOrUnderutilized, nodes whose pods fit elsewhere) go, within the budgets."""
         replacements = {c["replacement"] for c in commands.values() if c.get("replacement")}
         idle = [n for n in counted if n.phase == IDLE and not marked(n) and n.ready and n.name not in replacements
@@ -171,7 +221,8 @@ class KarpenterDrift(Strategy):
         empty = [n for n in idle if n.pods == 0]
         policy = self.params["consolidation"]
         under = [n for n in idle if n.pods > 0 and policy == "whenEmptyOrUnderutilized"
-                 and fits(n, [o for o in counted if o is not n and not disrupting(o) and o.name not in commands])]
+                 and fits(n, [o for o in counted if o is not n and not disrupting(o) and o.name not in commands],
+                          volumes)]
         for n in idle:
             key = f"{pool.name}/{n.name}"
             if n in empty or n in under:
@@ -205,14 +256,17 @@ class KarpenterDrift(Strategy):
         if cmd["needs"] and cmd["replacement"] is None:
             taken = {c["replacement"] for c in commands.values() if c.get("replacement")}
             known = set(cmd["known"])
+            zone = cmd.get("zone", "")  # its pods' volumes need their new node there: only a node there replaces it
             ready = [o for o in nodes if at_least(o.kubelet, version) and o.name not in known and o.name not in taken
-                     and o.name not in commands and o.phase == IDLE and o.ready]
+                     and o.name not in commands and o.phase == IDLE and o.ready and (not zone or o.zone == zone)]
             if not ready:
-                waiting = [o for o in nodes if o.phase == PROVISIONING or (o.phase == IDLE and not o.ready)]
-                owed = sum(1 for c in commands.values() if c["needs"] and c["replacement"] is None)
+                waiting = [o for o in nodes if (o.phase == PROVISIONING or (o.phase == IDLE and not o.ready))
+                           and (not zone or o.zone == zone)]
+                owed = sum(1 for c in commands.values() if c["needs"] and c["replacement"] is None
+                           and (not zone or c.get("zone") == zone))
                 if len(waiting) < owed and not any(o.phase == PROVISION_FAILED for o in nodes):
-                    return [ProvisionNode(f"replacement for drifted {n.name} in pool {n.pool} (again)", n.pool,
-                                          version)]
+                    return [replacement(f"replacement for drifted {n.name} in pool {n.pool} (again)", n.pool, version,
+                                        zone, cmd.get("because", ""))]
                 return []
             cmd["replacement"] = ready[0].name
             commands[n.name] = cmd
@@ -240,3 +294,9 @@ class KarpenterDrift(Strategy):
     @staticmethod
     def _drain(n: Node, why: str, timeout: float, force: bool = False) -> Drain:
         return Drain(why, n.name, timeout, force, DrainOptions())
+
+
+def replacement(what: str, pool: str, version, zone: str, why: str) -> ProvisionNode:
+    """A replacement's ``ProvisionNode``: in ``zone`` (saying ``why``) when its pods' volumes need one, else where the
+    cloud balances the pool's zones."""
+    return ProvisionNode(f"{what}; {why}" if zone else what, pool, version, zone)
