@@ -33,10 +33,14 @@ def watched(monkeypatch) -> list[int]:
             assert view.__dict__[name] == getattr(fresh, name), name
         for pool in {n.pool for n in view.nodes} | {p.name for p in view.pools}:
             assert list(view.nodes_in_name_order(pool)) == sorted(fresh.nodes_in(pool), key=lambda n: natural_key(n.name))
+        world = self.world
         for r in view.nodes:  # made without Node's __init__: every field there, and nothing else
             assert set(r.__dict__) == {f.name for f in dataclasses.fields(Node)}, r.name
             assert set(r.requested.__dict__) == set(r.reschedulable.__dict__) == {"cpu_m", "memory", "pods"}
-        world = self.world
+            # the pods a drain would move, counted as they come and go: what listing them gives
+            moving = [p.workload.spec.requests for p in world.evictions.remaining(world.nodes[r.name])]
+            assert (r.pods, r.reschedulable) == (len(moving), Resources(sum(q.cpu_m for q in moving),
+                                                                       sum(q.memory for q in moving), len(moving)))
         assert view.workloads == tuple(  # made again only for the workloads the world restated
             dataclasses.replace(sw.spec, status=WorkloadStatus(sw.desired, sw.ready, (budget(sw) or (None,))[0]))
             for sw in world.workloads.values())

@@ -132,8 +132,7 @@ class SimulatedPort:
     # -- observe -------------------------------------------------------------------------
     def _node_record(self, n) -> Node:
         if n.record is None:
-            remaining = self.world.evictions.remaining(n)
-            moving = [p.workload.spec.requests for p in remaining]
+            waited, waited_cpu, waited_memory = self.world.evictions.waited_for(n)
             keep = tuple(p.name for p in n.pods_in_order() if p.state == RUNNING
                          and p.workload.key in self._do_not_disrupt) if self._do_not_disrupt else ()
             if n.as_recorded is None:  # a node's allocatable and labels stay; its annotations change by annotate
@@ -148,11 +147,10 @@ class SimulatedPort:
             # every field named, without the frozen dataclass's __init__ (made for each node that changed)
             n.record = _frozen(Node, name=n.name, pool=n.pool, zone=n.zone, kubelet=n.kubelet,
                                kube_proxy=n.kube_proxy, allocatable=allocatable, runtime=n.runtime, ip=n.ip,
-                               ready=n.ready, schedulable=n.schedulable, phase=n.phase, pods=len(remaining),
+                               ready=n.ready, schedulable=n.schedulable, phase=n.phase, pods=waited,
                                created_at=n.created_at, message=n.message, config=n.config, taints=n.taints,
                                annotations=annotations, requested=requested,
-                               reschedulable=_frozen(Resources, cpu_m=sum(r.cpu_m for r in moving),
-                                                     memory=sum(r.memory for r in moving), pods=len(moving)),
+                               reschedulable=_frozen(Resources, cpu_m=waited_cpu, memory=waited_memory, pods=waited),
                                do_not_disrupt=keep, labels=labels, volumes=len(n.volumes))
         return n.record
 

@@ -39,7 +39,7 @@ class SimNode:
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
                  "record", "removed", "config", "going_down", "taints", "labels", "volumes", "annotations", "tallied",
-                 "_pod_order", "as_recorded")
+                 "_pod_order", "as_recorded", "waited_pods", "waited_cpu", "waited_memory")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None,
                  labels=None, taints=()):
@@ -60,6 +60,8 @@ class SimNode:
         self.message = ""
         self.pods: set[SimPod] = set()
         self._pod_order: tuple | None = None  # its pods by uid, until one comes or goes
+        # its pods a drain waits for (not DaemonSets', not finished: SimWorkload.drained), and their requests
+        self.waited_pods = self.waited_cpu = self.waited_memory = 0
         # what its record shows of what rarely changes: (allocatable, labels, annotations), None after a change
         self.as_recorded: tuple | None = None
         self.created_at = created_at
@@ -84,12 +86,24 @@ class SimNode:
         return self._pod_order
 
     def add_pod(self, pod: SimPod) -> None:
+        if pod not in self.pods:
+            self._count_waited(pod, 1)
         self.pods.add(pod)
         self._pod_order = None
 
     def discard_pod(self, pod: SimPod) -> None:
+        if pod in self.pods:
+            self._count_waited(pod, -1)
         self.pods.discard(pod)
         self._pod_order = None
+
+    def _count_waited(self, pod: SimPod, by: int) -> None:
+        w = pod.workload
+        if w.drained:
+            r = w.spec.requests
+            self.waited_pods += by
+            self.waited_cpu += by * r.cpu_m
+            self.waited_memory += by * r.memory
 
     def fits(self, pod: SimPod) -> bool:
         r = pod.workload.spec.requests

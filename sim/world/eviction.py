@@ -57,7 +57,6 @@ class Evictions:
         self.world = world
         self._uid = 0
         self._stuck: bool | None = None  # are there stuck-pdb faults (asked once)
-        self._waited: dict[str, tuple] = {}  # node -> (its pods in order, those a drain waits for)
 
     def allowed(self, pod: SimPod) -> tuple[bool, int, str]:
         """Would the Eviction API accept ``pod`` now? (allowed, HTTP status, message)"""
@@ -106,17 +105,22 @@ class Evictions:
         DaemonSet's nor finished (the world has no mirror pods), and only a terminating one:
         the others are asked nothing."""
         # finished pods go with the drain, without a budget: they hold nothing up (nor do DaemonSets' pods)
-        order = node.pods_in_order()
-        seen = self._waited.get(node.name)
-        if seen is None or seen[0] is not order:  # which of its pods are waited for changes only as pods come or go
-            seen = self._waited[node.name] = (order, [p for p in order if p.state != GONE and p.workload.drained])
-        waited = seen[1]
+        waited = [p for p in node.pods_in_order() if p.state != GONE and p.workload.drained]
         lost = unreachable(node)
         if not skip_wait_s(options, lost) > 0:
             return waited  # no filter skips a deleting pod
         now = self.world.env.now
         return [p for p in waited if p.state != TERMINATING
                 or judge(drain_pod(p, now), options, lost).status != SKIP]
+
+    def waited_for(self, node: SimNode, options: DrainOptions = DrainOptions()) -> tuple[int, int, int]:
+        """How many pods ``remaining`` lists, and their CPU and memory requests: while no filter skips a
+        deleting pod, the node's counts, kept as its pods come and go (``SimNode.waited_pods``)."""
+        if not skip_wait_s(options, unreachable(node)) > 0:
+            return node.waited_pods, node.waited_cpu, node.waited_memory
+        pods = self.remaining(node, options)
+        return (len(pods), sum(p.workload.spec.requests.cpu_m for p in pods),
+                sum(p.workload.spec.requests.memory for p in pods))
 
     def drain(self, node: SimNode, timeout_s: float, force: bool, options: DrainOptions = DrainOptions()) -> None:
         world = self.world
