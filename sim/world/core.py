@@ -221,7 +221,9 @@ class World:
     def workload_changed(self, w: SimWorkload) -> None:
         """``w``'s Ready or desired count changed: record it, and every workload whose budget it shares."""
         now = self.env.now
-        for other in (w, *(m for b in w.budgets for m in b.members if m is not w)):
+        shared = [m for b in w.budgets for m in b.members if m is not w] if len(w.budgets) > 1 or (
+            w.budgets and len(w.budgets[0].members) > 1) else ()  # (most budgets are one workload's own)
+        for other in (w, *shared):
             self.restate_workload(other)
             self.rec.workload(now, other.key, other.ready, other.desired, degraded(other))
         if w.served:
