@@ -4,8 +4,9 @@ hook was working, and then resumed, neither runs that hook again nor loses its r
 For hook run ``N`` the directory holds ``N.json`` (what runs, for which node or instance, and
 when: written before it starts), ``N.cmd`` (the command), ``N.pid`` (written by the hook's
 shell as its first act), ``N.log`` (its output), ``N.rc`` (its exit status, written by the
-shell when the command ends) and ``N.seen`` (midair has taken its result). Each file is
-written whole or not at all (a temporary name, then a rename).
+shell when the command ends) and ``N.seen`` (midair has taken its result; for a provisioning,
+with the Node it brought). Each file is written whole or not at all (a temporary name, then a
+rename).
 
 The hook runs in its own session, its output going to ``N.log`` rather than to midair, so
 killing midair (even ``kill -9``) leaves it running to its end. A resumed run adopts every
@@ -39,7 +40,8 @@ POLL_S = 0.05
 class HookRecord:
     """One run of a hook: which hook, the command, for what (a node, a control-plane instance or a
     pool; ``component`` says which), the action it serves (as the journal names it) and when it was
-    started (seconds since the epoch)."""
+    started (seconds since the epoch). A provisioning's ``existing`` names the pool's nodes when it
+    was submitted: a Node that was not among them may be the one it brings (``live_provisioning``)."""
 
     id: int
     hook: str
@@ -50,6 +52,7 @@ class HookRecord:
     zone: str = ""
     action: str = ""
     started: float = 0.0
+    existing: tuple[str, ...] | None = None
 
 
 def _alive(pid: int) -> bool:
@@ -75,11 +78,11 @@ class HookLedger:
                       if name.endswith(".json") and name[:-5].isdigit())
 
     def record(self, hook: str, command: str, subject: str, *, component: str = "", version: str = "", zone: str = "",
-               action: str = "", now: float | None = None) -> HookRecord:
+               action: str = "", now: float | None = None, existing: tuple[str, ...] | None = None) -> HookRecord:
         """Write down a hook run before it starts."""
         ids = self._ids()
         rec = HookRecord(ids[-1] + 1 if ids else 1, hook, command, subject, component, version, zone, action,
-                         time.time() if now is None else now)
+                         time.time() if now is None else now, existing)
         atomic_write_text(self._path(rec.id, "cmd"), command + "\n")
         atomic_write_text(self._path(rec.id, "json"), json.dumps(asdict(rec), sort_keys=True) + "\n")
         return rec
@@ -94,15 +97,31 @@ class HookLedger:
                 out.append(HookRecord(**json.load(fh)))
         return out
 
-    def mark_seen(self, rec: HookRecord, result: HookResult) -> None:
-        atomic_write_text(self._path(rec.id, "seen"), json.dumps({"ok": result.ok, "code": result.code}) + "\n")
+    def mark_seen(self, rec: HookRecord, result: HookResult, node: str = "") -> None:
+        """midair has taken the run's result; ``node``: the Node a provisioning brought (``nodes_brought``)."""
+        seen = {"ok": result.ok, "code": result.code, **({"node": node} if node else {})}
+        atomic_write_text(self._path(rec.id, "seen"), json.dumps(seen) + "\n")
 
-    def _read(self, rec: HookRecord, suffix: str) -> str | None:
+    def nodes_brought(self) -> set[str]:
+        """The Nodes that the runs midair has taken brought: a resumed run pairs none of them with a
+        provisioning still open."""
+        out = set()
+        for record_id in self._ids():
+            text = self._text(record_id, "seen")
+            node = json.loads(text).get("node") if text else None
+            if node:
+                out.add(node)
+        return out
+
+    def _text(self, record_id: int, suffix: str) -> str | None:
         try:
-            with open(self._path(rec.id, suffix), encoding="utf-8", errors="replace") as fh:
+            with open(self._path(record_id, suffix), encoding="utf-8", errors="replace") as fh:
                 return fh.read()
         except FileNotFoundError:
             return None
+
+    def _read(self, rec: HookRecord, suffix: str) -> str | None:
+        return self._text(rec.id, suffix)
 
     def started(self, rec: HookRecord) -> bool:
         return self._read(rec, "pid") is not None or self._read(rec, "rc") is not None
