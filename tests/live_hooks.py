@@ -7,6 +7,8 @@
                                                   which is down DOWN seconds; the hook ends when it is back)
     python tests/live_hooks.py provision-node POOL ZONE VERSION NAME   (a Ready node joins as NAME; "auto":
                                                                      POOL-new-1, POOL-new-2, ... in turn)
+    python tests/live_hooks.py provision-node-gated POOL ZONE VERSION GATES   (as provision-node auto, each step
+                        when the test says: see below)
     python tests/live_hooks.py delete-node NODE                      (the machine goes; midair deletes the Node)
     python tests/live_hooks.py fail MESSAGE
 
@@ -14,6 +16,10 @@ The fake API's address comes from $MIDAIR_TEST_SERVER. With $MIDAIR_TEST_HOOK_LO
 appends "start COMMAND ARGS" and, when it has done its work, "done COMMAND ARGS" to that file,
 so a test can count how often each hook ran and stop midair at a chosen moment. Versions the
 hooks report carry $MIDAIR_TEST_VERSION_SUFFIX (e.g. -eks-036c24b), as managed platforms' do.
+
+provision-node-gated takes its name (POOL-new-N) as it starts and writes GATES/NAME.started; it
+makes the Node once GATES/NAME.register exists, and ends once GATES/NAME.exit exists, which
+holds "CODE LINE": its exit status and the last line it prints (none if LINE is empty).
 
 upgrade-node-timed draws its duration from a lognormal with that median and 95th percentile,
 seeded by the node's name: the same node always takes the same time, and the durations of a
@@ -74,6 +80,36 @@ def next_number(pool: str) -> int:
     return number
 
 
+def make_node(pool: str, zone: str, version: str, name: str) -> None:
+    request("POST", "/api/v1/nodes", {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": {"node.kubernetes.io/pool": pool, "topology.kubernetes.io/zone": zone}},
+        "status": {"nodeInfo": {"kubeletVersion": kubelet(version), "kubeProxyVersion": kubelet(version),
+                                "containerRuntimeVersion": "containerd://1.7.2"},
+                   "conditions": [{"type": "Ready", "status": "True"}],
+                   "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
+                   "addresses": [{"type": "InternalIP", "address": "10.0.9.9"}]}})
+
+
+def gated(pool: str, zone: str, version: str, gates: str) -> int:
+    name = f"{pool}-new-{next_number(pool)}"
+    with open(f"{gates}/{name}.started", "w"):
+        pass
+    while True:
+        over = os.path.exists(f"{gates}/{name}.exit")  # first: a register the test wrote before it is seen next
+        if os.path.exists(f"{gates}/{name}.register"):
+            os.rename(f"{gates}/{name}.register", f"{gates}/{name}.registered")
+            make_node(pool, zone, version, name)
+        if over:
+            break
+        time.sleep(0.02)
+    with open(f"{gates}/{name}.exit") as fh:
+        code, _, line = fh.read().partition(" ")
+    if line:
+        print(line)
+    return int(code)
+
+
 def kubelet(version: str) -> str:
     return f"v{version}{os.environ.get('MIDAIR_TEST_VERSION_SUFFIX', '')}"
 
@@ -116,15 +152,10 @@ def main(argv: list[str]) -> int:
         pool, zone, version, name = argv[1:5]
         if name == "auto":
             name = f"{pool}-new-{next_number(pool)}"
-        request("POST", "/api/v1/nodes", {
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": {"node.kubernetes.io/pool": pool, "topology.kubernetes.io/zone": zone}},
-            "status": {"nodeInfo": {"kubeletVersion": kubelet(version), "kubeProxyVersion": kubelet(version),
-                                    "containerRuntimeVersion": "containerd://1.7.2"},
-                       "conditions": [{"type": "Ready", "status": "True"}],
-                       "allocatable": {"cpu": "4", "memory": "16Gi", "pods": "110"},
-                       "addresses": [{"type": "InternalIP", "address": "10.0.9.9"}]}})
+        make_node(pool, zone, version, name)
         print(name)  # the last line names the node that joins
+    elif command == "provision-node-gated":
+        return gated(*argv[1:5])
     elif command == "delete-node":
         print(f"terminating the machine of {argv[1]}")
     elif command == "fail":

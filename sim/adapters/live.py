@@ -128,19 +128,19 @@ class LivePort:
         # objects are being listed must not be paired with objects from before it finished.
         phases = self.ops.phases()
         objects, version = self._call(self._fetch())
-        self._on_loop(self.ops.joined, {(o.get("metadata") or {}).get("name") for o in objects.get("Node", [])})
-        phases = (*phases[:2], self.ops.phases()[2])  # a node that has joined replaces its placeholder
-        state = self._build(objects, version, phases)
+        # a provisioning shows as the listed Node it has brought, or else as a placeholder: paired with this listing
+        provisionings = self._on_loop(self.ops.joined, objects.get("Node", []))
+        state = self._build(objects, version, phases, provisionings)
         if self._on_loop(self.ops.confirm, state):  # an operation a hook reported done now shows in the cluster
-            state = self._build(objects, version, self.ops.phases())
+            state = self._build(objects, version, self.ops.phases(), provisionings)
         self.last = state
         return state
 
-    def _build(self, objects, version, phases) -> ClusterState:
-        node_ops, instance_ops, placeholders = phases
+    def _build(self, objects, version, phases, provisionings) -> ClusterState:
+        (node_ops, instance_ops), (provisioning, placeholders) = phases, provisionings
         state = build_state(objects, pool_label=self.settings.pool_label, pool_sizes=self.pool_sizes,
-                            api_version=version, phases=node_ops, extra_nodes=placeholders, now=self.clock(),
-                            namespace=self.namespace)
+                            api_version=version, phases={**provisioning, **node_ops}, extra_nodes=placeholders,
+                            now=self.clock(), namespace=self.namespace)
         if instance_ops:
             instances = tuple(replace(i, phase=instance_ops[i.name][0], message=instance_ops[i.name][1])
                               if i.name in instance_ops else i for i in state.control_plane.instances)

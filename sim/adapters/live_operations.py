@@ -5,19 +5,21 @@ Each hook run is recorded in a ``HookLedger`` before it starts and marked seen o
 operation is over (the new version shows, the node is deleted, the new node has joined, or
 the hook failed), so a run resumed after ``kill -9`` adopts the hooks the last one left
 running or unseen instead of starting them again. A hook's success counts once the cluster
-shows it, or fails after ``live.hookTimeout``.
+shows it, or fails after ``live.hookTimeout``. Which listed Node a provisioning brings, and
+what the view shows of it meanwhile, is ``live_provisioning``'s.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from models.actions import DeleteNode, ProvisionNode, UpgradeControlPlaneInstance
-from models.state import DELETING, DRAIN_FAILED, PROVISION_FAILED, PROVISIONING, UPGRADE_FAILED, UPGRADING, Node, Resources
+from models.state import DELETING, DRAIN_FAILED, UPGRADE_FAILED, UPGRADING, Resources
 from models.version import KubeVersion
 from sim.adapters import hooks
+from sim.adapters import live_provisioning as lp
 from sim.adapters.hook_ledger import HookLedger, HookRecord
 from sim.adapters.port import SubmitResult
 
@@ -42,8 +44,9 @@ class Operations:
         self.instance_ops: dict[str, tuple[str, str]] = {}
         self.expected_nodes: dict[str, Pending] = {}
         self.expected_instances: dict[str, Pending] = {}
-        self.placeholders: dict[str, Node] = {}
-        self.joining: dict[str, tuple[str, HookRecord]] = {}  # node name -> (placeholder, provisioning run)
+        self.provisionings: dict[str, lp.Provisioning] = {}  # by placeholder name: those not joined yet
+        self.joining: dict[str, HookRecord] = {}  # a joined node's name -> its provisioning, until it is Ready
+        self.brought: set[str] = set()  # the Nodes of provisionings that are over (or joining)
         self._dry = 0
 
     def close(self) -> None:
@@ -51,7 +54,9 @@ class Operations:
             shutil.rmtree(self.ledger.directory, ignore_errors=True)
 
     def phases(self):
-        return dict(self.node_ops), dict(self.instance_ops), tuple(self.placeholders.values())
+        """The phases of this process's operations on nodes and on control-plane instances (what the view
+        shows of provisionings is ``joined``'s)."""
+        return dict(self.node_ops), dict(self.instance_ops)
 
     def uncordoned(self, node: str) -> None:
         if self.node_ops.get(node, ("",))[0] == DRAIN_FAILED:
@@ -79,17 +84,17 @@ class Operations:
         return await self.ledger.run(rec, self.settings.hook_timeout_s,
                                      lambda line: self.port.log(f"  {rec.hook}| {line}"))
 
-    def _seen(self, rec: HookRecord, result: hooks.HookResult) -> None:
+    def _seen(self, rec: HookRecord, result: hooks.HookResult, node: str = "") -> None:
         if self.ledger is not None:
-            self.ledger.mark_seen(rec, result)
+            self.ledger.mark_seen(rec, result, node)
 
-    def _done(self, rec: HookRecord, detail: str) -> None:
+    def _done(self, rec: HookRecord, detail: str, node: str = "") -> None:
         self.port.event("completed", rec.action, detail, rec.started, rec.component)
-        self._seen(rec, hooks.HookResult(True, 0, ""))
+        self._seen(rec, hooks.HookResult(True, 0, ""), node)
         self.port.wake()
 
-    def _failed(self, rec: HookRecord, result: hooks.HookResult) -> None:
-        self._seen(rec, result)
+    def _failed(self, rec: HookRecord, result: hooks.HookResult, node: str = "") -> None:
+        self._seen(rec, result, node)
         self.port.wake()
 
     def _start(self, rec: HookRecord, finish) -> None:
@@ -115,9 +120,19 @@ class Operations:
         return SubmitResult(True, command)
 
     def delete(self, action: DeleteNode) -> SubmitResult:
-        if action.node in self.placeholders:
-            del self.placeholders[action.node]
-            return SubmitResult(True, "removed the failed provisioning")
+        """A placeholder just goes; a provisioning's Node (or a joining one) is deleted as any node, and
+        its provisioning is over."""
+        p = next((p for p in list(self.provisionings.values()) if action.node in (p.name, p.node)), None)
+        if p is not None:
+            del self.provisionings[p.name]
+            if p.result is not None and p.result.ok:  # (a failed one was seen when it failed, a running one is when it ends)
+                self._seen(p.rec, p.result, p.node)
+            if not p.node:
+                return SubmitResult(True, "removed the failed provisioning")
+            self.brought.add(p.node)
+        rec = self.joining.pop(action.node, None)
+        if rec is not None:
+            self._seen(rec, hooks.HookResult(True, 0, ""), action.node)
         return self.node_hook("deleteNode", action, action.node, DELETING)
 
     def _node_finished(self, rec: HookRecord, result: hooks.HookResult) -> None:
@@ -171,42 +186,46 @@ class Operations:
                                                   "version": str(action.version), "instance": ""})
         if command is None:
             return SubmitResult(False, "no hook for this: set live.hooks.provisionNode in the scenario", permanent=True)
+        # the pool's Nodes now (not placeholders): none of them is the one this provisioning brings
+        existing = tuple(sorted(n.name for n in members if n.name not in self.provisionings))
         rec = self._record("provisionNode", command, action.pool, action.describe(), component="pool",
-                           version=str(action.version), zone=zone)
-        self._placeholder(rec, members[0].allocatable if members else Resources())
+                           version=str(action.version), zone=zone, existing=existing)
+        self._track(rec, members[0].allocatable if members else Resources())
         self._start(rec, self._provisioned)
         return SubmitResult(True, command)
 
-    @staticmethod
-    def _placeholder_name(rec: HookRecord) -> str:
-        return f"{rec.subject}-provisioning-{rec.id}"
-
-    def _placeholder(self, rec: HookRecord, alloc: Resources) -> None:
-        version = KubeVersion.parse(rec.version)
-        self.placeholders[self._placeholder_name(rec)] = Node(self._placeholder_name(rec), rec.subject, rec.zone, version,
-                                                              version, alloc, ready=False, phase=PROVISIONING)
+    def _track(self, rec: HookRecord, alloc: Resources) -> None:
+        p = lp.start(rec, alloc)
+        self.provisionings[p.name] = p
 
     def _provisioned(self, rec: HookRecord, result: hooks.HookResult) -> None:
-        name = self._placeholder_name(rec)
-        node = self.placeholders.get(name)
-        if node is None:
+        p = self.provisionings.get(lp.placeholder_name(rec))
+        if p is None:  # deleted meanwhile
             self._failed(rec, result)
             return
-        if not result.ok:
-            self.placeholders[name] = replace(node, phase=PROVISION_FAILED, message=result.message("provisionNode"))
-            self._failed(rec, result)
-        elif result.last_line:
-            self.placeholders[name] = replace(node, message=f"joining as {result.last_line}")
-            self.joining[result.last_line] = (name, rec)
-        else:
-            del self.placeholders[name]
+        p = lp.ended(p, result)
+        self.provisionings[p.name] = p
+        if not result.ok:  # a placeholder, or its Node, shows provision-failed until the strategy deletes it
+            self._failed(rec, result, p.named)
+        elif not p.named:  # no Node named nor paired: nothing more to follow
+            del self.provisionings[p.name]
             self._done(rec, "the provisionNode hook succeeded")
 
-    def joined(self, names: set) -> None:
-        """Placeholders whose node has appeared go; the node counts from now on."""
-        for node_name, (placeholder, _) in list(self.joining.items()):
-            if node_name in names:
-                self.placeholders.pop(placeholder, None)
+    def joined(self, node_objects: list[dict]) -> tuple[dict[str, tuple[str, str]], tuple]:
+        """Pair the provisionings with the listed Nodes (``live_provisioning.pair``); those whose hook has
+        succeeded and whose Node is listed have joined, and are followed until it is Ready. What the view
+        shows of the others: the phases of their Nodes, and placeholders for those with none."""
+        if not self.provisionings:
+            return {}, ()
+        listed = lp.listed_nodes(node_objects, self.settings.pool_label)
+        for p in lp.pair(self.provisionings.values(), listed, self.brought):
+            if p.joined:
+                del self.provisionings[p.name]
+                self.brought.add(p.node)
+                self.joining[p.node] = p.rec
+            else:
+                self.provisionings[p.name] = p
+        return lp.shown(self.provisionings.values())
 
     # -- control plane -------------------------------------------------------------------
     def upgrade_instance(self, action: UpgradeControlPlaneInstance) -> SubmitResult:
@@ -267,10 +286,10 @@ class Operations:
                 continue
             del self.expected_instances[name]
             changed = True
-        for name, (placeholder, rec) in list(self.joining.items()):
+        for name, rec in list(self.joining.items()):
             if state.has_node(name) and state.node(name).ready:
                 del self.joining[name]
-                self._done(rec, f"{name} joined Ready")
+                self._done(rec, f"{name} joined Ready", name)
         return changed
 
     # -- a resumed run -------------------------------------------------------------------
@@ -279,6 +298,7 @@ class Operations:
         operation again, and their results count as they come (no hook is started twice)."""
         if self.ledger is None:
             return
+        self.brought |= self.ledger.nodes_brought()
         for rec in self.ledger.open_records():
             if rec.hook in ("upgradeNode", "deleteNode"):
                 self.node_ops[rec.subject] = (UPGRADING if rec.hook == "upgradeNode" else DELETING,
@@ -287,6 +307,6 @@ class Operations:
             elif rec.hook == "upgradeControlPlane":
                 self.instance_ops[rec.subject] = (UPGRADING, "resumed: the upgradeControlPlane hook of the previous run")
                 self._start(rec, self._instance_finished)
-            elif rec.hook == "provisionNode":
-                self._placeholder(rec, Resources())
+            elif rec.hook == "provisionNode":  # its placeholder, or the Node it has brought meanwhile
+                self._track(rec, Resources())
                 self._start(rec, self._provisioned)
