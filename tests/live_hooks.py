@@ -5,8 +5,8 @@
     python tests/live_hooks.py upgrade-node-timed NODE VERSION MEDIAN P95   (works a lognormal time: see below)
     python tests/live_hooks.py upgrade-control-plane INSTANCE VERSION [DOWN]   (an apiserver restarts the API,
                                                   which is down DOWN seconds; the hook ends when it is back)
-    python tests/live_hooks.py provision-node POOL ZONE VERSION NAME   (a Ready node joins as NAME; "auto":
-                                                                     POOL-new-1, POOL-new-2, ... in turn)
+    python tests/live_hooks.py provision-node POOL ZONE VERSION NAME [SECONDS]   (a Ready node joins as NAME;
+                        "auto": POOL-new-1, POOL-new-2, ... in turn; the hook ends SECONDS after it is made)
     python tests/live_hooks.py provision-node-gated POOL ZONE VERSION GATES   (as provision-node auto, each step
                         when the test says: see below)
     python tests/live_hooks.py delete-node NODE                      (the machine goes; midair deletes the Node)
@@ -153,6 +153,7 @@ def main(argv: list[str]) -> int:
         if name == "auto":
             name = f"{pool}-new-{next_number(pool)}"
         make_node(pool, zone, version, name)
+        time.sleep(float(argv[5]) if len(argv) > 5 else 0.0)  # the Node is listed; the hook still works
         print(name)  # the last line names the node that joins
     elif command == "provision-node-gated":
         return gated(*argv[1:5])

@@ -34,7 +34,8 @@ from tests.kube_objects import POOL_LABEL, objects_from_world
 
 HOOKS = (("upgradeNode", f"{sys.executable} tests/live_hooks.py upgrade-node {{node}} {{version}}"),
          ("upgradeControlPlane", f"{sys.executable} tests/live_hooks.py upgrade-control-plane {{instance}} {{version}}"),
-         ("provisionNode", f"{sys.executable} tests/live_hooks.py provision-node {{pool}} {{zone}} {{version}} workers-3"),
+         # the hook works on for a second after it has made the Node, as a real one waits for it to be Ready
+         ("provisionNode", f"{sys.executable} tests/live_hooks.py provision-node {{pool}} {{zone}} {{version}} workers-3 1.0"),
          ("deleteNode", f"{sys.executable} tests/live_hooks.py delete-node {{node}}"))
 SETS = ["workloads[name=web].pdb.minAvailable=2"]  # the web budget allows no disruption
 
@@ -244,9 +245,19 @@ def test_control_plane_instance_upgrade_through_the_hook(adapter):
 def test_a_provisioned_node_joins_its_pool_ready(adapter):
     assert adapter.port.submit(ProvisionNode("test", "workers", V("1.14.10"))).accepted
     assert [n.phase for n in adapter.port.observe().nodes if n.name not in ("workers-1", "workers-2")] == ["provisioning"]
-    # the hook makes the Node before it exits; midair learns its name (and drops the placeholder) only then
-    state = adapter.wait(lambda s: s.has_node("workers-3") and s.node("workers-3").ready
-                         and all(n.phase != "provisioning" for n in s.nodes), timeout=900)
+    views = []  # each view's new nodes
+
+    def done(state):
+        views.append([(n.name, n.phase) for n in state.nodes if n.name not in ("workers-1", "workers-2")])
+        return state.has_node("workers-3") and state.node("workers-3").ready and state.node("workers-3").phase == "idle"
+
+    state = adapter.wait(done, timeout=900)
+    # one new node in every view, never the Node and a placeholder both: the live view shows a placeholder
+    # until the Node is listed, then the Node, provisioning while its hook works on (a second), then idle
+    assert all(len(nodes) == 1 for nodes in views), views
+    changes = [nodes for i, nodes in enumerate(views) if i == 0 or nodes != views[i - 1]]
+    assert changes[-2:] == [[("workers-3", "provisioning")], [("workers-3", "idle")]]
+    assert all(name.startswith("workers-provisioning-") for ((name, _),) in changes[:-2])
     joined = state.node("workers-3")
     assert (joined.pool, str(joined.kubelet), joined.ready, joined.phase) == ("workers", "1.14.10", True, "idle")
     assert sorted(n.name for n in state.nodes) == ["workers-1", "workers-2", "workers-3"]
