@@ -7,9 +7,12 @@ import json
 import sys
 import time
 
+from dataclasses import replace
+
 import pytest
 
 from models.actions import DeleteNode, ProvisionNode
+from models.state import Resources
 from models.version import parse_version as V
 from sim.adapters import live_provisioning as lp
 from sim.adapters.hook_ledger import HookRecord
@@ -225,7 +228,7 @@ def test_a_resumed_run_shows_each_provisioning_once_as_the_last_one_did(cluster)
 
 def prov(record_id: int, zone: str = "a", existing=("w-1", "w-2"), **fields) -> lp.Provisioning:
     rec = HookRecord(record_id, "provisionNode", "cmd", "pool", "pool", "1.30.2", zone, existing=existing)
-    return lp.Provisioning(rec, existing=None if existing is None else frozenset(existing), **fields)
+    return replace(lp.start(rec, Resources()), **fields)
 
 
 LISTED = {"w-1": ("pool", "a"), "w-2": ("pool", "b")}

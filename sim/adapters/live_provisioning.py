@@ -82,7 +82,7 @@ def placeholder_name(rec: HookRecord) -> str:
     return f"{rec.subject}-provisioning-{rec.id}"
 
 
-def start(rec: HookRecord, allocatable: Resources = Resources()) -> Provisioning:
+def start(rec: HookRecord, allocatable: Resources) -> Provisioning:
     return Provisioning(rec, allocatable, None if rec.existing is None else frozenset(rec.existing))
 
 
