@@ -21,7 +21,7 @@ from models.actions import (
     UpgradeNodeInPlace,
 )
 from models.plan import Plan
-from models.skew import KUBE_PROXY, Versioned, check_transition, check_versions, versions_of
+from models.skew import KUBE_PROXY, Versioned, adds_violation, bare, check_transition, check_versions, versions_of
 from models.state import IDLE, KUBELET, ClusterState
 
 
@@ -74,6 +74,9 @@ def max_unavailable(action: Action, view: ClusterState, plan: Plan, proj: _Proje
 
 
 def _kubelet_refusal(action: Action, view: ClusterState, node_name: str, version) -> Refusal | None:
+    key = tuple((i.component, i.version, str(i.version), None) for i in view.control_plane.instances)
+    if not adds_violation((), key + ((KUBELET, version, str(version), "node"),), (KUBELET,)):
+        return None  # (the versions alone say no kubelet rule breaks; the names only word a refusal)
     items = [Versioned(i.component, i.name, i.version) for i in view.control_plane.instances]
     items.append(Versioned(KUBELET, node_name, version, node_name))
     bad = [v for v in check_versions(items) if v.component == KUBELET]
@@ -90,6 +93,11 @@ def skew(action: Action, view: ClusterState, plan: Plan, proj: _Projection) -> R
         return _kubelet_refusal(action, view, f"a new node in {action.pool}", action.version)
     if isinstance(action, UpgradeControlPlaneInstance):
         before = versions_of(view)
+        v = action.version
+        key = bare(before)
+        if not adds_violation(key, tuple((c, v, str(v), n) if i.name == action.instance else (c, w, t, n)
+                                         for i, (c, w, t, n) in zip(before, key)), None, True):
+            return None
         after = tuple(Versioned(i.component, i.name, action.version if i.name == action.instance else i.version,
                                 i.node, i.count) for i in before)
         present = {(v.rule, v.component, v.subject) for v in check_versions(before)}
@@ -99,6 +107,11 @@ def skew(action: Action, view: ClusterState, plan: Plan, proj: _Projection) -> R
             return Refusal("skew", action, f"{action.describe()}: {added[0].reason} ({added[0].rule})")
     if isinstance(action, UpgradeAddon) and action.addon == "kube-proxy":
         before = versions_of(view)
+        v = action.version
+        key = bare(before)
+        if not adds_violation(key, tuple((c, v, str(v), n) if c == KUBE_PROXY else (c, w, t, n) for c, w, t, n in key),
+                              (KUBE_PROXY,)):
+            return None
         after = tuple(Versioned(i.component, i.name, action.version if i.component == KUBE_PROXY else i.version,
                                 i.node, i.count) for i in before)
         present = {(v.rule, v.subject) for v in check_versions(before)}

@@ -213,6 +213,29 @@ def _check(items: tuple[Versioned, ...], rules: tuple[Rule, ...]) -> list[Violat
     return found
 
 
+def bare(items: Iterable[Versioned]) -> tuple[tuple, ...]:
+    """What the rules look at in ``items``: each one's component, version (and how it is written) and node,
+    not its name or count, which only the reasons' words show."""
+    return tuple((i.component, i.version, str(i.version), i.node) for i in items)
+
+
+@lru_cache(maxsize=4096)
+def adds_violation(before: tuple, after: tuple, components: tuple | None = None, transition: bool = False) -> bool:
+    """Would moving from ``before`` to ``after`` (``bare`` items, the same ones in the same order, some at
+    other versions) break a rule that ``before`` does not (of ``components`` only, if given), or, with
+    ``transition``, move a control-plane instance past a minor? Remembered: a decision asks it before it
+    words a refusal or a halt, and the answer is almost always no."""
+    def named(key):  # each item named by its place, so that before and after name the same one alike
+        return [Versioned(c, f"#{k}", v, node) for k, (c, v, _, node) in enumerate(key)]
+
+    b, a = named(before), named(after)
+    if transition and check_transition(b, a):
+        return True
+    present = {(v.rule, v.component, v.subject) for v in check_versions(b)}
+    return any((v.rule, v.component, v.subject) not in present and (components is None or v.component in components)
+               for v in check_versions(a))
+
+
 def check_state(state: ClusterState) -> list[Violation]:
     return check_versions(versions_of(state))
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.skew import RULE_IDS, RULES, Versioned, allowed_moves, check_transition, check_versions
+from models.skew import RULE_IDS, RULES, Versioned, adds_violation, allowed_moves, bare, check_transition, check_versions
 from models.state import (
     APISERVER,
     CLOUD_CONTROLLER_MANAGER,
@@ -119,3 +119,21 @@ def test_allowed_moves_for_an_apiserver_respect_kubelets_and_the_minor_skip():
 
 def test_rule_ids_are_listed():
     assert "control-plane-minor-skip" in RULE_IDS and len(RULE_IDS) == len(set(RULE_IDS)) == len(RULES) + 1
+
+
+def test_adds_violation_answers_from_the_versions_alone():
+    """A decision asks ``adds_violation`` before it words a refusal: of the bare items (no names), positionally."""
+    before = bare(cluster(("1.29", "1.29"), nodes=[("1.26", "1.26"), ("1.29", "1.29")]))
+    up = tuple((c, V("1.30"), "1.30", n) if c == APISERVER else (c, v, t, n) for c, v, t, n in before)
+    # apiservers to 1.30 leave the 1.26 kubelet four minors behind (and its kube-proxy too)
+    assert adds_violation(before, up) is True
+    assert adds_violation(before, up, (KUBELET,)) is True
+    assert adds_violation(before, up, (SCHEDULER,)) is False
+    # violations already there are not added: the same move from a cluster that breaks them already
+    behind = bare(cluster(("1.30", "1.30"), nodes=[("1.26", "1.26")]))
+    assert adds_violation(behind, behind) is False
+    # a control-plane instance past a minor counts only with transition
+    skip = tuple((c, V("1.31"), "1.31", n) if c == APISERVER else (c, v, t, n)
+                 for c, v, t, n in bare(cluster(("1.29",))))
+    assert (adds_violation(bare(cluster(("1.29",))), skip), adds_violation(bare(cluster(("1.29",))), skip, None, True)) \
+        == (False, True)
