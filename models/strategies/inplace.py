@@ -44,6 +44,7 @@ from models.strategies.workers import (
     OLD_NODE_TAINT,
     SKIP,
     BatchGate,
+    Listed,
     drain,
     mark_old_nodes,
     on_drain_failed,
@@ -98,11 +99,14 @@ class InPlace(Strategy):
         books = Books.load(view, memo)
         gate = BatchGate(view, memo, self.params, phase.version)
         waves = Waves(view, memo, self.params, str(phase.version))
+        want = phase.version._k  # (at_least, asked of every node of the pool at every decision)
+        skipped, cordoned = books.skipped, books.cordoned
         for pool in pools_in_order(view, self.params):
             nodes = [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING]
-            live = [n for n in nodes if n.phase != PROVISION_FAILED]
-            todo = [n for n in live if n.name not in books.skipped and
-                    (not at_least(n.kubelet, phase.version) or n.name in books.cordoned or n.phase != IDLE)]
+            live = [n for n in nodes if n.phase != PROVISION_FAILED] if view.in_phase(pool.name, PROVISION_FAILED) \
+                else nodes
+            todo = [n for n in live if n.name not in skipped and
+                    (n.kubelet._k < want or n.phase != IDLE or n.name in cordoned)]
             if not todo and len(live) >= pool.count:
                 waves.finished(pool.name)
                 continue
@@ -123,25 +127,32 @@ class InPlace(Strategy):
             return halt(memo, f"in-place upgrades take nodes out of service; pool {pool.name} allows "
                               "maxUnavailable 0 (set maxUnavailable to 1 or more)")
         actions: list[Action] = []
-        new = [n for n in nodes if at_least(n.kubelet, version) and n.name not in books.cordoned]
-        stop = provision_failures(pool.name, new, books.failures, books.joined, memo, actions)
+        want = version._k
+        # the pool's nodes at the version (not those we cordoned) Ready and idle: the view counts them
+        ours = [view.node(name) for name in books.cordoned if view.has_node(name)]
+        settled = view.settled_in(pool.name, version) - sum(1 for n in ours if n.pool == pool.name and n.ready
+                                                             and n.phase == IDLE and n.kubelet._k >= want)
+        new = Listed(lambda: [n for n in nodes if n.kubelet._k >= want and n.name not in books.cordoned])
+        stop = provision_failures(pool.name, new, books.failures, books.joined, memo, actions, view, version, settled)
         if stop:
             return stop
-        if len(live) < pool.count and not any(n.phase in (PROVISIONING, PROVISION_FAILED) for n in nodes):
+        if len(live) < pool.count and not (view.in_phase(pool.name, PROVISIONING)
+                                           or view.in_phase(pool.name, PROVISION_FAILED)):
             actions.append(new_node(view, pool, version, nodes, f"pool {pool.name} has {len(live)} of {pool.count} "
                                     f"nodes: add one at {version}", []))
-        actions += mark_old_nodes([n for n in live if not at_least(n.kubelet, version)], self.params, True)
+        actions += mark_old_nodes(lambda: [n for n in live if n.kubelet._k < want], self.params, True)
         for node in todo:
             step = self.follow_up(node, version, books, memo)
             if isinstance(step, Decision):
                 return step
             actions += step
-        busy = any(n.name in books.cordoned or n.phase != IDLE for n in nodes if n.name not in books.skipped)
+        busy = self.busy(view, pool.name, books)
         allowed = gate.open(pool.name, busy)
         if isinstance(allowed, str):
             return halt(memo, allowed)
         missing = max(0, pool.count - len(live))  # a node being replaced is out of service too
-        slots = gate.limit(pool.name, batch - sum(1 for n in live if not n.available) - missing)
+        out = len(live) - view.available_in(pool.name)  # live nodes not available (available ones are all live)
+        slots = gate.limit(pool.name, batch - out - missing)
         started = self.start_nodes(todo, version, books, memo, batch, pool.name, slots) if allowed else ([], slots)
         if isinstance(started, Decision):
             return started
@@ -151,13 +162,25 @@ class InPlace(Strategy):
             gate.started(pool.name)
         memo = gate.save(books.save(memo))
         idle = not actions and not busy and not books.retry_at and gate.wake_at is None
-        stuck = [n.name for n in live if n.name in books.held and n.ready and n.phase == IDLE and not n.schedulable]
+        stuck = [n.name for n in live if n.name in books.held and n.ready and n.phase == IDLE and not n.schedulable] \
+            if idle and slots <= 0 else []
         if idle and slots <= 0 and stuck and any(n.available for n in todo if n.name not in books.cordoned):
             return halt(memo, held_halt_reason(pool.name, stuck, batch))
         if books.skipped and idle:
             return skipped_halt(memo)  # the nodes left cordoned use up what maxUnavailable allows
         wake = min([*books.retry_at.values(), *([gate.wake_at] if gate.wake_at else [])], default=None)
         return Decision(tuple(actions), memo, wake_at=wake, notes=(gate.note,) if gate.note else ())
+
+    @staticmethod
+    def busy(view: ClusterState, pool: str, books: Books) -> bool:
+        """Is a node of the pool (not skipped, not being deleted) cordoned by us or in an operation? From the
+        view's counts of the pool's nodes per phase, and the few skipped and cordoned ones."""
+        ours = [view.node(name) for name in books.cordoned | books.skipped if view.has_node(name)]
+        ours = [n for n in ours if n.pool == pool and n.phase != DELETING]
+        if any(n.name in books.cordoned and n.name not in books.skipped for n in ours):
+            return True
+        operating = view.live_in(pool) - view.in_phase(pool, IDLE)  # not idle, not being deleted
+        return operating > sum(1 for n in ours if n.name in books.skipped and n.phase != IDLE)
 
     def follow_up(self, node: Node, version, books: Books, memo: dict) -> list[Action] | Decision:
         """The next step of a node already in this roll (cordoned by us, or in the middle of an operation)."""

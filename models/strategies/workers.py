@@ -98,13 +98,14 @@ OLD_NODE_WHY = {
 }
 
 
-def mark_old_nodes(old: list[Node], params: dict, surge_ready: bool) -> list[Action]:
-    """Taint the pool's old nodes as the ``oldNodes`` knob says (``cordon``: only once ``surge_ready``)."""
+def mark_old_nodes(old, params: dict, surge_ready: bool) -> list[Action]:
+    """Taint the pool's old nodes as the ``oldNodes`` knob says (``cordon``: only once ``surge_ready``);
+    ``old`` may be a function that lists them (asked only when the knob marks them)."""
     mode = params.get("oldNodes", "schedulable")
     if mode not in OLD_NODE_EFFECT or (mode == "cordon" and not surge_ready):
         return []
     return [Taint(OLD_NODE_WHY[mode], n.name, OLD_NODE_TAINT, OLD_NODE_EFFECT[mode])
-            for n in old if not n.has_taint(OLD_NODE_TAINT)]
+            for n in (old() if callable(old) else old) if not n.has_taint(OLD_NODE_TAINT)]
 
 
 def old_nodes_held(old: list[Node], params: dict) -> bool:
@@ -134,11 +135,15 @@ def skipped_halt(memo: dict) -> Decision:
 
 
 def provision_failures(pool: str, new: list[Node], failures: dict, joined: dict, memo: dict,
-                       actions: list, view: ClusterState | None = None, version=None) -> Decision | None:
+                       actions: list, view: ClusterState | None = None, version=None,
+                       settled: int | None = None) -> Decision | None:
     """Clean up machines that never joined (``failures`` and ``joined`` are the memo's counts,
     updated in place); three failures in a row halt. With ``view`` and ``version`` (``new`` then being
-    the pool's nodes at ``version`` or later, but those being deleted) the counts come from the view."""
-    if view is not None:
+    the pool's nodes at ``version`` or later, but those being deleted) the counts come from the view;
+    ``settled`` (with ``view``) says how many of ``new`` are Ready and idle when ``new`` is fewer."""
+    if settled is not None:
+        count = settled
+    elif view is not None:
         count = view.settled_in(pool, version)  # Ready and idle are never being deleted
     else:
         count = sum(1 for n in new if n.ready and n.phase == IDLE)
