@@ -57,10 +57,10 @@ from models.sorting import natural_key
 LIVE, GOING, HOLDING, DRAINS = "live", "going", "holding", "drains"
 
 
-def _frozen(cls, **fields):
-    """A frozen dataclass record with ``fields`` (every one of them), without its ``__init__``."""
+def _frozen(cls, fields: dict):
+    """A frozen dataclass record whose ``__dict__`` is ``fields`` (every field of it), without its ``__init__``."""
     record = object.__new__(cls)
-    record.__dict__.update(fields)
+    object.__setattr__(record, "__dict__", fields)
     return record
 
 
@@ -124,6 +124,7 @@ class SimulatedPort:
         self._addon_records: dict[str, Addon] = {}  # it changes
         self._addons: tuple = ()
         self._seeds: dict = {}
+        self._amounts: dict[tuple, Resources] = {}  # (CPU, memory, pods) -> its Resources record
         self._pools = tuple(world.pool_specs.values())
         self._do_not_disrupt = frozenset(w.key for w in world.workloads.values()  # Karpenter's, per workload
                                          if w.spec.annotation(DO_NOT_DISRUPT) == "true")
@@ -139,20 +140,26 @@ class SimulatedPort:
                 n.as_recorded = (Resources(n.cpu, n.memory, n.max_pods), tuple(sorted(n.labels.items())),
                                  tuple(sorted(n.annotations.items())))
             allocatable, labels, annotations = n.as_recorded
-            old = self._by_name.get(n.name)
-            requested = old.requested if old is not None else None
-            if requested is None or (requested.cpu_m, requested.memory, requested.pods) != (n.used_cpu, n.used_memory,
-                                                                                          n.used_pods):
-                requested = _frozen(Resources, cpu_m=n.used_cpu, memory=n.used_memory, pods=n.used_pods)
             # every field named, without the frozen dataclass's __init__ (made for each node that changed)
-            n.record = _frozen(Node, name=n.name, pool=n.pool, zone=n.zone, kubelet=n.kubelet,
-                               kube_proxy=n.kube_proxy, allocatable=allocatable, runtime=n.runtime, ip=n.ip,
-                               ready=n.ready, schedulable=n.schedulable, phase=n.phase, pods=waited,
-                               created_at=n.created_at, message=n.message, config=n.config, taints=n.taints,
-                               annotations=annotations, requested=requested,
-                               reschedulable=_frozen(Resources, cpu_m=waited_cpu, memory=waited_memory, pods=waited),
-                               do_not_disrupt=keep, labels=labels, volumes=len(n.volumes))
+            n.record = _frozen(Node, {"name": n.name, "pool": n.pool, "zone": n.zone, "kubelet": n.kubelet,
+                                      "kube_proxy": n.kube_proxy, "allocatable": allocatable, "runtime": n.runtime,
+                                      "ip": n.ip, "ready": n.ready, "schedulable": n.schedulable, "phase": n.phase,
+                                      "pods": waited, "created_at": n.created_at, "message": n.message,
+                                      "config": n.config, "taints": n.taints, "annotations": annotations,
+                                      "requested": self._resources(n.used_cpu, n.used_memory, n.used_pods),
+                                      "reschedulable": self._resources(waited_cpu, waited_memory, waited),
+                                      "do_not_disrupt": keep, "labels": labels, "volumes": len(n.volumes)})
         return n.record
+
+    def _resources(self, cpu_m: int, memory: int, pods: int) -> Resources:
+        """One record per amount (records are frozen: nodes with the same requests share theirs)."""
+        key = (cpu_m, memory, pods)
+        r = self._amounts.get(key)
+        if r is None:
+            if len(self._amounts) >= 1 << 14:
+                self._amounts.clear()
+            r = self._amounts[key] = _frozen(Resources, {"cpu_m": cpu_m, "memory": memory, "pods": pods})
+        return r
 
     def _refresh_nodes(self) -> None:
         """Bring the node records up to date: only those of the nodes the world made, changed or removed
