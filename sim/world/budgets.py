@@ -94,6 +94,9 @@ def losing_one_breaches(w: SimWorkload) -> bool:
 
 def degraded(w: SimWorkload) -> bool:
     """Ready below its budget's desired healthy (below its replicas when it has no budget)."""
-    if w.budgets:
-        return any(b.below() for b in w.budgets)
+    budgets = w.budgets
+    if len(budgets) == 1:  # (most workloads: asked at every Ready change)
+        return budgets[0].below()
+    if budgets:
+        return any(b.below() for b in budgets)
     return w.ready < w.desired
