@@ -107,9 +107,19 @@ class CapacityIndex:
         heap = self._heaps.get(group)
         if not heap:
             return None
+        need_cpu = pod.workload.spec.requests.cpu_m
+        while heap and look == 1:  # the best entry, if it is one to take, stays where it is (no pop and push back)
+            _, _, stamp, node = heap[0]
+            if stamp != node.stamp or node.removed or not self._eligible(node):
+                heapq.heappop(heap)  # stale: dropped, as below
+                continue
+            if node.free_cpu < need_cpu:
+                return None
+            if node.fits(pod) and (accept is None or accept(node)):
+                return node
+            break  # not this one: look further down, below
         popped = []
         found: list[SimNode] = []
-        need_cpu = pod.workload.spec.requests.cpu_m
         while heap:
             entry = heapq.heappop(heap)
             _, _, stamp, node = entry
