@@ -278,11 +278,14 @@ class SimulatedPort:
                         for b in self._selecting)
         if w.volumes.changed:
             self._volumes = w.volumes.records()
-        state = ClusterState(self._control_plane, self._pools, self._nodes, self._workloads, self._addons,
-                             self._cloud(),
-                             w.api_services, (), w.cp.api_up, w.env.now, budgets=budgets, pdbs=w.pdbs,
-                             services=w.services, clock_origin=w.clock_origin, webhooks=w.admission.webhooks_declared,
-                             priority_classes=w.priority_classes, volumes=self._volumes)
+        # every field named, without the frozen dataclass's __init__ (a view is made at every decision)
+        state = _frozen(ClusterState, {
+            "control_plane": self._control_plane, "pools": self._pools, "nodes": self._nodes,
+            "workloads": self._workloads, "addons": self._addons, "cloud": self._cloud(),
+            "api_services": w.api_services, "pods": (), "api_available": w.cp.api_up, "observed_at": w.env.now,
+            "unobserved": (), "budgets": budgets, "pdbs": w.pdbs, "services": w.services,
+            "clock_origin": w.clock_origin, "webhooks": w.admission.webhooks_declared,
+            "priority_classes": w.priority_classes, "volumes": self._volumes})
         return state.seeded(**self._seeds)
 
     def _refresh_control_plane(self) -> None:
