@@ -35,9 +35,24 @@ class NodeCounts:
     live: dict  # pool -> its nodes not being deleted
     available: dict  # pool -> its available nodes (Ready, schedulable, idle)
     settled: dict  # (pool, kubelet) -> its nodes Ready and idle at that kubelet
-    failed: dict  # pool -> its nodes whose machine was never made (provision-failed)
     unready: dict  # (pool, kubelet) -> its nodes idle but NotReady at that kubelet
     phases: dict  # (pool, phase) -> its nodes in that phase
+
+
+# which of a pool's by-kubelet lists a node is in (the simulated adapter keeps the same lists by them)
+def live(n) -> bool:
+    """Not being deleted (``nodes_by_kubelet``)."""
+    return n.phase != DELETING
+
+
+def holding(n) -> bool:
+    """Not being deleted, and still holding pods to drain or schedulable (``nodes_holding``)."""
+    return n.phase != DELETING and (n.pods > 0 or n.schedulable)
+
+
+def draining(n) -> bool:
+    """Draining, or its drain failed (``nodes_draining``)."""
+    return n.phase in (DRAINING, DRAIN_FAILED)
 
 
 def _step(counts: dict, key, by: int) -> None:
@@ -51,7 +66,7 @@ def _step(counts: dict, key, by: int) -> None:
 class NodeTally:
     """``NodeCounts`` kept by adding and taking away node records."""
 
-    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "settled", "failed", "unready", "phases")
+    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "settled", "unready", "phases")
 
     def __init__(self):
         self.kubelets: dict = {}
@@ -60,7 +75,6 @@ class NodeTally:
         self.live: dict[str, int] = {}
         self.available: dict[str, int] = {}
         self.settled: dict[tuple, int] = {}
-        self.failed: dict[str, int] = {}
         self.unready: dict[tuple, int] = {}
         self.phases: dict[tuple, int] = {}
 
@@ -75,8 +89,6 @@ class NodeTally:
         else:
             _step(self.settled, (node.pool, node.kubelet), by)
         _step(self.phases, (node.pool, node.phase), by)
-        if node.phase == PROVISION_FAILED:
-            _step(self.failed, node.pool, by)
         if node.phase != DELETING:
             _step(self.live, node.pool, by)
             if node.ready:
@@ -87,7 +99,7 @@ class NodeTally:
     def counts(self) -> NodeCounts:
         """The counts now (a snapshot: later changes do not reach it)."""
         return NodeCounts(dict(self.kubelets), dict(self.proxies), self.unsettled, dict(self.live),
-                          dict(self.available), dict(self.settled), dict(self.failed), dict(self.unready),
+                          dict(self.available), dict(self.settled), dict(self.unready),
                           dict(self.phases))
 
     @classmethod
@@ -151,15 +163,15 @@ class NodeIndexes:
 
     @cached_property
     def _nodes_by_pool_version(self) -> dict:
-        return self._by_kubelet(lambda n: n.phase != DELETING)
+        return self._by_kubelet(live)
 
     @cached_property
     def _nodes_by_pool_holding(self) -> dict:
-        return self._by_kubelet(lambda n: n.phase != DELETING and (n.pods > 0 or n.schedulable))
+        return self._by_kubelet(holding)
 
     @cached_property
     def _nodes_by_pool_draining(self) -> dict:
-        return self._by_kubelet(lambda n: n.phase in (DRAINING, DRAIN_FAILED))
+        return self._by_kubelet(draining)
 
     def nodes_draining(self, pool: str) -> dict:
         """A pool's nodes draining or whose drain failed, by kubelet version, each version's by name."""
@@ -199,7 +211,7 @@ class NodeIndexes:
 
     def failed_in(self, pool: str) -> int:
         """How many of a pool's nodes are machines that were never made (provision-failed)."""
-        return self.node_counts.failed.get(pool, 0)
+        return self.in_phase(pool, PROVISION_FAILED)
 
     def live_in(self, pool: str) -> int:
         """How many of a pool's nodes are not being deleted."""

@@ -48,10 +48,6 @@ class Faults:
             found = self._kinds[kind] = tuple(f for f in self.specs if f.type == kind)
         return found
 
-    def has(self, kind: str) -> bool:
-        """Is any fault of ``kind`` declared?"""
-        return bool(self._of(kind))
-
     def _active(self, f) -> bool:
         now = self.world.env.now
         start = f.at or 0.0
@@ -214,4 +210,5 @@ class Faults:
         return factor
 
     def pdb_stuck(self, workload) -> bool:
-        return any(self._active(f) and self._hits(f, workload=workload) for f in self._of("stuck-pdb"))
+        stuck = self._of("stuck-pdb")  # (asked at every eviction; most scenarios declare none)
+        return bool(stuck) and any(self._active(f) and self._hits(f, workload=workload) for f in stuck)

@@ -29,9 +29,6 @@ from models.actions import (
     UpgradeNodeInPlace,
 )
 from models.state import (
-    DELETING,
-    DRAIN_FAILED,
-    DRAINING,
     IDLE,
     Addon,
     BudgetStatus,
@@ -49,7 +46,7 @@ from sim.world import World
 from models.karpenter import DO_NOT_DISRUPT
 from sim.world.entities import RUNNING
 from sim.world.eviction import budget
-from models.node_index import NodeTally
+from models.node_index import NodeTally, draining, holding, live
 from models.sorting import natural_key
 
 
@@ -225,10 +222,10 @@ class SimulatedPort:
         """The by-name lists ``r`` belongs in: its pool's nodes at its kubelet not being deleted (or being
         deleted), those still holding pods or schedulable (``NodeIndexes.nodes_holding``), and those
         draining or whose drain failed (``NodeIndexes.nodes_draining``)."""
-        keys = [(LIVE if r.phase != DELETING else GOING, r.pool, r.kubelet)]
-        if r.phase != DELETING and (r.pods > 0 or r.schedulable):
+        keys = [(LIVE if live(r) else GOING, r.pool, r.kubelet)]
+        if holding(r):
             keys.append((HOLDING, r.pool, r.kubelet))
-        if r.phase in (DRAINING, DRAIN_FAILED):
+        if draining(r):
             keys.append((DRAINS, r.pool, r.kubelet))
         out = []
         for key in keys:
@@ -248,11 +245,9 @@ class SimulatedPort:
             stale = w.stale_workloads
         for sw in stale:
             if sw.record is None:
-                b = budget(sw)
-                record = object.__new__(Workload)  # dataclasses.replace(spec, status=...) without its look at
-                record.__dict__.update(sw.spec.__dict__, status=WorkloadStatus(sw.desired, sw.ready,  # the fields
-                                                                               b[0] if b else None))
-                sw.record = record
+                b = budget(sw)  # dataclasses.replace(spec, status=...) without its look at the fields
+                sw.record = _frozen(Workload, {**sw.spec.__dict__,
+                                               "status": WorkloadStatus(sw.desired, sw.ready, b[0] if b else None)})
             self._by_workload[sw.key] = sw.record
         w.stale_workloads.clear()
         return tuple(self._by_workload.values())

@@ -16,7 +16,6 @@ API waits). A drain that outlives its timeout stops and leaves the node ``drain-
 
 from __future__ import annotations
 
-
 from models.drain import FORCED, SKIP, DrainOptions, DrainPod, bypasses_budgets, judge, plan_drain, skip_wait_s
 from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
 from sim.world.budgets import MULTIPLE_BUDGETS, budget_of, losing_one_breaches
@@ -56,7 +55,6 @@ class Evictions:
     def __init__(self, world):
         self.world = world
         self._uid = 0
-        self._stuck: bool | None = None  # are there stuck-pdb faults (asked once)
 
     def allowed(self, pod: SimPod) -> tuple[bool, int, str]:
         """Would the Eviction API accept ``pod`` now? (allowed, HTTP status, message)"""
@@ -66,9 +64,7 @@ class Evictions:
         if len(w.budgets) != 1:
             return (False, 500, MULTIPLE_BUDGETS) if w.budgets else ACCEPTED
         b = w.budgets[0]
-        if self._stuck is None:
-            self._stuck = self.world.faults.has("stuck-pdb")
-        if self._stuck and self.world.faults.pdb_stuck(w):
+        if self.world.faults.pdb_stuck(w):
             return False, 429, f"PodDisruptionBudget {b.key} allows no disruption (a stuck-pdb fault)"
         current, desired, allowed = b.status()
         if not pod.ready:  # a running pod that is not Ready (pkg/registry/core/pod/storage/eviction.go)

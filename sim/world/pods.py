@@ -161,8 +161,7 @@ class Pods:
             self.world.rec.count("budget_breaches_involuntary", workload=w.key)
         pod.ready = ready
         w.ready += 1 if ready else -1
-        self.world.restate_workload(w)
-        self.world.workload_changed(w)
+        self.world.workload_changed(w)  # (which restates it)
 
     def stop_containers(self, node: SimNode) -> None:
         """The container runtime stops (it is being replaced): every container on the node stops; the
