@@ -21,7 +21,7 @@ from models.actions import (
     UpgradeNodeInPlace,
 )
 from models.plan import Plan
-from models.skew import KUBE_PROXY, Versioned, adds_violation, bare, check_transition, check_versions, versions_of
+from models.skew import KUBE_PROXY, Versioned, adds_violation, bare, check_transition, check_versions, moved, versions_of
 from models.state import IDLE, KUBELET, ClusterState
 
 
@@ -38,6 +38,7 @@ class _Projection:
 
     unavailable: set[str] = field(default_factory=set)
     taken: dict[str, int] = field(default_factory=dict)  # per pool, its available nodes among ``unavailable``
+    control_plane_busy: bool = False
 
     def take(self, view: ClusterState, name: str) -> None:
         if name in self.unavailable:
@@ -46,7 +47,6 @@ class _Projection:
         node = view.node(name) if view.has_node(name) else None
         if node is not None and node.available:
             self.taken[node.pool] = self.taken.get(node.pool, 0) + 1
-    control_plane_busy: bool = False
 
 
 def _pool_availability(view: ClusterState, pool: str, proj: _Projection) -> int:
@@ -74,10 +74,11 @@ def max_unavailable(action: Action, view: ClusterState, plan: Plan, proj: _Proje
 
 
 def _kubelet_refusal(action: Action, view: ClusterState, node_name: str, version) -> Refusal | None:
-    key = tuple((i.component, i.version, str(i.version), None) for i in view.control_plane.instances)
-    if not adds_violation((), key + ((KUBELET, version, str(version), "node"),), (KUBELET,)):
-        return None  # (the versions alone say no kubelet rule breaks; the names only word a refusal)
     items = [Versioned(i.component, i.name, i.version) for i in view.control_plane.instances]
+    # (the versions alone say whether a kubelet rule breaks, remembered whichever node asks; the names only
+    # word a refusal)
+    if not adds_violation((), bare(items) + ((KUBELET, version, str(version), None),), (KUBELET,)):
+        return None
     items.append(Versioned(KUBELET, node_name, version, node_name))
     bad = [v for v in check_versions(items) if v.component == KUBELET]
     if bad:
@@ -93,13 +94,13 @@ def skew(action: Action, view: ClusterState, plan: Plan, proj: _Projection) -> R
         return _kubelet_refusal(action, view, f"a new node in {action.pool}", action.version)
     if isinstance(action, UpgradeControlPlaneInstance):
         before = versions_of(view)
-        v = action.version
-        key = bare(before)
-        if not adds_violation(key, tuple((c, v, str(v), n) if i.name == action.instance else (c, w, t, n)
-                                         for i, (c, w, t, n) in zip(before, key)), None, True):
+
+        def to(i):
+            return action.version if i.name == action.instance else i.version
+
+        if not adds_violation(bare(before), bare(before, to), None, True):
             return None
-        after = tuple(Versioned(i.component, i.name, action.version if i.name == action.instance else i.version,
-                                i.node, i.count) for i in before)
+        after = moved(before, to)
         present = {(v.rule, v.component, v.subject) for v in check_versions(before)}
         added = [v for v in check_versions(after) if (v.rule, v.component, v.subject) not in present]
         added = check_transition(before, after) + added
@@ -107,13 +108,13 @@ def skew(action: Action, view: ClusterState, plan: Plan, proj: _Projection) -> R
             return Refusal("skew", action, f"{action.describe()}: {added[0].reason} ({added[0].rule})")
     if isinstance(action, UpgradeAddon) and action.addon == "kube-proxy":
         before = versions_of(view)
-        v = action.version
-        key = bare(before)
-        if not adds_violation(key, tuple((c, v, str(v), n) if c == KUBE_PROXY else (c, w, t, n) for c, w, t, n in key),
-                              (KUBE_PROXY,)):
+
+        def to(i):
+            return action.version if i.component == KUBE_PROXY else i.version
+
+        if not adds_violation(bare(before), bare(before, to), (KUBE_PROXY,)):
             return None
-        after = tuple(Versioned(i.component, i.name, action.version if i.component == KUBE_PROXY else i.version,
-                                i.node, i.count) for i in before)
+        after = moved(before, to)
         present = {(v.rule, v.subject) for v in check_versions(before)}
         added = [v for v in check_versions(after) if (v.rule, v.subject) not in present and v.component == KUBE_PROXY]
         if added:

@@ -213,10 +213,18 @@ def _check(items: tuple[Versioned, ...], rules: tuple[Rule, ...]) -> list[Violat
     return found
 
 
-def bare(items: Iterable[Versioned]) -> tuple[tuple, ...]:
+def bare(items: Iterable[Versioned], to=None) -> tuple[tuple, ...]:
     """What the rules look at in ``items``: each one's component, version (and how it is written) and node,
-    not its name or count, which only the reasons' words show."""
-    return tuple((i.component, i.version, str(i.version), i.node) for i in items)
+    not its name or count, which only the reasons' words show. With ``to``, each at the version ``to(item)``
+    says (what ``moved`` gives, without its records)."""
+    if to is None:
+        return tuple((i.component, i.version, str(i.version), i.node) for i in items)
+    return tuple((i.component, v, str(v), i.node) for i in items for v in (to(i),))
+
+
+def moved(items: Iterable[Versioned], to) -> tuple[Versioned, ...]:
+    """``items`` with each one at the version ``to(item)`` says."""
+    return tuple(Versioned(i.component, i.name, to(i), i.node, i.count) for i in items)
 
 
 @lru_cache(maxsize=4096)

@@ -16,7 +16,7 @@ from models.actions import Action, Annotate, Halt, UpgradeAddon, UpgradeControlP
 from models.autoscaling import SCALE_DOWN_DISABLED
 from models.plan import ADDONS, CONTROL_PLANE, KUBE_PROXY_ONLY, Phase, Plan
 from models.prechecks.base import Traits
-from models.skew import Versioned, adds_violation, bare, check_versions, versions_of
+from models.skew import adds_violation, bare, check_versions, moved, versions_of
 from models.progress import at_least, coredns_goal, current_phase
 from models.state import (
     APISERVER,
@@ -167,12 +167,13 @@ def left_behind_by(view: ClusterState, version) -> str | None:
     that was NotReady while the others caught up)? The reason, or None. The safety policy would refuse the
     hop; halting says why instead of asking again until the horizon."""
     before = versions_of(view)
-    key = bare(before)
-    if not adds_violation(key, tuple((c, version, str(version), n) if c == APISERVER and v < version else (c, v, t, n)
-                                     for c, v, t, n in key), (KUBELET, KUBE_PROXY)):
+
+    def to(i):
+        return version if i.component == APISERVER and i.version < version else i.version
+
+    if not adds_violation(bare(before), bare(before, to), (KUBELET, KUBE_PROXY)):
         return None  # (asked of the versions alone first; the names only to say which node)
-    after = tuple(Versioned(i.component, i.name, version if i.component == APISERVER and i.version < version
-                            else i.version, i.node, i.count) for i in before)
+    after = moved(before, to)
     present = {(v.rule, v.subject) for v in check_versions(before)}
     added = [v for v in check_versions(after) if v.component in (KUBELET, KUBE_PROXY)
              and (v.rule, v.subject) not in present]

@@ -140,7 +140,7 @@ class InPlace(Strategy):
                                            or view.in_phase(pool.name, PROVISION_FAILED)):
             actions.append(new_node(view, pool, version, nodes, f"pool {pool.name} has {len(live)} of {pool.count} "
                                     f"nodes: add one at {version}", []))
-        actions += mark_old_nodes(lambda: [n for n in live if n.kubelet._k < want], self.params, True)
+        actions += mark_old_nodes(Listed(lambda: [n for n in live if n.kubelet._k < want]), self.params, True)
         for node in todo:
             step = self.follow_up(node, version, books, memo)
             if isinstance(step, Decision):

@@ -98,14 +98,13 @@ OLD_NODE_WHY = {
 }
 
 
-def mark_old_nodes(old, params: dict, surge_ready: bool) -> list[Action]:
-    """Taint the pool's old nodes as the ``oldNodes`` knob says (``cordon``: only once ``surge_ready``);
-    ``old`` may be a function that lists them (asked only when the knob marks them)."""
+def mark_old_nodes(old: Sequence[Node], params: dict, surge_ready: bool) -> list[Action]:
+    """Taint the pool's old nodes as the ``oldNodes`` knob says (``cordon``: only once ``surge_ready``)."""
     mode = params.get("oldNodes", "schedulable")
     if mode not in OLD_NODE_EFFECT or (mode == "cordon" and not surge_ready):
         return []
     return [Taint(OLD_NODE_WHY[mode], n.name, OLD_NODE_TAINT, OLD_NODE_EFFECT[mode])
-            for n in (old() if callable(old) else old) if not n.has_taint(OLD_NODE_TAINT)]
+            for n in old if not n.has_taint(OLD_NODE_TAINT)]
 
 
 def old_nodes_held(old: list[Node], params: dict) -> bool:
