@@ -1,7 +1,8 @@
 """midair's acting half: everything that runs, simulates, talks to clusters or writes files.
 
 Lives here: scenario loading (``scenario``), the strategy registry, the simpy world,
-faults, the cluster adapters, the reconcile loop, metrics, sweeps, expectations measured
+faults, the cluster adapters, the reconcile loop, the garbage collector's setting while
+a run lasts (``collector``), metrics, sweeps, expectations measured
 over them (``expectations``), the search for bad luck (``fuzz``), reports and the CLI:
 its commands (``commands``), the output formats every command prints in (``render``),
 the comparison of strategies that run, sweep and the report share (``comparison``),

@@ -9,6 +9,7 @@ from models.progress import left_behind
 from models.prechecks import blocking
 from sim import registry
 from sim.adapters.simulated import SimulatedPort
+from sim.collector import run_collection
 from sim.metrics import Recorder
 from sim.prechecks import findings_for
 from sim.runner import Journal, LogEntry, Outcome, reconcile
@@ -145,6 +146,12 @@ def simulate(scenario: Scenario, spec: StrategySpec, seed: int, keep_world: bool
         plan = plan if plan is not None else plan_for(scenario, spec)
     except ValueError as exc:  # e.g. a kubelet newer than the apiserver (prechecks: ignore)
         return unstarted(scenario, spec, seed, f"no upgrade plan: {exc}")
+    with run_collection():
+        return _run(scenario, spec, seed, plan, keep_world, strategy, wrap_port)
+
+
+def _run(scenario: Scenario, spec: StrategySpec, seed: int, plan, keep_world: bool, strategy,
+         wrap_port) -> RunResult:
     world = world_for(scenario, seed, keep_series=keep_world)
     port = SimulatedPort(world) if wrap_port is None else wrap_port(SimulatedPort(world))
     horizon = scenario.horizon_s if scenario.horizon_s is not None else auto_horizon(scenario, plan)
