@@ -1,4 +1,5 @@
-"""The simulated cluster: a simpy world with one process per activity.
+"""The simulated cluster: a simpy world with one process per activity (a pod's start-up and
+termination are steps chained by callbacks instead, ``steps``: the same events in the same order).
 
 Lives here: the mutable entities (``entities``), the capacity index and scheduler,
 pods and their controllers, nodes (readiness, in-place upgrades, provisioning,

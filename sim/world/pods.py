@@ -26,6 +26,7 @@ from sim.sampling import sample
 from sim.world.budgets import losing_one_breaches
 from sim.world.entities import GONE, RUNNING, STARTING, TERMINATING, SimNode, SimPod, SimWorkload
 from sim.world.passes import Kick, run_passes
+from sim.world.steps import soon, then
 
 CRASH_BACKOFF_S = 10.0
 CRASH_BACKOFF_MAX_S = 300.0
@@ -93,39 +94,59 @@ class Pods:
             self._run(pod)
         else:
             pod.state = STARTING
-            world.env.process(self._start(pod, pull=w.key not in node.images))
+            soon(world.env, self._start, pod, w.key not in node.images)
 
-    def _start(self, pod: SimPod, pull: bool, attempt: int = 0):
-        world = self.world
+    # A pod's start-up: steps chained by callbacks (``sim.world.steps``), each where a process would resume.
+    def _start(self, pod: SimPod, pull: bool, attempt: int = 0) -> None:
         gen = pod.gen
         if attempt:  # CrashLoopBackOff: 10 s, doubling, at most 5 min (the kubelet's back-off)
-            yield world.env.timeout(min(CRASH_BACKOFF_S * 2 ** (attempt - 1), CRASH_BACKOFF_MAX_S))
-            if pod.gen != gen:
-                return
+            backoff = min(CRASH_BACKOFF_S * 2 ** (attempt - 1), CRASH_BACKOFF_MAX_S)
+            then(self.world.env.timeout(backoff), self._backed_off, pod, pull, attempt, gen)
+            return
+        waiting = self.world.volumes.ready(pod)
+        if waiting is not None:  # its volume is not attached to this node yet
+            pod.waiting_since = self.world.env.now
+            self.world.rec.volume_wait(self.world.env.now, pod.workload.key, 1)
+            then(waiting, self._attached, pod, pull, gen)
+            return
+        self._pull(pod, pull, attempt, gen)
+
+    def _backed_off(self, pod: SimPod, pull: bool, attempt: int, gen: int) -> None:
+        if pod.gen == gen:
+            self._pull(pod, pull, attempt, gen)
+
+    def _attached(self, pod: SimPod, pull: bool, gen: int) -> None:
+        self.stop_waiting(pod)
+        if pod.gen == gen:
+            self._pull(pod, pull, 0, gen)
+
+    def _pull(self, pod: SimPod, pull: bool, attempt: int, gen: int) -> None:
+        if not pull:
+            self._create_containers(pod, attempt, gen)
+            return
+        world = self.world
         spec = pod.workload.spec
-        if not attempt:
-            waiting = world.volumes.ready(pod)
-            if waiting is not None:  # its volume is not attached to this node yet
-                pod.waiting_since = world.env.now
-                world.rec.volume_wait(world.env.now, pod.workload.key, 1)
-                yield waiting
-                self.stop_waiting(pod)
-                if pod.gen != gen:
-                    return
-        if pull:
-            pull_s = spec.image_pull_s if spec.image_pull_s is not None else sample(world.timing.image_pull, world.rng)
-            yield world.env.timeout(pull_s * world.faults.image_pull_factor(pod))
-            if pod.gen != gen:
-                return
+        pull_s = spec.image_pull_s if spec.image_pull_s is not None else sample(world.timing.image_pull, world.rng)
+        then(world.env.timeout(pull_s * world.faults.image_pull_factor(pod)), self._pulled, pod, attempt, gen)
+
+    def _pulled(self, pod: SimPod, attempt: int, gen: int) -> None:
+        if pod.gen == gen:
             pod.node.images.add(pod.workload.key)
+            self._create_containers(pod, attempt, gen)
+
+    def _create_containers(self, pod: SimPod, attempt: int, gen: int) -> None:
+        world = self.world
         pod.started = True  # containers created: Running, not Ready yet
+        spec = pod.workload.spec
         start_s = spec.startup_seconds if spec.startup_seconds is not None else sample(world.timing.pod_startup, world.rng)
-        yield world.env.timeout(start_s)
+        then(world.env.timeout(start_s), self._ready_check, pod, attempt, gen)
+
+    def _ready_check(self, pod: SimPod, attempt: int, gen: int) -> None:
         if pod.gen != gen:
             return
-        if world.faults.pod_fails_to_start(pod):
-            world.rec.count("pods_restarted", workload=pod.workload.key)
-            world.env.process(self._start(pod, pull=False, attempt=attempt + 1))
+        if self.world.faults.pod_fails_to_start(pod):
+            self.world.rec.count("pods_restarted", workload=pod.workload.key)
+            soon(self.world.env, self._start, pod, False, attempt + 1)
             return
         self._run(pod)
 
@@ -181,7 +202,7 @@ class Pods:
                 self.set_ready(pod, False, involuntary=True)
                 pod.state = STARTING
                 self.world.rec.count("pods_restarted", workload=pod.workload.key)
-                self.world.env.process(self._start(pod, pull=False))
+                soon(self.world.env, self._start, pod, False)
 
     # -- deletion ----------------------------------------------------------------------------
     def terminate(self, pod: SimPod) -> None:
@@ -197,7 +218,7 @@ class Pods:
         pod.state = TERMINATING
         pod.deleted_at = self.world.env.now
         pod.workload.terminating += 1
-        self.world.env.process(self._finish(pod))
+        soon(self.world.env, self._finish, pod)
         self.changed(pod.workload)
 
     def exit_after(self, pod: SimPod) -> float:
@@ -206,17 +227,16 @@ class Pods:
         spec = pod.workload.spec
         return min(spec.grace_period_s, spec.pre_stop_s + sample(self.world.timing.pod_termination, self.world.rng))
 
-    def _finish(self, pod: SimPod):
-        world = self.world
-        while pod.state == TERMINATING:
-            node = pod.node
-            if node is None or node.removed:
-                break
-            if node.kubelet_up:
-                yield world.env.timeout(self.exit_after(pod))
-                break
-            yield world.node_ops.when_kubelet_up(node)
-        self.gone(pod)
+    def _finish(self, pod: SimPod) -> None:
+        """The containers exit ``exit_after`` from now while the kubelet is up (from when it is up again,
+        if it is down); then the pod is gone. A step chain: ``sim.world.steps``."""
+        node = pod.node
+        if pod.state != TERMINATING or node is None or node.removed:
+            self.gone(pod)
+        elif node.kubelet_up:
+            then(self.world.env.timeout(self.exit_after(pod)), self.gone, pod)
+        else:
+            then(self.world.node_ops.when_kubelet_up(node), self._finish, pod)
 
     def gone(self, pod: SimPod) -> None:
         if pod.state == GONE:
