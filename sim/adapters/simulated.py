@@ -8,7 +8,6 @@ every node of a large cluster. A test compares every view's indexes with a fresh
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import replace
 
 import simpy
@@ -48,6 +47,7 @@ from sim.world.entities import RUNNING
 from sim.world.eviction import budget
 from models.node_index import NodeTally, draining, holding, live
 from models.sorting import natural_key
+from sim.adapters.ordered import Ordered, Ranks
 
 
 # the kinds of by-name lists a pool's nodes are kept in (see _groups_of)
@@ -59,41 +59,6 @@ def _frozen(cls, fields: dict):
     record = object.__new__(cls)
     object.__setattr__(record, "__dict__", fields)
     return record
-
-
-class Ordered:
-    """Records kept sorted by a unique key (a node's name as a person reads it, then the order it was made
-    in: what a stable sort of the made order by name gives)."""
-
-    __slots__ = ("keys", "items", "_tuple")
-
-    def __init__(self):
-        self.keys: list = []
-        self.items: list = []
-        self._tuple: tuple | None = ()
-
-    def put(self, key, record) -> None:
-        """Add ``record`` under ``key``, or replace the one there."""
-        at = bisect_left(self.keys, key)
-        if at < len(self.keys) and self.keys[at] == key:
-            self.items[at] = record
-        else:
-            self.keys.insert(at, key)
-            self.items.insert(at, record)
-        self._tuple = None
-
-    def take(self, key) -> None:
-        at = bisect_left(self.keys, key)
-        del self.keys[at], self.items[at]
-        self._tuple = None
-
-    def records(self) -> tuple:
-        if self._tuple is None:
-            self._tuple = tuple(self.items)
-        return self._tuple
-
-    def __len__(self) -> int:
-        return len(self.items)
 
 
 class SimulatedPort:
@@ -108,6 +73,8 @@ class SimulatedPort:
         self._named: dict[str, Ordered] = {}
         self._groups: dict[tuple, Ordered] = {}  # (LIVE, GOING or HOLDING, pool, kubelet) -> those nodes by name
         self._sort_keys: dict[str, tuple] = {}  # node -> (its name's natural key, the order it was made in)
+        self._ranks = Ranks()  # those keys' ranks, which the by-name lists are sorted by
+        self._rank_of: dict[str, float] = {}  # node -> its key's rank
         # pool -> (made order, by name, and {kubelet: by name} of its nodes not being deleted, holding, draining)
         self._pool_tuples: dict[str, tuple] = {}
         self._cloud_record = None  # the cloud's record, until its subnets change
@@ -171,7 +138,8 @@ class SimulatedPort:
                 if old is None:
                     continue
                 self._tally.count(old, -1)
-                key = self._sort_keys.pop(n.name)
+                self._ranks.drop(self._sort_keys.pop(n.name))
+                key = self._rank_of.pop(n.name)
                 del self._by_name[n.name], self._pools_of[pool][n.name]
                 self._named[pool].take(key)
                 for group in self._groups_of(old):
@@ -182,13 +150,13 @@ class SimulatedPort:
                 r = self._node_record(n)
                 self._tally.count(r, 1)
                 if old is None:  # a new name goes last in the made order: it was made last
-                    key = self._sort_keys[n.name] = (natural_key(n.name), n.seq)
+                    key = self._new_rank(n)
                     self._pools_of.setdefault(pool, {})
                     self._named.setdefault(pool, Ordered()).put(key, r)
                     for group in self._groups_of(r):
                         group.put(key, r)
                 else:
-                    key = self._sort_keys[n.name]
+                    key = self._rank_of[n.name]
                     self._named[pool].put(key, r)
                     before, after = self._groups_of(old), self._groups_of(r)
                     for group in before:
@@ -217,6 +185,17 @@ class SimulatedPort:
                            by_pool_holding={pool: t[3] for pool, t in pools},
                            by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts)
         w.nodes_dirty = False
+
+    def _new_rank(self, n) -> float:
+        """The rank of a node new to the view (its key: its name's natural key, then the order it was made in)."""
+        key = self._sort_keys[n.name] = (natural_key(n.name), n.seq)
+        rank, remap = self._ranks.add(key)
+        if remap is not None:  # the ranks were spread out again: every list and node follows
+            for ordered in (*self._named.values(), *self._groups.values()):
+                ordered.renumber(remap)
+            self._rank_of = {name: remap[r] for name, r in self._rank_of.items()}
+        self._rank_of[n.name] = rank
+        return rank
 
     def _groups_of(self, r: Node) -> list[Ordered]:
         """The by-name lists ``r`` belongs in: its pool's nodes at its kubelet not being deleted (or being
