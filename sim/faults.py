@@ -36,6 +36,7 @@ class Faults:
         self._windows: dict[int, float] = {}
         self.on_operator_crash = None  # set by the run: a callable(delay_s)
         self.ended_at: float | None = None
+        self.stuck_pdbs = self._of("stuck-pdb")  # asked at every eviction: most scenarios declare none
 
     def stop(self) -> None:
         """The upgrade has ended: no fault fires from now on."""
@@ -210,5 +211,4 @@ class Faults:
         return factor
 
     def pdb_stuck(self, workload) -> bool:
-        stuck = self._of("stuck-pdb")  # (asked at every eviction; most scenarios declare none)
-        return bool(stuck) and any(self._active(f) and self._hits(f, workload=workload) for f in stuck)
+        return any(self._active(f) and self._hits(f, workload=workload) for f in self.stuck_pdbs)

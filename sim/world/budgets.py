@@ -53,10 +53,19 @@ class SimBudget:
         return self.status()[2]
 
     def status(self) -> tuple[int, int, int]:
-        """(current healthy, desired healthy, disruptions allowed: PDB.disruptions_allowed), each worked out once."""
-        expected = self.expected()
-        desired = self._desired_for(expected)
-        current = self.current_healthy()
+        """(current healthy, desired healthy, disruptions allowed: PDB.disruptions_allowed), each worked out once
+        (asked at every eviction: one member's counts are read here, as ``expected`` and ``current_healthy`` do)."""
+        members = self.members
+        if len(members) == 1:
+            m = members[0]
+            expected = len(m.pods) if self._counts_pods else m.desired
+            current = m.ready
+        else:
+            expected = self.expected()
+            current = self.current_healthy()
+        desired = self._desired.get(expected)
+        if desired is None:
+            desired = self._desired_for(expected)
         return current, desired, 0 if expected <= 0 else max(0, current - desired)
 
     def breached_by_losing_one(self) -> bool:

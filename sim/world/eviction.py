@@ -64,7 +64,8 @@ class Evictions:
         if len(w.budgets) != 1:
             return (False, 500, MULTIPLE_BUDGETS) if w.budgets else ACCEPTED
         b = w.budgets[0]
-        if self.world.faults.pdb_stuck(w):
+        faults = self.world.faults
+        if faults.stuck_pdbs and faults.pdb_stuck(w):  # (asked at every eviction: a stuck-pdb is rarely declared)
             return False, 429, f"PodDisruptionBudget {b.key} allows no disruption (a stuck-pdb fault)"
         current, desired, allowed = b.status()
         if not pod.ready:  # a running pod that is not Ready (pkg/registry/core/pod/storage/eviction.go)
