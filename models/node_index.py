@@ -55,6 +55,13 @@ def draining(n) -> bool:
     return n.phase in (DRAINING, DRAIN_FAILED)
 
 
+def counted_alike(a, b) -> bool:
+    """Do records ``a`` and ``b`` count the same in a ``NodeTally`` and sit in the same by-kubelet lists
+    (``live``, ``holding``, ``draining``)? (Most node changes are pods coming and going: they do.)"""
+    return (a.phase == b.phase and a.ready == b.ready and a.schedulable == b.schedulable and a.pool == b.pool
+            and (a.pods > 0) == (b.pods > 0) and a.kubelet == b.kubelet and a.kube_proxy == b.kube_proxy)
+
+
 def _step(counts: dict, key, by: int) -> None:
     left = counts.get(key, 0) + by
     if left:

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from models.node_index import NodeTally
+from models.node_index import NodeTally, counted_alike
 from models.sorting import natural_key
 from models.state import ClusterState, Node, Resources, WorkloadStatus
 from models.version import KubeVersion
@@ -99,3 +99,14 @@ def test_a_tally_that_takes_every_node_away_again_counts_nothing():
         tally.count(n, -1)
     assert tally.counts() == NodeTally.of(())
     assert tally.counts().kubelets == {} and tally.counts().unsettled == 0
+
+
+def test_records_count_alike_when_only_their_pods_changed_and_not_across_what_a_tally_or_list_reads():
+    base = dataclasses.replace(node("p-1"), pods=3)
+    assert counted_alike(base, dataclasses.replace(base, pods=7, message="drained"))
+    assert counted_alike(node("p-1"), dataclasses.replace(node("p-1"), message="x"))  # no pods either
+    for changed in (dict(pods=0), dict(phase="draining"), dict(ready=False), dict(schedulable=False),
+                    dict(pool="q"), dict(kubelet=KubeVersion.parse("1.29.0")),
+                    dict(kube_proxy=KubeVersion.parse("1.29.0"))):
+        assert not counted_alike(base, dataclasses.replace(base, **changed)), changed
+    assert NodeTally.of((base,)) == NodeTally.of((dataclasses.replace(base, pods=7),))  # the tally agrees

@@ -45,7 +45,7 @@ from sim.world import World
 from models.karpenter import DO_NOT_DISRUPT
 from sim.world.entities import RUNNING
 from sim.world.eviction import budget
-from models.node_index import NodeTally, draining, holding, live
+from models.node_index import NodeTally, counted_alike, draining, holding, live
 from models.sorting import natural_key
 from sim.adapters.ordered import Ordered, Ranks
 
@@ -145,10 +145,12 @@ class SimulatedPort:
                 for group in self._groups_of(old):
                     group.take(key)
             elif old is None or n.record is None:
-                if old is not None:
-                    self._tally.count(old, -1)  # first: a name taken away and put back stays available
                 r = self._node_record(n)
-                self._tally.count(r, 1)
+                alike = old is not None and counted_alike(old, r)  # (pods came or went: the same counts and lists)
+                if old is not None and not alike:
+                    self._tally.count(old, -1)
+                if not alike:
+                    self._tally.count(r, 1)
                 if old is None:  # a new name goes last in the made order: it was made last
                     key = self._new_rank(n)
                     self._pools_of.setdefault(pool, {})
@@ -158,10 +160,11 @@ class SimulatedPort:
                 else:
                     key = self._rank_of[n.name]
                     self._named[pool].put(key, r)
-                    before, after = self._groups_of(old), self._groups_of(r)
-                    for group in before:
-                        if group not in after:  # (a few lists each: by identity)
-                            group.take(key)
+                    after = self._groups_of(r)
+                    if not alike:
+                        for group in self._groups_of(old):
+                            if group not in after:  # (a few lists each: by identity)
+                                group.take(key)
                     for group in after:
                         group.put(key, r)  # in the list already: its record is replaced where it stands
                 self._by_name[n.name] = self._pools_of[pool][n.name] = r
