@@ -176,7 +176,9 @@ class SimulatedPort:
         self._nodes = tuple(self._by_name.values())
         for pool, records in self._pools_of.items():
             if pool not in self._pool_tuples:
-                self._pool_tuples[pool] = (tuple(records.values()), self._named[pool].records(),
+                # a pool of every node lists them as the view does (both dicts gain and lose names together)
+                made = self._nodes if len(records) == len(self._by_name) else tuple(records.values())
+                self._pool_tuples[pool] = (made, self._named[pool].records(),
                                            *({v: o.records() for (k, p, v), o in self._groups.items()
                                               if k == kind and p == pool and o} for kind in (LIVE, HOLDING, DRAINS)))
         # what a view would index from its nodes (NodeIndexes.seeded), kept here instead of worked out at every
