@@ -10,6 +10,8 @@ the composition root (``sim.simulate.world_for``) hands the records in.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import simpy
 
 from models.skew import Versioned, check_versions
@@ -56,6 +58,19 @@ from models.autoscaling import Autoscaler
 UNHEALTHY_POD_EVICTION_POLICY_FROM = KubeVersion(1, 27)
 
 
+@lru_cache(maxsize=1024)
+def _rules_broken(key: tuple) -> frozenset:
+    """The skew rules broken by the distinct versions of ``key`` (each control-plane instance's component and
+    version; the (kubelet, kube-proxy) pairs on nodes), as (rule, component, version, bound): pure, so
+    remembered across runs (a sweep's runs go through the same versions)."""
+    instances, pairs = key
+    bare = [Versioned(component, "", version) for component, version, _ in instances]
+    for kubelet, proxy in pairs:
+        node = f"nodes:{kubelet}:{proxy}"
+        bare += [Versioned(KUBELET, "", kubelet, node), Versioned(KUBE_PROXY, "", proxy, node)]
+    return frozenset((v.rule, v.component, str(v.version), str(v.bound)) for v in check_versions(bare))
+
+
 class World:
     def __init__(self, state: ClusterState, timing: Timing, seed: int, faults: tuple[FaultSpec, ...] = (), *,
                  inplace_restarts: str = "auto", faults_factory=None, keep_series: bool = True,
@@ -84,7 +99,6 @@ class World:
         self.stale_workloads: list[SimWorkload] = []  # workloads whose record was dropped since the last view
         self.cp_dirty = True
         self.active_skew: frozenset[tuple] = frozenset()
-        self._broken: dict[tuple, frozenset] = {}  # the skew rules broken, by the distinct versions present
         self.version_pairs: dict[tuple, dict[str, None]] = {}  # (kubelet, kube-proxy) -> nodes, in order
         self.available: set[str] = set()  # names of Ready, schedulable, idle nodes
         self.failed: set[str] = set()  # names of nodes whose machine was never made (provision-failed)
@@ -339,14 +353,7 @@ class World:
         # when a violation starts
         pairs = tuple(sorted(pair for pair, names in self.version_pairs.items() if names))
         key = (tuple((i.component, i.version, str(i.version)) for i in self.cp.instances.values()), pairs)
-        now = self._broken.get(key)
-        if now is None:
-            bare = [Versioned(component, "", version) for component, version, _ in key[0]]
-            for kubelet, proxy in pairs:
-                node = f"nodes:{kubelet}:{proxy}"
-                bare += [Versioned(KUBELET, "", kubelet, node), Versioned(KUBE_PROXY, "", proxy, node)]
-            now = self._broken[key] = frozenset((v.rule, v.component, str(v.version), str(v.bound))
-                                                for v in check_versions(bare))
+        now = _rules_broken(key)
         if not now <= self.active_skew:
             items = [Versioned(i.component, i.name, i.version) for i in self.cp.instances.values()]
             for kubelet, proxy in pairs:
