@@ -34,6 +34,7 @@ def watched(monkeypatch) -> list[int]:
         for pool in {n.pool for n in view.nodes} | {p.name for p in view.pools}:
             assert list(view.nodes_in_name_order(pool)) == sorted(fresh.nodes_in(pool), key=lambda n: natural_key(n.name))
         world = self.world
+        assert view.nodes == tuple(self._by_name.values())  # kept in a list as names come and go: the same order
         assert set(view.__dict__) == {f.name for f in dataclasses.fields(ClusterState)} | set(INDEXES)  # (no __init__)
         for r in view.nodes:  # made without Node's __init__: every field there, and nothing else
             assert set(r.__dict__) == {f.name for f in dataclasses.fields(Node)}, r.name

@@ -102,7 +102,9 @@ class InPlace(Strategy):
         want = phase.version._k  # (at_least, asked of every node of the pool at every decision)
         skipped, cordoned = books.skipped, books.cordoned
         for pool in pools_in_order(view, self.params):
-            nodes = [n for n in pool_in_order(view, pool.name, self.params["order"]) if n.phase != DELETING]
+            nodes = pool_in_order(view, pool.name, self.params["order"])
+            if view.in_phase(pool.name, DELETING):  # (rarely: the view counts them)
+                nodes = [n for n in nodes if n.phase != DELETING]
             live = [n for n in nodes if n.phase != PROVISION_FAILED] if view.in_phase(pool.name, PROVISION_FAILED) \
                 else nodes
             todo = [n for n in live if n.name not in skipped and

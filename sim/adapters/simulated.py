@@ -66,6 +66,9 @@ class SimulatedPort:
         self.world = world
         self.interval = world.timing.reconcile_interval_s if reconcile_interval_s is None else reconcile_interval_s
         self._nodes: tuple[Node, ...] = ()
+        self._made = Ordered()  # every node's record in the order its name came into the view (by_name's order)
+        self._made_at: dict[str, int] = {}  # node -> when its name came in (a count)
+        self._came_in = 0
         # the records of the last view: every node's, each pool's (both in the order they were made), and
         # each pool's by name (sort keys, records); a pool's view tuples (made order, by name) until it changes
         self._by_name: dict[str, Node] = {}
@@ -141,6 +144,7 @@ class SimulatedPort:
                 self._ranks.drop(self._sort_keys.pop(n.name))
                 key = self._rank_of.pop(n.name)
                 del self._by_name[n.name], self._pools_of[pool][n.name]
+                self._made.take(self._made_at.pop(n.name))
                 self._named[pool].take(key)
                 for group in self._groups_of(old):
                     group.take(key)
@@ -168,12 +172,16 @@ class SimulatedPort:
                     for group in after:
                         group.put(key, r)  # in the list already: its record is replaced where it stands
                 self._by_name[n.name] = self._pools_of[pool][n.name] = r
+                if old is None:
+                    self._came_in += 1
+                    self._made_at[n.name] = self._came_in
+                self._made.put(self._made_at[n.name], r)
             else:
                 continue
             self._pool_tuples.pop(pool, None)
         w.stale_nodes.clear()
         self._counts = self._tally.counts()
-        self._nodes = tuple(self._by_name.values())
+        self._nodes = self._made.records()  # (what tuple(self._by_name.values()) gives, copied from a list)
         for pool, records in self._pools_of.items():
             if pool not in self._pool_tuples:
                 # a pool of every node lists them as the view does (both dicts gain and lose names together)
