@@ -6,8 +6,10 @@ nodes, and counts its registered nodes (the topology domains a spread constraint
 or not). Nodes of a group share their labels but for their hostname, and their taints, so the
 scheduler decides a group's fit once per pod and looks into its heap only for the best node. An
 entry goes stale when its node's capacity, eligibility or group changes (the node's ``stamp``
-moves on); stale entries are dropped when they surface, and a heap is rebuilt once stale entries
-dominate it.
+moves on); stale entries are dropped when they surface (or replaced where they stand, when a node's old
+entry is the best: the node that just took a pod), and a heap is rebuilt once stale entries dominate
+it. Only valid entries are ever answered, in the order of their (free CPU, node) keys, so when a stale
+one goes does not change an answer.
 """
 
 from __future__ import annotations
@@ -60,7 +62,11 @@ class CapacityIndex:
             self.shape += 1  # a group has nodes again (or for the first time): groups() changes
         members.add(node)
         if self._eligible(node):
-            heapq.heappush(heap, (-node.free_cpu, node.seq, node.stamp, node))
+            entry = (-node.free_cpu, node.seq, node.stamp, node)
+            if heap[0][3] is node if heap else False:  # its old entry was the best (it just took a pod):
+                heapq.heapreplace(heap, entry)  # replaced where it stands, one sift instead of a push and a pop
+            else:
+                heapq.heappush(heap, entry)
             if len(heap) > 4 * len(members) + 64:
                 self._rebuild(key)
 

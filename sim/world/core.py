@@ -290,6 +290,12 @@ class World:
         self._track_availability(node)
         self.notify()
 
+    def pods_moved(self, node: SimNode) -> None:
+        """A pod came to ``node`` or left it: its record changes (its pods and requests), not whether it is
+        available nor where it is counted (``_track_availability`` reads neither)."""
+        self.restate(node)
+        self.notify()
+
     def restate_workload(self, w: SimWorkload) -> None:
         """Drop ``w``'s observed record: the next view makes it again (and only it)."""
         if w.record is not None:

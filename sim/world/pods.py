@@ -71,7 +71,7 @@ class Pods:
         node.used_memory += r.memory
         node.used_pods += 1
         if w.kind != DAEMONSET:
-            world.touch(node)  # its count of pods to drain changed
+            world.pods_moved(node)  # its count of pods to drain changed
         else:
             world.restate(node)  # its requests changed; nothing a strategy waits for
         world.index.update(node)
@@ -269,7 +269,7 @@ class Pods:
                 world.preemption.bound(pod, node, -1)
                 world.volumes.left(pod, node)
                 if w.kind != DAEMONSET:
-                    world.touch(node)
+                    world.pods_moved(node)
                 else:
                     world.restate(node)  # its requests changed; no one waits for it
                 world.index.update(node)
