@@ -19,6 +19,10 @@ import heapq
 from sim.world.entities import SimNode, SimPod
 
 Group = tuple  # (pool, zone, taints)
+# A heap entry is (rank, stamp, node): the rank orders by most free CPU, then by the order nodes were made
+# in (free CPU times SEQS, less the node's sequence number: one integer, unique, so a comparison never
+# looks further), which is (-free CPU, seq) as a pair would order them while seq < SEQS.
+SEQS = 1 << 40
 
 
 def group_of(node: SimNode) -> Group:
@@ -62,8 +66,8 @@ class CapacityIndex:
             self.shape += 1  # a group has nodes again (or for the first time): groups() changes
         members.add(node)
         if self._eligible(node):
-            entry = (-node.free_cpu, node.seq, node.stamp, node)
-            if heap[0][3] is node if heap else False:  # its old entry was the best (it just took a pod):
+            entry = (node.seq - node.free_cpu * SEQS, node.stamp, node)
+            if heap[0][2] is node if heap else False:  # its old entry was the best (it just took a pod):
                 heapq.heapreplace(heap, entry)  # replaced where it stands, one sift instead of a push and a pop
             else:
                 heapq.heappush(heap, entry)
@@ -89,7 +93,7 @@ class CapacityIndex:
             self._counted[node.name] = key
 
     def _rebuild(self, key) -> None:
-        heap = [(-n.free_cpu, n.seq, n.stamp, n) for n in self._members[key] if self._eligible(n)]
+        heap = [(n.seq - n.free_cpu * SEQS, n.stamp, n) for n in self._members[key] if self._eligible(n)]
         heapq.heapify(heap)
         self._heaps[key] = heap
 
@@ -115,7 +119,7 @@ class CapacityIndex:
             return None
         need_cpu = pod.workload.spec.requests.cpu_m
         while heap and look == 1:  # the best entry, if it is one to take, stays where it is (no pop and push back)
-            _, _, stamp, node = heap[0]
+            _, stamp, node = heap[0]
             if stamp != node.stamp or node.removed or not self._eligible(node):
                 heapq.heappop(heap)  # stale: dropped, as below
                 continue
@@ -128,7 +132,7 @@ class CapacityIndex:
         found: list[SimNode] = []
         while heap:
             entry = heapq.heappop(heap)
-            _, _, stamp, node = entry
+            _, stamp, node = entry
             if stamp != node.stamp or node.removed or not self._eligible(node):
                 continue
             popped.append(entry)

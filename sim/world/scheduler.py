@@ -179,9 +179,9 @@ class Scheduler:
         pools = (spec.pool,) if spec.pool else world.pool_names
         by_zone = self._plain_groups(pools, tolerations)
         counts = pod.workload.zone_counts
-        zones = sorted(by_zone, key=lambda z: (counts.get(z, 0), z))
+        zones = sorted([(counts.get(z, 0), z) for z in by_zone])  # fewest of its pods first, then by name
         for cls in (0, 1):
-            for zone in zones:
+            for _, zone in zones:
                 best = None
                 for g_cls, g in by_zone[zone]:
                     if g_cls != cls:
