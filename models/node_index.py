@@ -37,6 +37,7 @@ class NodeCounts:
     settled: dict  # (pool, kubelet) -> its nodes Ready and idle at that kubelet
     unready: dict  # (pool, kubelet) -> its nodes idle but NotReady at that kubelet
     phases: dict  # (pool, phase) -> its nodes in that phase
+    idle_out: dict  # (pool, kubelet) -> its nodes idle but out of service (NotReady, or cordoned) at that kubelet
 
 
 # which of a pool's by-kubelet lists a node is in (the simulated adapter keeps the same lists by them)
@@ -73,7 +74,7 @@ def _step(counts: dict, key, by: int) -> None:
 class NodeTally:
     """``NodeCounts`` kept by adding and taking away node records."""
 
-    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "settled", "unready", "phases")
+    __slots__ = ("kubelets", "proxies", "unsettled", "live", "available", "settled", "unready", "phases", "idle_out")
 
     def __init__(self):
         self.kubelets: dict = {}
@@ -84,6 +85,7 @@ class NodeTally:
         self.settled: dict[tuple, int] = {}
         self.unready: dict[tuple, int] = {}
         self.phases: dict[tuple, int] = {}
+        self.idle_out: dict[tuple, int] = {}
 
     def count(self, node, by: int) -> None:
         """Add ``node``'s record (``by`` 1) or take it away (-1)."""
@@ -102,12 +104,14 @@ class NodeTally:
                 _step(self.proxies, node.kube_proxy, by)
         if idle and node.ready and node.schedulable:
             _step(self.available, node.pool, by)
+        elif idle:
+            _step(self.idle_out, (node.pool, node.kubelet), by)
 
     def counts(self) -> NodeCounts:
         """The counts now (a snapshot: later changes do not reach it)."""
         return NodeCounts(dict(self.kubelets), dict(self.proxies), self.unsettled, dict(self.live),
                           dict(self.available), dict(self.settled), dict(self.unready),
-                          dict(self.phases))
+                          dict(self.phases), dict(self.idle_out))
 
     @classmethod
     def of(cls, nodes) -> NodeCounts:
@@ -215,6 +219,11 @@ class NodeIndexes:
     def in_phase(self, pool: str, phase: str) -> int:
         """How many of a pool's nodes are in ``phase`` (provisioning, draining, ...)."""
         return self.node_counts.phases.get((pool, phase), 0)
+
+    def idle_out_at(self, pool: str, version) -> int:
+        """How many of a pool's nodes are idle but out of service (NotReady, or cordoned) with a kubelet at
+        exactly ``version``."""
+        return self.node_counts.idle_out.get((pool, version), 0)
 
     def failed_in(self, pool: str) -> int:
         """How many of a pool's nodes are machines that were never made (provision-failed)."""

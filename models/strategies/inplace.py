@@ -38,6 +38,8 @@ from models.state import (
 )
 from models.strategies.base import Decision, Strategy, halt
 from models.strategies.params import INPLACE_PARAMS
+from models.strategies.inplace_nodes import Todo
+from models.strategies.inplace_nodes import todo as pool_todo
 from models.strategies.zones import new_node
 from models.strategies.waves import Waves, pools_in_order
 from models.strategies.workers import (
@@ -46,6 +48,7 @@ from models.strategies.workers import (
     BatchGate,
     Listed,
     drain,
+    in_name_order,
     mark_old_nodes,
     on_drain_failed,
     pool_in_order,
@@ -100,16 +103,14 @@ class InPlace(Strategy):
         gate = BatchGate(view, memo, self.params, phase.version)
         waves = Waves(view, memo, self.params, str(phase.version))
         want = phase.version._k  # (at_least, asked of every node of the pool at every decision)
-        skipped, cordoned = books.skipped, books.cordoned
         for pool in pools_in_order(view, self.params):
             nodes = pool_in_order(view, pool.name, self.params["order"])
             if view.in_phase(pool.name, DELETING):  # (rarely: the view counts them)
                 nodes = [n for n in nodes if n.phase != DELETING]
             live = [n for n in nodes if n.phase != PROVISION_FAILED] if view.in_phase(pool.name, PROVISION_FAILED) \
                 else nodes
-            todo = [n for n in live if n.name not in skipped and
-                    (n.kubelet._k < want or n.phase != IDLE or n.name in cordoned)]
-            if not todo and len(live) >= pool.count:
+            todo = pool_todo(view, pool.name, live, want, books, in_name_order(self.params["order"]))
+            if todo.empty() and len(live) >= pool.count:
                 waves.finished(pool.name)
                 continue
             go = waves.hold(pool.name)
@@ -121,7 +122,8 @@ class InPlace(Strategy):
             return skipped_halt(memo)
         return Decision(memo=books.save(memo), notes=("waiting for upgraded nodes to become Ready",))
 
-    def roll_pool(self, view, plan, phase, memo, books: Books, gate: BatchGate, pool, nodes, live, todo) -> Decision:
+    def roll_pool(self, view, plan, phase, memo, books: Books, gate: BatchGate, pool, nodes, live,
+                  todo: Todo) -> Decision:
         """One pool's next actions: follow up on the nodes in flight, then start as many as maxUnavailable allows."""
         version = phase.version
         batch = plan.batch(pool.name).unavailable
@@ -143,7 +145,7 @@ class InPlace(Strategy):
             actions.append(new_node(view, pool, version, nodes, f"pool {pool.name} has {len(live)} of {pool.count} "
                                     f"nodes: add one at {version}", []))
         actions += mark_old_nodes(Listed(lambda: [n for n in live if n.kubelet._k < want]), self.params, True)
-        for node in todo:
+        for node in todo.all if todo.flight is None else todo.flight:  # (the others have no step to follow up)
             step = self.follow_up(node, version, books, memo)
             if isinstance(step, Decision):
                 return step
@@ -155,7 +157,7 @@ class InPlace(Strategy):
         missing = max(0, pool.count - len(live))  # a node being replaced is out of service too
         out = len(live) - view.available_in(pool.name)  # live nodes not available (available ones are all live)
         slots = gate.limit(pool.name, batch - out - missing)
-        started = self.start_nodes(todo, version, books, memo, batch, pool.name, slots) if allowed else ([], slots)
+        started = self.start_nodes(view, todo, version, books, memo, batch, pool.name, slots) if allowed else ([], slots)
         if isinstance(started, Decision):
             return started
         more, slots = started
@@ -166,7 +168,7 @@ class InPlace(Strategy):
         idle = not actions and not busy and not books.retry_at and gate.wake_at is None
         stuck = [n.name for n in live if n.name in books.held and n.ready and n.phase == IDLE and not n.schedulable] \
             if idle and slots <= 0 else []
-        if idle and slots <= 0 and stuck and any(n.available for n in todo if n.name not in books.cordoned):
+        if idle and slots <= 0 and stuck and any(n.available for n in todo.all if n.name not in books.cordoned):
             return halt(memo, held_halt_reason(pool.name, stuck, batch))
         if books.skipped and idle:
             return skipped_halt(memo)  # the nodes left cordoned use up what maxUnavailable allows
@@ -200,11 +202,16 @@ class InPlace(Strategy):
             return step
         return step if isinstance(step, list) else [step] if step is not None else []
 
-    def start_nodes(self, todo: list[Node], version, books: Books, memo: dict, batch: int, pool: str,
+    def start_nodes(self, view: ClusterState, todo: Todo, version, books: Books, memo: dict, batch: int, pool: str,
                     slots: int) -> tuple[list[Action], int] | Decision:
-        """Bring nodes into the batch while slots are free (a node already out of service takes none)."""
+        """Bring nodes into the batch while slots are free (a node already out of service takes none). From
+        the fresh nodes when the view's lists give them (once no slot is left and every fresh one out of
+        service is in, the rest would only be passed over), else from every node to do."""
         actions: list[Action] = []
-        for node in todo:
+        out = todo.fresh_out(view, pool, books) if todo.fresh is not None else 0
+        for node in todo.all if todo.fresh is None else todo.fresh:
+            if todo.fresh is not None and slots <= 0 and out <= 0:
+                break
             if (node.name in books.cordoned or node.phase != IDLE or node.name in books.replacing
                     or at_least(node.kubelet, version)):
                 continue
@@ -214,6 +221,7 @@ class InPlace(Strategy):
                    if node.available else
                    f"{node.name} is already out of service (NotReady): upgrading it in place takes no batch slot")
             books.cordoned.add(node.name)
+            out -= 0 if node.available else 1
             if node.schedulable:
                 actions.append(Cordon(why, node.name))
             else:  # already cordoned (by someone else, or NotReady): go straight to its next step
