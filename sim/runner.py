@@ -224,6 +224,7 @@ def reconcile(port: ClusterPort, strategy, plan: Plan, journal: Journal, *, safe
             journal.save(memo, entries)
             return Outcome(False, reason, now)
         journal.save(memo, entries)
+        view = None  # let it go while the loop waits (an adapter may then reuse what it shared with it)
         until = now + RESYNC_S
         if decision.wake_at is not None:
             until = min(until, decision.wake_at)

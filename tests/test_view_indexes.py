@@ -111,3 +111,44 @@ def test_records_count_alike_when_only_their_pods_changed_and_not_across_what_a_
                     dict(kube_proxy=KubeVersion.parse("1.29.0"))):
         assert not counted_alike(base, dataclasses.replace(base, **changed)), changed
     assert NodeTally.of((base,)) == NodeTally.of((dataclasses.replace(base, pods=7),))  # the tally agrees
+
+
+class _Keeping:
+    """A port wrapper that keeps every view (``keep``), or only notes which dict each gave by name."""
+
+    def __init__(self, port, keep: bool):
+        self.port, self.world, self.keep = port, port.world, keep
+        self.views: list = []
+        self.dicts: list[dict] = []  # (the dicts themselves: an id alone could be a freed one's again)
+
+    def observe(self):
+        view = self.port.observe()
+        self.dicts.append(view.__dict__["_nodes_by_name"])
+        if self.keep:
+            self.views.append(view)
+        return view
+
+    def __getattr__(self, name):
+        return getattr(self.port, name)
+
+
+def test_a_view_kept_alive_keeps_its_nodes_by_name_while_the_port_goes_on_with_a_copy():
+    sc = load_scenario_text(SIXTY, "scale-60", [STRATEGIES])
+    ports = []
+    result = simulate(sc, sc.strategy("surge"), seed=1, wrap_port=lambda p: ports.append(_Keeping(p, True)) or ports[0])
+    assert result.completed is True
+    views = ports[0].views
+    assert len(views) > 100
+    for view in views:  # every view, long after the port changed its nodes, still names its own records
+        assert view.__dict__["_nodes_by_name"] == {n.name: n for n in view.nodes}
+
+
+def test_the_reconcile_loop_lets_its_view_go_so_the_port_shares_one_dict_by_name_across_views():
+    sc = load_scenario_text(SIXTY, "scale-60", [STRATEGIES])
+    ports = []
+    result = simulate(sc, sc.strategy("surge"), seed=1, wrap_port=lambda p: ports.append(_Keeping(p, False)) or ports[0])
+    assert result.completed is True
+    dicts = ports[0].dicts
+    # the loop's view is gone before the next one: the port changes its dict in place instead of copying it
+    assert len(dicts) == 374
+    assert len({id(d) for d in dicts}) == 1

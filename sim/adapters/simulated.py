@@ -8,6 +8,7 @@ every node of a large cluster. A test compares every view's indexes with a fresh
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 
 import simpy
@@ -72,6 +73,7 @@ class SimulatedPort:
         # the records of the last view: every node's, each pool's (both in the order they were made), and
         # each pool's by name (sort keys, records); a pool's view tuples (made order, by name) until it changes
         self._by_name: dict[str, Node] = {}
+        self._viewers: list = []  # weak references to the views handed _by_name as it is (see _refresh_nodes)
         self._pools_of: dict[str, dict[str, Node]] = {}
         self._named: dict[str, Ordered] = {}
         self._groups: dict[tuple, Ordered] = {}  # (LIVE, GOING or HOLDING, pool, kubelet) -> those nodes by name
@@ -134,6 +136,9 @@ class SimulatedPort:
         they were made, each pool's in that order and by name, and each pool's nodes not being deleted by
         kubelet version, by name."""
         w = self.world
+        if any(viewer() is not None for viewer in self._viewers):  # a view still holds the dict: it keeps it
+            self._by_name = dict(self._by_name)
+        self._viewers = []
         for n in w.stale_nodes:
             pool = n.pool
             old = self._by_name.get(n.name)
@@ -192,7 +197,7 @@ class SimulatedPort:
         # what a view would index from its nodes (NodeIndexes.seeded), kept here instead of worked out at every
         # view; views share them until the nodes change (none changes them)
         pools = [(pool, t) for pool, t in self._pool_tuples.items() if t[0]]  # a view knows no pool without nodes
-        self._seeds = dict(by_name=dict(self._by_name), by_pool={pool: t[0] for pool, t in pools},
+        self._seeds = dict(by_name=self._by_name, by_pool={pool: t[0] for pool, t in pools},
                            by_pool_named={pool: t[1] for pool, t in pools},
                            by_pool_version={pool: t[2] for pool, t in pools},
                            by_pool_holding={pool: t[3] for pool, t in pools},
@@ -273,7 +278,11 @@ class SimulatedPort:
             "unobserved": (), "budgets": budgets, "pdbs": w.pdbs, "services": w.services,
             "clock_origin": w.clock_origin, "webhooks": w.admission.webhooks_declared,
             "priority_classes": w.priority_classes, "volumes": self._volumes})
-        return state.seeded(**self._seeds)
+        view = state.seeded(**self._seeds)
+        # the view's nodes by name are the port's own dict, until the nodes change: then a view still alive
+        # keeps it and the port goes on with a copy (the reconcile loop lets its last view go before it waits)
+        self._viewers.append(weakref.ref(view))
+        return view
 
     def _refresh_control_plane(self) -> None:
         """The control plane's and the add-ons' records, each made again only if it changed."""
