@@ -55,6 +55,7 @@ class Evictions:
     def __init__(self, world):
         self.world = world
         self._uid = 0
+        self._refusals: dict[tuple, tuple] = {}  # (budget, healthy, desired) -> the Eviction API's 429 answer
 
     def allowed(self, pod: SimPod) -> tuple[bool, int, str]:
         """Would the Eviction API accept ``pod`` now? (allowed, HTTP status, message)"""
@@ -74,7 +75,13 @@ class Evictions:
                 return ACCEPTED
         if allowed > 0:
             return ACCEPTED
-        return False, 429, f"PodDisruptionBudget {b.key} allows 0 disruptions ({current} healthy, {desired} desired)"
+        refusal = self._refusals.get((b.key, current, desired))  # (refused, and asked again, a million times)
+        if refusal is None:
+            if len(self._refusals) >= 1 << 14:
+                self._refusals.clear()
+            refusal = self._refusals[(b.key, current, desired)] = (
+                False, 429, f"PodDisruptionBudget {b.key} allows 0 disruptions ({current} healthy, {desired} desired)")
+        return refusal
 
     def evict(self, pod: SimPod, bypass: bool = False) -> None:
         world = self.world
@@ -161,7 +168,12 @@ class Evictions:
                 seen = still.get(p.uid)
                 if seen is None or seen[2] != lost:
                     d = drain_pod(p, now, timed)
-                    seen = still[p.uid] = (d, judge(d, options, lost), lost)
+                    # all the filters see of it but its name is its workload's (not how long it is deleting,
+                    # untimed): one verdict per workload and reachability
+                    verdict = still.get((p.workload.key, lost))
+                    if verdict is None:
+                        verdict = still[(p.workload.key, lost)] = judge(d, options, lost)
+                    seen = still[p.uid] = (d, verdict, lost)
                 d, verdict = seen[0], seen[1]
             pods[id(d)], verdicts[id(d)] = (d, p), verdict
         plan = plan_drain([d for d, _ in pods.values()], options, lost, judge=lambda d, _o, _l: verdicts[id(d)])
@@ -177,7 +189,8 @@ class Evictions:
         refusals: dict[str, int] = {}
         codes: set[int] = set()
         last_reason = ""
-        still: dict[int, tuple] = {}  # pod uid -> what the filters see of it (not deleting) and their verdict
+        still: dict = {}  # pod uid -> what the filters see of it (not deleting) and their verdict; (workload, lost)
+        # -> the verdict on its pods
         kept: dict = {}  # the filters' last answer, and what it was asked of
         while True:
             if node.removed or node.phase != DRAINING:
