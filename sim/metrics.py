@@ -196,8 +196,14 @@ class Recorder:
             track.close(t)
             track.share = share
 
-    def refused_eviction(self, t: float, key: str) -> None:
-        self.count("evictions_refused", workload=key)
+    def refused_evictions(self, keys: list[str]) -> None:
+        """Evictions refused, one workload key each (a drain's refusals of one retry: a million at scale)."""
+        self.counters["evictions_refused"] += len(keys)
+        workloads = self.workloads
+        for key in keys:
+            track = workloads.get(key)
+            if track is not None:
+                track.counters["evictions_refused"] += 1
 
     def skew_violation(self, t: float, rule: str, reason: str) -> None:
         self.skew.append((t, rule, reason))

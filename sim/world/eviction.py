@@ -205,7 +205,7 @@ class Evictions:
                     node.message = "drained"
                     world.touch(node)
                     return
-                refused_now = False
+                refused = []  # the workloads of the pods refused now, one entry each
                 for pod, bypass in deletes:
                     if pod.state == TERMINATING:
                         continue  # waited for
@@ -213,11 +213,14 @@ class Evictions:
                     if ok:
                         self.evict(pod, bypass=options.disable_eviction)
                     else:
-                        refusals[pod.workload.key] = refusals.get(pod.workload.key, 0) + 1
+                        refused.append(pod.workload.key)
                         codes.add(code)
                         last_reason = why
-                        refused_now = True
-                        world.rec.refused_eviction(env.now, pod.workload.key)
+                refused_now = bool(refused)
+                if refused:
+                    for key in refused:
+                        refusals[key] = refusals.get(key, 0) + 1
+                    world.rec.refused_evictions(refused)
             else:
                 last_reason = "the API is unavailable"
                 refused_now = True
