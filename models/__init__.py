@@ -1,7 +1,7 @@
 """midair's pure model: everything that decides.
 
 Lives here: Kubernetes versions (``version``), quantities (``quantity``), object names
-(``names``), the frozen cluster records (``state``) and the indexes and counts of a view's nodes
+(``names``), the frozen cluster records (``state``; made fast from their fields: ``records``) and the indexes and counts of a view's nodes
 (``node_index``), the version-skew policy (``skew``),
 compatibility data (``compat``), the fault vocabulary of scenarios (``faults``), the static
 upgrade plan (``plan``), actions, safety policies, pre-checks and the upgrade strategies

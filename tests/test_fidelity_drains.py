@@ -3,6 +3,8 @@ drain's filters, one set for the world and the live drain; budgets that select b
 unhealthyPodEvictionPolicy from the release that has it; what old nodes are told when a roll
 starts; the EKS and AKS presets; the add-ons after the workers."""
 
+import dataclasses
+
 import pytest
 
 from models.drain import (
@@ -20,6 +22,7 @@ from models.selectors import LabelSelector, Requirement
 from sim.adapters.simulated import SimulatedPort
 from sim.scenario.build import strategy_by_name
 from sim.simulate import world_for
+from sim.world.eviction import drain_pod
 from tests.fidelity_scenario import run, scenario, world
 
 # -- 7. kubectl drain's filters --------------------------------------------------------------------
@@ -292,3 +295,18 @@ def test_afterworkers_still_moves_kube_proxy_where_the_skew_policy_needs_it():
                                             "older than 1.25 may trail by at most 2) (kube-proxy-too-old)"),
         ("UpgradeAddon kube-proxy to 1.29.4", "kube-proxy follows the control plane to 1.29.4 (never newer than the "
                                               "apiserver; within three minors of every kubelet)")]
+
+
+def test_what_the_filters_see_of_a_pod_in_the_world_is_the_record_its_constructor_makes():
+    w = world(*MIX)
+    w.env.run(until=100)
+    node = w.nodes["general-1"]
+    seen = {p.name: drain_pod(p, w.env.now) for p in node.pods_in_order()}
+    assert {name: (d.daemonset, d.controlled, d.emptydir, d.phase) for name, d in seen.items()} == {
+        "agent-1": (True, True, False, "Running"), "cache-1": (False, True, True, "Running"),  # (emptyDir data)
+        "migrate-1": (False, False, False, "Succeeded"), "solo-1": (False, False, False, "Running"),
+        "web-1": (False, True, False, "Running")}
+    for p in node.pods_in_order():  # made without DrainPod's __init__: the same record, every field
+        d = seen[p.name]
+        assert set(d.__dict__) == {f.name for f in dataclasses.fields(DrainPod)}
+        assert d == DrainPod(d.namespace, d.name, d.phase, d.daemonset, False, d.controlled, d.emptydir, None)

@@ -47,19 +47,13 @@ from models.karpenter import DO_NOT_DISRUPT
 from sim.world.entities import RUNNING
 from sim.world.eviction import budget
 from models.node_index import NodeTally, counted_alike, draining, holding, live
+from models.records import made
 from models.sorting import natural_key
 from sim.adapters.ordered import Ordered, Ranks
 
 
 # the kinds of by-name lists a pool's nodes are kept in (see _groups_of)
 LIVE, GOING, HOLDING, DRAINS = "live", "going", "holding", "drains"
-
-
-def _frozen(cls, fields: dict):
-    """A frozen dataclass record whose ``__dict__`` is ``fields`` (every field of it), without its ``__init__``."""
-    record = object.__new__(cls)
-    object.__setattr__(record, "__dict__", fields)
-    return record
 
 
 class SimulatedPort:
@@ -110,7 +104,7 @@ class SimulatedPort:
                                  tuple(sorted(n.annotations.items())))
             allocatable, labels, annotations = n.as_recorded
             # every field named, without the frozen dataclass's __init__ (made for each node that changed)
-            n.record = _frozen(Node, {"name": n.name, "pool": n.pool, "zone": n.zone, "kubelet": n.kubelet,
+            n.record = made(Node, {"name": n.name, "pool": n.pool, "zone": n.zone, "kubelet": n.kubelet,
                                       "kube_proxy": n.kube_proxy, "allocatable": allocatable, "runtime": n.runtime,
                                       "ip": n.ip, "ready": n.ready, "schedulable": n.schedulable, "phase": n.phase,
                                       "pods": waited, "created_at": n.created_at, "message": n.message,
@@ -127,7 +121,7 @@ class SimulatedPort:
         if r is None:
             if len(self._amounts) >= 1 << 14:
                 self._amounts.clear()
-            r = self._amounts[key] = _frozen(Resources, {"cpu_m": cpu_m, "memory": memory, "pods": pods})
+            r = self._amounts[key] = made(Resources, {"cpu_m": cpu_m, "memory": memory, "pods": pods})
         return r
 
     def _refresh_nodes(self) -> None:
@@ -243,7 +237,7 @@ class SimulatedPort:
         for sw in stale:
             if sw.record is None:
                 b = budget(sw)  # dataclasses.replace(spec, status=...) without its look at the fields
-                sw.record = _frozen(Workload, {**sw.spec.__dict__,
+                sw.record = made(Workload, {**sw.spec.__dict__,
                                                "status": WorkloadStatus(sw.desired, sw.ready, b[0] if b else None)})
             self._by_workload[sw.key] = sw.record
         w.stale_workloads.clear()
@@ -271,7 +265,7 @@ class SimulatedPort:
         if w.volumes.changed:
             self._volumes = w.volumes.records()
         # every field named, without the frozen dataclass's __init__ (a view is made at every decision)
-        state = _frozen(ClusterState, {
+        state = made(ClusterState, {
             "control_plane": self._control_plane, "pools": self._pools, "nodes": self._nodes,
             "workloads": self._workloads, "addons": self._addons, "cloud": self._cloud(),
             "api_services": w.api_services, "pods": (), "api_available": w.cp.api_up, "observed_at": w.env.now,

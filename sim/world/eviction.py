@@ -17,6 +17,7 @@ API waits). A drain that outlives its timeout stops and leaves the node ``drain-
 from __future__ import annotations
 
 from models.drain import FORCED, SKIP, DrainOptions, DrainPod, bypasses_budgets, judge, plan_drain, skip_wait_s
+from models.records import made
 from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
 from sim.world.budgets import MULTIPLE_BUDGETS, budget_of, losing_one_breaches
 from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
@@ -39,11 +40,13 @@ def drain_pod(pod: SimPod, now: float, timed: bool = True) -> DrainPod:
     """What kubectl's filters see of a pod in the world (``timed`` False: not how long it has been deleting,
     which no filter looks at then: see ``skip_wait_s``)."""
     w = pod.workload
-    return DrainPod(w.spec.namespace, pod.name, w.spec.phase, daemonset=w.kind == DAEMONSET,
-                    controlled=w.kind != "Pod",
-                    emptydir=w.spec.local_storage and w.kind != STATEFULSET,  # midair's local storage off a StatefulSet
-                    deleting_for_s=now - pod.deleted_at if pod.state == TERMINATING and pod.deleted_at is not None
-                    and timed else None)
+    kind = w.kind
+    return made(DrainPod, {  # (every field, without the frozen dataclass's __init__: one per pod drained)
+        "namespace": w.spec.namespace, "name": pod.name, "phase": w.spec.phase, "daemonset": kind == DAEMONSET,
+        "mirror": False, "controlled": kind != "Pod",
+        "emptydir": w.spec.local_storage and kind != STATEFULSET,  # midair's local storage off a StatefulSet
+        "deleting_for_s": now - pod.deleted_at if pod.state == TERMINATING and pod.deleted_at is not None
+        and timed else None})
 
 
 def unreachable(node: SimNode) -> bool:
