@@ -18,7 +18,7 @@ def test_ranks_follow_the_keys_order_wherever_a_key_comes_in():
     assert given[("c", 3)] == 1.5 * SPACING  # between its neighbours
     assert given[("bb", 2)] == 1.25 * SPACING
     assert sorted(given, key=given.get) == sorted(given)
-    ranks.drop(("c", 3))
+    ranks.drop(given[("c", 3)])
     rank, _ = ranks.add(("c", 3))
     assert rank == 1.625 * SPACING  # between its neighbours now: bb and d
 

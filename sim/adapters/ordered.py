@@ -36,14 +36,15 @@ class Ranks:
         rank = _between(ranks[at - 1] if at else None, ranks[at] if at < len(ranks) else None)
         if rank is None:
             remap = {old: SPACING * (i + 1) for i, old in enumerate(ranks)}
-            ranks[:] = [SPACING * (i + 1) for i in range(len(ranks))]
+            ranks[:] = remap.values()
             rank = _between(ranks[at - 1] if at else None, ranks[at] if at < len(ranks) else None)
         keys.insert(at, key)
         ranks.insert(at, rank)
         return rank, remap
 
-    def drop(self, key) -> None:
-        at = bisect_left(self._keys, key)
+    def drop(self, rank: float) -> None:
+        """The key of ``rank`` is no longer in use (ranks are in the keys' order: found by its rank)."""
+        at = bisect_left(self._ranks, rank)
         del self._keys[at], self._ranks[at]
 
 

@@ -71,9 +71,10 @@ class SimulatedPort:
         self._pools_of: dict[str, dict[str, Node]] = {}
         self._named: dict[str, Ordered] = {}
         self._groups: dict[tuple, Ordered] = {}  # (LIVE, GOING or HOLDING, pool, kubelet) -> those nodes by name
-        self._sort_keys: dict[str, tuple] = {}  # node -> (its name's natural key, the order it was made in)
-        self._ranks = Ranks()  # those keys' ranks, which the by-name lists are sorted by
-        self._rank_of: dict[str, float] = {}  # node -> its key's rank
+        # node -> the rank of its key (its name's natural key, then the order it was made in), which the
+        # by-name lists are sorted by
+        self._ranks = Ranks()
+        self._rank_of: dict[str, float] = {}
         # pool -> (made order, by name, and {kubelet: by name} of its nodes not being deleted, holding, draining)
         self._pool_tuples: dict[str, tuple] = {}
         self._cloud_record = None  # the cloud's record, until its subnets change
@@ -140,8 +141,8 @@ class SimulatedPort:
                 if old is None:
                     continue
                 self._tally.count(old, -1)
-                self._ranks.drop(self._sort_keys.pop(n.name))
                 key = self._rank_of.pop(n.name)
+                self._ranks.drop(key)
                 del self._by_name[n.name], self._pools_of[pool][n.name]
                 self._made.take(self._made_at.pop(n.name))
                 self._named[pool].take(key)
@@ -200,8 +201,7 @@ class SimulatedPort:
 
     def _new_rank(self, n) -> float:
         """The rank of a node new to the view (its key: its name's natural key, then the order it was made in)."""
-        key = self._sort_keys[n.name] = (natural_key(n.name), n.seq)
-        rank, remap = self._ranks.add(key)
+        rank, remap = self._ranks.add((natural_key(n.name), n.seq))
         if remap is not None:  # the ranks were spread out again: every list and node follows
             for ordered in (*self._named.values(), *self._groups.values()):
                 ordered.renumber(remap)
