@@ -34,14 +34,19 @@ class Todo:
         books now: a follow-up may have taken a node out of it): those the start takes without a slot."""
         if self.below is None:
             return 0
-        ours = [view.node(name) for name in books.cordoned | books.replacing if view.has_node(name)]
         return view.idle_out_at(pool, self.below) - sum(
-            1 for n in ours if n.pool == pool and n.kubelet == self.below and n.phase == IDLE and not n.available)
+            1 for n in in_roll(view, pool, books) if n.kubelet == self.below and n.phase == IDLE and not n.available)
 
     def empty(self) -> bool:
         if self.flight is None:
             return not self.all
         return not self.flight and not self.fresh
+
+
+def in_roll(view, pool: str, books) -> list:
+    """The pool's nodes the books hold in the roll (cordoned by it, or being replaced), not being deleted."""
+    ours = [view.node(name) for name in books.cordoned | books.replacing if view.has_node(name)]
+    return [n for n in ours if n.pool == pool and n.phase != DELETING]
 
 
 def todo(view, pool: str, live, want, books, name_order: bool) -> Todo:
@@ -55,8 +60,7 @@ def todo(view, pool: str, live, want, books, name_order: bool) -> Todo:
     below = [(v, nodes) for v, nodes in view.nodes_by_kubelet(pool).items() if v._k < want]
     if len(below) > 1:
         return Todo(every)  # two versions below: their lists would have to be merged by name
-    ours = [view.node(name) for name in cordoned | books.replacing if view.has_node(name)]
-    ours = [n for n in ours if n.pool == pool and n.phase != DELETING]
+    ours = in_roll(view, pool, books)
     operating = view.live_in(pool) - view.in_phase(pool, IDLE)
     if operating != sum(1 for n in ours if n.phase != IDLE):
         return Todo(every)  # a node in an operation the books do not know (someone else's, a new node)

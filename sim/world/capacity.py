@@ -67,7 +67,7 @@ class CapacityIndex:
         members.add(node)
         if self._eligible(node):
             entry = (node.seq - node.free_cpu * SEQS, node.stamp, node)
-            if heap[0][2] is node if heap else False:  # its old entry was the best (it just took a pod):
+            if heap and heap[0][2] is node:  # its old entry was the best (it just took a pod):
                 heapq.heapreplace(heap, entry)  # replaced where it stands, one sift instead of a push and a pop
             else:
                 heapq.heappush(heap, entry)

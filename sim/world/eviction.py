@@ -173,9 +173,10 @@ class Evictions:
                     d = drain_pod(p, now, timed)
                     # all the filters see of it but its name is its workload's (not how long it is deleting,
                     # untimed): one verdict per workload and reachability
-                    verdict = still.get((p.workload.key, lost))
+                    by_workload = kept.setdefault("verdicts", {})
+                    verdict = by_workload.get((p.workload.key, lost))
                     if verdict is None:
-                        verdict = still[(p.workload.key, lost)] = judge(d, options, lost)
+                        verdict = by_workload[(p.workload.key, lost)] = judge(d, options, lost)
                     seen = still[p.uid] = (d, verdict, lost)
                 d, verdict = seen[0], seen[1]
             pods[id(d)], verdicts[id(d)] = (d, p), verdict
@@ -192,9 +193,8 @@ class Evictions:
         refusals: dict[str, int] = {}
         codes: set[int] = set()
         last_reason = ""
-        still: dict = {}  # pod uid -> what the filters see of it (not deleting) and their verdict; (workload, lost)
-        # -> the verdict on its pods
-        kept: dict = {}  # the filters' last answer, and what it was asked of
+        still: dict[int, tuple] = {}  # pod uid -> what the filters see of it (not deleting) and their verdict
+        kept: dict = {}  # the filters' last answer, what it was asked of, and their verdict per workload
         while True:
             if node.removed or node.phase != DRAINING:
                 return
