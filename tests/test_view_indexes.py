@@ -132,23 +132,24 @@ class _Keeping:
         return getattr(self.port, name)
 
 
-def test_a_view_kept_alive_keeps_its_nodes_by_name_while_the_port_goes_on_with_a_copy():
+def _surge_watched(keep: bool) -> _Keeping:
+    """A 60-node surge run through a ``_Keeping`` port (it completes)."""
     sc = load_scenario_text(SIXTY, "scale-60", [STRATEGIES])
     ports = []
-    result = simulate(sc, sc.strategy("surge"), seed=1, wrap_port=lambda p: ports.append(_Keeping(p, True)) or ports[0])
+    result = simulate(sc, sc.strategy("surge"), seed=1, wrap_port=lambda p: ports.append(_Keeping(p, keep)) or ports[0])
     assert result.completed is True
-    views = ports[0].views
+    return ports[0]
+
+
+def test_a_view_kept_alive_keeps_its_nodes_by_name_while_the_port_goes_on_with_a_copy():
+    views = _surge_watched(True).views
     assert len(views) > 100
     for view in views:  # every view, long after the port changed its nodes, still names its own records
         assert view.__dict__["_nodes_by_name"] == {n.name: n for n in view.nodes}
 
 
 def test_the_reconcile_loop_lets_its_view_go_so_the_port_shares_one_dict_by_name_across_views():
-    sc = load_scenario_text(SIXTY, "scale-60", [STRATEGIES])
-    ports = []
-    result = simulate(sc, sc.strategy("surge"), seed=1, wrap_port=lambda p: ports.append(_Keeping(p, False)) or ports[0])
-    assert result.completed is True
-    dicts = ports[0].dicts
+    dicts = _surge_watched(False).dicts
     # the loop's view is gone before the next one: the port changes its dict in place instead of copying it
     assert len(dicts) == 374
     assert len({id(d) for d in dicts}) == 1
