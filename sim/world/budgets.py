@@ -73,6 +73,13 @@ class SimBudget:
         return self.current_healthy() - 1 < self.desired_healthy()
 
     def below(self) -> bool:
+        """Current healthy below desired healthy (asked at every Ready change: one member's read in place)."""
+        members = self.members
+        if len(members) == 1:
+            m = members[0]
+            desired = self._desired.get(len(m.pods) if self._counts_pods else m.desired)
+            if desired is not None:
+                return m.ready < desired
         return self.current_healthy() < self.desired_healthy()
 
 

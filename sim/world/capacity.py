@@ -66,13 +66,25 @@ class CapacityIndex:
             self.shape += 1  # a group has nodes again (or for the first time): groups() changes
         members.add(node)
         if self._eligible(node):
-            entry = (node.seq - node.free_cpu * SEQS, node.stamp, node)
-            if heap and heap[0][2] is node:  # its old entry was the best (it just took a pod):
-                heapq.heapreplace(heap, entry)  # replaced where it stands, one sift instead of a push and a pop
-            else:
-                heapq.heappush(heap, entry)
-            if len(heap) > 4 * len(members) + 64:
-                self._rebuild(key)
+            self._enter(key, heap, node)
+
+    def resized(self, node: SimNode) -> None:
+        """Record that only ``node``'s free capacity changed (a pod came to it or left it): its group and
+        registration are as at its last ``update`` (the world's binds and releases), so only its entry moves."""
+        node.stamp += 1
+        if self._eligible(node):
+            key = self._group_of[node.name]
+            self._enter(key, self._heaps[key], node)
+
+    def _enter(self, key: Group, heap: list, node: SimNode) -> None:
+        """Push ``node``'s new entry (its stamp moved on: any older one is stale)."""
+        entry = (node.seq - node.free_cpu * SEQS, node.stamp, node)
+        if heap and heap[0][2] is node:  # its old entry was the best (it just took a pod):
+            heapq.heapreplace(heap, entry)  # replaced where it stands, one sift instead of a push and a pop
+        else:
+            heapq.heappush(heap, entry)
+        if len(heap) > 4 * len(self._members[key]) + 64:
+            self._rebuild(key)
 
     def _leave(self, key: Group, node: SimNode) -> None:
         members = self._members[key]

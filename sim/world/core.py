@@ -235,9 +235,12 @@ class World:
     def workload_changed(self, w: SimWorkload) -> None:
         """``w``'s Ready or desired count changed: record it, and every workload whose budget it shares."""
         now = self.env.now
-        shared = [m for b in w.budgets for m in b.members if m is not w] if len(w.budgets) > 1 or (
-            w.budgets and len(w.budgets[0].members) > 1) else ()  # (most budgets are one workload's own)
-        for other in (w, *shared):
+        budgets = w.budgets
+        if len(budgets) > 1 or budgets and len(budgets[0].members) > 1:
+            changed = (w, *[m for b in budgets for m in b.members if m is not w])
+        else:  # (most budgets are one workload's own)
+            changed = (w,)
+        for other in changed:
             self.restate_workload(other)
             self.rec.workload(now, other.key, other.ready, other.desired, degraded(other))
         if w.served:

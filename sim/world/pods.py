@@ -74,7 +74,7 @@ class Pods:
             world.pods_moved(node)  # its count of pods to drain changed
         else:
             world.restate(node)  # its requests changed; nothing a strategy waits for
-        world.index.update(node)
+        world.index.resized(node)
         w.zone_counts[node.zone] = w.zone_counts.get(node.zone, 0) + 1
         w.node_counts[node.name] = w.node_counts.get(node.name, 0) + 1
         w.live_zone[node.zone] = w.live_zone.get(node.zone, 0) + 1
@@ -272,7 +272,7 @@ class Pods:
                     world.pods_moved(node)
                 else:
                     world.restate(node)  # its requests changed; no one waits for it
-                world.index.update(node)
+                world.index.resized(node)
                 world.sched.kick()
         self.changed(w)
 
