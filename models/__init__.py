@@ -2,7 +2,7 @@
 
 Lives here: Kubernetes versions (``version``), quantities (``quantity``), object names
 (``names``), the frozen cluster records (``state``; made fast from their fields: ``records``) and the indexes and counts of a view's nodes
-(``node_index``), the version-skew policy (``skew``),
+(``node_index``; the snapshots of lists a view reads late: ``snapshot``), the version-skew policy (``skew``),
 compatibility data (``compat``), the fault vocabulary of scenarios (``faults``), the static
 upgrade plan (``plan``), actions, safety policies, pre-checks and the upgrade strategies
 (``strategies``); services and kube-proxy's routing rules (``traffic``), cluster-autoscaler's

@@ -6,8 +6,9 @@ decision.
 A view (``ClusterState``) works each out from its ``nodes`` the first time it is asked. An adapter that
 keeps them up to date as nodes change (the simulated one: issue 17) hands them to the view instead
 (``ClusterState.seeded``); they must be what the view would work out, and ``NodeTally`` is the one piece
-of code that counts for both. Imports only ``models.sorting``: ``models.state`` imports this module
-and takes the node phases it counts by from here.
+of code that counts for both; it may hand the node lists as ``models.snapshot.Snapshot``s, which a view
+makes tuples of when it first reads them (its ``nodes`` too). Imports only ``models.sorting`` and
+``models.snapshot``: ``models.state`` imports this module and takes the node phases it counts by from here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from models.snapshot import Snapshot, read
 from models.sorting import natural_key
 
 # node phases models.state names (this module is imported by models.state, which takes them from here)
@@ -125,13 +127,26 @@ class NodeIndexes:
     """The node indexes of a view (a mixin of ``ClusterState``: ``self.nodes`` is its nodes)."""
 
     def seeded(self, by_name: dict, by_pool: dict, by_pool_named: dict, by_pool_version: dict,
-               by_pool_holding: dict, by_pool_draining: dict, counts: NodeCounts):
+               by_pool_holding: dict, by_pool_draining: dict, counts: NodeCounts, nodes: Snapshot | None = None):
         """This view with its node indexes given (an adapter that keeps them up to date as nodes change):
-        each must be what the view would work out from ``nodes``. ``dataclasses.replace`` starts afresh."""
+        each must be what the view would work out from ``nodes``. A list in them may be a ``Snapshot`` (a
+        pool's lists by kubelet a ``Snapshots``), and so may ``nodes``, for a view made without its
+        ``nodes`` field: each is made a tuple when first read. ``dataclasses.replace`` starts afresh."""
         self.__dict__.update(_nodes_by_name=by_name, _nodes_by_pool=by_pool, _nodes_by_pool_named=by_pool_named,
                              _nodes_by_pool_version=by_pool_version, _nodes_by_pool_holding=by_pool_holding,
                              _nodes_by_pool_draining=by_pool_draining, node_counts=counts)
+        if nodes is not None:
+            self.__dict__["_nodes_snapshot"] = nodes
         return self
+
+    def __getattr__(self, name: str):
+        # only for what the instance lacks: a view seeded with a snapshot of its nodes reads them here once
+        if name == "nodes":
+            snapshot = self.__dict__.pop("_nodes_snapshot", None)
+            if snapshot is not None:
+                nodes = self.__dict__["nodes"] = snapshot.get()
+                return nodes
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @cached_property
     def _nodes_by_name(self) -> dict:
@@ -152,7 +167,7 @@ class NodeIndexes:
 
     def nodes_in(self, pool: str) -> tuple:
         """A pool's nodes, in the order of ``nodes``."""
-        return self._nodes_by_pool.get(pool, ())
+        return read(self._nodes_by_pool, pool, ())
 
     @cached_property
     def _nodes_by_pool_named(self) -> dict:
@@ -160,7 +175,7 @@ class NodeIndexes:
 
     def nodes_in_name_order(self, pool: str) -> tuple:
         """A pool's nodes by name, numbers as numbers (``general-2`` before ``general-10``)."""
-        return self._nodes_by_pool_named.get(pool, ())
+        return read(self._nodes_by_pool_named, pool, ())
 
     def _by_kubelet(self, keep) -> dict:
         out: dict[str, dict] = {}
@@ -186,17 +201,17 @@ class NodeIndexes:
 
     def nodes_draining(self, pool: str) -> dict:
         """A pool's nodes draining or whose drain failed, by kubelet version, each version's by name."""
-        return self._nodes_by_pool_draining.get(pool, {})
+        return read(self._nodes_by_pool_draining, pool, {})
 
     def nodes_holding(self, pool: str) -> dict:
         """A pool's nodes not being deleted that hold pods to drain or are schedulable (not yet emptied and
         cordoned), by kubelet version, each version's by name."""
-        return self._nodes_by_pool_holding.get(pool, {})
+        return read(self._nodes_by_pool_holding, pool, {})
 
     def nodes_by_kubelet(self, pool: str) -> dict:
         """A pool's nodes not being deleted, by kubelet version, each version's by name (a strategy's old and
         new nodes without a look at each node)."""
-        return self._nodes_by_pool_version.get(pool, {})
+        return read(self._nodes_by_pool_version, pool, {})
 
     @cached_property
     def node_counts(self) -> NodeCounts:

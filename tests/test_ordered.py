@@ -1,7 +1,9 @@
-"""Ranks keep the keys' order in floats; the by-name lists sorted by them follow a renumbering."""
+"""Ranks keep the keys' order in floats; the by-name lists sorted by them follow a renumbering; a snapshot of
+a list handed to a view reads what the list held when it was handed, however late it is read."""
 
 from fractions import Fraction
 
+from models.snapshot import Snapshots, read
 from sim.adapters.ordered import SPACING, Ordered, Ranks
 
 
@@ -44,7 +46,7 @@ def test_ranks_spread_out_again_when_no_float_is_left_between_two_neighbours():
         lists.put(rank, str(key))
     assert remaps == 1  # 1024 halves about 53 times before two neighbours have no float between them
     assert sorted(given, key=given.get) == sorted(given)
-    assert list(lists.records()) == [str(k) for k in sorted(given)]
+    assert list(lists.snapshot().get()) == [str(k) for k in sorted(given)]
     assert lists.keys == sorted(given.values())
 
 
@@ -52,9 +54,47 @@ def test_ordered_replaces_a_record_where_it_stands_and_takes_one_away():
     lists = Ordered()
     for rank, record in [(2.0, "b"), (1.0, "a"), (3.0, "c")]:
         lists.put(rank, record)
-    assert lists.records() == ("a", "b", "c")
+    assert lists.snapshot().get() == ("a", "b", "c")
     lists.put(2.0, "B")
-    assert lists.records() == ("a", "B", "c")
+    assert lists.snapshot().get() == ("a", "B", "c")
     lists.take(1.0)
-    assert lists.records() == ("B", "c")
+    assert lists.snapshot().get() == ("B", "c")
     assert len(lists) == 2
+
+
+def test_a_snapshot_still_held_keeps_the_records_of_when_it_was_taken():
+    lists = Ordered()
+    lists.put(1.0, "a")
+    lists.put(2.0, "b")
+    kept = lists.snapshot()
+    assert lists.snapshot() is kept  # unchanged: the same one
+    lists.put(1.5, "ab")  # changes the list: the snapshot held is frozen first, as it was
+    lists.put(2.0, "B")
+    assert kept.get() == ("a", "b")
+    assert lists.snapshot() is not kept
+    assert lists.snapshot().get() == ("a", "ab", "B")
+
+
+def test_a_snapshot_let_go_costs_no_copy_and_one_read_late_reads_its_own_time():
+    lists = Ordered()
+    lists.put(1.0, "a")
+    snap = lists.snapshot()
+    del snap  # nobody holds it: the next change edits the list in place, nothing is copied
+    items = lists.items
+    lists.put(2.0, "b")
+    assert lists.items is items and lists._handed is None
+    late = lists.snapshot()  # handed out, not read yet
+    lists.take(1.0)
+    assert lists.snapshot().get() == ("b",)
+    assert late.get() == ("a", "b")
+
+
+def test_read_makes_a_snapshot_a_tuple_once_and_keeps_it_in_its_place():
+    lists = Ordered()
+    lists.put(1.0, "a")
+    table = {"p": lists.snapshot(), "q": Snapshots({"1.30": lists.snapshot()})}
+    assert read(table, "p", ()) == ("a",)
+    assert table["p"] == ("a",) and table["p"].__class__ is tuple
+    assert read(table, "q", {}) == {"1.30": ("a",)}
+    assert table["q"].__class__ is dict
+    assert read(table, "r", ()) == ()

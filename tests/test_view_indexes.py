@@ -7,10 +7,11 @@ import dataclasses
 import pytest
 
 from models.node_index import NodeTally, counted_alike
+from models.snapshot import read
 from models.sorting import natural_key
 from models.state import ClusterState, Node, Resources, WorkloadStatus
 from models.version import KubeVersion
-from sim.adapters.simulated import SimulatedPort
+from sim.adapters.simulated import LIVE, SimulatedPort
 from sim.scenario import load_scenario, load_scenario_text
 from sim.simulate import simulate
 from sim.world.eviction import budget
@@ -18,6 +19,13 @@ from tests.test_golden_results import SIXTY, STRATEGIES
 
 INDEXES = ("_nodes_by_name", "_nodes_by_pool", "_nodes_by_pool_named", "_nodes_by_pool_version",
            "_nodes_by_pool_holding", "_nodes_by_pool_draining", "node_counts")
+
+
+def read_all(index):
+    """A seeded index as a view reads it: its snapshots made tuples (``models.snapshot.read``)."""
+    if index.__class__ is not dict:
+        return index
+    return {key: read(index, key, None) for key in list(index)}
 
 
 def watched(monkeypatch) -> list[int]:
@@ -30,7 +38,7 @@ def watched(monkeypatch) -> list[int]:
         fresh = dataclasses.replace(view)  # a new view of the same records: nothing seeded
         for name in INDEXES:
             assert name not in fresh.__dict__
-            assert view.__dict__[name] == getattr(fresh, name), name
+            assert read_all(view.__dict__[name]) == getattr(fresh, name), name
         for pool in {n.pool for n in view.nodes} | {p.name for p in view.pools}:
             assert list(view.nodes_in_name_order(pool)) == sorted(fresh.nodes_in(pool), key=lambda n: natural_key(n.name))
         world = self.world
@@ -153,3 +161,37 @@ def test_the_reconcile_loop_lets_its_view_go_so_the_port_shares_one_dict_by_name
     # the loop's view is gone before the next one: the port changes its dict in place instead of copying it
     assert len(dicts) == 374
     assert len({id(d) for d in dicts}) == 1
+
+
+class _Late(_Keeping):
+    """Keeps every view, and what its nodes were when it was made, read from the port's own lists."""
+
+    def __init__(self, port):
+        super().__init__(port, True)
+        self.truth: list = []
+
+    def observe(self):
+        view = super().observe()
+        port = self.port
+        self.truth.append((tuple(port._by_name.values()),
+                           {pool: tuple(o.items) for pool, o in port._named.items() if o.items},
+                           {(pool, v): tuple(o.items) for (kind, pool, v), o in port._groups.items()
+                            if kind == LIVE and o.items}))
+        return view
+
+
+def test_a_view_read_only_after_the_run_reads_the_nodes_it_was_made_with():
+    # a view's node lists are snapshots, made tuples when first read: the port freezes one it still shares
+    # before it changes the list, so a view read late (or kept) reads its own time, not the port's now
+    sc = load_scenario_text(SIXTY, "scale-60", [STRATEGIES])
+    ports: list[_Late] = []
+    result = simulate(sc, sc.strategy("surge"), seed=1, wrap_port=lambda p: ports.append(_Late(p)) or ports[0])
+    assert result.completed is True
+    port = ports[0]
+    assert len(port.views) == 374
+    for view, (nodes, named, live_lists) in zip(port.views, port.truth):
+        assert view.nodes == nodes
+        assert {pool: view.nodes_in_name_order(pool) for pool in named} == named
+        assert {(pool, v): tuple(got) for pool in named for v, got in view.nodes_by_kubelet(pool).items()} \
+            == live_lists
+    assert len({view.nodes for view in port.views}) > 100  # (the views did see the nodes change)

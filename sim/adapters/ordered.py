@@ -5,14 +5,18 @@ made (``models.sorting.natural_key``, then the node's sequence number: what a st
 the made order by name gives). Comparing two such keys walks down nested tuples, and every
 changed node record is put back into a few of these lists at every view (at 5,000 surge
 nodes, 234,055 records). So each key is given a rank, a float in the keys' order (``Ranks``),
-and the lists compare ranks: one float comparison per bisection step.
+and the lists compare ranks: one float comparison per bisection step. A view gets a list as a
+``models.snapshot.Snapshot``, frozen before the list next changes if the view may still read it.
 
-Imports only the standard library.
+Imports only the standard library and ``models.snapshot``.
 """
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_left
+
+from models.snapshot import Snapshot
 
 SPACING = 1024.0  # between the ranks of keys that come one after the other when first given
 
@@ -60,36 +64,48 @@ def _between(lo: float | None, hi: float | None) -> float | None:
 class Ordered:
     """Records kept sorted by a unique rank (``Ranks``)."""
 
-    __slots__ = ("keys", "items", "_tuple")
+    __slots__ = ("keys", "items", "_handed")
 
     def __init__(self):
         self.keys: list = []
         self.items: list = []
-        self._tuple: tuple | None = ()
+        self._handed = None  # a weak reference to the snapshot of ``items`` last handed out
 
     def put(self, key, record) -> None:
         """Add ``record`` under ``key``, or replace the one there."""
+        self._changing()
         at = bisect_left(self.keys, key)
         if at < len(self.keys) and self.keys[at] == key:
             self.items[at] = record
         else:
             self.keys.insert(at, key)
             self.items.insert(at, record)
-        self._tuple = None
 
     def take(self, key) -> None:
+        self._changing()
         at = bisect_left(self.keys, key)
         del self.keys[at], self.items[at]
-        self._tuple = None
 
     def renumber(self, remap: dict) -> None:
         """Every rank mapped to its new one (the order stays)."""
         self.keys = [remap[k] for k in self.keys]
 
-    def records(self) -> tuple:
-        if self._tuple is None:
-            self._tuple = tuple(self.items)
-        return self._tuple
+    def snapshot(self) -> Snapshot:
+        """The records now: the same snapshot until they change (a view reads it when it needs it)."""
+        snap = self._handed() if self._handed is not None else None
+        if snap is None:
+            snap = Snapshot(self.items)
+            self._handed = weakref.ref(snap)
+        return snap
+
+    def _changing(self) -> None:
+        """The list is about to change: the snapshot last handed out, if something still holds it, copies
+        the list as it is now (nothing does, most times: the adapter and its views have let it go)."""
+        if self._handed is not None:
+            snap = self._handed()
+            if snap is not None:
+                snap.freeze()
+            self._handed = None
 
     def __len__(self) -> int:
         return len(self.items)

@@ -49,6 +49,7 @@ from sim.world.eviction import budget
 from models.node_index import NodeTally, counted_alike, draining, holding, live
 from models.records import made
 from models.sorting import natural_key
+from models.snapshot import Snapshots
 from sim.adapters.ordered import Ordered, Ranks
 
 
@@ -60,7 +61,7 @@ class SimulatedPort:
     def __init__(self, world: World, reconcile_interval_s: float | None = None):
         self.world = world
         self.interval = world.timing.reconcile_interval_s if reconcile_interval_s is None else reconcile_interval_s
-        self._nodes: tuple[Node, ...] = ()
+        self._nodes = None  # the snapshot of _made the views get as their nodes
         self._made = Ordered()  # every node's record in the order its name came into the view (by_name's order)
         self._made_at: dict[str, int] = {}  # node -> when its name came in (a count)
         self._came_in = 0
@@ -134,6 +135,10 @@ class SimulatedPort:
         if any(viewer() is not None for viewer in self._viewers):  # a view still holds the dict: it keeps it
             self._by_name = dict(self._by_name)
         self._viewers = []
+        # let go of the snapshots of the lists about to change (a view still holding one keeps its own copy)
+        self._nodes = self._seeds = None
+        for n in w.stale_nodes:
+            self._pool_tuples.pop(n.pool, None)
         for n in w.stale_nodes:
             pool = n.pool
             old = self._by_name.get(n.name)
@@ -176,27 +181,25 @@ class SimulatedPort:
                     self._came_in += 1
                     self._made_at[n.name] = self._came_in
                 self._made.put(self._made_at[n.name], r)
-            else:
-                continue
-            self._pool_tuples.pop(pool, None)
         w.stale_nodes.clear()
         self._counts = self._tally.counts()
-        self._nodes = self._made.records()  # (what tuple(self._by_name.values()) gives, copied from a list)
+        self._nodes = self._made.snapshot()  # (what tuple(self._by_name.values()) gives, when it is read)
         for pool, records in self._pools_of.items():
             if pool not in self._pool_tuples:
                 # a pool of every node lists them as the view does (both dicts gain and lose names together)
                 made = self._nodes if len(records) == len(self._by_name) else tuple(records.values())
-                self._pool_tuples[pool] = (made, self._named[pool].records(),
-                                           *({v: o.records() for (k, p, v), o in self._groups.items()
-                                              if k == kind and p == pool and o} for kind in (LIVE, HOLDING, DRAINS)))
+                self._pool_tuples[pool] = (made, self._named[pool].snapshot(),
+                                           *(Snapshots({v: o.snapshot() for (k, p, v), o in self._groups.items()
+                                                        if k == kind and p == pool and o})
+                                             for kind in (LIVE, HOLDING, DRAINS)))
         # what a view would index from its nodes (NodeIndexes.seeded), kept here instead of worked out at every
         # view; views share them until the nodes change (none changes them)
-        pools = [(pool, t) for pool, t in self._pool_tuples.items() if t[0]]  # a view knows no pool without nodes
+        pools = [(pool, t) for pool, t in self._pool_tuples.items() if self._pools_of[pool]]  # (none without nodes)
         self._seeds = dict(by_name=self._by_name, by_pool={pool: t[0] for pool, t in pools},
                            by_pool_named={pool: t[1] for pool, t in pools},
                            by_pool_version={pool: t[2] for pool, t in pools},
                            by_pool_holding={pool: t[3] for pool, t in pools},
-                           by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts)
+                           by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts, nodes=self._nodes)
         w.nodes_dirty = False
 
     def _new_rank(self, n) -> float:
@@ -266,7 +269,7 @@ class SimulatedPort:
             self._volumes = w.volumes.records()
         # every field named, without the frozen dataclass's __init__ (a view is made at every decision)
         state = made(ClusterState, {
-            "control_plane": self._control_plane, "pools": self._pools, "nodes": self._nodes,
+            "control_plane": self._control_plane, "pools": self._pools,  # (its nodes: seeded, read when asked)
             "workloads": self._workloads, "addons": self._addons, "cloud": self._cloud(),
             "api_services": w.api_services, "pods": (), "api_available": w.cp.api_up, "observed_at": w.env.now,
             "unobserved": (), "budgets": budgets, "pdbs": w.pdbs, "services": w.services,
