@@ -175,8 +175,8 @@ class _Late(_Keeping):
         port = self.port
         self.truth.append((tuple(port._by_name.values()),
                            {pool: tuple(o.items) for pool, o in port._named.items() if o.items},
-                           {(pool, v): tuple(o.items) for (kind, pool, v), o in port._groups.items()
-                            if kind == LIVE and o.items}))
+                           {(pool, v): tuple(o.items) for (kind, pool), by in port._groups.items()
+                            for v, o in by.items() if kind == LIVE and o.items}))
         return view
 
 

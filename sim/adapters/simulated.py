@@ -71,7 +71,8 @@ class SimulatedPort:
         self._viewers: list = []  # weak references to the views handed _by_name as it is (see _refresh_nodes)
         self._pools_of: dict[str, dict[str, Node]] = {}
         self._named: dict[str, Ordered] = {}
-        self._groups: dict[tuple, Ordered] = {}  # (LIVE, GOING or HOLDING, pool, kubelet) -> those nodes by name
+        # (LIVE, GOING, HOLDING or DRAINS, pool) -> {kubelet: those nodes by name}
+        self._groups: dict[tuple, dict[object, Ordered]] = {}
         # node -> the rank of its key (its name's natural key, then the order it was made in), which the
         # by-name lists are sorted by
         self._ranks = Ranks()
@@ -189,8 +190,8 @@ class SimulatedPort:
                 # a pool of every node lists them as the view does (both dicts gain and lose names together)
                 made = self._nodes if len(records) == len(self._by_name) else tuple(records.values())
                 self._pool_tuples[pool] = (made, self._named[pool].snapshot(),
-                                           *(Snapshots({v: o.snapshot() for (k, p, v), o in self._groups.items()
-                                                        if k == kind and p == pool and o})
+                                           *(Snapshots({v: o.snapshot() for v, o in self._groups.get((kind, pool), {}).items()
+                                                        if o})
                                              for kind in (LIVE, HOLDING, DRAINS)))
         # what a view would index from its nodes (NodeIndexes.seeded), kept here instead of worked out at every
         # view; views share them until the nodes change (none changes them)
@@ -206,7 +207,7 @@ class SimulatedPort:
         """The rank of a node new to the view (its key: its name's natural key, then the order it was made in)."""
         rank, remap = self._ranks.add((natural_key(n.name), n.seq))
         if remap is not None:  # the ranks were spread out again: every list and node follows
-            for ordered in (*self._named.values(), *self._groups.values()):
+            for ordered in (*self._named.values(), *(o for by in self._groups.values() for o in by.values())):
                 ordered.renumber(remap)
             self._rank_of = {name: remap[r] for name, r in self._rank_of.items()}
         self._rank_of[n.name] = rank
@@ -216,16 +217,21 @@ class SimulatedPort:
         """The by-name lists ``r`` belongs in: its pool's nodes at its kubelet not being deleted (or being
         deleted), those still holding pods or schedulable (``NodeIndexes.nodes_holding``), and those
         draining or whose drain failed (``NodeIndexes.nodes_draining``)."""
-        keys = [(LIVE if live(r) else GOING, r.pool, r.kubelet)]
+        groups = self._groups
+        pool, kubelet = r.pool, r.kubelet
+        keys = [LIVE if live(r) else GOING]
         if holding(r):
-            keys.append((HOLDING, r.pool, r.kubelet))
+            keys.append(HOLDING)
         if draining(r):
-            keys.append((DRAINS, r.pool, r.kubelet))
+            keys.append(DRAINS)
         out = []
-        for key in keys:
-            found = self._groups.get(key)
+        for kind in keys:
+            by = groups.get((kind, pool))
+            if by is None:
+                by = groups[(kind, pool)] = {}
+            found = by.get(kubelet)
             if found is None:
-                found = self._groups[key] = Ordered()
+                found = by[kubelet] = Ordered()
             out.append(found)
         return out
 
