@@ -140,6 +140,7 @@ class SimulatedPort:
         self._nodes = self._seeds = None
         for n in w.stale_nodes:
             self._pool_tuples.pop(n.pool, None)
+        counted = False  # did the tally change? (not when only pods came and went: most refreshes)
         for n in w.stale_nodes:
             pool = n.pool
             old = self._by_name.get(n.name)
@@ -147,6 +148,7 @@ class SimulatedPort:
                 if old is None:
                     continue
                 self._tally.count(old, -1)
+                counted = True
                 key = self._rank_of.pop(n.name)
                 self._ranks.drop(key)
                 del self._by_name[n.name], self._pools_of[pool][n.name]
@@ -161,6 +163,7 @@ class SimulatedPort:
                     self._tally.count(old, -1)
                 if not alike:
                     self._tally.count(r, 1)
+                    counted = True
                 if old is None:  # a new name goes last in the made order: it was made last
                     key = self._new_rank(n)
                     self._pools_of.setdefault(pool, {})
@@ -183,7 +186,8 @@ class SimulatedPort:
                     self._made_at[n.name] = self._came_in
                 self._made.put(self._made_at[n.name], r)
         w.stale_nodes.clear()
-        self._counts = self._tally.counts()
+        if counted:
+            self._counts = self._tally.counts()
         self._nodes = self._made.snapshot()  # (what tuple(self._by_name.values()) gives, when it is read)
         for pool, records in self._pools_of.items():
             if pool not in self._pool_tuples:
