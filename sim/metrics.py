@@ -141,6 +141,18 @@ class Recorder:
         if self.keep_series:
             track.series.append((t, ready, desired))
 
+    def rose(self, t: float, key: str, ready_from: int, ready_to: int, desired: int, degraded: bool) -> None:
+        """A workload's Ready count rose one pod at a time from ``ready_from`` to ``ready_to``, all at ``t``
+        (``desired`` all along; ``degraded`` at the end): what ``workload`` records of each step, at once.
+        After the first step no time passes, so only the series shows the steps between."""
+        track = self.workloads.get(key)
+        if track is None or ready_to == ready_from:
+            return
+        self._close(track, t)
+        track.ready, track.desired, track.degraded = ready_to, desired, degraded
+        if self.keep_series:
+            track.series.extend((t, ready, desired) for ready in range(ready_from + 1, ready_to + 1))
+
     def _close(self, track: WorkloadTrack, t: float) -> None:
         span = t - track.since
         if track.desired > 0 and track.ready == 0:

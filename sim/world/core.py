@@ -89,6 +89,7 @@ class World:
         self.pool_names = tuple(self.pool_specs)
         self.cloud = state.cloud
         self.rec = Recorder(sum(p.count for p in state.pools), keep_series)
+        self._rising: SimWorkload | None = None  # a workload whose pods the start places (_place_initial_pods)
         self.nodes: dict[str, SimNode] = {}
         self.node_counter = {p.name: p.count for p in state.pools}
         self._seq = 0
@@ -234,6 +235,8 @@ class World:
 
     def workload_changed(self, w: SimWorkload) -> None:
         """``w``'s Ready or desired count changed: record it, and every workload whose budget it shares."""
+        if w is self._rising:  # its pods are being placed as the cluster starts: recorded once they all are
+            return
         now = self.env.now
         budgets = w.budgets
         if len(budgets) > 1 or budgets and len(budgets[0].members) > 1:
@@ -258,12 +261,21 @@ class World:
             if w.finished:
                 w.desired = 0  # nothing runs: no outage, nothing to degrade
             self.rec.track(w.key, w.ready, w.desired, degraded(w))
+            # Its Ready count rises pod by pod, all at time 0: recorded at once after the last (Recorder.rose),
+            # unless a change of it reaches further (a budget shared with others, webhooks it serves)
+            alone = not w.served and all(len(b.members) == 1 for b in w.budgets) and len(w.budgets) <= 1
+            before = w.ready
+            self._rising = w if alone else None
             for pod in self.pods.reconcile(w, initial=True):
                 node = self.sched.place(pod, finished=w.finished)
                 if node is None:
                     self.sched.queue.append(pod)
                 else:
                     self.pods.bind(pod, node, instant=True)
+            self._rising = None
+            if alone and w.ready != before:
+                self.restate_workload(w)
+                self.rec.rose(self.env.now, w.key, before, w.ready, w.desired, degraded(w))
         self.sched.wake.kicked = bool(self.sched.queue)
         self.rec.pending(0.0, len(self.sched.queue))
 
