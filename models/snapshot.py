@@ -31,7 +31,8 @@ class Snapshot:
 
 
 class Snapshots(dict):
-    """A pool's lists by kubelet version, each a ``Snapshot``: read, it becomes a dict of tuples (``read``)."""
+    """A pool's lists by kubelet version, some of them ``Snapshot``s (the others tuples): read, it becomes a
+    dict of tuples (``read``)."""
 
     __slots__ = ()
 
@@ -44,5 +45,5 @@ def read(table: dict, key, empty):
     if cls is Snapshot:
         value = table[key] = value.get()
     elif cls is Snapshots:
-        value = table[key] = {k: s.get() for k, s in value.items()}
+        value = table[key] = {k: s.get() if s.__class__ is Snapshot else s for k, s in value.items()}
     return value

@@ -3,8 +3,8 @@ a list handed to a view reads what the list held when it was handed, however lat
 
 from fractions import Fraction
 
-from models.snapshot import Snapshots, read
-from sim.adapters.ordered import SPACING, Ordered, Ranks
+from models.snapshot import Snapshot, Snapshots, read
+from sim.adapters.ordered import SMALL, SPACING, Ordered, Ranks
 
 
 def test_ranks_follow_the_keys_order_wherever_a_key_comes_in():
@@ -46,55 +46,70 @@ def test_ranks_spread_out_again_when_no_float_is_left_between_two_neighbours():
         lists.put(rank, str(key))
     assert remaps == 1  # 1024 halves about 53 times before two neighbours have no float between them
     assert sorted(given, key=given.get) == sorted(given)
-    assert list(lists.snapshot().get()) == [str(k) for k in sorted(given)]
+    assert list(records(lists)) == [str(k) for k in sorted(given)]
     assert lists.keys == sorted(given.values())
+
+
+def records(lists: Ordered) -> tuple:
+    """What a view reads of the list (a short one's tuple, a long one's snapshot made a tuple)."""
+    return read({"it": lists.snapshot()}, "it", ())
 
 
 def test_ordered_replaces_a_record_where_it_stands_and_takes_one_away():
     lists = Ordered()
     for rank, record in [(2.0, "b"), (1.0, "a"), (3.0, "c")]:
         lists.put(rank, record)
-    assert lists.snapshot().get() == ("a", "b", "c")
+    assert lists.snapshot() == ("a", "b", "c")  # short: a tuple at once, the same one until it changes
+    assert lists.snapshot() is lists.snapshot()
     lists.put(2.0, "B")
-    assert lists.snapshot().get() == ("a", "B", "c")
+    assert records(lists) == ("a", "B", "c")
     lists.take(1.0)
-    assert lists.snapshot().get() == ("B", "c")
+    assert records(lists) == ("B", "c")
     assert len(lists) == 2
 
 
-def test_a_snapshot_still_held_keeps_the_records_of_when_it_was_taken():
+def _long(extra: int = 0) -> Ordered:
+    """A list long enough to be handed as a snapshot: SMALL + 1 records r-0 ... (ranks 10, 20, ...)."""
     lists = Ordered()
-    lists.put(1.0, "a")
-    lists.put(2.0, "b")
+    for k in range(SMALL + 1 + extra):
+        lists.put(10.0 * (k + 1), f"r-{k}")
+    return lists
+
+
+def test_a_snapshot_still_held_keeps_the_records_of_when_it_was_taken():
+    lists = _long()
     kept = lists.snapshot()
+    assert isinstance(kept, Snapshot)
+    before = tuple(lists.items)
     assert lists.snapshot() is kept  # unchanged: the same one
-    lists.put(1.5, "ab")  # changes the list: the snapshot held is frozen first, as it was
-    lists.put(2.0, "B")
-    assert kept.get() == ("a", "b")
+    lists.put(15.0, "r-0.5")  # changes the list: the snapshot held is frozen first, as it was
+    lists.put(20.0, "R-1")
+    assert kept.get() == before
     assert lists.snapshot() is not kept
-    assert lists.snapshot().get() == ("a", "ab", "B")
+    assert records(lists)[:3] == ("r-0", "r-0.5", "R-1")
 
 
 def test_a_snapshot_let_go_costs_no_copy_and_one_read_late_reads_its_own_time():
-    lists = Ordered()
-    lists.put(1.0, "a")
+    lists = _long()
     snap = lists.snapshot()
     del snap  # nobody holds it: the next change edits the list in place, nothing is copied
     items = lists.items
-    lists.put(2.0, "b")
+    lists.put(5.0, "r-first")
     assert lists.items is items and lists._handed is None
     late = lists.snapshot()  # handed out, not read yet
-    lists.take(1.0)
-    assert lists.snapshot().get() == ("b",)
-    assert late.get() == ("a", "b")
+    lists.take(5.0)
+    assert records(lists)[0] == "r-0"
+    assert late.get()[:2] == ("r-first", "r-0") and len(late.get()) == SMALL + 2
 
 
 def test_read_makes_a_snapshot_a_tuple_once_and_keeps_it_in_its_place():
-    lists = Ordered()
-    lists.put(1.0, "a")
-    table = {"p": lists.snapshot(), "q": Snapshots({"1.30": lists.snapshot()})}
-    assert read(table, "p", ()) == ("a",)
-    assert table["p"] == ("a",) and table["p"].__class__ is tuple
-    assert read(table, "q", {}) == {"1.30": ("a",)}
+    lists = _long()
+    table = {"p": lists.snapshot(), "q": Snapshots({"1.30": lists.snapshot()}), "s": ("a",)}
+    assert read(table, "p", ()) == tuple(lists.items)
+    assert table["p"].__class__ is tuple
+    assert read(table, "q", {}) == {"1.30": tuple(lists.items)}
     assert table["q"].__class__ is dict
+    assert read(table, "s", ()) == ("a",)  # a short list's tuple is read as it is
+    mixed = {"m": Snapshots({"1.29": ("x",), "1.30": _long().snapshot()})}  # a short list beside a long one
+    assert read(mixed, "m", {}) == {"1.29": ("x",), "1.30": tuple(f"r-{k}" for k in range(SMALL + 1))}
     assert read(table, "r", ()) == ()

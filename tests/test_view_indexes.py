@@ -11,6 +11,7 @@ from models.snapshot import read
 from models.sorting import natural_key
 from models.state import ClusterState, Node, Resources, WorkloadStatus
 from models.version import KubeVersion
+from sim.adapters import ordered
 from sim.adapters.simulated import LIVE, SimulatedPort
 from sim.scenario import load_scenario, load_scenario_text
 from sim.simulate import simulate
@@ -63,6 +64,7 @@ def watched(monkeypatch) -> list[int]:
 
 @pytest.mark.parametrize("strategy", ["inplace", "replace", "surge", "bluegreen"])
 def test_every_view_of_a_sixty_node_run_indexes_its_nodes_as_a_fresh_view_would(monkeypatch, strategy):
+    monkeypatch.setattr(ordered, "SMALL", 8)  # lists longer than 8 handed as snapshots, shorter ones as tuples
     seen = watched(monkeypatch)
     scenario = load_scenario_text(SIXTY, "scale-60", [STRATEGIES])
     result = simulate(scenario, scenario.strategy(strategy), seed=3)
@@ -180,9 +182,10 @@ class _Late(_Keeping):
         return view
 
 
-def test_a_view_read_only_after_the_run_reads_the_nodes_it_was_made_with():
+def test_a_view_read_only_after_the_run_reads_the_nodes_it_was_made_with(monkeypatch):
     # a view's node lists are snapshots, made tuples when first read: the port freezes one it still shares
     # before it changes the list, so a view read late (or kept) reads its own time, not the port's now
+    monkeypatch.setattr(ordered, "SMALL", 8)  # (the default hands a 60-node cluster's lists as tuples)
     sc = load_scenario_text(SIXTY, "scale-60", [STRATEGIES])
     ports: list[_Late] = []
     result = simulate(sc, sc.strategy("surge"), seed=1, wrap_port=lambda p: ports.append(_Late(p)) or ports[0])

@@ -5,8 +5,9 @@ made (``models.sorting.natural_key``, then the node's sequence number: what a st
 the made order by name gives). Comparing two such keys walks down nested tuples, and every
 changed node record is put back into a few of these lists at every view (at 5,000 surge
 nodes, 234,055 records). So each key is given a rank, a float in the keys' order (``Ranks``),
-and the lists compare ranks: one float comparison per bisection step. A view gets a list as a
-``models.snapshot.Snapshot``, frozen before the list next changes if the view may still read it.
+and the lists compare ranks: one float comparison per bisection step. A view gets a long list as a
+``models.snapshot.Snapshot``, frozen before the list next changes if the view may still read it (a short
+one as a tuple).
 
 Imports only the standard library and ``models.snapshot``.
 """
@@ -61,19 +62,25 @@ def _between(lo: float | None, hi: float | None) -> float | None:
     return mid if lo < mid < hi else None
 
 
+SMALL = 64  # a list this short is copied for a view at once (cheaper than a snapshot and its weak reference)
+
+
 class Ordered:
     """Records kept sorted by a unique rank (``Ranks``)."""
 
-    __slots__ = ("keys", "items", "_handed")
+    __slots__ = ("keys", "items", "_tuple", "_handed")
 
     def __init__(self):
         self.keys: list = []
         self.items: list = []
-        self._handed = None  # a weak reference to the snapshot of ``items`` last handed out
+        self._tuple: tuple | None = ()  # a short list's copy, until it changes
+        self._handed = None  # a weak reference to the snapshot of a long ``items`` last handed out
 
     def put(self, key, record) -> None:
         """Add ``record`` under ``key``, or replace the one there."""
-        self._changing()
+        self._tuple = None
+        if self._handed is not None:
+            self._changing()
         at = bisect_left(self.keys, key)
         if at < len(self.keys) and self.keys[at] == key:
             self.items[at] = record
@@ -82,7 +89,9 @@ class Ordered:
             self.items.insert(at, record)
 
     def take(self, key) -> None:
-        self._changing()
+        self._tuple = None
+        if self._handed is not None:
+            self._changing()
         at = bisect_left(self.keys, key)
         del self.keys[at], self.items[at]
 
@@ -90,8 +99,13 @@ class Ordered:
         """Every rank mapped to its new one (the order stays)."""
         self.keys = [remap[k] for k in self.keys]
 
-    def snapshot(self) -> Snapshot:
-        """The records now: the same snapshot until they change (a view reads it when it needs it)."""
+    def snapshot(self) -> tuple | Snapshot:
+        """The records now, for a view: a short list as a tuple, a long one as a snapshot, the same one until
+        they change (a view reads it when it needs it)."""
+        if len(self.items) <= SMALL:
+            if self._tuple is None:
+                self._tuple = tuple(self.items)
+            return self._tuple
         snap = self._handed() if self._handed is not None else None
         if snap is None:
             snap = Snapshot(self.items)
@@ -101,11 +115,10 @@ class Ordered:
     def _changing(self) -> None:
         """The list is about to change: the snapshot last handed out, if something still holds it, copies
         the list as it is now (nothing does, most times: the adapter and its views have let it go)."""
-        if self._handed is not None:
-            snap = self._handed()
-            if snap is not None:
-                snap.freeze()
-            self._handed = None
+        snap = self._handed()
+        if snap is not None:
+            snap.freeze()
+        self._handed = None
 
     def __len__(self) -> int:
         return len(self.items)

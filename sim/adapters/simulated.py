@@ -57,6 +57,17 @@ from sim.adapters.ordered import Ordered, Ranks
 LIVE, GOING, HOLDING, DRAINS = "live", "going", "holding", "drains"
 
 
+def _by_kubelet(lists: dict) -> dict:
+    """A pool's by-kubelet lists for a view: a dict of tuples, or ``Snapshots`` if one is a snapshot."""
+    out = {}
+    wrap = False
+    for v, o in lists.items():
+        if o:
+            handed = out[v] = o.snapshot()
+            wrap = wrap or handed.__class__ is not tuple
+    return Snapshots(out) if wrap else out
+
+
 class SimulatedPort:
     def __init__(self, world: World, reconcile_interval_s: float | None = None):
         self.world = world
@@ -194,9 +205,7 @@ class SimulatedPort:
                 # a pool of every node lists them as the view does (both dicts gain and lose names together)
                 made = self._nodes if len(records) == len(self._by_name) else tuple(records.values())
                 self._pool_tuples[pool] = (made, self._named[pool].snapshot(),
-                                           *(Snapshots({v: o.snapshot() for v, o in self._groups.get((kind, pool), {}).items()
-                                                        if o})
-                                             for kind in (LIVE, HOLDING, DRAINS)))
+                                           *(_by_kubelet(self._groups.get((kind, pool), {})) for kind in (LIVE, HOLDING, DRAINS)))
         # what a view would index from its nodes (NodeIndexes.seeded), kept here instead of worked out at every
         # view; views share them until the nodes change (none changes them)
         pools = [(pool, t) for pool, t in self._pool_tuples.items() if self._pools_of[pool]]  # (none without nodes)
@@ -204,7 +213,8 @@ class SimulatedPort:
                            by_pool_named={pool: t[1] for pool, t in pools},
                            by_pool_version={pool: t[2] for pool, t in pools},
                            by_pool_holding={pool: t[3] for pool, t in pools},
-                           by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts, nodes=self._nodes)
+                           by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts,
+                           nodes=None if self._nodes.__class__ is tuple else self._nodes)
         w.nodes_dirty = False
 
     def _new_rank(self, n) -> float:
@@ -277,9 +287,11 @@ class SimulatedPort:
                         for b in self._selecting)
         if w.volumes.changed:
             self._volumes = w.volumes.records()
-        # every field named, without the frozen dataclass's __init__ (a view is made at every decision)
+        # every field named, without the frozen dataclass's __init__ (a view is made at every decision); its
+        # nodes, if a snapshot, are seeded and read when asked
+        fields = {"nodes": self._nodes} if self._nodes.__class__ is tuple else {}
         state = made(ClusterState, {
-            "control_plane": self._control_plane, "pools": self._pools,  # (its nodes: seeded, read when asked)
+            **fields, "control_plane": self._control_plane, "pools": self._pools,
             "workloads": self._workloads, "addons": self._addons, "cloud": self._cloud(),
             "api_services": w.api_services, "pods": (), "api_available": w.cp.api_up, "observed_at": w.env.now,
             "unobserved": (), "budgets": budgets, "pdbs": w.pdbs, "services": w.services,

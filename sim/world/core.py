@@ -10,6 +10,7 @@ the composition root (``sim.simulate.world_for``) hands the records in.
 
 from __future__ import annotations
 
+import operator
 from functools import lru_cache
 
 import simpy
@@ -58,6 +59,11 @@ from models.autoscaling import Autoscaler
 UNHEALTHY_POD_EVICTION_POLICY_FROM = KubeVersion(1, 27)
 
 
+def _same(a: list, b: list) -> bool:
+    """The same objects, in the same order."""
+    return len(a) == len(b) and all(map(operator.is_, a, b))
+
+
 @lru_cache(maxsize=1024)
 def _rules_broken(key: tuple) -> frozenset:
     """The skew rules broken by the distinct versions of ``key`` (each control-plane instance's component and
@@ -100,6 +106,7 @@ class World:
         self.stale_workloads: list[SimWorkload] = []  # workloads whose record was dropped since the last view
         self.cp_dirty = True
         self.active_skew: frozenset[tuple] = frozenset()
+        self._skew_seen: tuple[list, list] | None = None  # what the skew check last looked at (versions_changed)
         self.version_pairs: dict[tuple, dict[str, None]] = {}  # (kubelet, kube-proxy) -> nodes, in order
         self.available: set[str] = set()  # names of Ready, schedulable, idle nodes
         self.failed: set[str] = set()  # names of nodes whose machine was never made (provision-failed)
@@ -371,8 +378,15 @@ class World:
                 self.node_ops.refresh(node)
         # which rules are broken depends only on the distinct versions (not on the names and counts the
         # items carry, which only the reasons show): ask once per set of them, and for the reasons only
-        # when a violation starts
-        pairs = tuple(sorted(pair for pair, names in self.version_pairs.items() if names))
+        # when a violation starts; the same objects as at the last look (most node changes move a node
+        # between pairs that stay) answer as they did then, and active_skew is that answer already
+        present = [pair for pair, names in self.version_pairs.items() if names]
+        instances = [x for i in self.cp.instances.values() for x in (i.component, i.version)]
+        seen = self._skew_seen
+        if seen is not None and _same(seen[0], present) and _same(seen[1], instances):
+            return
+        self._skew_seen = (present, instances)
+        pairs = tuple(sorted(present))
         key = (tuple((i.component, i.version, str(i.version)) for i in self.cp.instances.values()), pairs)
         now = _rules_broken(key)
         if not now <= self.active_skew:
