@@ -57,8 +57,20 @@ class KubeVersion:
     _k: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Versions are compared and hashed in hot loops; compute the sort key once.
+        # Versions are compared and hashed in hot loops; compute the sort key and its hash once.
         object.__setattr__(self, "_k", (self.major, self.minor, self.patch or 0, _pre_key(self.pre)))
+        object.__setattr__(self, "_h", hash(self._k))
+
+    def __getstate__(self) -> dict:
+        # the hash of a pre-release's words is this process's (string hashing is seeded per process): a
+        # version pickled to another process works it out there again
+        state = dict(self.__dict__)
+        del state["_h"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        object.__setattr__(self, "_h", hash(self._k))
 
     @classmethod
     def parse(cls, text: str | KubeVersion) -> KubeVersion:
@@ -93,7 +105,7 @@ class KubeVersion:
         return self._k == other._k
 
     def __hash__(self) -> int:
-        return hash(self._k)
+        return self._h
 
     def __lt__(self, other: KubeVersion) -> bool:
         if not isinstance(other, KubeVersion):

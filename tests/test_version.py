@@ -107,3 +107,22 @@ def test_only_alpha_beta_and_rc_are_pre_releases(text):
 def test_a_vendor_suffix_needs_a_patch():
     with pytest.raises(ValueError, match="a pre-release or vendor suffix needs a patch"):
         parse_version("1.30-eks-1")
+
+
+def test_a_version_pickled_to_a_process_with_another_hash_seed_still_finds_its_equal():
+    # a version keeps its hash; a pre-release's words hash by the process's seed, so the hash is worked
+    # out again where it is unpickled (a sweep's workers, a Dask cluster's machines)
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    sent = pickle.dumps({KubeVersion.parse("1.30.0-rc.1"): "found"})
+    assert b"_h" not in sent
+    code = ("import pickle, sys; from models.version import KubeVersion; "
+            "print(pickle.loads(sys.stdin.buffer.read())[KubeVersion.parse('1.30.0-rc.1')])")
+    env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": os.getcwd()}
+    out = subprocess.run([sys.executable, "-c", code], input=sent, capture_output=True, env=env, check=True)
+    assert out.stdout == b"found\n"
+    again = pickle.loads(pickle.dumps(KubeVersion.parse("1.30.0-rc.1")))
+    assert hash(again) == hash(KubeVersion.parse("1.30.0-rc.1")) and str(again) == "1.30.0-rc.1"
