@@ -78,7 +78,7 @@ class CapacityIndex:
 
     def _enter(self, key: Group, heap: list, node: SimNode) -> None:
         """Push ``node``'s new entry (its stamp moved on: any older one is stale)."""
-        entry = (node.seq - node.free_cpu * SEQS, node.stamp, node)
+        entry = (node.seq - (node.cpu - node.used_cpu) * SEQS, node.stamp, node)  # (free CPU: SimNode.free_cpu)
         if heap and heap[0][2] is node:  # its old entry was the best (it just took a pod):
             heapq.heapreplace(heap, entry)  # replaced where it stands, one sift instead of a push and a pop
         else:
@@ -135,7 +135,7 @@ class CapacityIndex:
             if stamp != node.stamp or node.removed or not self._eligible(node):
                 heapq.heappop(heap)  # stale: dropped, as below
                 continue
-            if node.free_cpu < need_cpu:
+            if node.cpu - node.used_cpu < need_cpu:  # (its free CPU)
                 return None
             if node.fits(pod) and (accept is None or accept(node)):
                 return node

@@ -66,25 +66,33 @@ class Pods:
         if w.finished:  # a finished pod holds no resources; it waits to be deleted
             pod.state = FINISHED
             return
-        r = w.spec.requests
+        spec = w.spec
+        r = spec.requests
         node.used_cpu += r.cpu_m
         node.used_memory += r.memory
         node.used_pods += 1
-        if w.kind != DAEMONSET:
+        if spec.kind != DAEMONSET:
             world.pods_moved(node)  # its count of pods to drain changed
         else:
             world.restate(node)  # its requests changed; nothing a strategy waits for
         world.index.resized(node)
-        w.zone_counts[node.zone] = w.zone_counts.get(node.zone, 0) + 1
-        w.node_counts[node.name] = w.node_counts.get(node.name, 0) + 1
-        w.live_zone[node.zone] = w.live_zone.get(node.zone, 0) + 1
-        w.live_node[node.name] = w.live_node.get(node.name, 0) + 1
+        zone, name = node.zone, node.name
+        counts = w.zone_counts
+        counts[zone] = counts.get(zone, 0) + 1
+        counts = w.node_counts
+        counts[name] = counts.get(name, 0) + 1
+        counts = w.live_zone
+        counts[zone] = counts.get(zone, 0) + 1
+        counts = w.live_node
+        counts[name] = counts.get(name, 0) + 1
         pod.live = True
         pod.started_at = world.env.now
-        world.sched.placed(pod)
+        if pod.nominated is not None or pod.unplaced_since is not None:
+            world.sched.placed(pod)  # it waited for a node
         world.preemption.bound(pod, node, 1)
-        instant = world.volumes.bound(pod, node, instant) and instant
-        if w.kind == STATEFULSET and w.spec.local_storage:
+        if spec.storage is not None:  # (a claim: Volumes.claim)
+            instant = world.volumes.bound(pod, node, instant) and instant
+        if spec.kind == STATEFULSET and spec.local_storage:
             w.volumes[pod.ordinal] = node.name
             pod.pinned = node.name
         if pod.replacement:
@@ -332,7 +340,7 @@ class Pods:
         else:
             active = len(w.pods) - w.terminating
             for _ in range(w.spec.replicas - active):
-                if not admitted():
+                if not initial and not admitted():
                     break
                 created.append(self.new_pod(w, replacement=not initial))
         if not initial:

@@ -179,7 +179,10 @@ class Scheduler:
         pools = (spec.pool,) if spec.pool else world.pool_names
         by_zone = self._plain_groups(pools, tolerations)
         counts = pod.workload.zone_counts
-        zones = sorted([(counts.get(z, 0), z) for z in by_zone])  # fewest of its pods first, then by name
+        zones = []
+        for z in by_zone:
+            zones.append((counts.get(z, 0), z))
+        zones.sort()  # fewest of its pods first, then by name
         for cls in (0, 1):
             for _, zone in zones:
                 best = None
