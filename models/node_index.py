@@ -127,15 +127,19 @@ class NodeIndexes:
     """The node indexes of a view (a mixin of ``ClusterState``: ``self.nodes`` is its nodes)."""
 
     def seeded(self, by_name: dict, by_pool: dict, by_pool_named: dict, by_pool_version: dict,
-               by_pool_holding: dict, by_pool_draining: dict, counts: NodeCounts, nodes: Snapshot | None = None):
+               by_pool_holding: dict, by_pool_draining: dict, counts: NodeCounts,
+               nodes: tuple | Snapshot | None = None):
         """This view with its node indexes given (an adapter that keeps them up to date as nodes change):
         each must be what the view would work out from ``nodes``. A list in them may be a ``Snapshot`` (a
         pool's lists by kubelet a ``Snapshots``), and so may ``nodes``, for a view made without its
-        ``nodes`` field: each is made a tuple when first read. ``dataclasses.replace`` starts afresh."""
+        ``nodes`` field (given as a tuple, it is the field): each is made a tuple when first read.
+        ``dataclasses.replace`` starts afresh."""
         self.__dict__.update(_nodes_by_name=by_name, _nodes_by_pool=by_pool, _nodes_by_pool_named=by_pool_named,
                              _nodes_by_pool_version=by_pool_version, _nodes_by_pool_holding=by_pool_holding,
                              _nodes_by_pool_draining=by_pool_draining, node_counts=counts)
-        if nodes is not None:
+        if nodes.__class__ is tuple:
+            self.__dict__["nodes"] = nodes
+        elif nodes is not None:
             self.__dict__["_nodes_snapshot"] = nodes
         return self
 

@@ -221,7 +221,8 @@ class InPlace(Strategy):
                    if node.available else
                    f"{node.name} is already out of service (NotReady): upgrading it in place takes no batch slot")
             books.cordoned.add(node.name)
-            out -= 0 if node.available else 1
+            if not node.available:
+                out -= 1
             if node.schedulable:
                 actions.append(Cordon(why, node.name))
             else:  # already cordoned (by someone else, or NotReady): go straight to its next step

@@ -213,8 +213,7 @@ class SimulatedPort:
                            by_pool_named={pool: t[1] for pool, t in pools},
                            by_pool_version={pool: t[2] for pool, t in pools},
                            by_pool_holding={pool: t[3] for pool, t in pools},
-                           by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts,
-                           nodes=None if self._nodes.__class__ is tuple else self._nodes)
+                           by_pool_draining={pool: t[4] for pool, t in pools}, counts=self._counts, nodes=self._nodes)
         w.nodes_dirty = False
 
     def _new_rank(self, n) -> float:
@@ -287,11 +286,10 @@ class SimulatedPort:
                         for b in self._selecting)
         if w.volumes.changed:
             self._volumes = w.volumes.records()
-        # every field named, without the frozen dataclass's __init__ (a view is made at every decision); its
-        # nodes, if a snapshot, are seeded and read when asked
-        fields = {"nodes": self._nodes} if self._nodes.__class__ is tuple else {}
+        # every field named, without the frozen dataclass's __init__ (a view is made at every decision), but
+        # its nodes: seeded (a snapshot is read when asked)
         state = made(ClusterState, {
-            **fields, "control_plane": self._control_plane, "pools": self._pools,
+            "control_plane": self._control_plane, "pools": self._pools,
             "workloads": self._workloads, "addons": self._addons, "cloud": self._cloud(),
             "api_services": w.api_services, "pods": (), "api_available": w.cp.api_up, "observed_at": w.env.now,
             "unobserved": (), "budgets": budgets, "pdbs": w.pdbs, "services": w.services,

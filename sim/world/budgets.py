@@ -73,14 +73,9 @@ class SimBudget:
         return self.current_healthy() - 1 < self.desired_healthy()
 
     def below(self) -> bool:
-        """Current healthy below desired healthy (asked at every Ready change: one member's read in place)."""
-        members = self.members
-        if len(members) == 1:
-            m = members[0]
-            desired = self._desired.get(len(m.pods) if self._counts_pods else m.desired)
-            if desired is not None:
-                return m.ready < desired
-        return self.current_healthy() < self.desired_healthy()
+        """Current healthy below desired healthy (asked at every Ready change)."""
+        current, desired, _ = self.status()
+        return current < desired
 
 
 def link_budgets(workloads: dict[str, SimWorkload], pdbs: tuple[PDB, ...]) -> list[SimBudget]:
@@ -95,6 +90,8 @@ def link_budgets(workloads: dict[str, SimWorkload], pdbs: tuple[PDB, ...]) -> li
     for b in out:
         for w in b.members:
             w.budgets.append(b)
+    for w in workloads.values():
+        w.sharing = tuple(m for b in w.budgets for m in b.members if m is not w)
     return out
 
 

@@ -245,12 +245,7 @@ class World:
         if w is self._rising:  # its pods are being placed as the cluster starts: recorded once they all are
             return
         now = self.env.now
-        budgets = w.budgets
-        if len(budgets) > 1 or budgets and len(budgets[0].members) > 1:
-            changed = (w, *[m for b in budgets for m in b.members if m is not w])
-        else:  # (most budgets are one workload's own)
-            changed = (w,)
-        for other in changed:
+        for other in (w, *w.sharing):  # (most budgets are one workload's own: w alone)
             self.restate_workload(other)
             self.rec.workload(now, other.key, other.ready, other.desired, degraded(other))
         if w.served:
@@ -270,7 +265,7 @@ class World:
             self.rec.track(w.key, w.ready, w.desired, degraded(w))
             # Its Ready count rises pod by pod, all at time 0: recorded at once after the last (Recorder.rose),
             # unless a change of it reaches further (a budget shared with others, webhooks it serves)
-            alone = not w.served and all(len(b.members) == 1 for b in w.budgets) and len(w.budgets) <= 1
+            alone = not w.served and not w.sharing
             before = w.ready
             self._rising = w if alone else None
             for pod in self.pods.reconcile(w, initial=True):

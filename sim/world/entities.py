@@ -118,7 +118,7 @@ class SimNode:
 class SimWorkload:
     __slots__ = ("spec", "key", "pods", "ready", "desired", "zone_counts", "template", "volumes", "next_index",
                  "terminating", "record", "budgets", "displaced", "finished", "node_counts", "live_zone", "live_node",
-                 "compiled", "priority", "claims", "served", "drained")
+                 "compiled", "priority", "claims", "served", "drained", "sharing")
 
     def __init__(self, spec: Workload):
         self.spec = spec
@@ -134,6 +134,7 @@ class SimWorkload:
         self.terminating = 0  # pods in w.pods that are terminating
         self.record = None  # the frozen Workload last observed; dropped on every change
         self.budgets: list = []  # the SimBudgets that select its pods
+        self.sharing: tuple = ()  # the other workloads in its budgets (whose budgets its Ready count moves)
         # kubelet versions of the nodes its pods were evicted from, not yet taken over by a replacement
         # (by ordinal for a StatefulSet, in order for the others): pods_evicted_again
         self.displaced: dict = {}

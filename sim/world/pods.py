@@ -77,14 +77,10 @@ class Pods:
             world.restate(node)  # its requests changed; nothing a strategy waits for
         world.index.resized(node)
         zone, name = node.zone, node.name
-        counts = w.zone_counts
-        counts[zone] = counts.get(zone, 0) + 1
-        counts = w.node_counts
-        counts[name] = counts.get(name, 0) + 1
-        counts = w.live_zone
-        counts[zone] = counts.get(zone, 0) + 1
-        counts = w.live_node
-        counts[name] = counts.get(name, 0) + 1
+        w.zone_counts[zone] = w.zone_counts.get(zone, 0) + 1
+        w.node_counts[name] = w.node_counts.get(name, 0) + 1
+        w.live_zone[zone] = w.live_zone.get(zone, 0) + 1
+        w.live_node[name] = w.live_node.get(name, 0) + 1
         pod.live = True
         pod.started_at = world.env.now
         if pod.nominated is not None or pod.unplaced_since is not None:
