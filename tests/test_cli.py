@@ -183,7 +183,7 @@ def test_trace_prints_the_decision_log(capsys):
     code, out, _ = run(capsys, "trace", "scenarios/seed-example.yaml", "--strategy", "replace", "--seed", "1")
     assert code == 0
     assert out.splitlines()[0] == "# seed-example, strategy replace, seed 1"
-    assert out == "# seed-example, strategy replace, seed 1\n" + pathlib.Path("tests/golden/seed-example-replace.log").read_text().rsplit("# completed", 1)[0] + "# completed after 1284.91s\n"
+    assert out == "# seed-example, strategy replace, seed 1\n" + pathlib.Path("tests/golden/seed-example-replace.log").read_text().rsplit("# completed", 1)[0] + "# completed after 1314.91s\n"
 
 
 def test_set_tunes_a_preset(capsys):

@@ -124,7 +124,7 @@ def test_the_shipped_deadlock_scenario_deadlocks_under_replace_and_not_in_place(
     assert replace.halted.startswith("drain of general-2 did not finish within 600s: PodDisruptionBudget default/web "
                                      "allows 0 disruptions")
     assert (replace.metrics["blocked_creations"], replace.workloads["policy/policy-controller"]["outage_s"]) == (
-        114, 4357.195)  # every retry refused, and the controller out from its eviction to the end of the watch
+        114, 4387.195)  # every retry refused, and the controller out from its eviction to the end of the watch
     assert (inplace.completed, inplace.metrics["blocked_creations"]) == (True, 0)
 
 

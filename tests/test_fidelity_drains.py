@@ -214,7 +214,7 @@ ONE_ZONE = ["cluster.nodePools[0].zones=[a]", "workloads=[{name: web, replicas: 
 @pytest.mark.parametrize("old, surge, unavailable, evicted, again, degraded", [
     ("schedulable", 0, 1, 5, 2, 23.0),
     ("preferNoSchedule", 0, 1, 4, 1, 23.0),
-    ("cordon", 0, 1, 3, 0, 82.0),
+    ("cordon", 0, 1, 3, 0, 112.0),
     ("schedulable", 1, 0, 3, 0, 27.0),
     ("preferNoSchedule", 1, 0, 3, 0, 27.0),
 ], ids=["capi-lands-on-the-next-old-node", "kops-only-while-no-new-node-fits", "eks-never-twice-but-waits",

@@ -73,8 +73,8 @@ def zones_bound(*sets, label="replace"):
 def test_a_do_not_schedule_spread_holds_during_a_surge_roll():
     r, binds = zones_bound(SPREAD.format("DoNotSchedule"))
     # each replacement goes to the zone its predecessor left (the surge node there), never past maxSkew 1
-    assert binds[3:] == [(435.0, "web-4", "general-4", "a"), (499.0, "web-5", "general-5", "b"),
-                         (563.0, "web-6", "general-6", "c")]
+    assert binds[3:] == [(435.0, "web-4", "general-4", "a"), (529.0, "web-5", "general-5", "b"),
+                         (623.0, "web-6", "general-6", "c")]
     assert (r.metrics["unschedulable_pod_s"], r.completed) == (0.0, True)
 
 

@@ -112,7 +112,7 @@ def test_the_promotion_gate_halts_when_the_last_wave_leaves_the_cluster_unhealth
     ("{name: inplace, label: s, maxUnavailable: 2, canary: true, canarySoakSeconds: 2m}",
      [(375.0, "Cordon node/general-1"), (517.0, "Cordon node/general-2"), (517.0, "Cordon node/general-3")]),
     ("{name: replace, label: s, maxSurge: 2, maxUnavailable: 0, canary: true, canarySoakSeconds: 2m}",
-     [(435.0, "Drain node/general-1"), (619.0, "Drain node/general-2"), (619.0, "Drain node/general-3")]),
+     [(435.0, "Drain node/general-1"), (561.0, "Drain node/general-2"), (561.0, "Drain node/general-3")]),
     ("{name: surge, label: s, maxSurge: 2, maxUnavailable: 0, canary: true, canarySoakSeconds: 2m}",
      [(435.0, "Drain node/general-1"), (649.0, "Drain node/general-2"), (649.0, "Drain node/general-3")]),
     ("{name: bluegreen, label: s, drainBatch: 2, canary: true, canarySoakSeconds: 2m, finalSoakSeconds: 1m}",

@@ -39,6 +39,30 @@ from models.strategies.workers import (
 )
 
 
+def machines_allowed(size: int, surge: int, machines: int) -> int:
+    """How many machines a pool of ``size`` may still add with ``surge`` above it, holding ``machines`` now.
+
+    Cluster API counts every machine of a MachineDeployment's MachineSets, those being deleted too, against
+    its replicas plus maxSurge (mdutil.TotalMachineSetsReplicaSum: max(spec, status) replicas, status counting
+    deleting machines since kubernetes-sigs/cluster-api#3434, which fixed rollouts that ran more machines
+    than that): a replacement starts once the machine it replaces is gone."""
+    return size + surge - machines
+
+
+def scale_down_room(view: ClusterState, pool, batch, old: list[Node], removing: set) -> tuple[int, int]:
+    """How many available old nodes a roll may take out now, and how many unavailable ones (NotReady, cordoned).
+
+    As Cluster API's reconcileOldMachineSets: available machines may go while the pool keeps ``size -
+    maxUnavailable`` available (scaleDownOldMachineSetsForRollingUpdate); unhealthy old machines are cleaned
+    up first, but no more than ``maxScaledDown``, the machines the pool keeps (none on its way out) less
+    that minimum less its new machines not yet available (cleanupUnhealthyReplicas; kubernetes
+    pkg/controller/deployment/rolling.go does the same). Both come to the same thing but for the
+    unavailable old nodes, which count towards the second."""
+    room = view.available_in(pool.name) - (pool.count - batch.unavailable)  # available: none deleting
+    unavailable_old = sum(1 for n in old if not n.available and n.name not in removing)
+    return room, room + unavailable_old
+
+
 def deleting(view: ClusterState, pool: str) -> int:
     """How many of the pool's machines are being deleted."""
     return len(view.nodes_in(pool)) - view.live_in(pool)  # live: not being deleted
@@ -125,13 +149,12 @@ class Replace(Strategy):
             batch = plan.batch(pool.name)
             actions += mark_old_nodes(old, self.params, self.surge_ready(view, pool.name, version, old, batch.surge))
             gone = {a.node for a in actions if isinstance(a, DeleteNode)}
-            live, live_new = live_count(view, pool.name, gone), live_count(view, pool.name, gone, new, version)
-            # as Cluster API's MachineSets count them, a machine being deleted is out of the pool already:
-            # its replacement may start while it goes (peak_extra_nodes shows the overlap)
-            to_add = min(wanted - live_new, pool.count + batch.surge - live)
+            live_new = live_count(view, pool.name, gone, new, version)
+            machines = view.live_in(pool.name) + view.in_phase(pool.name, DELETING)  # see machines_allowed
+            to_add = min(wanted - live_new, machines_allowed(pool.count, batch.surge, machines))
             planned: list[str] = []
             if window_closed(view, self.params) is not None:  # outside the windows: refill, but start no surge
-                to_add = min(to_add, pool.count - live)
+                to_add = min(to_add, machines_allowed(pool.count, 0, machines))
             for _ in range(max(0, to_add)):
                 actions.append(new_node(view, pool, version, nodes, f"pool {pool.name}: {live_new} of {wanted} "
                                         f"nodes at {version}; maxSurge {batch.surge} allows "
@@ -140,21 +163,31 @@ class Replace(Strategy):
             allowed = gate.open(pool.name, busy)
             if isinstance(allowed, str):
                 return halt(memo, allowed)
-            can_remove = view.available_in(pool.name) - (pool.count - batch.unavailable)  # available: none deleting
+            can_remove, cleanup = scale_down_room(view, pool, batch, old, books.removing)
+            slots = len(old)  # drains this decision may start in all
             if self.params.get("inFlight") == "maxUnavailable":  # EKS: maxUnavailable old nodes at a time
-                can_remove = min(can_remove, batch.unavailable - sum(1 for n in old if n.name in books.removing))
-            can_remove = gate.limit(pool.name, can_remove)  # a canary goes alone
+                slots = batch.unavailable - sum(1 for n in old if n.name in books.removing)
+            slots = gate.limit(pool.name, slots)  # a canary goes alone
             if old_nodes_held(old, self.params):
                 allowed = False  # oldNodes: cordon drains once the surge is up and every old node is marked
             for n in old if allowed else ():
+                if slots <= 0:
+                    break
                 if n.name in books.removing or n.phase != IDLE:
                     continue
                 if n.available:
                     if can_remove <= 0:
                         continue
                     can_remove -= 1
-                actions.append(drain(n, self.params, f"replace {n.name} (kubelet {n.kubelet}): pool {pool.name} keeps "
-                                                     f"at least {pool.count - batch.unavailable} available nodes"))
+                    why = f"pool {pool.name} keeps at least {pool.count - batch.unavailable} available nodes"
+                else:
+                    if cleanup <= 0:
+                        continue
+                    cleanup -= 1
+                    why = (f"{n.name} is unavailable: it goes first, as the pool keeps at least "
+                           f"{pool.count - batch.unavailable} available nodes with its new ones")
+                slots -= 1
+                actions.append(drain(n, self.params, f"replace {n.name} (kubelet {n.kubelet}): {why}"))
                 books.removing.add(n.name)
                 gate.started(pool.name)
             return self.decision(actions, books, memo, gate, nodes)
