@@ -72,10 +72,16 @@ class Rule:
 
 
 def _bounded_by_apiserver(component: str, prefix: str, older: int, legacy: int | None) -> tuple[Rule, Rule]:
+    """Never newer than the oldest apiserver, at most ``older`` minors behind the newest.
+
+    With apiservers at different minors both bounds narrow, as the policy's HA notes say: "kube-apiserver
+    instances are at 1.32 and 1.31; kubelet is supported at 1.31, 1.30, and 1.29 (1.32 is not supported
+    because that would be newer than the kube-apiserver instance at version 1.31)", the same for kube-proxy,
+    and controller-manager, scheduler and cloud-controller-manager behind a load balancer at 1.31 only.
+    """
     return (
         Rule(f"{prefix}-newer-than-apiserver", component, OLDEST_APISERVER, "newer", 0),
-        Rule(f"{prefix}-too-old", component, OLDEST_APISERVER if legacy else NEWEST_APISERVER,
-             "older", older, legacy, mandatory=False),
+        Rule(f"{prefix}-too-old", component, NEWEST_APISERVER, "older", older, legacy, mandatory=False),
     )
 
 

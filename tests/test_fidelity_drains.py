@@ -291,7 +291,7 @@ def test_afterworkers_still_moves_kube_proxy_where_the_skew_policy_needs_it():
     assert moves == [
         ("UpgradeAddon kube-proxy to 1.26", "addons: afterWorkers, but kube-proxy moves to 1.26 before control-plane "
                                             "1.27: there, kube-proxy 1.24.17 (kube-proxy) is 3 minor versions older "
-                                            "than the oldest kube-apiserver (1.27); at most 2 allowed (kube-proxy "
+                                            "than the newest kube-apiserver (1.27); at most 2 allowed (kube-proxy "
                                             "older than 1.25 may trail by at most 2) (kube-proxy-too-old)"),
         ("UpgradeAddon kube-proxy to 1.29.4", "kube-proxy follows the control plane to 1.29.4 (never newer than the "
                                               "apiserver; within three minors of every kubelet)")]

@@ -66,5 +66,5 @@ def test_a_node_left_behind_while_notready_halts_the_next_hop_with_the_reason():
     result = simulate(sc, sc.strategy("inplace"), seed=3)
     assert result.halted == (
         "the control plane cannot move to 1.32.2: kube-proxy 1.28.9 (general-2) is 4 minor versions older than the "
-        "oldest kube-apiserver (1.32.2); at most 3 allowed (kube-proxy-too-old); bring the node back (its kubelet and "
+        "newest kube-apiserver (1.32.2); at most 3 allowed (kube-proxy-too-old); bring the node back (its kubelet and "
         "kube-proxy are upgraded when it is) or remove it, then resume")

@@ -1,12 +1,15 @@
+from dataclasses import replace
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.plan import ADDONS, CONTROL_PLANE, WORKERS, phases_of, resolve_batch, version_path
-from models.skew import Versioned, check_transition, check_versions
-from models.state import APISERVER, CONTROLLER_MANAGER, KUBELET, SCHEDULER
+from models.plan import ADDONS, CONTROL_PLANE, WORKERS, path_for_state, phases_of, resolve_batch, version_path
+from models.skew import Versioned, check_state, check_transition, check_versions
+from models.state import APISERVER, CONTROLLER_MANAGER, KUBELET, SCHEDULER, ControlPlane
 from models.version import KubeVersion
 from models.version import parse_version as V
+from sim.scenario import load_scenario
 
 
 def steps(path):
@@ -78,6 +81,26 @@ def _items(cp, kubelets):
     return items + [Versioned(KUBELET, f"k{i}", k, f"k{i}") for i, k in enumerate(sorted(kubelets))]
 
 
+def _mid_hop(cp, hop, kubelets):
+    items = [Versioned(APISERVER, "moved", hop), Versioned(APISERVER, "staying", cp)]
+    items += [Versioned(c, c, cp) for c in (CONTROLLER_MANAGER, SCHEDULER)]
+    return items + [Versioned(KUBELET, f"k{i}", k, f"k{i}") for i, k in enumerate(sorted(kubelets))]
+
+
+def test_a_plan_from_mixed_apiservers_rolls_kubelets_too_old_for_the_newest_first():
+    # apiservers at 1.31.0 and 1.30.5, kubelets at 1.27.3: out of policy already (4 behind the newest); the plan
+    # starts from the oldest apiserver and rolls the workers to it before the hop that finishes the control plane
+    cluster = load_scenario("scenarios/seed-example.yaml").cluster
+    versions = {APISERVER: ["1.31.0", "1.30.5"]}
+    instances = tuple(replace(i, version=V(versions[i.component].pop(0) if i.component == APISERVER else "1.30.5"))
+                      for i in cluster.control_plane.instances)
+    state = replace(cluster, control_plane=ControlPlane(instances),
+                    nodes=tuple(replace(n, kubelet=V("1.27.3"), kube_proxy=V("1.27.3")) for n in cluster.nodes))
+    assert [v.rule for v in check_state(state)] == ["kubelet-too-old", "kube-proxy-too-old"]
+    assert steps(path_for_state(state, V("1.31.0"))) == [("workers", "1.30.5"), ("control-plane", "1.31.0"),
+                                                         ("workers", "1.31.0")]
+
+
 def _greedy_rolls(cp, kubelets, target):
     """Reference: hop the control plane until the next hop would break skew, roll workers then."""
     rolls = 0
@@ -113,6 +136,9 @@ def test_every_path_is_skew_safe_reaches_the_target_and_rolls_workers_least(case
         before = _items(cp, ks)
         if step.component == CONTROL_PLANE:
             assert cp.minors_to(step.version) <= 1
+            # part-way through the hop (one apiserver moved, the rest of the control plane not yet) the newest
+            # apiserver already bounds how old the kubelets may be: the path's uniform check covers it
+            assert check_versions(_mid_hop(cp, step.version, ks)) == [], (step, cp, ks)
             cp = step.version
         else:
             assert step.version == cp

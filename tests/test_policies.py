@@ -19,9 +19,10 @@ from models.actions import (
     UpgradeControlPlaneInstance,
     UpgradeNodeInPlace,
 )
-from models.plan import make_plan
+from models.plan import CONTROL_PLANE, Phase, make_plan
 from models.policies import POLICIES, POLICY_IDS, review
 from models.state import UPGRADING, ControlPlane
+from models.strategies.base import control_plane_step, left_behind_by
 from models.version import parse_version as V
 from sim.scenario import load_scenario
 
@@ -206,22 +207,47 @@ def _control_plane_129_kubelets_126(cluster):
     return view
 
 
-def test_skew_allows_the_first_apiserver_past_kubelets_three_minors_behind(cluster):
-    # with mixed apiservers the oldest one bounds the kubelets (the policy's HA example: apiservers at 1.32 and
-    # 1.31 support kubelets down to 1.28)
+def test_skew_refuses_the_first_apiserver_past_kubelets_three_minors_behind(cluster):
+    # the newest apiserver bounds how old a kubelet may be (the policy's HA note: apiservers at 1.32 and 1.31
+    # support kubelets at 1.31, 1.30 and 1.29), so the first apiserver at 1.30 already leaves 1.26 too old
     action = UpgradeControlPlaneInstance(WHY, instance="kube-apiserver-0", version=V("1.30.0"))
     assert verdicts([action], _control_plane_129_kubelets_126(cluster), plan_for(cluster)) == [
-        ("UpgradeControlPlaneInstance kube-apiserver-0 to 1.30.0", None)]
+        ("UpgradeControlPlaneInstance kube-apiserver-0 to 1.30.0",
+         ("skew", "UpgradeControlPlaneInstance kube-apiserver-0 to 1.30.0: kubelet 1.26.0 (workers-1 and 1 more) "
+                  "is 4 minor versions older than the newest kube-apiserver (1.30.0); at most 3 allowed "
+                  "(kubelet-too-old)"))]
 
 
-def test_skew_refuses_the_last_apiserver_past_kubelets_three_minors_behind(cluster):
+def test_the_strategy_halts_before_the_first_apiserver_of_a_hop_that_leaves_kubelets_too_old(cluster):
+    # left_behind_by asks what the policy above would refuse before any apiserver moves, and says why
+    view = _control_plane_129_kubelets_126(cluster)
+    reason = ("kubelet 1.26.0 (workers-1 and 1 more) is 4 minor versions older than the newest kube-apiserver "
+              "(1.30.0); at most 3 allowed (kubelet-too-old)")
+    assert left_behind_by(view, V("1.30.0")) == reason
+    decision = control_plane_step(view, Phase(CONTROL_PLANE, V("1.30.0")), {})
+    assert [(a.describe(), a.reason) for a in decision.actions] == [
+        ("Halt", f"the control plane cannot move to 1.30.0: {reason}; bring the node back (its kubelet and "
+                 "kube-proxy are upgraded when it is) or remove it, then resume")]
+    assert left_behind_by(view, V("1.29.9")) is None
+
+
+def test_skew_does_not_hold_a_kubelet_already_too_old_against_the_last_apiserver(cluster):
+    # a cluster that is out of policy already (one apiserver at 1.30, kubelets at 1.26): the last apiserver's
+    # move adds no violation (the newest stays 1.30), and a violation present before is not counted against it
     view = with_instance(_control_plane_129_kubelets_126(cluster), "kube-apiserver-0", version=V("1.30.0"))
     action = UpgradeControlPlaneInstance(WHY, instance="kube-apiserver-1", version=V("1.30.0"))
-    assert verdicts([action], view, plan_for(cluster)) == [
-        ("UpgradeControlPlaneInstance kube-apiserver-1 to 1.30.0",
-         ("skew", "UpgradeControlPlaneInstance kube-apiserver-1 to 1.30.0: kubelet 1.26.0 (workers-1 and 1 more) "
-                  "is 4 minor versions older than the oldest kube-apiserver (1.30.0); at most 3 allowed "
-                  "(kubelet-too-old)"))]
+    assert verdicts([action], view, plan_for(cluster)) == [(action.describe(), None)]
+
+
+def test_skew_refuses_a_new_node_too_old_for_the_newest_of_mixed_apiservers(cluster):
+    view = with_instance(_control_plane_129_kubelets_126(cluster), "kube-apiserver-0", version=V("1.30.0"))
+    actions = [ProvisionNode(WHY, pool="workers", version=V("1.26.0")),
+               ProvisionNode(WHY, pool="workers", version=V("1.27.0"))]
+    assert verdicts(actions, view, plan_for(cluster)) == [
+        ("ProvisionNode in pool/workers at 1.26.0",
+         ("skew", "ProvisionNode in pool/workers at 1.26.0: kubelet 1.26.0 (a new node in workers) is 4 minor versions "
+                  "older than the newest kube-apiserver (1.30.0); at most 3 allowed (kubelet-too-old)")),
+        ("ProvisionNode in pool/workers at 1.27.0", None)]
 
 
 def test_skew_allows_a_controller_manager_once_every_apiserver_is_at_its_version(cluster):

@@ -251,7 +251,7 @@ TRIPS = [
      [(WARN, "kube-proxy/general-1 and 5 more", "kube-proxy 1.29.8 (general-1 and 5 more) is 4 minor versions newer "
        "than the kubelet on its node (1.25.9); at most 3 allowed (kube-proxy-kubelet-skew)"),
       (WARN, "kubelet/general-1 and 5 more", "kubelet 1.25.9 (general-1 and 5 more) is 4 minor versions older than "
-       "the oldest kube-apiserver (1.29.8); at most 3 allowed (kubelet-too-old)")]),
+       "the newest kube-apiserver (1.29.8); at most 3 allowed (kubelet-too-old)")]),
     ("no-skew-safe-path", "skew.path", ["cluster.nodePools[1].version=1.30.2"], None,
      [(BLOCK, "target/1.31.2", "kubelet 1.30.2 is newer than the control plane 1.29.8; a kubelet must never be newer "
                                "than the apiserver")]),

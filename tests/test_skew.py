@@ -41,7 +41,13 @@ CASES = [
     ("kubelet-4-behind-modern", cluster(("1.29",), nodes=[("1.25", None)]), ["kubelet-too-old"]),
     ("kubelet-2-behind-legacy", cluster(("1.26",), nodes=[("1.24", None)]), []),
     ("kubelet-3-behind-legacy", cluster(("1.27",), nodes=[("1.24", None)]), ["kubelet-too-old"]),
-    ("kubelet-bound-is-oldest-apiserver", cluster(("1.32", "1.31"), nodes=[("1.28", None)]), []),
+    # the policy's HA note: apiservers at 1.32 and 1.31 support kubelets at 1.31, 1.30 and 1.29 only
+    ("kubelet-3-behind-newest-of-mixed", cluster(("1.32", "1.31"), nodes=[("1.29", None)]), []),
+    ("kubelet-4-behind-newest-of-mixed", cluster(("1.32", "1.31"), nodes=[("1.28", None)]), ["kubelet-too-old"]),
+    ("kubelet-legacy-2-behind-newest-of-mixed", cluster(("1.26", "1.25"), nodes=[("1.24", None)]), []),
+    ("kubelet-legacy-3-behind-newest-of-mixed", cluster(("1.26", "1.25"), nodes=[("1.23", None)]), ["kubelet-too-old"]),
+    ("node-4-behind-newest-of-mixed-patches", cluster(("1.31.0", "1.30.5"), nodes=[("1.27.3", "1.27.3")]),
+     ["kubelet-too-old", "kube-proxy-too-old"]),
     ("kube-proxy-equal", cluster(nodes=[("1.29", "1.29")]), []),
     ("kube-proxy-newer", cluster(nodes=[("1.29", "1.30")]), ["kube-proxy-newer-than-apiserver"]),
     ("kube-proxy-3-behind-modern", cluster(nodes=[("1.26", "1.26")]), []),
@@ -49,6 +55,10 @@ CASES = [
     ("kube-proxy-3-behind-legacy", cluster(("1.27",), nodes=[("1.27", "1.24")]), ["kube-proxy-too-old", "kube-proxy-kubelet-skew"]),
     ("kube-proxy-3-newer-than-kubelet", cluster(("1.29",), nodes=[("1.26", "1.29")]), []),
     ("kube-proxy-legacy-2-older-than-kubelet", cluster(("1.26",), nodes=[("1.26", "1.24")]), []),
+    ("kube-proxy-3-behind-newest-of-mixed", cluster(("1.32", "1.31"), nodes=[("1.31", "1.29")]), []),
+    ("kube-proxy-4-behind-newest-of-mixed", cluster(("1.32", "1.31"), nodes=[("1.31", "1.28")]), ["kube-proxy-too-old"]),
+    ("kube-proxy-newer-than-oldest-of-mixed", cluster(("1.32", "1.31"), nodes=[("1.31", "1.32")]),
+     ["kube-proxy-newer-than-apiserver"]),
     ("controller-manager-equal", cluster(cm=("1.29",)), []),
     ("controller-manager-one-older", cluster(cm=("1.28",)), []),
     ("controller-manager-two-older", cluster(cm=("1.27",)), ["controller-manager-too-old"]),
@@ -80,12 +90,43 @@ def test_every_rule_has_a_refusing_case():
 
 def test_reason_names_versions_and_limit():
     (v,) = check_versions(cluster(("1.27",), nodes=[("1.24", None)]))
-    assert v.reason == ("kubelet 1.24 (node-0) is 3 minor versions older than the oldest kube-apiserver (1.27); "
+    assert v.reason == ("kubelet 1.24 (node-0) is 3 minor versions older than the newest kube-apiserver (1.27); "
                         "at most 2 allowed (kubelet older than 1.25 may trail by at most 2)")
     assert (str(v.version), str(v.bound), v.mandatory) == ("1.24", "1.27", False)
     (v,) = check_versions(cluster(nodes=[("1.30", None)]))
     assert v.reason == "kubelet 1.30 (node-0) is newer than the oldest kube-apiserver (1.29); it must not be newer"
     assert v.mandatory is True
+
+
+# The policy's HA notes (KW content/en/releases/version-skew-policy.md): "kube-apiserver instances are at 1.32
+# and 1.31; kubelet is supported at 1.31, 1.30, and 1.29 (1.32 is not supported because that would be newer
+# than the kube-apiserver instance at version 1.31)", and the same for kube-proxy.
+@pytest.mark.parametrize("component", [KUBELET, KUBE_PROXY])
+@pytest.mark.parametrize("version, expected", [
+    ("1.32.0", [("newer-than-apiserver", "1.31.4", "{c} 1.32.0 (node-0) is newer than the oldest kube-apiserver "
+                                                   "(1.31.4); it must not be newer", True)]),
+    ("1.31.0", []),
+    ("1.30.0", []),
+    ("1.29.0", []),
+    ("1.28.9", [("too-old", "1.32.1", "{c} 1.28.9 (node-0) is 4 minor versions older than the newest "
+                                      "kube-apiserver (1.32.1); at most 3 allowed", False)]),
+], ids=["1.32-newer-than-1.31", "1.31", "1.30", "1.29", "1.28-too-old-for-1.32"])
+def test_mixed_apiservers_narrow_a_node_component_from_both_sides(component, version, expected):
+    items = [Versioned(APISERVER, "api-0", V("1.32.1")), Versioned(APISERVER, "api-1", V("1.31.4")),
+             Versioned(component, "node-0", V(version), "node-0")]
+    prefix = "kubelet" if component == KUBELET else "kube-proxy"
+    assert [(v.rule, str(v.bound), v.reason, v.mandatory) for v in check_versions(items)] == [
+        (f"{prefix}-{rule}", bound, reason.format(c=component), mandatory) for rule, bound, reason, mandatory in expected]
+
+
+def test_the_legacy_limit_is_the_components_own_version_against_the_newest_apiserver():
+    (v,) = check_versions(cluster(("1.26.3", "1.25.9"), nodes=[("1.23.17", None)]))
+    assert (v.rule, str(v.bound), v.reason) == (
+        "kubelet-too-old", "1.26.3",
+        "kubelet 1.23.17 (node-0) is 3 minor versions older than the newest kube-apiserver (1.26.3); at most 2 "
+        "allowed (kubelet older than 1.25 may trail by at most 2)")
+    # a 1.25 kubelet three behind the newest apiserver is within the modern limit
+    assert check_versions(cluster(("1.28.0", "1.27.5"), nodes=[("1.25.0", None)])) == []
 
 
 @pytest.mark.parametrize("before, after, expected", [
@@ -112,8 +153,10 @@ def test_allowed_moves_for_an_apiserver_respect_kubelets_and_the_minor_skip():
     assert moves == {
         "1.25": ["controller-manager-newer-than-apiserver"],
         "1.26": [],
-        "1.27": [],  # the other apiserver is still 1.26: the oldest bounds the 1.24 kubelet
-        "1.28": ["apiserver-ha-skew", "control-plane-minor-skip", "controller-manager-too-old"],
+        # the newest apiserver bounds how old a kubelet may be: 1.24 may trail it by 2 (the policy's upgrade
+        # order: kubelets at N-1 or N-2 before the first apiserver moves to N, for kubelets below 1.25)
+        "1.27": ["kubelet-too-old"],
+        "1.28": ["apiserver-ha-skew", "control-plane-minor-skip", "controller-manager-too-old", "kubelet-too-old"],
     }
 
 

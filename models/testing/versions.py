@@ -17,13 +17,13 @@ from models.state import ETCD, ClusterState
 from models.version import KubeVersion
 
 MAX_PATCH = 16  # patch releases drawn per minor: 0 to this
-# The kubelet (and kube-proxy, with the same limits) may trail the oldest apiserver by this much.
+# The kubelet (and kube-proxy, with the same limits) may trail the newest apiserver by this much.
 KUBELET_TOO_OLD = RULES_BY_ID["kubelet-too-old"]
 NODE_LAG = KUBELET_TOO_OLD.limit
 
 
 def node_lag_limit(version: KubeVersion) -> int:
-    """How many minors a kubelet or kube-proxy at ``version`` may trail the oldest apiserver."""
+    """How many minors a kubelet or kube-proxy at ``version`` may trail the newest apiserver."""
     return KUBELET_TOO_OLD.limit_for(version)
 
 
