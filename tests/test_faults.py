@@ -29,11 +29,13 @@ def test_inplace_step_failure_once_is_retried_and_the_node_recovers(baseline):
     assert [e.action for e in retries] == ["UpgradeNodeInPlace node/workers-1 to 1.16.15"]
     assert retries[0].reason == ("retry 1 of 2 after: in-place upgrade stopped after step 2 (replaceBinaries); "
                                  "the kubelet is half-replaced")
-    # the half-upgraded node sat NotReady through the 60 s back-off (1277.039 s to 1323.961 s): db, coredns and
-    # node-exporter, one pod each on it, were below their desired Ready for 46.922 s each
-    assert (baseline["inplace"].metrics["degraded_s"], r.metrics["degraded_s"]) == (0.0, 140.766)
-    # 1284.205 s without the fault: the 60 s back-off and the retried upgrade add 73.088 s
-    assert r.metrics["duration_s"] == 1357.293
+    # the half-upgraded node sat NotReady through the 60 s back-off: db, coredns and node-exporter, one pod each
+    # on it, were below their desired Ready for 46.922 s each; CoreDNS also for 5 s of its own rollout, as
+    # without the fault (kubeadm's Deployment: maxUnavailable 1)
+    assert (baseline["inplace"].metrics["degraded_s"], r.metrics["degraded_s"]) == (5.0, 145.766)
+    assert r.workloads["default/db"]["degraded_s"] == r.workloads["default/node-exporter"]["degraded_s"] == 46.922
+    # 1285.205 s without the fault: the 60 s back-off and the retried upgrade add 73.088 s
+    assert r.metrics["duration_s"] == 1358.293
 
 
 def test_inplace_step_failure_every_time_halts_by_default():
@@ -65,9 +67,9 @@ def test_node_crash_that_comes_back_restarts_its_containers(baseline):
     r = run("inplace", "[{type: node-crash, at: 1200s, target: node/workers-2, duration: 1m}]")
     assert (r.completed, r.halted) == (True, None)
     assert r.metrics["pods_restarted"] == len(r.world.nodes["workers-2"].pods)
-    # node-exporter on workers-2, NotReady from 1240 s (40 s grace) until Ready again at 1330.603 s, after its
+    # node-exporter on workers-2, NotReady from 1240 s (40 s grace) until Ready again at 1330.269 s, after its
     # in-place upgrade was retried; web, with its other pod Ready on workers-1, stays at its minAvailable 1
-    assert r.metrics["degraded_s"] == 90.603
+    assert (r.workloads["default/node-exporter"]["degraded_s"], r.metrics["degraded_s"]) == (90.269, 95.269)
 
 
 def test_provision_failure_once_is_cleaned_up_and_retried():
@@ -136,7 +138,7 @@ def test_stuck_pdb_blocks_the_drain():
     # the drain starts at 1288.199 s; eviction is retried every 5 s for 900 s (181 tries); undrainable: fail
     # never forces, so no budget is violated
     m = r.metrics
-    assert (m["evictions_refused"], m["pdb_violations"], m["duration_s"]) == (181, 0, 2188.199)
+    assert (m["evictions_refused"], m["pdb_violations"], m["duration_s"]) == (181, 0, 2189.199)
 
 
 def test_operator_crash_delays_but_completes_without_repeating(baseline):
@@ -147,7 +149,7 @@ def test_operator_crash_delays_but_completes_without_repeating(baseline):
     assert sorted(e.action for e in r.log if e.kind == "action") == sorted(e.action for e in base.log if e.kind == "action")
     # workers-1's upgrade, under way at the crash, finishes soon after; the new operator sees it at
     # 1370 s (1250 s + 120 s), so everything after ends 116.026 s later than without the crash
-    assert (base.metrics["duration_s"], r.metrics["duration_s"]) == (1284.205, 1400.231)
+    assert (base.metrics["duration_s"], r.metrics["duration_s"]) == (1285.205, 1400.231)
 
 
 @pytest.mark.parametrize("fault, message", [

@@ -46,3 +46,63 @@ def test_unhealthy_old_nodes_go_one_at_a_time_once_the_surge_node_is_available()
     reasons = [e.reason for e in r.log if e.kind == "action" and e.action == "Drain node/general-2"]
     assert reasons == ["replace general-2 (kubelet 1.30.4): general-2 is unavailable: it goes first, as the pool "
                        "keeps at least 5 available nodes with its new ones"]
+
+
+# -- CoreDNS: kubeadm's Deployment (maxUnavailable 1, maxSurge 25%) as the Deployment controller rolls it ------
+
+
+def coredns_rollout(replicas: int):
+    """Roll CoreDNS on the fidelity cluster: [(time, created/terminated, pod)], the fewest Ready pods seen."""
+    import sim.world.pods as pods
+    from models.version import KubeVersion
+    from tests.fidelity_scenario import world
+
+    w = world(f"cluster.addons.corednsReplicas={replicas}")
+    w.env.run(until=60)
+    dns = w.workloads["kube-system/coredns"]
+    seen = []
+    terminate, new_pod = pods.Pods.terminate, pods.Pods.new_pod
+
+    def terminated(self, pod, *args, **kwargs):
+        if pod.workload is dns:
+            seen.append((w.env.now, "terminated", pod.name))
+        return terminate(self, pod, *args, **kwargs)
+
+    def created(self, workload, *args, **kwargs):
+        pod = new_pod(self, workload, *args, **kwargs)
+        if workload is dns:
+            seen.append((w.env.now, "created", pod.name))
+        return pod
+
+    pods.Pods.terminate, pods.Pods.new_pod = terminated, created
+    ready = []
+    try:
+        w.addon_ops.upgrade("coredns", KubeVersion.parse("1.11.3"))
+        while w.addon_ops.addons["coredns"]["phase"] != "idle":
+            w.env.run(until=w.env.now + 0.5)
+            ready.append(dns.ready)
+    finally:
+        pods.Pods.terminate, pods.Pods.new_pod = terminate, new_pod
+    return seen, min(ready)
+
+
+def test_coredns_rolls_two_replicas_one_down_one_surging():
+    # maxSurge ceil(25% of 2) = 1, maxUnavailable 1: a new pod and an old one terminated at once, the second new
+    # pod as soon as the old one is terminating (terminating pods do not count), the last old once one is Ready
+    seen, fewest = coredns_rollout(2)
+    assert seen == [(60, "created", "coredns-3"), (60, "terminated", "coredns-1"), (60, "created", "coredns-4"),
+                    (65.0, "terminated", "coredns-2")]
+    assert fewest == 1
+
+
+def test_coredns_with_one_replica_is_down_while_its_new_pod_starts():
+    seen, fewest = coredns_rollout(1)  # maxUnavailable 1 of 1: the old pod goes at once
+    assert (seen, fewest) == ([(60, "created", "coredns-2"), (60, "terminated", "coredns-1")], 0)
+
+
+def test_coredns_with_four_replicas_keeps_three_available():
+    seen, fewest = coredns_rollout(4)
+    assert [s for s in seen if s[1] == "terminated"] == [
+        (60, "terminated", "coredns-1"), (65.0, "terminated", "coredns-2"), (65.0, "terminated", "coredns-3"),
+        (70.0, "terminated", "coredns-4")]
+    assert fewest == 3

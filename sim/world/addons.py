@@ -1,8 +1,12 @@
-"""Add-on rollouts: kube-proxy (a DaemonSet) node by node, CoreDNS (a Deployment) pod by pod.
+"""Add-on rollouts: kube-proxy (a DaemonSet) node by node, CoreDNS (a Deployment) as its controller rolls it.
 
 kube-proxy's DaemonSet rolls one node at a time (maxUnavailable 1, the DaemonSet
-default); each node's kube-proxy restarts in the pod start-up time. CoreDNS rolls as
-a Deployment with maxSurge 1: a new pod first, an old one terminated once it is Ready.
+default); each node's kube-proxy restarts in the pod start-up time. CoreDNS is the
+Deployment kubeadm installs, ``rollingUpdate: {maxUnavailable: 1}`` with maxSurge at its
+default 25% (kubernetes cmd/kubeadm/app/phases/addons/dns/manifests.go), rolled as the
+Deployment controller rolls it (pkg/controller/deployment/rolling.go): new pods while the
+pods not terminating stay within replicas + maxSurge, old ones terminated while replicas -
+maxUnavailable stay available (unavailable old ones first, within what the roll can spare).
 Both need the API and a controller-manager leader, and wait for them.
 """
 
@@ -80,13 +84,54 @@ class AddonOps:
             return
         w.template += 1
         while True:
-            old = sorted(p for p in w.pods if p.template != w.template and p.state not in (TERMINATING, GONE))
-            if not old:
-                break
             yield from self._wait_for_controllers()
-            fresh = world.pods.new_pod(w, replacement=False)
-            world.sched.enqueue(fresh)
-            while not fresh.ready and fresh.state != GONE:
-                yield world.env.timeout(1.0)
-            world.pods.terminate(old[0])
+            new, old = coredns_pods(w)
+            if not old and len(new) >= w.spec.replicas and all(p.ready for p in new):
+                break
+            while True:  # the controller syncs again at once after scaling either ReplicaSet
+                up = coredns_scale_up(w.spec.replicas, len(new), len(old))
+                for _ in range(up):
+                    fresh = world.pods.new_pod(w, replacement=False)
+                    world.sched.enqueue(fresh)
+                    new.append(fresh)
+                down = coredns_scale_down(w.spec.replicas, new, old)
+                for pod in down:
+                    world.pods.terminate(pod)
+                    old.remove(pod)
+                if not up and not down:
+                    break
+            yield world.env.timeout(1.0)  # (it syncs again when a pod changes: looked at every second)
         self._done(addon, version)
+
+
+COREDNS_MAX_SURGE_PERCENT = 25  # the Deployment default, which kubeadm's CoreDNS manifest keeps
+COREDNS_MAX_UNAVAILABLE = 1  # kubeadm's CoreDNS manifest: rollingUpdate.maxUnavailable
+
+
+def coredns_pods(w) -> tuple[list, list]:
+    """CoreDNS's pods not terminating: those of the new template, and the old ones (a ReplicaSet does not count
+    its terminating pods: FilterActivePods)."""
+    active = sorted(p for p in w.pods if p.state not in (TERMINATING, GONE))
+    return [p for p in active if p.template == w.template], [p for p in active if p.template != w.template]
+
+
+def coredns_scale_up(replicas: int, new: int, old: int) -> int:
+    """New pods to create now (deployment util NewRSNewReplicas: within replicas + maxSurge, rounded up)."""
+    surge = -(-replicas * COREDNS_MAX_SURGE_PERCENT // 100)
+    return max(0, min(replicas + surge - (new + old), replicas - new))
+
+
+def coredns_scale_down(replicas: int, new: list, old: list) -> list:
+    """Old pods to terminate now (rolling.go reconcileOldReplicaSets): unavailable ones first, at most
+    maxScaledDown (all pods less minAvailable less the new ones not yet available); then available ones while
+    minAvailable stay available. **Simplification**: the ReplicaSet's own choice among Ready pods
+    (controller.ActivePodsWithRanks) is midair's pod order."""
+    min_available = replicas - COREDNS_MAX_UNAVAILABLE
+    new_unavailable = sum(1 for p in new if not p.ready)
+    spare = len(old) + len(new) - min_available - new_unavailable
+    if spare <= 0:
+        return []
+    unhealthy = [p for p in old if not p.ready][:spare]
+    healthy = [p for p in old if p.ready]
+    room = len(healthy) + sum(1 for p in new if p.ready) - min_available
+    return unhealthy + healthy[:max(0, room)]
