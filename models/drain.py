@@ -177,8 +177,22 @@ class DrainPlan:
         return not self.errors
 
     def error_text(self) -> str:
-        """kubectl's: ``cannot delete MESSAGE: ns/a, ns/b`` per failing filter."""
-        return ", ".join(f"cannot delete {message}: {', '.join(pods)}" for message, pods in self.errors)
+        """kubectl's: ``cannot delete MESSAGE: ns/a, ns/b`` per failing filter (podDeleteList.errors), as
+        kubectl drain returns them: one aggregate error (``aggregate``)."""
+        return aggregate(f"cannot delete {message}: {', '.join(pods)}" for message, pods in self.errors)
+
+
+def aggregate(messages: Iterable[str]) -> str:
+    """apimachinery's ``utilerrors.NewAggregate(errs).Error()``: one message as it is; two or more distinct
+    ones joined with ", " inside brackets; a message repeated is given once. (Upstream the order is the
+    order the errors came in, for the drain filters a map's: midair's order is fixed, see docs/fidelity.md.)"""
+    seen: list[str] = []
+    for m in messages:
+        if m not in seen:
+            seen.append(m)
+    if len(seen) <= 1:
+        return "".join(seen)
+    return "[" + ", ".join(seen) + "]"
 
 
 def plan_drain(pods: Iterable[DrainPod], options: DrainOptions, unreachable: bool = False,

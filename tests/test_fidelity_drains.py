@@ -14,6 +14,7 @@ from models.drain import (
     UNMANAGED_FATAL,
     DrainOptions,
     DrainPod,
+    aggregate,
     judge,
     plan_drain,
 )
@@ -57,10 +58,22 @@ def test_an_unreachable_node_skips_pods_deleting_for_5_minutes_as_cluster_api():
 def test_the_drain_fails_with_every_reason_kubectl_gives():
     pods = [DrainPod("default", "agent-1", daemonset=True), DrainPod("default", "cache-1", emptydir=True),
             DrainPod("default", "solo-1", controlled=False), DrainPod("default", "web-1")]
+    # one aggregate error (utilerrors.NewAggregate): two or more messages in brackets
     assert plan_drain(pods, KUBECTL_DEFAULTS).error_text() == (
-        "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): default/agent-1, "
+        "[cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): default/agent-1, "
         "cannot delete Pods with local storage (use --delete-emptydir-data to override): default/cache-1, "
-        "cannot delete Pods that declare no controller (use --force to override): default/solo-1")
+        "cannot delete Pods that declare no controller (use --force to override): default/solo-1]")
+
+
+@pytest.mark.parametrize("messages, text", [
+    ([], ""),
+    (["cannot delete Pods with local storage (use --delete-emptydir-data to override): default/cache-1"],
+     "cannot delete Pods with local storage (use --delete-emptydir-data to override): default/cache-1"),
+    (["a", "a"], "a"),
+    (["a", "b", "a"], "[a, b]"),
+], ids=["none", "one-without-brackets", "one-repeated-without-brackets", "distinct-in-brackets-repeats-dropped"])
+def test_errors_aggregate_as_apimachinery_prints_them(messages, text):
+    assert aggregate(messages) == text
 
 
 MIX = ["workloads=[{name: web, replicas: 3, startupSeconds: 5}, {name: agent, kind: DaemonSet}, "
