@@ -116,8 +116,10 @@ def skip_wait_s(o: DrainOptions, unreachable: bool) -> float:
 
 
 def skip_deleted(pod: DrainPod, o: DrainOptions, unreachable: bool) -> Verdict | None:
+    # kubectl's shouldSkipPod: int(time.Now().Sub(deletionTimestamp).Seconds()) > skipDeletedTimeoutSeconds,
+    # whole seconds (truncated): a pod deleting for 300.9 s is still waited for past a 300 s timeout
     wait = skip_wait_s(o, unreachable)
-    if wait > 0 and pod.deleting_for_s is not None and pod.deleting_for_s > wait:
+    if wait > 0 and pod.deleting_for_s is not None and int(pod.deleting_for_s) > wait:
         return Verdict(SKIP, f"deleting for more than {wait:g}s")
     return None
 

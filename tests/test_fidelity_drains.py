@@ -42,9 +42,14 @@ from tests.fidelity_scenario import run, scenario, world
     (DrainPod("default", "web-1", deleting_for_s=400.0), DrainOptions(skip_wait_for_delete_timeout_s=300), "skip",
      "deleting for more than 300s"),
     (DrainPod("default", "web-1", deleting_for_s=200.0), DrainOptions(skip_wait_for_delete_timeout_s=300), "delete", ""),
+    # shouldSkipPod compares whole seconds: 300.9 s truncates to 300, not more than 300; 301 s is
+    (DrainPod("default", "web-1", deleting_for_s=300.9), DrainOptions(skip_wait_for_delete_timeout_s=300), "delete", ""),
+    (DrainPod("default", "web-1", deleting_for_s=301.0), DrainOptions(skip_wait_for_delete_timeout_s=300), "skip",
+     "deleting for more than 300s"),
 ], ids=["daemonset-ignored", "daemonset-refused", "finished-daemonset-pod-goes", "mirror-skipped", "emptydir-refused",
         "emptydir-deleted", "unmanaged-refused", "unmanaged-forced", "finished-pods-always-go",
-        "deleting-past-the-skip-wait", "deleting-within-it-waited-for"])
+        "deleting-past-the-skip-wait", "deleting-within-it-waited-for", "a-fraction-past-it-truncated-waited-for",
+        "a-whole-second-past-it-skipped"])
 def test_kubectl_filters(pod, options, status, message):
     verdict = judge(pod, options)
     assert (verdict.status, verdict.message) == (status, message)
@@ -53,6 +58,8 @@ def test_kubectl_filters(pod, options, status, message):
 def test_an_unreachable_node_skips_pods_deleting_for_5_minutes_as_cluster_api():
     pod = DrainPod("default", "web-1", deleting_for_s=301.0)
     assert (judge(pod, DrainOptions(), unreachable=True).status, judge(pod, DrainOptions()).status) == ("skip", "delete")
+    almost = DrainPod("default", "web-1", deleting_for_s=300.999)  # 300 whole seconds: not more than 300
+    assert judge(almost, DrainOptions(), unreachable=True).status == "delete"
 
 
 def test_the_drain_fails_with_every_reason_kubectl_gives():
