@@ -13,16 +13,14 @@ from __future__ import annotations
 from models.state import PDB
 from sim.world.entities import SimWorkload
 
-MULTIPLE_BUDGETS = ("This pod has more than one PodDisruptionBudget, which the eviction subresource does not "
-                    "support.")  # pkg/registry/core/pod/storage/eviction.go
-
 
 class SimBudget:
-    __slots__ = ("pdb", "key", "members", "_counts_pods", "_desired")
+    __slots__ = ("pdb", "key", "name", "members", "_counts_pods", "_desired")
 
-    def __init__(self, pdb: PDB, key: str, members: list[SimWorkload]):
+    def __init__(self, pdb: PDB, key: str, members: list[SimWorkload], name: str = ""):
         self.pdb = pdb
         self.key = key
+        self.name = name or pdb.name  # its bare name, as the Eviction API's 429 names it (a workload's own: the workload's)
         self.members = members
         self._counts_pods = pdb.min_available is not None and not pdb.min_available.percent
         self._desired: dict[int, int] = {}  # desired healthy by expected count (asked at every eviction)
@@ -83,7 +81,7 @@ def link_budgets(workloads: dict[str, SimWorkload], pdbs: tuple[PDB, ...]) -> li
     out = []
     for w in workloads.values():
         if w.spec.pdb is not None and w.spec.pdb.selector is None:
-            out.append(SimBudget(w.spec.pdb, w.key, [w]))
+            out.append(SimBudget(w.spec.pdb, w.key, [w], w.spec.name))
     for pdb in pdbs:
         members = [w for w in workloads.values() if pdb.selects(w.spec)]
         out.append(SimBudget(pdb, f"{pdb.namespace}/{pdb.name}", members))
@@ -96,7 +94,7 @@ def link_budgets(workloads: dict[str, SimWorkload], pdbs: tuple[PDB, ...]) -> li
 
 
 def budget_of(w: SimWorkload) -> SimBudget | None:
-    """The one budget over ``w``'s pods (None without one, or with several: see ``MULTIPLE_BUDGETS``)."""
+    """The one budget over ``w``'s pods (None without one, or with several: see ``models.drain.MULTIPLE_BUDGETS``)."""
     return w.budgets[0] if len(w.budgets) == 1 else None
 
 
