@@ -307,6 +307,47 @@ def test_durations_read_as_go_prints_them(seconds, text):
     assert go_duration(seconds) == text
 
 
+MIXED = ("workloads=[{name: web, replicas: 3, startupSeconds: 5, labels: {tier: front, app: web}}, "
+         "{name: solo, kind: Pod, replicas: 2, labels: {tier: front, app: solo}}, "
+         "{name: agent, kind: DaemonSet, startupSeconds: 5, labels: {tier: {tier}, app: agent}}]")
+REFUSED = "Cannot evict pod as it would violate the pod's disruption budget. ({})"
+
+
+@pytest.mark.parametrize("agent_tier, budget, status, answer", [
+    # maxUnavailable: the controllers' scales (web's 3); solo's bare pods add nothing but count as healthy
+    ("back", "maxUnavailable: 1", (3, 2, 5, 3), (True, 201, "")),
+    # a percent minAvailable likewise: 50% of 3, rounded up
+    ("back", "minAvailable: 50%", (3, 2, 5, 3), (True, 201, "")),
+    # an integer minAvailable counts the pods it selects, bare ones too
+    ("back", "minAvailable: 4", (5, 4, 5, 1), (True, 201, "")),
+    # a DaemonSet has no scale subresource: the sync fails and the budget keeps a never-synced status
+    ("front", "maxUnavailable: 1", (0, 0, 0, 0),
+     (False, 429, REFUSED.format("The disruption budget front is still being processed by the server."))),
+    # but an integer minAvailable needs no scale: 5 + the DaemonSet's 3 pods
+    ("front", "minAvailable: 4", (8, 4, 8, 4), (True, 201, "")),
+], ids=["max-unavailable-bare-pods-add-nothing", "percent-likewise", "integer-counts-every-pod",
+        "daemonset-fails-the-sync", "integer-over-a-daemonset"])
+def test_a_budget_expects_its_controllers_scale_as_the_disruption_controller_counts(agent_tier, budget, status,
+                                                                                     answer):
+    w = world(MIXED.replace("{tier}", agent_tier),
+              f"podDisruptionBudgets=[{{name: front, selector: {{matchLabels: {{tier: front}}}}, {budget}}}]")
+    w.env.run(until=50)
+    (b,) = SimulatedPort(w).observe().budgets
+    assert (b.expected, b.desired_healthy, b.current_healthy, b.disruptions_allowed) == status
+    assert w.evictions.allowed(min(w.workloads["default/web"].pods)) == answer
+
+
+def test_a_budget_over_bare_pods_alone_expects_none_and_allows_nothing_but_with_an_integer_min_available():
+    w = world("workloads=[{name: solo, kind: Pod, replicas: 2, pdb: {maxUnavailable: 1}}]")
+    w.env.run(until=50)
+    pod = min(w.workloads["default/solo"].pods)
+    assert w.evictions.allowed(pod) == (False, 429, REFUSED.format(
+        "The disruption budget solo needs 0 healthy pods and has 2 currently"))
+    w = world("workloads=[{name: solo, kind: Pod, replicas: 2, pdb: {minAvailable: 1}}]")
+    w.env.run(until=50)
+    assert w.evictions.allowed(min(w.workloads["default/solo"].pods)) == (True, 201, "")
+
+
 @pytest.mark.parametrize("version, target, allowed", [
     ("1.26.9", "1.27.8", (False, 429, "Cannot evict pod as it would violate the pod's disruption budget. (The "
                                       "disruption budget web needs 3 healthy pods and has 2 currently)")),

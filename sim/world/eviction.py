@@ -35,6 +35,7 @@ from models.drain import (
     eviction_outcome,
     judge,
     plan_drain,
+    processing_cause,
     skip_wait_s,
     timeout_error,
     with_cause,
@@ -100,12 +101,14 @@ class Evictions:
                 return ACCEPTED
         if allowed > 0:
             return ACCEPTED
-        refusal = self._refusals.get((b.key, current, desired))  # (refused, and asked again, a million times)
+        failing = b.failing()  # never synced: its observedGeneration is behind (createTooManyRequestsError)
+        key = (b.key, current, desired, failing)
+        refusal = self._refusals.get(key)  # (refused, and asked again, a million times)
         if refusal is None:
             if len(self._refusals) >= 1 << 14:
                 self._refusals.clear()
-            refusal = self._refusals[(b.key, current, desired)] = (
-                False, 429, with_cause(BUDGET_REFUSAL, budget_cause(b.name, desired, current)))
+            cause = processing_cause(b.name) if failing else budget_cause(b.name, desired, current)
+            refusal = self._refusals[key] = (False, 429, with_cause(BUDGET_REFUSAL, cause))
         return refusal
 
     def evict(self, pod: SimPod, bypass: bool = False) -> None:
