@@ -279,6 +279,9 @@ TRIPS = [
      [(BLOCK, "workload/default/api", PDB_NEVER.format(4))]),
     ("pdb-min-available-all", "disruption.pdb-never-allows", ["workloads[name=web].pdb.minAvailable=6"], "replace",
      [(BLOCK, "workload/default/web", PDB_NEVER.format(6))]),
+    ("pdb-min-available-past-replicas", "disruption.pdb-never-allows", ["workloads[name=web].pdb.minAvailable=8"],
+     "replace", [(BLOCK, "workload/default/web", "its budget wants 8 pods healthy at all times, more than the 6 it "
+                 "selects: no eviction can ever succeed, so a drain waits for its timeout")]),
     ("pdb-min-available-100%", "disruption.pdb-never-allows", ["workloads[name=web].pdb.minAvailable=100%"], "replace",
      [(BLOCK, "workload/default/web", PDB_NEVER.format(6))]),
     ("pdb-min-available-inplace-drain-first", "disruption.pdb-never-allows",
