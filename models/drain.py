@@ -116,8 +116,10 @@ def skip_wait_s(o: DrainOptions, unreachable: bool) -> float:
 
 
 def skip_deleted(pod: DrainPod, o: DrainOptions, unreachable: bool) -> Verdict | None:
+    # kubectl's shouldSkipPod: int(time.Now().Sub(deletionTimestamp).Seconds()) > skipDeletedTimeoutSeconds,
+    # whole seconds (truncated): a pod deleting for 300.9 s is still waited for past a 300 s timeout
     wait = skip_wait_s(o, unreachable)
-    if wait > 0 and pod.deleting_for_s is not None and pod.deleting_for_s > wait:
+    if wait > 0 and pod.deleting_for_s is not None and int(pod.deleting_for_s) > wait:
         return Verdict(SKIP, f"deleting for more than {wait:g}s")
     return None
 
@@ -177,8 +179,22 @@ class DrainPlan:
         return not self.errors
 
     def error_text(self) -> str:
-        """kubectl's: ``cannot delete MESSAGE: ns/a, ns/b`` per failing filter."""
-        return ", ".join(f"cannot delete {message}: {', '.join(pods)}" for message, pods in self.errors)
+        """kubectl's: ``cannot delete MESSAGE: ns/a, ns/b`` per failing filter (podDeleteList.errors), as
+        kubectl drain returns them: one aggregate error (``aggregate``)."""
+        return aggregate(f"cannot delete {message}: {', '.join(pods)}" for message, pods in self.errors)
+
+
+def aggregate(messages: Iterable[str]) -> str:
+    """apimachinery's ``utilerrors.NewAggregate(errs).Error()``: one message as it is; two or more distinct
+    ones joined with ", " inside brackets; a message repeated is given once. (Upstream the order is the
+    order the errors came in, for the drain filters a map's: midair's order is fixed, see docs/fidelity.md.)"""
+    seen: list[str] = []
+    for m in messages:
+        if m not in seen:
+            seen.append(m)
+    if len(seen) <= 1:
+        return "".join(seen)
+    return "[" + ", ".join(seen) + "]"
 
 
 def plan_drain(pods: Iterable[DrainPod], options: DrainOptions, unreachable: bool = False,
@@ -203,3 +219,104 @@ def plan_drain(pods: Iterable[DrainPod], options: DrainOptions, unreachable: boo
 def bypasses_budgets(pod: DrainPod, options: DrainOptions) -> bool:
     """Is this pod deleted without asking its budget? (finished pods; every pod with --disable-eviction)"""
     return options.disable_eviction or pod.finished
+
+
+# -- the Eviction API's answers and what kubectl drain does with them ---------------------------------
+
+# pkg/registry/core/pod/storage/eviction.go: a budget at 0 (checkAndDecrement) or not yet synced
+# (createTooManyRequestsError) answers HTTP 429 with this message and a DisruptionBudget cause; two
+# budgets over the pod answer HTTP 500
+BUDGET_REFUSAL = "Cannot evict pod as it would violate the pod's disruption budget."
+MULTIPLE_BUDGETS = ("This pod has more than one PodDisruptionBudget, which the eviction subresource does not "
+                    "support.")
+NAMESPACE_TERMINATING = "NamespaceTerminating"  # corev1.NamespaceTerminatingCause, on a 403
+
+
+def budget_cause(name: str, desired: int, current: int) -> str:
+    """The 429's cause when the budget allows no disruption (checkAndDecrement; the budget's bare name)."""
+    return f"The disruption budget {name} needs {desired} healthy pods and has {current} currently"
+
+
+def processing_cause(name: str) -> str:
+    """The 429's cause when the disruption controller has not synced the budget (createTooManyRequestsError)."""
+    return f"The disruption budget {name} is still being processed by the server."
+
+
+def with_cause(message: str, cause: str) -> str:
+    """A refusal as midair reports it: the Status message, then its cause (kubectl prints only the message)."""
+    return f"{message} ({cause})"
+
+
+# what kubectl drain does with an eviction's answer (k8s.io/kubectl/pkg/drain/drain.go, evictPods)
+WAIT = "wait"  # accepted: wait for the pod to go
+GONE = "gone"  # 404: already gone
+RETRY = "retry"  # 429 (or 403 in a terminating namespace): ask again in 5 s
+FAIL = "fail"  # anything else: this pod's eviction fails, and with it the drain once the others are done
+
+
+def eviction_outcome(code: int, causes: tuple[str, ...] = (), deleting: bool = False) -> str:
+    """kubectl drain's reading of an eviction's HTTP status: only 429 TooManyRequests is retried (and a
+    403 whose cause is a terminating namespace, unless the pod is already deleting: then it is waited for);
+    404 means the pod is gone; every other error ends this pod's eviction (the 500 of a pod under two
+    budgets among them)."""
+    if code in (200, 201):
+        return WAIT
+    if code == 404:
+        return GONE
+    if code == 429:
+        return RETRY
+    if code == 403 and NAMESPACE_TERMINATING in causes:
+        return WAIT if deleting else RETRY
+    return FAIL
+
+
+def _q(text: str) -> str:
+    """Go's %q of a pod or namespace name (names never hold characters it would escape but these)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def eviction_error(namespace: str, name: str, message: str) -> str:
+    """kubectl's error for a pod whose eviction failed: ``error when evicting pods/"web-1" -n "default": ...``."""
+    return f"error when evicting pods/{_q(name)} -n {_q(namespace)}: {message}"
+
+
+def timeout_error(namespace: str, name: str, timeout_s: float, evicting: bool) -> str:
+    """kubectl's error for a pod still pending when ``--timeout`` passes: still being evicted (refused so
+    far), or evicted and not yet gone."""
+    reached = f"global timeout reached: {go_duration(timeout_s)}"
+    if evicting:
+        return eviction_error(namespace, name, reached)
+    return f"error when waiting for pod {_q(name)} in namespace {_q(namespace)} to terminate: {reached}"
+
+
+def go_duration(seconds: float) -> str:
+    """Go's time.Duration String(): 900 s is ``15m0s``, 30 s ``30s``, 0.2 s ``200ms``."""
+    ns = round(seconds * 1_000_000_000)
+    if ns == 0:
+        return "0s"
+    if ns < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                return f"{_decimal(ns, size)}{unit}"
+    h, rest = divmod(ns, 3_600_000_000_000)
+    m, rest = divmod(rest, 60_000_000_000)
+    s = f"{_decimal(rest, 1_000_000_000)}s"
+    return f"{h}h{m}m{s}" if h else f"{m}m{s}" if m else s
+
+
+def _decimal(n: int, size: int) -> str:
+    whole, frac = divmod(n, size)
+    digits = str(frac).rjust(len(str(size)) - 1, "0").rstrip("0")
+    return f"{whole}.{digits}" if digits else str(whole)
+
+
+def drain_failure(errors: Iterable[str], last_refusal: str = "", refusals: dict[str, int] | None = None) -> str:
+    """A failed drain's message: kubectl's aggregate of the pods' errors, then (midair's) the last refusal
+    the API gave and how many evictions each workload had refused with HTTP 429."""
+    parts = [aggregate(errors)]
+    if last_refusal:
+        parts.append(f"last refusal: {last_refusal}")
+    if refusals:
+        parts.append("evictions refused with HTTP 429 (" +
+                     ", ".join(f"{k}: {v}" for k, v in sorted(refusals.items())) + ")")
+    return "; ".join(p for p in parts if p)

@@ -117,7 +117,9 @@ def format_duration(seconds: float) -> str:
 
 @dataclass(frozen=True)
 class IntOrPercent:
-    """An ``intstr`` value such as maxUnavailable: an absolute count or a percentage."""
+    """An ``intstr`` value such as maxUnavailable: an absolute count (a number) or a percentage (text
+    ending in %). As in Kubernetes, text that is not a percentage, such as '25', is an error
+    (apimachinery pkg/util/validation IsValidPercent, through ValidatePositiveIntOrPercent)."""
 
     value: int
     percent: bool = False
@@ -136,8 +138,9 @@ class IntOrPercent:
         m = re.fullmatch(r"(\d+)%", text)
         if m:
             return cls(int(m.group(1)), percent=True)
-        if text.isdigit():
-            return cls(int(text))
+        if text.isdigit():  # intstr: text must be a percentage (apimachinery IsValidPercent), as the API rejects it
+            raise ValueError(f"{raw!r} is text, and text must be a percentage: write the count {text} as a number "
+                             f"(unquoted) or the percentage as '{text}%'")
         raise ValueError(f"{raw!r} is not a count or a percentage (expected e.g. 1 or '25%')")
 
     def scaled(self, total: int, round_up: bool) -> int:

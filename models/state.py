@@ -215,7 +215,8 @@ class PDB:
 
     def expected_count(self, replicas: int, matched_pods: int) -> int:
         # pkg/controller/disruption: an integer minAvailable counts matched pods; the
-        # other forms use the controllers' scale.
+        # other forms use the controllers' scale (here one controller that has one; bare
+        # pods and DaemonSets: models.disruption.expected_pods).
         if self.min_available is not None and not self.min_available.percent:
             return matched_pods
         return replicas

@@ -3,8 +3,9 @@ more like a real apiserver, with faults scripted into it (``tests.kube_harness``
 
 FakeK8s adds to kmock.KubernetesEmulator: error bodies lightkube recognises, dryRun=All
 honoured, field and label selectors on lists, strategic merge patches (containers merge by
-name, as the apiserver merges them), the Eviction subresource (201, or 429 while the pod's
-budget allows no disruption; each eviction spends one) with a record of every eviction's
+name, as the apiserver merges them), the Eviction subresource (201; 429 while the pod's
+budget allows no disruption, with its cause; 500 for a pod under two budgets; each eviction
+spends one) with a record of every eviction's
 outcome, and ``faults``: scripted answers (429 with Retry-After, 403, 5xx, slow answers)
 that take precedence over everything else.
 """
@@ -20,6 +21,8 @@ from typing import Callable
 
 import kmock
 
+from models.drain import BUDGET_REFUSAL, MULTIPLE_BUDGETS, budget_cause
+
 MUTATING = {kmock.method.POST, kmock.method.PATCH, kmock.method.PUT, kmock.method.DELETE}
 STRATEGIC = "application/strategic-merge-patch+json"
 # lists the apiserver merges by a key in a strategic merge patch (k8s.io/api/core/v1 types' patchMergeKey)
@@ -28,9 +31,12 @@ REASONS = {403: "Forbidden", 404: "NotFound", 429: "TooManyRequests", 500: "Inte
            503: "ServiceUnavailable", 504: "Timeout"}
 
 
-def k8s_status(code: int, reason: str, message: str, headers: dict | None = None) -> kmock.Response:
+def k8s_status(code: int, reason: str, message: str, headers: dict | None = None,
+               causes: list | None = None) -> kmock.Response:
     body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure" if code >= 400 else "Success",
             "code": code, "reason": reason, "message": message}
+    if causes:
+        body["details"] = {"causes": causes}
     return kmock.Response(status=code, headers={"Content-Type": "application/json", **(headers or {})},
                           payload=json.dumps(body).encode())
 
@@ -170,18 +176,23 @@ def install_eviction(km: FakeK8s) -> None:
             km.evictions.append((request.name, 404))
             return k8s_status(404, "NotFound", f'pods "{request.name}" not found')
         labels = km.objects[key].raw["metadata"].get("labels") or {}
-        for (res, ns, name), pdb in list(km.objects.items()):
-            if res != pdbs or ns != request.namespace or pdb.deleted:
-                continue
-            selector = pdb.raw["spec"].get("selector", {}).get("matchLabels", {})
-            if selector and selector.items() <= labels.items():
-                allowed = pdb.raw.get("status", {}).get("disruptionsAllowed", 0)
-                if allowed <= 0:
-                    km.evictions.append((request.name, 429))
-                    return k8s_status(429, "TooManyRequests",
-                                      "Cannot evict pod as it would violate the pod's disruption budget.")
-                if request.params.get("dryRun") != "All":
-                    pdb.patch({"status": {"disruptionsAllowed": allowed - 1}})
+        matching = [(name, pdb) for (res, ns, name), pdb in list(km.objects.items())
+                    if res == pdbs and ns == request.namespace and not pdb.deleted
+                    and (selector := pdb.raw["spec"].get("selector", {}).get("matchLabels", {}))
+                    and selector.items() <= labels.items()]
+        if len(matching) > 1:  # pkg/registry/core/pod/storage/eviction.go: a Status with code 500
+            km.evictions.append((request.name, 500))
+            return k8s_status(500, "", MULTIPLE_BUDGETS)
+        for name, pdb in matching:
+            status = pdb.raw.get("status", {})
+            allowed = status.get("disruptionsAllowed", 0)
+            if allowed <= 0:  # checkAndDecrement: 429 with the budget's arithmetic as its cause
+                km.evictions.append((request.name, 429))
+                cause = budget_cause(name, status.get("desiredHealthy", 0), status.get("currentHealthy", 0))
+                return k8s_status(429, "TooManyRequests", BUDGET_REFUSAL,
+                                  causes=[{"reason": "DisruptionBudget", "message": cause}])
+            if request.params.get("dryRun") != "All":
+                pdb.patch({"status": {"disruptionsAllowed": allowed - 1}})
         if request.params.get("dryRun") != "All":
             km.objects[key].delete()
         km.evictions.append((request.name, 201))

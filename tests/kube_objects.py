@@ -9,7 +9,7 @@ from models.podspec import scheduling_json, selector_json, taint_json
 from models.storage import SHARED, ZONAL
 from models.state import BARE_POD, DAEMONSET, DEPLOYMENT, ETCD, STATEFULSET
 from sim.adapters.kube_translate import CNI_DAEMONSETS
-from sim.world.eviction import budget
+from sim.world.budgets import budget_of
 
 POOL_LABEL = "node.kubernetes.io/pool"
 
@@ -134,7 +134,7 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
                 pdb_spec["unhealthyPodEvictionPolicy"] = spec.pdb.unhealthy_pod_eviction_policy
             objs[("policy/v1/poddisruptionbudgets", ns, f"{name}-pdb")] = {
                 "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": _meta(f"{name}-pdb", ns),
-                "spec": pdb_spec, "status": {"disruptionsAllowed": budget(w)[0]}}
+                "spec": pdb_spec, "status": _budget_status(budget_of(w))}
         for pod in sorted(w.pods):
             pod_spec = dict(template["spec"])
             if pod.node is not None:
@@ -241,3 +241,10 @@ def _admission_objects(world, objs: dict) -> None:
         objs[(f"admissionregistration.k8s.io/v1/{kind.lower()}s", None, h.name)] = {
             "apiVersion": "admissionregistration.k8s.io/v1", "kind": kind, "metadata": _meta(h.name),
             "webhooks": [entry]}
+
+
+def _budget_status(b) -> dict:
+    """A budget's status as the disruption controller writes it."""
+    current, desired, allowed = b.status()
+    return {"disruptionsAllowed": allowed, "desiredHealthy": desired, "currentHealthy": current,
+            "expectedPods": b.expected()}

@@ -132,8 +132,9 @@ def test_lb_listener_misconfigured_hides_upgraded_apiservers():
 
 def test_stuck_pdb_blocks_the_drain():
     r = run("replace", "[{type: stuck-pdb, target: workload/web}]")
-    assert r.halted == ("drain of workers-1 did not finish within 900s: PodDisruptionBudget default/web allows no "
-                        "disruption (a stuck-pdb fault); evictions refused with HTTP 429 (default/web: 181) "
+    assert r.halted == ('drain of workers-1 did not finish within 900s: error when evicting pods/"web-1" -n '
+                        '"default": global timeout reached: 15m0s; last refusal: PodDisruptionBudget default/web '
+                        "allows no disruption (a stuck-pdb fault); evictions refused with HTTP 429 (default/web: 181) "
                         "(undrainable: fail)")
     # the drain starts at 1288.199 s; eviction is retried every 5 s for 900 s (181 tries); undrainable: fail
     # never forces, so no budget is violated

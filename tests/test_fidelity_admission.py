@@ -121,8 +121,10 @@ def test_the_shipped_deadlock_scenario_deadlocks_under_replace_and_not_in_place(
     assert [text for _, text in events(replace.world, "deadlock")] == [
         "deadlock: webhook validate.policy.example.com refuses the pods of policy/policy-controller, the workload "
         "that serves it; nothing can recreate them while it fails closed"]
-    assert replace.halted.startswith("drain of general-2 did not finish within 600s: PodDisruptionBudget default/web "
-                                     "allows 0 disruptions")
+    assert replace.halted.startswith('drain of general-2 did not finish within 600s: error when evicting pods/"web-2" '
+                                     '-n "default": global timeout reached: 10m0s; last refusal: Cannot evict pod as '
+                                     "it would violate the pod's disruption budget. (The disruption budget web needs 2 "
+                                     "healthy pods and has 2 currently)")
     assert (replace.metrics["blocked_creations"], replace.workloads["policy/policy-controller"]["outage_s"]) == (
         114, 4387.195)  # every retry refused, and the controller out from its eviction to the end of the watch
     assert (inplace.completed, inplace.metrics["blocked_creations"]) == (True, 0)

@@ -14,6 +14,9 @@ from models.drain import (
     UNMANAGED_FATAL,
     DrainOptions,
     DrainPod,
+    aggregate,
+    eviction_outcome,
+    go_duration,
     judge,
     plan_drain,
 )
@@ -41,9 +44,14 @@ from tests.fidelity_scenario import run, scenario, world
     (DrainPod("default", "web-1", deleting_for_s=400.0), DrainOptions(skip_wait_for_delete_timeout_s=300), "skip",
      "deleting for more than 300s"),
     (DrainPod("default", "web-1", deleting_for_s=200.0), DrainOptions(skip_wait_for_delete_timeout_s=300), "delete", ""),
+    # shouldSkipPod compares whole seconds: 300.9 s truncates to 300, not more than 300; 301 s is
+    (DrainPod("default", "web-1", deleting_for_s=300.9), DrainOptions(skip_wait_for_delete_timeout_s=300), "delete", ""),
+    (DrainPod("default", "web-1", deleting_for_s=301.0), DrainOptions(skip_wait_for_delete_timeout_s=300), "skip",
+     "deleting for more than 300s"),
 ], ids=["daemonset-ignored", "daemonset-refused", "finished-daemonset-pod-goes", "mirror-skipped", "emptydir-refused",
         "emptydir-deleted", "unmanaged-refused", "unmanaged-forced", "finished-pods-always-go",
-        "deleting-past-the-skip-wait", "deleting-within-it-waited-for"])
+        "deleting-past-the-skip-wait", "deleting-within-it-waited-for", "a-fraction-past-it-truncated-waited-for",
+        "a-whole-second-past-it-skipped"])
 def test_kubectl_filters(pod, options, status, message):
     verdict = judge(pod, options)
     assert (verdict.status, verdict.message) == (status, message)
@@ -52,15 +60,29 @@ def test_kubectl_filters(pod, options, status, message):
 def test_an_unreachable_node_skips_pods_deleting_for_5_minutes_as_cluster_api():
     pod = DrainPod("default", "web-1", deleting_for_s=301.0)
     assert (judge(pod, DrainOptions(), unreachable=True).status, judge(pod, DrainOptions()).status) == ("skip", "delete")
+    almost = DrainPod("default", "web-1", deleting_for_s=300.999)  # 300 whole seconds: not more than 300
+    assert judge(almost, DrainOptions(), unreachable=True).status == "delete"
 
 
 def test_the_drain_fails_with_every_reason_kubectl_gives():
     pods = [DrainPod("default", "agent-1", daemonset=True), DrainPod("default", "cache-1", emptydir=True),
             DrainPod("default", "solo-1", controlled=False), DrainPod("default", "web-1")]
+    # one aggregate error (utilerrors.NewAggregate): two or more messages in brackets
     assert plan_drain(pods, KUBECTL_DEFAULTS).error_text() == (
-        "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): default/agent-1, "
+        "[cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): default/agent-1, "
         "cannot delete Pods with local storage (use --delete-emptydir-data to override): default/cache-1, "
-        "cannot delete Pods that declare no controller (use --force to override): default/solo-1")
+        "cannot delete Pods that declare no controller (use --force to override): default/solo-1]")
+
+
+@pytest.mark.parametrize("messages, text", [
+    ([], ""),
+    (["cannot delete Pods with local storage (use --delete-emptydir-data to override): default/cache-1"],
+     "cannot delete Pods with local storage (use --delete-emptydir-data to override): default/cache-1"),
+    (["a", "a"], "a"),
+    (["a", "b", "a"], "[a, b]"),
+], ids=["none", "one-without-brackets", "one-repeated-without-brackets", "distinct-in-brackets-repeats-dropped"])
+def test_errors_aggregate_as_apimachinery_prints_them(messages, text):
+    assert aggregate(messages) == text
 
 
 MIX = ["workloads=[{name: web, replicas: 3, startupSeconds: 5}, {name: agent, kind: DaemonSet}, "
@@ -140,6 +162,39 @@ def test_the_live_drain_gives_the_worlds_reason(tmp_path):
     assert evictions == []  # nothing was evicted before the drain gave up
 
 
+def test_the_live_drain_fails_on_the_500_as_kubectl_does_without_asking_again(tmp_path):
+    import copy
+
+    from models.actions import Drain
+    from sim.adapters.kube_client import Kube
+    from sim.adapters.kubeconfig import load_config
+    from sim.adapters.live import LivePort
+    from sim.scenario.model import LiveSettings
+    from tests.kube_harness import FAST_RETRY, KubeHarness
+    from tests.kube_objects import POOL_LABEL, objects_from_world
+    from tests.test_live_port import wait
+
+    objects = objects_from_world(world("workloads[0].pdb={maxUnavailable: 1}"))
+    again = copy.deepcopy(objects[("policy/v1/poddisruptionbudgets", "default", "web-pdb")])
+    again["metadata"]["name"] = "web-again"  # a second budget over web's pods
+    objects[("policy/v1/poddisruptionbudgets", "default", "web-again")] = again
+    with KubeHarness(objects) as server:
+        config = load_config(server.kubeconfig(tmp_path / "kc"), None)
+        port = LivePort(lambda: Kube(config, retry=FAST_RETRY), LiveSettings(pool_label=POOL_LABEL, poll_interval_s=0.2),
+                        {"general": 3}, log=lambda text: None, eviction_retry_s=0.2, reconcile_interval_s=0.05)
+        try:
+            port.submit(Drain("test", "general-1", timeout_s=30.0))
+            state = wait(port, lambda s: s.node("general-1").phase != "draining")
+            evictions = server.evictions()
+        finally:
+            port.close()
+    live = state.node("general-1")
+    assert (live.phase, live.message) == (
+        "drain-failed", 'error when evicting pods/"web-1" -n "default": This pod has more than one '
+                        'PodDisruptionBudget, which the eviction subresource does not support.')
+    assert evictions == [("web-1", 500)]  # asked once: kubectl retries only a 429
+
+
 # -- 8. budgets select as policy/v1 says -------------------------------------------------------------
 
 
@@ -179,7 +234,7 @@ def test_a_budget_over_two_workloads_counts_their_pods_together():
     assert (w.rec.counters["pods_evicted"], w.rec.counters["evictions_refused"]) == (2, 2)
 
 
-def test_an_empty_selector_takes_every_pod_of_its_namespace_and_two_budgets_refuse_eviction():
+def test_an_empty_selector_takes_every_pod_of_its_namespace_and_two_budgets_fail_the_drain():
     sc = scenario("workloads[0].pdb={maxUnavailable: 1}", "podDisruptionBudgets=[{name: all, selector: {}, "
                                                           "maxUnavailable: 1}]")
     assert [(w.key, w.budgets) for w in sc.cluster.workloads] == [("default/web", 2), ("default/agent", 1)]
@@ -188,13 +243,114 @@ def test_an_empty_selector_takes_every_pod_of_its_namespace_and_two_budgets_refu
     node = w.nodes["general-1"]
     w.evictions.drain(node, 30, False)
     w.env.run(until=200)
+    # kubectl does not ask again after the HTTP 500 (only after a 429): one refusal, and the drain fails at once
+    assert (node.phase, node.message, w.rec.counters["evictions_refused"]) == (
+        "drain-failed", 'error when evicting pods/"web-1" -n "default": This pod has more than one '
+                        'PodDisruptionBudget, which the eviction subresource does not support.', 1)
+
+
+TWICE = ["workloads=[{name: web, replicas: 6, startupSeconds: 5, pdb: {maxUnavailable: 1}}, "
+         "{name: batch, replicas: 3, startupSeconds: 5}]",
+         "podDisruptionBudgets=[{name: web-again, selector: {matchLabels: {app: web}}, maxUnavailable: 1}]"]
+
+
+def test_a_pod_under_two_budgets_fails_the_drain_once_the_other_pods_are_gone():
+    w = world(*TWICE)
+    w.env.run(until=50)
+    node = w.nodes["general-1"]
+    assert sorted(p.name for p in node.pods) == ["batch-1", "web-1", "web-4"]
+    w.evictions.drain(node, 0, False)
+    w.env.run(until=52)  # batch-1 is evicted and terminating (3 s): kubectl waits for it before it returns
+    assert (node.phase, [p.name for p in node.pods_in_order() if p.state == "Terminating"]) == (
+        "draining", ["batch-1"])
+    w.env.run(until=60)
+    # both web pods' evictions failed once each (HTTP 500), in one aggregate error, brackets and all
     assert (node.phase, node.message) == (
-        "drain-failed", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not "
-                        "support.; evictions refused with HTTP 500 (default/web: 7)")
+        "drain-failed", '[error when evicting pods/"web-1" -n "default": This pod has more than one '
+                        'PodDisruptionBudget, which the eviction subresource does not support., error when evicting '
+                        'pods/"web-4" -n "default": This pod has more than one PodDisruptionBudget, which the eviction '
+                        'subresource does not support.]')
+    assert ("batch-1" not in {p.name for p in node.pods}, w.rec.counters["pods_evicted"],
+            w.rec.counters["evictions_refused"]) == (True, 1, 2)
+
+
+def test_a_drain_that_times_out_gives_kubectls_error_for_each_pod_still_going():
+    w = world("timing.podTermination=120s")  # web-1 is evicted at once and takes its 30 s grace period to go
+    w.env.run(until=50)
+    node = w.nodes["general-1"]
+    w.evictions.drain(node, 20, False)
+    w.env.run(until=100)
+    assert (node.phase, node.message) == (
+        "drain-failed", 'error when waiting for pod "web-1" in namespace "default" to terminate: global timeout '
+                        'reached: 20s')
+
+
+@pytest.mark.parametrize("code, causes, deleting, outcome", [
+    (201, (), False, "wait"),
+    (404, (), False, "gone"),
+    (429, ("DisruptionBudget",), False, "retry"),
+    (500, (), False, "fail"),
+    (403, (), False, "fail"),
+    (403, ("NamespaceTerminating",), False, "retry"),
+    (403, ("NamespaceTerminating",), True, "wait"),
+    (503, (), False, "fail"),
+], ids=["accepted", "already-gone", "budget-429-retried", "two-budgets-500-fails", "forbidden-fails",
+        "terminating-namespace-retried", "terminating-namespace-pod-deleting-waited-for", "unavailable-fails"])
+def test_kubectl_asks_again_only_after_a_429(code, causes, deleting, outcome):
+    assert eviction_outcome(code, causes, deleting) == outcome
+
+
+@pytest.mark.parametrize("seconds, text", [(900, "15m0s"), (30, "30s"), (0.2, "200ms"), (3600, "1h0m0s"),
+                                           (90.5, "1m30.5s"), (0, "0s")],
+                         ids=["minutes", "seconds", "milliseconds", "hours", "fraction", "zero"])
+def test_durations_read_as_go_prints_them(seconds, text):
+    assert go_duration(seconds) == text
+
+
+MIXED = ("workloads=[{name: web, replicas: 3, startupSeconds: 5, labels: {tier: front, app: web}}, "
+         "{name: solo, kind: Pod, replicas: 2, labels: {tier: front, app: solo}}, "
+         "{name: agent, kind: DaemonSet, startupSeconds: 5, labels: {tier: {tier}, app: agent}}]")
+REFUSED = "Cannot evict pod as it would violate the pod's disruption budget. ({})"
+
+
+@pytest.mark.parametrize("agent_tier, budget, status, answer", [
+    # maxUnavailable: the controllers' scales (web's 3); solo's bare pods add nothing but count as healthy
+    ("back", "maxUnavailable: 1", (3, 2, 5, 3), (True, 201, "")),
+    # a percent minAvailable likewise: 50% of 3, rounded up
+    ("back", "minAvailable: 50%", (3, 2, 5, 3), (True, 201, "")),
+    # an integer minAvailable counts the pods it selects, bare ones too
+    ("back", "minAvailable: 4", (5, 4, 5, 1), (True, 201, "")),
+    # a DaemonSet has no scale subresource: the sync fails and the budget keeps a never-synced status
+    ("front", "maxUnavailable: 1", (0, 0, 0, 0),
+     (False, 429, REFUSED.format("The disruption budget front is still being processed by the server."))),
+    # but an integer minAvailable needs no scale: 5 + the DaemonSet's 3 pods
+    ("front", "minAvailable: 4", (8, 4, 8, 4), (True, 201, "")),
+], ids=["max-unavailable-bare-pods-add-nothing", "percent-likewise", "integer-counts-every-pod",
+        "daemonset-fails-the-sync", "integer-over-a-daemonset"])
+def test_a_budget_expects_its_controllers_scale_as_the_disruption_controller_counts(agent_tier, budget, status,
+                                                                                     answer):
+    w = world(MIXED.replace("{tier}", agent_tier),
+              f"podDisruptionBudgets=[{{name: front, selector: {{matchLabels: {{tier: front}}}}, {budget}}}]")
+    w.env.run(until=50)
+    (b,) = SimulatedPort(w).observe().budgets
+    assert (b.expected, b.desired_healthy, b.current_healthy, b.disruptions_allowed) == status
+    assert w.evictions.allowed(min(w.workloads["default/web"].pods)) == answer
+
+
+def test_a_budget_over_bare_pods_alone_expects_none_and_allows_nothing_but_with_an_integer_min_available():
+    w = world("workloads=[{name: solo, kind: Pod, replicas: 2, pdb: {maxUnavailable: 1}}]")
+    w.env.run(until=50)
+    pod = min(w.workloads["default/solo"].pods)
+    assert w.evictions.allowed(pod) == (False, 429, REFUSED.format(
+        "The disruption budget solo needs 0 healthy pods and has 2 currently"))
+    w = world("workloads=[{name: solo, kind: Pod, replicas: 2, pdb: {minAvailable: 1}}]")
+    w.env.run(until=50)
+    assert w.evictions.allowed(min(w.workloads["default/solo"].pods)) == (True, 201, "")
 
 
 @pytest.mark.parametrize("version, target, allowed", [
-    ("1.26.9", "1.27.8", (False, 429, "PodDisruptionBudget default/web allows 0 disruptions (2 healthy, 3 desired)")),
+    ("1.26.9", "1.27.8", (False, 429, "Cannot evict pod as it would violate the pod's disruption budget. (The "
+                                      "disruption budget web needs 3 healthy pods and has 2 currently)")),
     ("1.27.4", "1.28.4", (True, 201, "")),
 ], ids=["1.26-alpha-off-acts-as-IfHealthyBudget", "1.27-beta-on"])
 def test_always_allow_applies_from_the_release_that_has_it(version, target, allowed):

@@ -48,9 +48,11 @@ def test_dry_run_sends_no_mutating_request(cluster):
     rehearsal = lines[lines.index("# the whole upgrade, rehearsed on a simulated copy of this cluster (no faults):") + 1:]
     assert rehearsal[0].split() == ["0.0s", "action", "UpgradeControlPlaneInstance", "kube-apiserver-0", "to", "1.30.2"]
     assert rehearsal[-2] == (
-        "# in simulation the upgrade halts: drain of general-4 did not finish within 600s: PodDisruptionBudget "
-        "default/web allows 0 disruptions (2 healthy, 2 desired); evictions refused with HTTP 429 (default/web: 3001) "
-        "(undrainable: fail) after 1042.31s (outage 0s, 4 pod(s) evicted)")
+        '# in simulation the upgrade halts: drain of general-4 did not finish within 600s: error when evicting '
+        'pods/"web-2" -n "default": global timeout reached: 10m0s; last refusal: Cannot evict pod as it would '
+        "violate the pod's disruption budget. (The disruption budget web needs 2 healthy pods and has 2 currently); "
+        "evictions refused with HTTP 429 (default/web: 3001) (undrainable: fail) after 1042.31s (outage 0s, 4 pod(s) "
+        "evicted)")
     assert lines[-1] == "# dry run: nothing applied; 1 decision(s) shown; --execute to act"
 
 

@@ -98,7 +98,8 @@ def test_a_drain_does_not_wait_for_pods_a_notready_node_cannot_stop(tmp_path):
 
 def test_a_forced_drain_deletes_only_what_its_budget_refuses_and_reports_it(tmp_path):
     objects = objects_from_world(world())
-    objects[("policy/v1/poddisruptionbudgets", "default", "web-pdb")]["status"]["disruptionsAllowed"] = 0
+    objects[("policy/v1/poddisruptionbudgets", "default", "web-pdb")]["status"].update(disruptionsAllowed=0,
+                                                                                        desiredHealthy=2)
     on_node = sorted(key[2] for key, obj in objects.items()
                      if key[0] == "v1/pods" and obj["spec"].get("nodeName") == "workers-1")
     lines: list[str] = []
@@ -118,8 +119,8 @@ def test_a_forced_drain_deletes_only_what_its_budget_refuses_and_reports_it(tmp_
     web = [n for n in on_node if n.startswith("web-")]
     assert refused == web  # asked first, refused by its budget, then deleted
     assert [line for line in lines if "violation" in line] == [
-        *(f"drain workers-1: deleted pod default/{n} although its budget refused the eviction (TooManyRequests: "
-          "Cannot evict pod as it would violate the pod's disruption budget.): a PodDisruptionBudget violation "
-          "(undrainable: force)" for n in web),
+        *(f"drain workers-1: deleted pod default/{n} although its budget refused the eviction (Cannot evict pod "
+          "as it would violate the pod's disruption budget. (The disruption budget web-pdb needs 2 healthy pods and "
+          "has 2 currently)): a PodDisruptionBudget violation (undrainable: force)" for n in web),
         f"drain workers-1: {len(web)} PodDisruptionBudget violation(s): {', '.join(f'default/{n}' for n in web)}"]
     assert evicted == sorted(n for n in on_node if not n.startswith(("web-", "node-exporter-")))

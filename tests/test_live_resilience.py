@@ -228,10 +228,14 @@ def test_an_optional_list_that_is_forbidden_or_failing_stays_optional(api):
 
 
 def test_a_budget_s_429_on_an_eviction_is_the_drain_s_to_retry(api):
-    api.patch("policy/v1/poddisruptionbudgets", "default", "web-pdb", {"status": {"disruptionsAllowed": 0}})
+    api.patch("policy/v1/poddisruptionbudgets", "default", "web-pdb", {"status": {"disruptionsAllowed": 0,
+                                                                                  "desiredHealthy": 2}})
     pod = next(k[2] for k in api.objects if k[0] == "v1/pods" and k[2].startswith("web-"))
     answer, time_, _ = run(api, lambda kube: kube.evict("default", pod))
-    assert answer == (429, "TooManyRequests: Cannot evict pod as it would violate the pod's disruption budget.")
+    # the Status's message and its DisruptionBudget cause (pkg/registry/core/pod/storage/eviction.go), and the
+    # causes' types for the drain's reading of it (models.drain.eviction_outcome)
+    assert answer == (429, "Cannot evict pod as it would violate the pod's disruption budget. (The disruption "
+                           "budget web-pdb needs 2 healthy pods and has 2 currently)", ("DisruptionBudget",))
     assert time_.sleeps == []
 
 

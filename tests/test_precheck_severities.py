@@ -42,6 +42,8 @@ PDB_NEVER = ("its budget wants {0} of {0} pods healthy at all times: no eviction
              "for its timeout")
 PDB_NEVER_NO_DRAIN = ("its budget wants {0} of {0} pods healthy at all times: no eviction can ever succeed; inplace "
                       "does not drain, so it matters only if a node has to be drained or replaced")
+INFRA = ("podDisruptionBudgets=[{{name: infra, selector: {{matchExpressions: [{{key: app, operator: In, values: "
+         "[worker, node-exporter]}}]}}, {}}}]")
 ONE_REPLICA = "one replica: it is out whenever its node is drained or replaced"
 LOCAL_VOLUMES = "its local volumes are lost when the node is replaced"
 EMPTYDIR = "its emptyDir data is lost when the pod is evicted"
@@ -277,6 +279,9 @@ TRIPS = [
      [(BLOCK, "workload/default/api", PDB_NEVER.format(4))]),
     ("pdb-min-available-all", "disruption.pdb-never-allows", ["workloads[name=web].pdb.minAvailable=6"], "replace",
      [(BLOCK, "workload/default/web", PDB_NEVER.format(6))]),
+    ("pdb-min-available-past-replicas", "disruption.pdb-never-allows", ["workloads[name=web].pdb.minAvailable=8"],
+     "replace", [(BLOCK, "workload/default/web", "its budget wants 8 pods healthy at all times, more than the 6 it "
+                 "selects: no eviction can ever succeed, so a drain waits for its timeout")]),
     ("pdb-min-available-100%", "disruption.pdb-never-allows", ["workloads[name=web].pdb.minAvailable=100%"], "replace",
      [(BLOCK, "workload/default/web", PDB_NEVER.format(6))]),
     ("pdb-min-available-inplace-drain-first", "disruption.pdb-never-allows",
@@ -286,6 +291,17 @@ TRIPS = [
      [(INFO, "workload/default/web", PDB_NEVER_NO_DRAIN.format(6))]),
     ("pdb-no-drain-max-unavailable", "disruption.pdb-never-allows", ["workloads[name=api].pdb.maxUnavailable=0"],
      "inplace", [(INFO, "workload/default/api", PDB_NEVER_NO_DRAIN.format(4))]),
+    # the disruption controller's count (models.disruption): a DaemonSet has no scale, bare pods no controller
+    ("pdb-over-a-daemonset", "disruption.pdb-never-allows", [INFRA.format("maxUnavailable: 1")], "replace",
+     [(BLOCK, "workload/default/worker", "its budget (maxUnavailable 1) selects the pods of DaemonSet "
+       "default/node-exporter and daemonsets.apps does not implement the scale subresource: the disruption "
+       "controller cannot count the pods it expects and keeps disruptionsAllowed at 0: no eviction can ever "
+       "succeed, so a drain waits for its timeout")]),
+    ("pdb-over-bare-pods", "disruption.pdb-never-allows",
+     ["workloads[name=worker].kind=Pod", "workloads[name=worker].pdb={minAvailable: 50%}"], "replace",
+     [(BLOCK, "workload/default/worker", "its budget (minAvailable 50%) expects the pods of its pods' controllers, "
+       "and bare pods have none: it expects 0 pods and keeps disruptionsAllowed at 0: no eviction can ever "
+       "succeed, so a drain waits for its timeout")]),
     ("single-replica-replace", "disruption.single-replica", ["workloads[name=worker].replicas=1"], "replace",
      [(WARN, "workload/default/db", ONE_REPLICA), (WARN, "workload/default/worker", ONE_REPLICA)]),
     ("single-replica-any", "disruption.single-replica", [], None, [(WARN, "workload/default/db", ONE_REPLICA)]),
@@ -435,6 +451,9 @@ PASSES = [
     ("pdb-over-no-pods", "disruption.pdb-never-allows",
      ["workloads[name=web].replicas=0", "workloads[name=web].pdb={minAvailable: 0}"], "replace"),
     ("pdb-percent-rounds-up", "disruption.pdb-never-allows", ["workloads[name=api].pdb.maxUnavailable=10%"], "replace"),
+    ("pdb-integer-over-a-daemonset", "disruption.pdb-never-allows", [INFRA.format("minAvailable: 2")], "replace"),
+    ("pdb-integer-over-bare-pods", "disruption.pdb-never-allows",
+     ["workloads[name=worker].kind=Pod", "workloads[name=worker].pdb={minAvailable: 2}"], "replace"),
     ("two-replicas", "disruption.single-replica", ["workloads[name=db].replicas=2"], "replace"),
     ("single-bare-pod-is-not-a-replica", "disruption.single-replica",
      ["workloads[name=db].replicas=2", "workloads[name=worker].kind=Pod", "workloads[name=worker].replicas=1"],

@@ -54,3 +54,7 @@ def test_int_or_percent_errors():
         IntOrPercent.parse("25 %")
     with pytest.raises(ValueError, match="-1 is negative"):
         IntOrPercent.parse(-1)
+    # a string must be a percentage (apimachinery IsValidPercent): the API rejects '25'
+    with pytest.raises(ValueError, match=r"^'25' is text, and text must be a percentage: write the count 25 as a "
+                                         r"number \(unquoted\) or the percentage as '25%'$"):
+        IntOrPercent.parse("25")

@@ -45,9 +45,9 @@ def test_the_per_pool_table_gives_each_roll_its_duration_and_churn(report):
 def test_a_halted_run_says_why_and_what_it_left(report):
     out, md, _ = report
     part = section(md, "Runs that halted or rolled back")
-    assert ("- eks-managed: 2 of 2 run(s) halted: drain of workers-1 did not finish within 120s: PodDisruptionBudget "
-            "default/web allows no disruption (a stuck-pdb fault); evictions refused with HTTP 429 (...) "
-            "(undrainable: fail)") in part
+    assert ('- eks-managed: 2 of 2 run(s) halted: drain of workers-1 did not finish within 120s: error when evicting '
+            'pods/"web-1" -n "default": global timeout reached: 2m0s; last refusal: PodDisruptionBudget default/web '
+            "allows no disruption (a stuck-pdb fault); evictions refused with HTTP 429 (...) (undrainable: fail)") in part
     left = [r["left"] for r in json.loads((out / "results.json").read_text())["runs"] if r["strategy"] == "eks-managed"]
     assert left[0]["cordoned"] == ["workers-1"] and left[0]["control_plane"] == ["1.16.15"]
     assert left[0]["pools"]["workers"] == {"1.14.10": 2, "1.16.15": 2}  # the new nodes the pool needs, up front

@@ -47,9 +47,9 @@ CASES = [
      ['s.yaml:28: target: 2.0.0 is not a Kubernetes version; Kubernetes versions are 1.x (e.g. "1.29.3")']),
     ("negative-count", edit("      count: 6", "      count: -1"),
      ["s.yaml:9: cluster.nodePools[0].count: -1 is negative; expected a whole number from 0 to 5000"]),
-    ("pdb-larger-than-replicas", edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: 7}"),
-     ["s.yaml:24: workloads[0].pdb.minAvailable: minAvailable 7 is larger than the workload's 6 replicas; "
-      "valid: 0 to 6, or a percentage"]),
+    ("pdb-count-as-text", edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: '4'}"),
+     ["s.yaml:24: workloads[0].pdb.minAvailable: '4' is text, and text must be a percentage: write the count 4 as a "
+      "number (unquoted) or the percentage as '4%'"]),
     ("pdb-both-fields", edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: 4, maxUnavailable: 1}"),
      ["s.yaml:24: workloads[0].pdb: set one of minAvailable or maxUnavailable, not both (policy/v1 allows only one)"]),
     ("target-older", edit('target: "1.29.0"', 'target: "1.26.3"'),
@@ -172,12 +172,21 @@ def test_all_errors_of_a_file_are_reported_at_once_in_line_order(tmp_path):
 
 def test_a_bad_field_does_not_hide_the_workloads_other_errors(tmp_path):
     text = edit("    cpu: 500m", "    cpu: 500x")
-    text = edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: 9}", text)
+    text = edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: '9'}", text)
     assert problems(tmp_path, text) == [
         "s.yaml:22: workloads[0].cpu: cpu '500x' has an unknown suffix 'x' (valid suffixes: m, k, M, G, T, P, E, Ki, "
         "Mi, Gi, Ti, Pi, Ei)",
-        "s.yaml:24: workloads[0].pdb.minAvailable: minAvailable 9 is larger than the workload's 6 replicas; valid: 0 "
-        "to 6, or a percentage"]
+        "s.yaml:24: workloads[0].pdb.minAvailable: '9' is text, and text must be a percentage: write the count 9 as "
+        "a number (unquoted) or the percentage as '9%'"]
+
+
+def test_a_min_available_above_the_replicas_is_accepted_as_the_api_accepts_it(tmp_path):
+    # ValidatePodDisruptionBudgetSpec checks only a count of 0 or more or a percent up to 100%: a budget that
+    # wants more pods than the workload runs is valid, and blocks every drain (disruption.pdb-never-allows)
+    f = tmp_path / "s.yaml"
+    f.write_text(edit("pdb: {minAvailable: 4}", "pdb: {minAvailable: 7}"))
+    (web,) = [w for w in load_scenario(str(f)).cluster.workloads if w.name == "web"]
+    assert (web.replicas, str(web.pdb.min_available)) == (6, "7")
 
 
 def test_set_errors_name_the_argument(tmp_path):

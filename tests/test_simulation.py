@@ -95,9 +95,10 @@ def test_a_budget_that_never_allows_is_blocked_by_the_prechecks():
 def test_a_budget_that_never_allows_blocks_the_drain_and_halts_after_the_timeout():
     r = run("replace", ["workloads[name=web].pdb.minAvailable=2", "strategies[1].drainTimeout=10m", "prechecks=ignore"])
     assert r.completed is False
-    assert r.halted == ("drain of workers-1 did not finish within 600s: PodDisruptionBudget default/web allows "
-                        "0 disruptions (2 healthy, 2 desired); evictions refused with HTTP 429 (default/web: 121) "
-                        "(undrainable: fail)")
+    assert r.halted == ('drain of workers-1 did not finish within 600s: error when evicting pods/"web-1" -n '
+                        '"default": global timeout reached: 10m0s; last refusal: Cannot evict pod as it would '
+                        "violate the pod's disruption budget. (The disruption budget web needs 2 healthy pods and has 2 "
+                        "currently); evictions refused with HTTP 429 (default/web: 121) (undrainable: fail)")
     assert r.metrics["evictions_refused"] == 121
     assert r.metrics["pdb_violations"] == 0
 

@@ -38,8 +38,10 @@ def test_surge_has_maxsurge_extra_nodes_and_no_pending_pods_where_in_place_runs_
     # the budget (maxUnavailable 2) lets two of general-1's app pods go; the other nodes have no room for them
     assert inplace.metrics["max_pending_pods"] == 2
     assert inplace.halted == (  # and its budget runs out
-        "drain of general-1 did not finish within 900s: PodDisruptionBudget default/app allows 0 disruptions "
-        "(12 healthy, 12 desired); evictions refused with HTTP 429 (default/app: 181) (undrainable: fail)")
+        'drain of general-1 did not finish within 900s: error when evicting pods/"app-11" -n "default": global '
+        "timeout reached: 15m0s; last refusal: Cannot evict pod as it would violate the pod's disruption budget. "
+        "(The disruption budget app needs 12 healthy pods and has 12 currently); evictions refused with HTTP 429 "
+        "(default/app: 181) (undrainable: fail)")
     assert (surge.metrics["peak_extra_nodes"], surge.metrics["max_pending_pods"]) == (2, 0)
 
 
@@ -80,9 +82,11 @@ def test_bluegreen_rolls_back_when_a_blue_node_cannot_be_drained():
     # cache's local volumes keep its pods on their blue nodes; its budget then refuses the drain of
     # stateful-2 (undrainable: fail): blue still exists, so the stateful pool goes back to it
     r = run("scenarios/quickstart.yaml", "bluegreen", "strategies=[{name: bluegreen}]")
-    assert r.halted == ("rolled back: blue stateful-2 could not be drained within 900s: PodDisruptionBudget "
-                        "default/cache allows 0 disruptions (2 healthy, 2 desired); evictions refused with HTTP 429 "
-                        "(default/cache: 181); the blue pool stateful is serving again on its old version")
+    assert r.halted == ("rolled back: blue stateful-2 could not be drained within 900s: error when evicting "
+                        'pods/"cache-1" -n "default": global timeout reached: 15m0s; last refusal: Cannot evict pod '
+                        "as it would violate the pod's disruption budget. (The disruption budget cache needs 2 "
+                        "healthy pods and has 2 currently); evictions refused with HTTP 429 (default/cache: 181); the "
+                        "blue pool stateful is serving again on its old version")
     stateful = sorted((n.name, str(n.kubelet), n.schedulable, n.phase) for n in r.world.nodes.values()
                       if n.pool == "stateful")
     assert stateful == [(f"stateful-{i}", "1.29.8", True, "idle") for i in (1, 2, 3)]  # the failed drain is over

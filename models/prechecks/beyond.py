@@ -4,6 +4,7 @@ user's manifests, disruption risks, and spare capacity for the strategy."""
 from __future__ import annotations
 
 from models import compat
+from models.disruption import NO_SCALE, controller_of, expected_pods
 from models.prechecks.base import BLOCK, INFO, WARN, check
 from models.quantity import format_memory
 from models.skew import check_state
@@ -61,22 +62,60 @@ def _user(ctx):
     return [w for w in ctx.state.workloads if w.kind != DAEMONSET]
 
 
+RELAX = "relax the budget (or add replicas) for the upgrade"
+INTEGER = ("give it an integer minAvailable: the only form that works for pods without a controller that has a "
+           "scale (kubernetes.io, Specifying a Disruption Budget)")
+
+
+def _selected_pods(ctx, w) -> int:
+    """How many of ``w``'s pods a budget selects at rest: its replicas; a DaemonSet's, one per node it runs on."""
+    if w.kind == DAEMONSET:
+        return sum(1 for n in ctx.state.nodes if w.pool in (None, n.pool))
+    return w.replicas
+
+
+def _never_allows(ctx, w) -> tuple[str, str] | None:
+    """Why the budget over ``w``'s pods can never allow an eviction, and the fix (None: it can), counted as the
+    disruption controller counts (``models.disruption``) over every workload the budget selects."""
+    pdb = w.pdb
+    members = [w] if pdb.selector is None else [m for m in ctx.state.workloads if pdb.selects(m)] or [w]
+    pods = {m.key: _selected_pods(ctx, m) for m in members}
+    healthy = sum(pods.values())
+    if healthy == 0:
+        return None  # no pod, nothing to evict
+    expected, error = expected_pods(pdb, [(m.kind, m.replicas, pods[m.key]) for m in members])
+    form = f"minAvailable {pdb.min_available}" if pdb.min_available is not None else f"maxUnavailable {pdb.max_unavailable}"
+    if error is not None:
+        daemonset = next(m for m in members if controller_of(m.kind) == NO_SCALE and pods[m.key])
+        return (f"its budget ({form}) selects the pods of DaemonSet {daemonset.key} and {error}: the disruption "
+                "controller cannot count the pods it expects and keeps disruptionsAllowed at 0", INTEGER)
+    if expected <= 0:
+        return (f"its budget ({form}) expects the pods of its pods' controllers, and bare pods have none: it expects "
+                "0 pods and keeps disruptionsAllowed at 0", INTEGER)
+    desired = pdb.desired_healthy(expected)
+    if desired > healthy:
+        return f"its budget wants {desired} pods healthy at all times, more than the {healthy} it selects", RELAX
+    if desired >= healthy or (pdb.max_unavailable is not None and pdb.max_unavailable.scaled(expected, True) == 0):
+        return f"its budget wants {desired} of {healthy} pods healthy at all times", RELAX
+    return None
+
+
 @check(CHECKS, "disruption.pdb-never-allows", "disruption", BLOCK, "a PodDisruptionBudget can never allow an eviction")
 def pdb_never_allows(ctx, c):
     for w in _user(ctx):
-        pdb = w.pdb
-        if pdb is None or w.replicas == 0:
-            continue  # no pod, nothing to evict
-        if pdb.desired_healthy(w.replicas) >= w.replicas or (pdb.max_unavailable is not None
-                                                             and pdb.max_unavailable.scaled(w.replicas, True) == 0):
-            wants = f"its budget wants {pdb.desired_healthy(w.replicas)} of {w.replicas} pods healthy at all times"
-            if ctx.traits.drains:
-                yield c.finding(BLOCK, f"workload/{w.key}", f"{wants}: no eviction can ever succeed, so a drain waits "
-                                "for its timeout", "relax the budget (or add replicas) for the upgrade")
-            else:
-                yield c.finding(INFO, f"workload/{w.key}", f"{wants}: no eviction can ever succeed; "
-                                f"{ctx.traits.strategy} does not drain, so it matters only if a node has to be "
-                                "drained or replaced", "relax the budget (or add replicas) before you need a drain")
+        if w.pdb is None:
+            continue
+        found = _never_allows(ctx, w)
+        if found is None:
+            continue
+        wants, fix = found
+        if ctx.traits.drains:
+            yield c.finding(BLOCK, f"workload/{w.key}", f"{wants}: no eviction can ever succeed, so a drain waits "
+                            "for its timeout", fix)
+        else:
+            yield c.finding(INFO, f"workload/{w.key}", f"{wants}: no eviction can ever succeed; "
+                            f"{ctx.traits.strategy} does not drain, so it matters only if a node has to be "
+                            "drained or replaced", fix.replace("for the upgrade", "before you need a drain"))
 
 
 @check(CHECKS, "disruption.single-replica", "disruption", WARN, "a workload has a single replica")

@@ -88,6 +88,12 @@ def pdbs(replicas: int, *, blocking: bool = False) -> st.SearchStrategy[PDB]:
     return st.builds(lambda lo_hi, p: PDB(lo_hi[0], lo_hi[1], p), st.one_of(forms), policy)
 
 
+def integer_min_available(pdb: PDB, replicas: int) -> PDB:
+    """``pdb`` as the integer minAvailable that keeps as many of ``replicas`` pods healthy: the one form
+    that works over pods no controller with a scale owns (bare pods: ``models.disruption``)."""
+    return PDB(IntOrPercent(pdb.desired_healthy(replicas)), None, pdb.unhealthy_pod_eviction_policy)
+
+
 @dataclass
 class _Room:
     """What is left of half a pool's capacity for the pods placed so far."""
@@ -241,6 +247,8 @@ def workloads(draw, pools: tuple[NodePool, ...], *, max_workloads: int = 4, max_
             want = draw(st.integers(0, max_replicas))
             replicas = _take_across(rooms, [p.name for p in usable], req, want)
             pdb = draw(st.none() | pdbs(replicas, blocking=blocking_pdbs))
+            if kind == BARE_POD and pdb is not None:  # the one form that works over pods without a controller
+                pdb = integer_min_available(pdb, replicas)
             if replicas > 1 and draw(st.booleans()):
                 sched = required_anti_affinity(sched, name, replicas, usable, draw(st.booleans()))
         claim, local = draw(storage_for(kind, replicas))

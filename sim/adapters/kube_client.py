@@ -18,6 +18,7 @@ import random
 import time
 from importlib import metadata
 
+from models.drain import with_cause
 from sim.adapters.kube_retry import RetryPolicy, backoff_s, parse_retry_after, retry_status, tls_failure
 from sim.errors import ClusterError, UsageError
 
@@ -64,9 +65,11 @@ class KubeAccessError(ClusterError):
 
 
 class KubeRefused(KubeAccessError):
-    def __init__(self, code: int, verb: str, resource: str, message: str, tries: str = ""):
+    def __init__(self, code: int, verb: str, resource: str, message: str, tries: str = "",
+                 status: dict | None = None):
         self.code = code
         self.detail = message
+        self.status = status or {}  # the API's Status object, when it sent one
         text = f"the API refused to {verb} {resource} (HTTP {code}: {message}){tries}"
         if code == 403:
             text += f"; {RBAC_HINT}"
@@ -85,6 +88,25 @@ def _status_message(response) -> str:
         return f"{body.get('reason', '')}: {body.get('message', '')}".strip(": ")
     except ValueError:
         return response.reason_phrase
+
+
+def _status_body(response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def eviction_answer(status: dict) -> tuple[str, tuple[str, ...]]:
+    """A refused eviction's Status as midair reports it (its message, then each cause's: the 429's
+    ``The disruption budget web needs 2 healthy pods and has 2 currently``) and its causes' types."""
+    causes = [c for c in ((status.get("details") or {}).get("causes") or []) if isinstance(c, dict)]
+    message = str(status.get("message") or "")
+    for c in causes:
+        if c.get("message"):
+            message = with_cause(message, str(c["message"]))
+    return message, tuple(str(c.get("reason") or "") for c in causes)
 
 
 def require_extra() -> None:
@@ -200,7 +222,7 @@ class Kube:
                         return code, {}
                 if not retry_status(code, not_retried):
                     self._answered()
-                    raise KubeRefused(code, verb, resource, _status_message(response))
+                    raise KubeRefused(code, verb, resource, _status_message(response), status=_status_body(response))
                 refused, failure = response, f"HTTP {code} {_status_message(response)}".strip()
                 retry_after = parse_retry_after(response.headers.get("Retry-After"), time.time())
             now = self.clock()
@@ -216,7 +238,8 @@ class Kube:
     def _gave_up(self, failure: str, verb: str, resource: str, attempts: int, waited: float, response):
         tries = f" after {attempts} attempt(s) over {round(waited, 1):g}s"
         if response is not None:
-            return KubeRefused(response.status_code, verb, resource, _status_message(response), tries)
+            return KubeRefused(response.status_code, verb, resource, _status_message(response), tries,
+                               _status_body(response))
         if not self.reached:
             return KubeUnreachable(f"cannot reach the Kubernetes API at {self.server} to {verb} {resource}: {failure}")
         return KubeUnreachable(f"the Kubernetes API at {self.server} did not answer for {round(waited, 1):g}s "
@@ -305,20 +328,20 @@ class Kube:
         await self._request("PATCH", f"/api/v1/nodes/{node}", "patch", f"nodes/{node}",
                             body={"metadata": {"annotations": {key: value}}}, content_type="application/merge-patch+json")
 
-    async def evict(self, namespace: str, name: str) -> tuple[int, str]:
-        """(HTTP status, message) of an eviction through the policy/v1 Eviction subresource. A 429 (the
-        budget says no) and a 500 (more than one budget) are the drain's to handle, not retried here;
-        asking again after a lost answer is safe: a pod already evicted answers 404."""
+    async def evict(self, namespace: str, name: str) -> tuple[int, str, tuple[str, ...]]:
+        """(HTTP status, the API's message with its causes, the causes' types) of an eviction through the
+        policy/v1 Eviction subresource. Every refusal is the drain's to judge (``models.drain.eviction_outcome``:
+        kubectl asks again only after a 429); a 429 (the budget says no) and a 500 (more than one budget) are
+        not retried here; asking again after a lost answer is safe: a pod already evicted answers 404."""
         body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name, "namespace": namespace}}
         path = f"/api/v1/namespaces/{namespace}/pods/{name}/eviction"
         try:
             code, _ = await self._request("POST", path, "create", f"pods/{name}/eviction in {namespace}", body=body,
                                           not_retried=frozenset({429, 500}))
-            return code, ""
+            return code, "", ()
         except KubeRefused as exc:
-            if exc.code in (404, 429, 500):
-                return exc.code, exc.detail
-            raise
+            message, causes = eviction_answer(exc.status)
+            return exc.code, message or exc.detail, causes
 
     async def delete_pod(self, namespace: str, name: str) -> None:
         await self._request("DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}", "delete",

@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from models.selectors import LabelSelector, Requirement
-from models.state import BARE_POD, DAEMONSET, PDB, Workload
+from models.state import PDB, Workload
 from sim.scenario.schema import INVALID, Checker, broken
 from sim.scenario.source import Path
 
 
-def _bounds(raw: dict, path: Path, ck: Checker, kind: str | None = None, replicas: int | None = None) -> bool:
-    """Exactly one of minAvailable and maxUnavailable, within range (and within the replicas, when known)."""
+def _bounds(raw: dict, path: Path, ck: Checker) -> bool:
+    """Exactly one of minAvailable and maxUnavailable, as ValidatePodDisruptionBudgetSpec asks (each a count of 0
+    or more or a percent up to 100%: the fields' own checks). A count larger than the pods is valid, as the API
+    takes it: a budget that never allows an eviction, which the pre-check disruption.pdb-never-allows reports."""
     lo, hi = raw["minAvailable"], raw["maxUnavailable"]
     if lo is not None and hi is not None:
         ck.fail(path, "set one of minAvailable or maxUnavailable, not both (policy/v1 allows only one)")
@@ -26,22 +28,13 @@ def _bounds(raw: dict, path: Path, ck: Checker, kind: str | None = None, replica
     if lo is None and hi is None:
         ck.fail(path, "a PodDisruptionBudget needs minAvailable or maxUnavailable")
         return False
-    for key, value in (("minAvailable", lo), ("maxUnavailable", hi)):  # a percent past 100% is the field's own error
-        if value is None:
-            continue
-        if replicas is None or kind in (BARE_POD, DAEMONSET):
-            continue
-        if not value.percent and value.value > replicas:
-            ck.fail(path + (key,), f"{key} {value.value} is larger than the workload's {replicas} replicas; "
-                                   f"valid: 0 to {replicas}, or a percentage")
-            return False
     return True
 
 
-def workload_pdb(w: dict, replicas: int, path: Path, ck: Checker) -> PDB | None:
+def workload_pdb(w: dict, path: Path, ck: Checker) -> PDB | None:
     """A workload's own ``pdb:``: a budget over its pods only."""
     raw = w["pdb"]
-    if raw is None or not _bounds(raw, path + ("pdb",), ck, w["kind"], replicas):
+    if raw is None or not _bounds(raw, path + ("pdb",), ck):
         return None
     return PDB(raw["minAvailable"], raw["maxUnavailable"], raw["unhealthyPodEvictionPolicy"])
 

@@ -1,7 +1,7 @@
 """The scenario format (``apiVersion: midair/v1alpha1``, ``kind: Scenario``) as a schema.
 
 This is the user contract documented field by field in docs/scenario-format.md; a test
-keeps the two in step. Cross-field rules (a PDB larger than its workload, a target
+keeps the two in step. Cross-field rules (a PDB with both or neither of its fields, a target
 older than the cluster, a workload pinned to a pool that does not exist) live in
 ``sim.scenario.build``.
 """

@@ -49,7 +49,7 @@ def build_workloads(raw: list, ck: Checker, classes: dict[str, PriorityClass] | 
         if not bad & {"kind", "phase"} and w["phase"] != "Running" and w["kind"] != BARE_POD:
             ck.fail(path + ("phase",), f"only a bare pod (kind: Pod) can be {w['phase']}; a controller's pods are "
                                        "replaced when they finish; valid: Running")
-        pdb = workload_pdb(w, replicas, path, ck) if not bad & {"pdb", "kind", "replicas", UNKNOWN} else None
+        pdb = workload_pdb(w, path, ck) if not bad & {"pdb", UNKNOWN} else None
         sched = scheduling(w, path, ck, classes) if not bad else None
         claim = storage(w, path, ck) if not bad & {"storage", "localStorage", "kind"} else None
         if bad or sched is None or claim is INVALID:

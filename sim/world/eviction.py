@@ -5,21 +5,44 @@ same predicates the live drain uses): if any pod is one the drain's options forb
 DaemonSet's, one with emptyDir data, one no controller owns), the drain fails at once with
 kubectl's message and evicts nothing. Otherwise every pod to delete is evicted, all in
 parallel. An eviction asks the pod's budget: refused with HTTP 429 while it allows no
-disruption, retried every ``evictionRetry`` (5 s); allowed, the pod terminates gracefully,
-and the drain looks for it to be gone every second (kubectl's waitForDelete interval).
-Pods that are not running yet and finished pods are deleted without asking; a pod that two
-budgets select is refused with HTTP 500. ``disableEviction`` (and a forced drain) deletes
-past every budget. The drain then waits until the pods are gone, except those deleting
-for longer than ``skipWaitForDeleteTimeout`` (on an unreachable node: 5 minutes, as Cluster
-API waits). A drain that outlives its timeout stops and leaves the node ``drain-failed``.
+disruption (the Eviction API's words, ``models.drain.BUDGET_REFUSAL``), retried every
+``evictionRetry`` (5 s); allowed, the pod terminates gracefully, and the drain looks for it to
+be gone every second (kubectl's waitForDelete interval). Pods that are not running yet and
+finished pods are deleted without asking; a pod that two budgets select is refused with
+HTTP 500, which kubectl does not retry (``models.drain.eviction_outcome``): that pod's
+eviction fails, and the drain fails with kubectl's error once its other pods are gone.
+``disableEviction`` (and a forced drain) deletes past every budget. The drain then waits until
+the pods are gone, except those deleting for longer than ``skipWaitForDeleteTimeout`` (on an
+unreachable node: 5 minutes, as Cluster API waits). A drain that outlives its timeout stops
+and leaves the node ``drain-failed``, with kubectl's ``global timeout reached`` error for each
+pod still pending, the last refusal and the count of refusals per workload.
 """
 
 from __future__ import annotations
 
-from models.drain import FORCED, SKIP, DrainOptions, DrainPod, bypasses_budgets, judge, plan_drain, skip_wait_s
+from models.drain import (
+    BUDGET_REFUSAL,
+    FAIL,
+    FORCED,
+    MULTIPLE_BUDGETS,
+    SKIP,
+    DrainOptions,
+    DrainPod,
+    budget_cause,
+    bypasses_budgets,
+    drain_failure,
+    eviction_error,
+    eviction_outcome,
+    judge,
+    plan_drain,
+    processing_cause,
+    skip_wait_s,
+    timeout_error,
+    with_cause,
+)
 from models.records import made
 from models.state import DAEMONSET, DRAIN_FAILED, DRAINING, IDLE, STATEFULSET
-from sim.world.budgets import MULTIPLE_BUDGETS, budget_of, losing_one_breaches
+from sim.world.budgets import budget_of, losing_one_breaches
 from sim.world.entities import GONE, TERMINATING, SimNode, SimPod, SimWorkload
 from sim.world.pods import FINISHED
 
@@ -78,12 +101,14 @@ class Evictions:
                 return ACCEPTED
         if allowed > 0:
             return ACCEPTED
-        refusal = self._refusals.get((b.key, current, desired))  # (refused, and asked again, a million times)
+        failing = b.failing()  # never synced: its observedGeneration is behind (createTooManyRequestsError)
+        key = (b.key, current, desired, failing)
+        refusal = self._refusals.get(key)  # (refused, and asked again, a million times)
         if refusal is None:
             if len(self._refusals) >= 1 << 14:
                 self._refusals.clear()
-            refusal = self._refusals[(b.key, current, desired)] = (
-                False, 429, f"PodDisruptionBudget {b.key} allows 0 disruptions ({current} healthy, {desired} desired)")
+            cause = processing_cause(b.name) if failing else budget_cause(b.name, desired, current)
+            refusal = self._refusals[key] = (False, 429, with_cause(BUDGET_REFUSAL, cause))
         return refusal
 
     def evict(self, pod: SimPod, bypass: bool = False) -> None:
@@ -187,51 +212,63 @@ class Evictions:
         return answer
 
     def _drain(self, node: SimNode, timeout_s: float, options: DrainOptions):
+        """kubectl drain's evictPods: each pod is asked until the API accepts it; only a 429 is asked again
+        (after evictionRetry); any other refusal ends that pod's eviction with kubectl's error, and the drain
+        fails with the pods' errors once the others are gone, or at its timeout."""
         world = self.world
         env = world.env
         deadline = env.now + timeout_s if timeout_s > 0 else None
-        refusals: dict[str, int] = {}
-        codes: set[int] = set()
-        last_reason = ""
+        refusals: dict[str, int] = {}  # workload -> evictions refused with HTTP 429 (and asked again)
+        failed: dict[int, str] = {}  # pod uid -> kubectl's error for it: its eviction failed for good
+        last_refusal = ""
+        waiting: list[SimPod] = []  # the pods the drain waits for, as last seen while the API was up
         still: dict[int, tuple] = {}  # pod uid -> what the filters see of it (not deleting) and their verdict
         kept: dict = {}  # the filters' last answer, what it was asked of, and their verdict per workload
         while True:
             if node.removed or node.phase != DRAINING:
                 return
-            if world.cp.api_up:
+            api_up = world.cp.api_up
+            refused_now = not api_up  # (with the API down, look again after evictionRetry)
+            if api_up:
                 error, deletes = self._sorted_out(node, options, still, kept)
                 if error is not None:  # kubectl drain stops before it evicts anything
                     self._fail(node, error)
                     return
-                if not deletes:
+                waiting = [pod for pod, _ in deletes if pod.uid not in failed]
+                if not waiting:
+                    if failed:  # the other pods are gone: kubectl returns the failed evictions' errors
+                        self._fail(node, drain_failure(failed.values(), last_refusal, refusals))
+                        return
                     node.phase = IDLE
                     node.message = "drained"
                     world.touch(node)
                     return
                 refused = []  # the workloads of the pods refused now, one entry each
                 for pod, bypass in deletes:
-                    if pod.state == TERMINATING:
-                        continue  # waited for
+                    if pod.state == TERMINATING or pod.uid in failed:
+                        continue  # waited for, or given up
                     ok, code, why = (True, 200, "") if bypass else self.allowed(pod)
                     if ok:
                         self.evict(pod, bypass=options.disable_eviction)
+                        continue
+                    w = pod.workload
+                    refused.append(w.key)
+                    if eviction_outcome(code) == FAIL:  # not a 429: kubectl does not ask again
+                        failed[pod.uid] = eviction_error(w.spec.namespace, pod.name, why)
                     else:
-                        refused.append(pod.workload.key)
-                        codes.add(code)
-                        last_reason = why
-                refused_now = bool(refused)
+                        refused_now = True
+                        refusals[w.key] = refusals.get(w.key, 0) + 1
+                        last_refusal = why
                 if refused:
-                    for key in refused:
-                        refusals[key] = refusals.get(key, 0) + 1
                     world.rec.refused_evictions(refused)
-            else:
-                last_reason = "the API is unavailable"
-                refused_now = True
             if deadline is not None and env.now >= deadline:
-                counts = ", ".join(f"{k}: {v}" for k, v in sorted(refusals.items()))
-                http = " or ".join(f"HTTP {c}" for c in sorted(codes))
-                self._fail(node, f"{last_reason}; evictions refused with {http} ({counts})" if refusals else
-                           last_reason or "pods still terminating")
+                errors = [*failed.values(), *(timeout_error(p.workload.spec.namespace, p.name, timeout_s,
+                                                            evicting=p.state != TERMINATING)
+                                              for p in waiting if p.state != GONE)]
+                message = drain_failure(errors, last_refusal, refusals)
+                if not api_up:
+                    message = f"{message}; the API is unavailable" if message else "the API is unavailable"
+                self._fail(node, message)
                 return
             # a refused eviction is asked again after evictionRetry; pods already going are looked for every second
             wait = world.timing.eviction_retry_s if refused_now else WAIT_FOR_DELETE_POLL_S
