@@ -73,8 +73,13 @@ GREEN_BATCH = Param("greenBatch", INT_OR_PERCENT, IntOrPercent(100, percent=True
                     "green nodes created at once (a count or a percent of the pool; 100% creates the whole green pool)")
 DRAIN_BATCH = Param("drainBatch", INT_OR_PERCENT, IntOrPercent(1),
                     "blue nodes drained at once (a count or a percent of the pool)")
-FINAL_SOAK = Param("finalSoakSeconds", DURATION, 600.0,
-                   "keep the drained blue pool this long before deleting it; a failed health check rolls back")
+# GKE's nodePoolSoakDuration: "By default, it is set to one hour (3600 seconds). The maximum length of the soak
+# time is 7 days" (cloud.google.com/kubernetes-engine/docs/concepts/node-pool-upgrade-strategies, as quoted in
+# terraform-google-modules/terraform-google-kubernetes-engine#1551); its batchSoakDuration defaults to zero
+# (the container API's StandardRolloutPolicy: "Soak time after each batch gets drained. Default to zero.")
+FINAL_SOAK = Param("finalSoakSeconds", DURATION, 3600.0,
+                   "keep the drained blue pool this long before deleting it (GKE's nodePoolSoakDuration, default "
+                   "1 h); a failed health check rolls back")
 
 DRAIN = Param("drain", DRAIN_OPTIONS, DrainOptions(),
               "kubectl drain's options: ignoreDaemonSets, deleteEmptyDirData, force (pods no controller owns), "
