@@ -97,9 +97,10 @@ def test_green_batches_start_when_the_last_batch_is_ready():
     r = run("scenarios/quickstart.yaml", "bluegreen", "strategies=[{name: bluegreen, greenBatch: 2}]",
             "workloads[name=cache].localStorage=false")  # db's zonal volume follows its pod to green
     assert (r.completed, r.halted) == (True, None)
-    # six general nodes two at a time, then the stateful pool's three, two and one
+    # six general nodes two at a time, then (after general's blue pool soaked its hour) the stateful pool's
+    # three, two and one
     assert [round(e.t, 1) for e in r.log if e.action.startswith("ProvisionNode")] == [
-        2022.8, 2022.8, 2097.1, 2097.1, 2150.0, 2150.0, 3056.4, 3056.4, 3182.6]
+        2022.8, 2022.8, 2097.1, 2097.1, 2150.0, 2150.0, 6056.4, 6056.4, 6182.6]
 
 
 def test_bluegreen_goes_on_past_a_dead_blue_node():
