@@ -58,3 +58,23 @@ def test_bluegreen_keeps_the_drained_blue_pool_for_gkes_default_node_pool_soak_o
     # every blue node goes at the same moment, an hour after the last drain batch finished (its drain took 12 s)
     assert len({t for t, _ in deletes}) == 1
     assert round(deletes[0][0] - last_drain, 3) == 3600 + 12
+
+
+def test_aks_drained_nodes_buffer_the_next_batch_and_the_surge_nodes_go_at_the_end():
+    # AKS rolling upgrades: "Reimage old nodes: As old nodes are drained, they're reimaged to receive the new
+    # version. The reimaged node becomes the buffer node for the next set of nodes to upgrade" ... "Remove surge
+    # nodes: After all nodes are upgraded, any remaining buffer nodes are removed" (the surge node is "cordoned,
+    # drained and deleted"). midair re-adds a drained node instead of reimaging it.
+    aks = run("a", "strategies=[{preset: aks, label: a, maxSurge: 2}]")
+    gke = run("s", "strategies=[{name: surge, label: s, maxSurge: 2}]")
+    assert (aks.completed, aks.halted) == (True, None)
+    tail = [a for _, a in actions(aks, "Provision", "Drain", "DeleteNode")][-8:]
+    assert tail == ["Drain node/general-5", "DeleteNode node/general-5",
+                    "ProvisionNode in pool/general at 1.29.8", "ProvisionNode in pool/general at 1.29.8",
+                    "Drain node/general-6", "Drain node/general-7",  # the two surge nodes, the roll's first
+                    "DeleteNode node/general-7", "DeleteNode node/general-6"]
+    assert sorted(aks.world.nodes) == ["general-10", "general-11", "general-12", "general-8", "general-9"]
+    assert aks.metrics["peak_extra_nodes"] == gke.metrics["peak_extra_nodes"] == 2
+    # the buffers' pods move once more at the end
+    assert (aks.metrics["pods_evicted"], gke.metrics["pods_evicted"]) == (18, 13)
+    assert sorted(gke.world.nodes) == ["general-10", "general-6", "general-7", "general-8", "general-9"]

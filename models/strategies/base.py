@@ -14,7 +14,7 @@ from typing import Any
 
 from models.actions import Action, Annotate, Halt, UpgradeAddon, UpgradeControlPlaneInstance
 from models.autoscaling import SCALE_DOWN_DISABLED
-from models.plan import ADDONS, CONTROL_PLANE, KUBE_PROXY_ONLY, Phase, Plan
+from models.plan import ADDONS, CONTROL_PLANE, KUBE_PROXY_ONLY, WORKERS, Phase, Plan
 from models.prechecks.base import Traits
 from models.skew import adds_violation, bare, check_versions, moved, versions_of
 from models.progress import at_least, coredns_goal, current_phase
@@ -78,6 +78,10 @@ class Strategy:
         labels = plan.labels
         start = labels.index(memo["phase"]) if memo.get("phase") in labels else 0
         index, phase = current_phase(view, plan, cordoned, start)
+        if memo.get("workers_pending"):  # the final worker roll's own last step, which the nodes do not show
+            last = max((i for i, p in enumerate(plan.phases) if p.kind == WORKERS), default=None)
+            if last is not None and (phase is None or index > last):
+                index, phase = last, plan.phases[last]
         memo["phase"] = str(phase) if phase is not None else "done"
         if phase is None:
             decision = Decision(memo=memo, done=True, notes=("every component is at the target",))

@@ -146,9 +146,20 @@ _REPLACING: tuple[Param, ...] = (
     replace(MAX_UNAVAILABLE, default=IntOrPercent(0)),
     *COMMON_PARAMS[2:],
 )
+# AKS's rolling upgrade (learn.microsoft.com/azure/aks/upgrade-aks-node-pools-rolling): "Reimage old nodes: As
+# old nodes are drained, they're reimaged to receive the new version. The reimaged node becomes the buffer node for
+# the next set of nodes to upgrade" and "Remove surge nodes: After all nodes are upgraded, any remaining buffer
+# nodes are removed"; its surge node is "cordoned, drained and deleted" (aks/how-does-upgrade-happen). GKE's surge
+# nodes are the upgraded nodes: it "creates 2 additional (upgraded) nodes, then it brings down 3 old" (UpgradeSettings).
+SURGE_NODES = Param("surgeNodes", CHOICE, "keep",
+                    "what becomes of the surge nodes: keep (GKE: they are the pool's upgraded nodes, the old ones are "
+                    "deleted), remove (AKS: each drained old node is rebuilt at the target and becomes the buffer for "
+                    "the next batch; once every node is upgraded the surge nodes are cordoned, drained and deleted)",
+                    choices=("keep", "remove"))
+_SURGING: tuple[Param, ...] = (*_REPLACING, OLD_NODES, SURGE_PER_ZONE, POST_DRAIN_WAIT, NODE_VOLUME_DETACH_TIMEOUT)
 # Surge upgrades default to GKE's: maxSurge 1, maxUnavailable 0.
-SURGE_PARAMS: tuple[Param, ...] = (*_REPLACING, OLD_NODES, SURGE_PER_ZONE, POST_DRAIN_WAIT, NODE_VOLUME_DETACH_TIMEOUT)
-REPLACE_PARAMS: tuple[Param, ...] = (*SURGE_PARAMS, IN_FLIGHT)
+SURGE_PARAMS: tuple[Param, ...] = (*_SURGING, SURGE_NODES)
+REPLACE_PARAMS: tuple[Param, ...] = (*_SURGING, IN_FLIGHT)
 # blue-green cordons the whole blue pool once green is Ready: oldNodes is what it does by design
 BLUEGREEN_PARAMS: tuple[Param, ...] = (*_REPLACING, GREEN_BATCH, DRAIN_BATCH, FINAL_SOAK)
 

@@ -42,10 +42,16 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
             ("drainTimeout, undrainable", "EKS: a PodDisruptionBudget-blocked drain fails the update after 15 min "
                                           "unless forced (PodEvictionFailure)"))),
     Preset("aks", "surge", (("maxSurge", "10%"), ("maxUnavailable", 0), ("unavailableRounding", "up"),
-                            ("drainTimeout", "30m"), ("soakSeconds", 0), ("undrainable", "fail")),
-           "AKS: 10% surge, 30 min drain timeout, no soak; an undrainable node fails the upgrade "
+                            ("drainTimeout", "30m"), ("soakSeconds", 0), ("undrainable", "fail"),
+                            ("surgeNodes", "remove")),
+           "AKS: 10% surge, 30 min drain timeout, no soak; drained nodes come back at the target and buffer the "
+           "next batch, the surge nodes go at the end; an undrainable node fails the upgrade "
            "(or set undrainable: cordon-and-continue)",
            (("maxSurge", "AKS default max surge 10%"),
+            ("surgeNodes", "AKS rolling upgrades (learn.microsoft.com/azure/aks/upgrade-aks-node-pools-rolling): old "
+                           "nodes are reimaged once drained and become the buffer for the next set; after all nodes "
+                           "are upgraded the remaining buffer nodes are removed (cordoned, drained and deleted: "
+                           "aks/how-does-upgrade-happen)"),
             ("maxUnavailable", "midair's choice: AKS surges before it takes a node away; the reference gives no figure"),
             ("unavailableRounding", "AKS agent pool upgrade settings: a percent maxUnavailable rounds up"),
             ("drainTimeout", "AKS drain timeout 30 min"),
