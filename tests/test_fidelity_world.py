@@ -126,11 +126,16 @@ def test_the_retired_rebind_field_says_what_replaced_it():
 @pytest.mark.parametrize("sets, gone_after", [
     ((), 3.0),
     (("workloads[0].preStopSeconds=10",), 13.0),
-    (("workloads[0].preStopSeconds=40",), 30.0),
+    # the kubelet cuts the preStop hook off at 30 s, then gives SIGTERM its 2 s minimum (minimumGracePeriodInSeconds)
+    (("workloads[0].preStopSeconds=40",), 32.0),
+    (("workloads[0].preStopSeconds=29",), 31.0),
+    (("workloads[0].preStopSeconds=29", "timing.podTermination=1s"), 30.0),
     (("timing.podTermination=1h",), 30.0),
     (("timing.podTermination=1h", "workloads[0].gracePeriodSeconds=45"), 45.0),
-], ids=["exits-on-sigterm", "prestop-then-sigterm", "prestop-cut-off-by-the-grace-period",
-        "ignores-sigterm-killed-at-grace", "longer-grace"])
+    (("timing.podTermination=1h", "workloads[0].preStopSeconds=40"), 32.0),
+], ids=["exits-on-sigterm", "prestop-then-sigterm", "prestop-cut-off-then-2s-of-sigterm",
+        "prestop-leaves-1s-sigterm-gets-2", "exits-within-the-2s", "ignores-sigterm-killed-at-grace", "longer-grace",
+        "prestop-cut-off-sigterm-ignored-killed-2s-later"])
 def test_an_evicted_pod_goes_when_its_containers_exit_or_its_grace_period_ends(sets, gone_after):
     w = world(*sets)
     w.env.run(until=100)

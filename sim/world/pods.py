@@ -30,6 +30,7 @@ from sim.world.steps import soon, then
 
 CRASH_BACKOFF_S = 10.0
 CRASH_BACKOFF_MAX_S = 300.0
+MIN_SIGTERM_S = 2.0  # the kubelet's minimumGracePeriodInSeconds
 FINISHED = "Finished"
 
 
@@ -227,9 +228,23 @@ class Pods:
 
     def exit_after(self, pod: SimPod) -> float:
         """Seconds from the start of a graceful deletion until the pod's containers have exited: the
-        preStop hook, then SIGTERM until it exits, cut off by the grace period (SIGKILL)."""
+        preStop hook (cut off by the grace period), then SIGTERM until it exits, SIGKILL when what is
+        left of the grace period ends, but never sooner than 2 s after SIGTERM. The kubelet's
+        killContainer (KK pkg/kubelet/kuberuntime/kuberuntime_container.go)::
+
+            gracePeriod = gracePeriod - m.executePreStopHook(ctx, pod, containerID, containerSpec, gracePeriod)
+            // always give containers a minimal shutdown window to avoid unnecessary SIGKILLs
+            if gracePeriod < minimumGracePeriodInSeconds {   // 2
+                gracePeriod = minimumGracePeriodInSeconds
+
+        (A grace period of 0 is left as midair had it: the containers are gone at once.)"""
         spec = pod.workload.spec
-        return min(spec.grace_period_s, spec.pre_stop_s + sample(self.world.timing.pod_termination, self.world.rng))
+        grace = spec.grace_period_s
+        if grace <= 0:
+            return 0.0
+        pre_stop = min(spec.pre_stop_s, grace)  # executePreStopHook returns when the grace period ends
+        left = max(grace - pre_stop, MIN_SIGTERM_S)
+        return pre_stop + min(left, sample(self.world.timing.pod_termination, self.world.rng))
 
     def _finish(self, pod: SimPod) -> None:
         """The containers exit ``exit_after`` from now while the kubelet is up (from when it is up again,
