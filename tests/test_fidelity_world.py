@@ -203,3 +203,46 @@ def test_no_evictions_while_every_zone_is_fully_disrupted():
     assert events(w, "node lifecycle:") == [
         (240.0, "node lifecycle: every zone is fully disrupted; no evictions, and the NoExecute taints are removed")]
     assert [p.state for p in sorted(w.workloads["default/web"].pods)] == ["Running"] * 3
+
+
+# -- 7. StatefulSets recreate pods as their pod management policy says -------------------------------
+
+SET = "workloads[2]={name: db, kind: StatefulSet, replicas: 3, startupSeconds: 5, podManagementPolicy: %s}"
+
+
+def ordinal(w, n):
+    return next(p for p in w.workloads["default/db"].pods if p.ordinal == n)
+
+
+@pytest.mark.parametrize("policy, series", [
+    # OrderedReady (KK stateful_set_control.go processReplica): db-0 is created when it is gone (103 s) and
+    # Ready 5 s later; db-2 only then ("StatefulSet is waiting for Pod to be Running and Ready"), Ready at 113 s
+    ("OrderedReady", [(100, 2, 3), (100, 1, 3), (108.0, 2, 3), (113.0, 3, 3)]),
+    ("Parallel", [(100, 2, 3), (100, 1, 3), (108.0, 2, 3), (108.0, 3, 3)]),
+], ids=["ordered-ready-one-at-a-time", "parallel-both-at-once"])
+def test_a_stateful_set_recreates_its_missing_ordinals_in_order_unless_parallel(policy, series):
+    w = world(SET % policy)
+    w.env.run(until=100)
+    w.pods.terminate(ordinal(w, 0))
+    w.pods.terminate(ordinal(w, 2))  # both exit 3 s later
+    w.env.run(until=200)
+    assert [s for s in w.rec.workloads["default/db"].series if s[0] >= 100] == series
+    assert sorted(p.name for p in w.workloads["default/db"].pods) == ["db-0", "db-1", "db-2"]
+
+
+@pytest.mark.parametrize("policy, left, series", [
+    # db-1's node crashed (NotReady at 140 s, db-1 not Ready, Terminating for good after its toleration):
+    # OrderedReady never recreates db-2 past it; Parallel does once db-2 is gone (153 s), Ready at 158 s
+    ("OrderedReady", ["db-0", "db-1"], [(140.0, 2, 3), (150, 1, 3)]),
+    ("Parallel", ["db-0", "db-1", "db-2"], [(140.0, 2, 3), (150, 1, 3), (158.0, 2, 3)]),
+], ids=["ordered-ready-waits-behind-a-not-ready-pod", "parallel-does-not"])
+def test_an_ordered_stateful_set_creates_nothing_past_a_pod_that_is_not_ready(policy, left, series):
+    w = world(SET % policy)
+    w.env.run(until=100)
+    w.node_ops.crash(w.nodes["general-2"], None)  # db-1's
+    w.env.run(until=150)
+    w.pods.terminate(ordinal(w, 2))
+    w.env.run(until=1000)
+    assert sorted(p.name for p in w.workloads["default/db"].pods) == left
+    assert (ordinal(w, 1).state, ordinal(w, 1).node.name) == ("Terminating", "general-2")
+    assert [s for s in w.rec.workloads["default/db"].series if s[0] >= 100] == series

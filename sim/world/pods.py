@@ -11,7 +11,9 @@ node's kubelet is up. A node deletion makes its pods Gone at once. A finished ba
 Controllers (ReplicaSet for Deployments, StatefulSet, DaemonSet) recreate what is
 missing, but only while the API is up and a controller-manager leader exists. A
 ReplicaSet replaces a pod as soon as it starts terminating; a StatefulSet waits until
-the old pod is gone and keeps its ordinal. A StatefulSet pod whose PersistentVolume is
+the old pod is gone and keeps its ordinal; with ``podManagementPolicy: OrderedReady``
+(the default) it creates one missing pod at a time, in ordinal order, and none while a
+lower ordinal is terminating or not Running and Ready. A StatefulSet pod whose PersistentVolume is
 pinned to a node may only run there: when that node is deleted, the claim stays bound to
 a volume whose node no longer exists, and the new pod stays Pending ("volume node
 affinity conflict", kubernetes#78756) until a person (or a node-cleanup controller)
@@ -188,6 +190,8 @@ class Pods:
         pod.ready = ready
         w.ready += 1 if ready else -1
         self.world.workload_changed(w)  # (which restates it)
+        if ready and w.kind == STATEFULSET and len(w.pods) < w.spec.replicas:
+            self.changed(w)  # an OrderedReady set may create its next missing ordinal now
 
     def stop_containers(self, node: SimNode) -> None:
         """The container runtime stops (it is being replaced): every container on the node stops; the
@@ -338,9 +342,16 @@ class Pods:
                     pod.daemon_node = node.name
                     self.bind(pod, node, instant=initial)
         elif kind == STATEFULSET:
-            taken = {p.ordinal for p in w.pods}
+            # OrderedReady (the default) is monotonic: ordinals in order, a missing one created alone, and
+            # nothing past a pod that is terminating or not Running and Ready (``ordered_blocks``). A pod of
+            # the ordinal still terminating is never replaced before it is gone.
+            ordered = w.spec.pod_management == "OrderedReady" and not initial
+            have = {p.ordinal: p for p in w.pods}
             for ordinal in range(w.spec.replicas):
-                if ordinal in taken:
+                existing = have.get(ordinal)
+                if existing is not None:
+                    if ordered and self.ordered_blocks(existing):
+                        break
                     continue
                 if not admitted():
                     break
@@ -348,6 +359,8 @@ class Pods:
                 if w.spec.local_storage:
                     pod.pinned = w.volumes.get(ordinal)  # its claim is bound: it may run only on that node
                 created.append(pod)
+                if ordered:
+                    break  # "if the set does not allow bursting, return immediately"
         else:
             active = len(w.pods) - w.terminating
             for _ in range(w.spec.replicas - active):
@@ -361,6 +374,22 @@ class Pods:
                 for pod in created:
                     self.world.sched.enqueue(pod)
         return created
+
+    @staticmethod
+    def ordered_blocks(pod: SimPod) -> bool:
+        """Does ``pod`` hold back an OrderedReady StatefulSet's higher ordinals? KK
+        pkg/controller/statefulset/stateful_set_control.go, ``processReplica`` (monotonic = OrderedReady)::
+
+            if isTerminating(replicas[i]) && monotonic {
+                logger.V(4).Info("StatefulSet is waiting for Pod to Terminate", ...)
+                return true, nil
+            }
+            if !isRunningAndReady(replicas[i]) && monotonic {
+                logger.V(4).Info("StatefulSet is waiting for Pod to be Running and Ready", ...)
+                return true, nil
+            }
+        """
+        return pod.state == TERMINATING or not pod.ready
 
     def _enqueue_after(self, pods: list[SimPod], delay: float):
         yield self.world.env.timeout(delay)
