@@ -246,3 +246,42 @@ def test_an_ordered_stateful_set_creates_nothing_past_a_pod_that_is_not_ready(po
     assert sorted(p.name for p in w.workloads["default/db"].pods) == left
     assert (ordinal(w, 1).state, ordinal(w, 1).node.name) == ("Terminating", "general-2")
     assert [s for s in w.rec.workloads["default/db"].series if s[0] >= 100] == series
+
+
+# -- 8. the node-monitor grace period is the leading controller-manager's -------------------------
+
+def not_ready(w, name):
+    return [t for t, text in events(w, f"node {name} NotReady")]
+
+
+@pytest.mark.parametrize("controller_managers, expected", [
+    ("1.31.4", [140.0]),  # apiservers at 1.32, controller-managers still 1.31: its 40 s, not 1.32's 50 s
+    ("1.32.2", [150.0]),
+], ids=["apiservers-1.32-controller-manager-1.31-40s", "controller-manager-1.32-50s"])
+def test_the_grace_period_is_the_controller_managers_default_not_the_apiservers(controller_managers, expected):
+    w = world("cluster.version=1.31.4", "target=1.32.2", "timing.controllerInstance=10s")
+    for i in range(3):
+        w.cp.upgrade(f"kube-apiserver-{i}", V("1.32.2"), surge=True)
+    if controller_managers == "1.32.2":
+        for i in range(3):
+            w.cp.upgrade(f"kube-controller-manager-{i}", V("1.32.2"), surge=True)
+    w.env.run(until=100)
+    assert str(w.cp.oldest_apiserver()) == "1.32.2"
+    w.node_ops.crash(w.nodes["general-2"], None)
+    w.env.run(until=300)
+    assert not_ready(w, "general-2") == expected
+
+
+@pytest.mark.parametrize("upgrade_at, expected", [
+    (120, [175.0]),  # leader gone at 120 s, kube-controller-manager-1 leads at 135 s (lease 15 s): 135 + 40
+    (139, [194.0]),  # a second before the old leader would have marked it: 154 + 40
+], ids=["failover-restarts-the-count", "failover-just-before-the-deadline"])
+def test_a_new_controller_manager_leader_counts_the_grace_period_from_its_start(upgrade_at, expected):
+    # tryUpdateNodeHealth: "Missing timestamp for Node. Assuming now as a timestamp" (probeTimestamp: nc.now())
+    w = world()
+    w.env.run(until=100)
+    w.node_ops.crash(w.nodes["general-2"], None)
+    w.env.run(until=upgrade_at)
+    w.cp.upgrade("kube-controller-manager-0", V("1.31.2"))
+    w.env.run(until=600)
+    assert (not_ready(w, "general-2"), w.cp.leaders["kube-controller-manager"]) == (expected, "kube-controller-manager-1")
