@@ -285,3 +285,34 @@ def test_a_new_controller_manager_leader_counts_the_grace_period_from_its_start(
     w.cp.upgrade("kube-controller-manager-0", V("1.31.2"))
     w.env.run(until=600)
     assert (not_ready(w, "general-2"), w.cp.leaders["kube-controller-manager"]) == (expected, "kube-controller-manager-1")
+
+
+# -- 9. CrashLoopBackOff as the kubelet backs off --------------------------------------------------
+
+def test_the_crash_back_off_sequence():
+    from sim.world.pods import crash_backoff_s
+    assert [crash_backoff_s(n) for n in range(1, 10)] == [0.0, 10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0]
+
+
+@pytest.mark.parametrize("startup, starts", [
+    # fails 5 s after each start: restarted at once, then after 10, 20, 40, 80, 160, 300, 300 s
+    (5, [50, 55, 70, 95, 140, 225, 390, 695, 1000]),
+    # fails after 700 s of running: more than 10 min since the back-off last moved, so it starts over each time
+    (700, [50, 750, 1450, 2150, 2850]),
+], ids=["doubling-to-5-min", "reset-after-10-min-running"])
+def test_a_crash_looping_container_is_restarted_as_the_kubelet_backs_off(startup, starts):
+    w = world("faults=[{type: pod-startup-failure, probability: 1.0, target: workload/web}]",
+              f"workloads[0].startupSeconds={startup}")
+    w.env.run(until=50)
+    w.pods.terminate(min(w.workloads["default/web"].pods))  # its replacement, web-4, is created at 50 s
+    seen = []
+    create = w.pods._create_containers
+
+    def spy(pod, attempt, gen):
+        if pod.name == "web-4":
+            seen.append(w.env.now)
+        create(pod, attempt, gen)
+
+    w.pods._create_containers = spy
+    w.env.run(until=starts[-1] + 1)
+    assert seen == starts

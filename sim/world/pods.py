@@ -32,6 +32,19 @@ from sim.world.steps import soon, then
 
 CRASH_BACKOFF_S = 10.0
 CRASH_BACKOFF_MAX_S = 300.0
+CRASH_BACKOFF_RESET_S = 2 * CRASH_BACKOFF_MAX_S  # client-go flowcontrol hasExpired: "ok for twice the maxDuration"
+
+
+def crash_backoff_s(failures: int) -> float:
+    """The kubelet's wait before restarting a container that exited ``failures`` times in a row: none after
+    the first (its back-off entry does not exist yet), then 10 s, doubling, at most 300 s. KK
+    pkg/kubelet/kuberuntime doBackOff restarts at once unless ``backOff.IsInBackOffSince(key, ts)``, then
+    calls ``backOff.Next(key, ts)``; client-go util/flowcontrol Backoff: IsInBackOffSince is false for an id
+    without an entry, Next creates it at the initial 10 s (kubelet backOffPeriod) and doubles it after, capped
+    at MaxContainerBackOff (300 s)."""
+    if failures <= 1:
+        return 0.0
+    return min(CRASH_BACKOFF_S * 2 ** (failures - 2), CRASH_BACKOFF_MAX_S)
 MIN_SIGTERM_S = 2.0  # the kubelet's minimumGracePeriodInSeconds
 FINISHED = "Finished"
 
@@ -106,9 +119,12 @@ class Pods:
     # A pod's start-up: steps chained by callbacks (``sim.world.steps``), each where a process would resume.
     def _start(self, pod: SimPod, pull: bool, attempt: int = 0) -> None:
         gen = pod.gen
-        if attempt:  # CrashLoopBackOff: 10 s, doubling, at most 5 min (the kubelet's back-off)
-            backoff = min(CRASH_BACKOFF_S * 2 ** (attempt - 1), CRASH_BACKOFF_MAX_S)
+        backoff = crash_backoff_s(attempt)  # CrashLoopBackOff: at once, then 10 s, doubling, at most 5 min
+        if backoff:
             then(self.world.env.timeout(backoff), self._backed_off, pod, pull, attempt, gen)
+            return
+        if attempt:
+            self._pull(pod, pull, attempt, gen)  # the first restart is immediate
             return
         waiting = self.world.volumes.ready(pod)
         if waiting is not None:  # its volume is not attached to this node yet
@@ -146,13 +162,15 @@ class Pods:
         pod.started = True  # containers created: Running, not Ready yet
         spec = pod.workload.spec
         start_s = spec.startup_seconds if spec.startup_seconds is not None else sample(world.timing.pod_startup, world.rng)
-        then(world.env.timeout(start_s), self._ready_check, pod, attempt, gen)
+        then(world.env.timeout(start_s), self._ready_check, pod, attempt, gen, world.env.now)
 
-    def _ready_check(self, pod: SimPod, attempt: int, gen: int) -> None:
+    def _ready_check(self, pod: SimPod, attempt: int, gen: int, created_at: float = 0.0) -> None:
         if pod.gen != gen:
             return
         if self.world.faults.pod_fails_to_start(pod):
             self.world.rec.count("pods_restarted", workload=pod.workload.key)
+            if attempt and self.world.env.now - created_at > CRASH_BACKOFF_RESET_S:
+                attempt = 0  # it ran for more than 10 min since the back-off last moved: the back-off starts over
             soon(self.world.env, self._start, pod, False, attempt + 1)
             return
         self._run(pod)
