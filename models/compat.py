@@ -340,6 +340,7 @@ def kubelet_restart(old: KubeVersion, new: KubeVersion) -> KubeletRestart | None
 
 # Controller timing defaults. Leader election: component-base config/v1alpha1/defaults.go
 # (RecommendedDefaultLeaderElectionConfiguration). Node lifecycle: node-monitor-grace-period
+# (a kube-controller-manager flag: pass the controller-manager's version)
 # 40 s, raised to 50 s in 1.32 (kubernetes/kubernetes#126287, CHANGELOG-1.32.md); the
 # default not-ready / unreachable toleration is 300 s (plugin/pkg/admission/defaulttolerationseconds).
 LEADER_LEASE_DURATION_S = 15.0
@@ -348,5 +349,5 @@ LEADER_RETRY_PERIOD_S = 2.0
 NOT_READY_TOLERATION_S = 300.0
 
 
-def node_monitor_grace_s(control_plane: KubeVersion) -> float:
-    return 50.0 if control_plane >= _v("1.32") else 40.0
+def node_monitor_grace_s(controller_manager: KubeVersion) -> float:
+    return 50.0 if controller_manager >= _v("1.32") else 40.0

@@ -59,17 +59,29 @@ def avoided(taints: Iterable[Taint], tolerations: Sequence[Toleration]) -> int:
 def seconds_tolerated(tolerations: Sequence[Toleration], taint: Taint, default: float | None) -> float | None:
     """How long a pod stays on a node after a NoExecute ``taint`` (None: for good, 0: it goes at once).
 
-    The shortest ``tolerationSeconds`` of the tolerations that tolerate it (one without seconds:
-    for good); with none, ``default``: the DefaultTolerationSeconds admission plugin gives every pod
-    that has no toleration of its own for not-ready and unreachable one of 300 s.
+    The shortest ``tolerationSeconds`` of the tolerations that tolerate it, even when another of
+    them has none; for good only when none of them has seconds; with none, ``default``: the
+    DefaultTolerationSeconds admission plugin gives every pod that has no toleration of its own for
+    not-ready and unreachable one of 300 s.
+
+    kubernetes pkg/controller/tainteviction, ``getMinTolerationTime`` over the used tolerations::
+
+        for i := range tolerations {
+            if tolerations[i].TolerationSeconds != nil {
+                tolerationSeconds := *(tolerations[i].TolerationSeconds)
+                if tolerationSeconds <= 0 {
+                    return 0
+                } else if tolerationSeconds < minTolerationTime {
+                    minTolerationTime = tolerationSeconds
+        ...
+        if minTolerationTime == int64(math.MaxInt64) {
+            return -1
     """
     matching = [t for t in tolerations if t.tolerates(taint)]
     if not matching:
         return default
     bounded = [max(0.0, t.toleration_seconds) for t in matching if t.toleration_seconds is not None]
-    if len(bounded) < len(matching):
-        return None  # one tolerates it for good (kubernetes taint manager: getMinTolerationTime)
-    return min(bounded)
+    return min(bounded) if bounded else None  # None: no toleration has seconds, it stays for good
 
 
 # -- NodeAffinity -------------------------------------------------------------------------------

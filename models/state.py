@@ -279,6 +279,7 @@ class Workload:
     annotations: tuple[tuple[str, str], ...] = ()  # its pods' (issue 16: safe-to-evict, do-not-disrupt)
     scheduling: Scheduling = NO_SCHEDULING
     storage: StorageClaim | None = None  # network volumes (zonal, shared); local ones also as local_storage
+    pod_management: str = "OrderedReady"  # a StatefulSet's podManagementPolicy: OrderedReady or Parallel
 
     @property
     def key(self) -> str:

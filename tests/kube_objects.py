@@ -109,6 +109,8 @@ def objects_from_world(world, extra_unknown_fields: bool = False) -> dict:
             owner = ("ReplicaSet", f"{name}-rs")
         elif spec.kind == STATEFULSET:
             sts = {"replicas": spec.replicas, "selector": {"matchLabels": labels}, "template": template}
+            if spec.pod_management != "OrderedReady":
+                sts["podManagementPolicy"] = spec.pod_management
             if spec.local_storage:
                 sts["volumeClaimTemplates"] = [{"metadata": {"name": "data"}, "spec": {"storageClassName": "local-storage"}}]
             elif network:

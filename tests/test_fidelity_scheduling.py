@@ -142,7 +142,11 @@ def test_node_affinity_places_pods_on_matching_nodes(affinity, zones):
     ("[{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute, tolerationSeconds: 30}]", 440.0),
     ("[{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}]", None),  # for good
     ("[{operator: Exists}]", None),
-], ids=["default-300s", "own-30s-unreachable", "not-ready-does-not-apply-to-a-silent-node", "forever", "everything"])
+    # the taint manager's getMinTolerationTime: the shortest tolerationSeconds wins over a toleration for good
+    ("[{operator: Exists}, {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, "
+     "tolerationSeconds: 60}]", 200.0),
+], ids=["default-300s", "own-30s-unreachable", "not-ready-does-not-apply-to-a-silent-node", "forever", "everything",
+        "seconds-beside-forever"])
 def test_a_pod_leaves_a_silent_node_when_its_toleration_ends(tolerations, evicted_at):
     # general-1 crashes at 100 s: its kubelet stops posting (unreachable), NotReady and tainted at 140 s
     w = world(f"workloads[0].tolerations={tolerations}")

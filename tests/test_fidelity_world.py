@@ -126,11 +126,16 @@ def test_the_retired_rebind_field_says_what_replaced_it():
 @pytest.mark.parametrize("sets, gone_after", [
     ((), 3.0),
     (("workloads[0].preStopSeconds=10",), 13.0),
-    (("workloads[0].preStopSeconds=40",), 30.0),
+    # the kubelet cuts the preStop hook off at 30 s, then gives SIGTERM its 2 s minimum (minimumGracePeriodInSeconds)
+    (("workloads[0].preStopSeconds=40",), 32.0),
+    (("workloads[0].preStopSeconds=29",), 31.0),
+    (("workloads[0].preStopSeconds=29", "timing.podTermination=1s"), 30.0),
     (("timing.podTermination=1h",), 30.0),
     (("timing.podTermination=1h", "workloads[0].gracePeriodSeconds=45"), 45.0),
-], ids=["exits-on-sigterm", "prestop-then-sigterm", "prestop-cut-off-by-the-grace-period",
-        "ignores-sigterm-killed-at-grace", "longer-grace"])
+    (("timing.podTermination=1h", "workloads[0].preStopSeconds=40"), 32.0),
+], ids=["exits-on-sigterm", "prestop-then-sigterm", "prestop-cut-off-then-2s-of-sigterm",
+        "prestop-leaves-1s-sigterm-gets-2", "exits-within-the-2s", "ignores-sigterm-killed-at-grace", "longer-grace",
+        "prestop-cut-off-sigterm-ignored-killed-2s-later"])
 def test_an_evicted_pod_goes_when_its_containers_exit_or_its_grace_period_ends(sets, gone_after):
     w = world(*sets)
     w.env.run(until=100)
@@ -198,3 +203,116 @@ def test_no_evictions_while_every_zone_is_fully_disrupted():
     assert events(w, "node lifecycle:") == [
         (240.0, "node lifecycle: every zone is fully disrupted; no evictions, and the NoExecute taints are removed")]
     assert [p.state for p in sorted(w.workloads["default/web"].pods)] == ["Running"] * 3
+
+
+# -- 7. StatefulSets recreate pods as their pod management policy says -------------------------------
+
+SET = "workloads[2]={name: db, kind: StatefulSet, replicas: 3, startupSeconds: 5, podManagementPolicy: %s}"
+
+
+def ordinal(w, n):
+    return next(p for p in w.workloads["default/db"].pods if p.ordinal == n)
+
+
+@pytest.mark.parametrize("policy, series", [
+    # OrderedReady (KK stateful_set_control.go processReplica): db-0 is created when it is gone (103 s) and
+    # Ready 5 s later; db-2 only then ("StatefulSet is waiting for Pod to be Running and Ready"), Ready at 113 s
+    ("OrderedReady", [(100, 2, 3), (100, 1, 3), (108.0, 2, 3), (113.0, 3, 3)]),
+    ("Parallel", [(100, 2, 3), (100, 1, 3), (108.0, 2, 3), (108.0, 3, 3)]),
+], ids=["ordered-ready-one-at-a-time", "parallel-both-at-once"])
+def test_a_stateful_set_recreates_its_missing_ordinals_in_order_unless_parallel(policy, series):
+    w = world(SET % policy)
+    w.env.run(until=100)
+    w.pods.terminate(ordinal(w, 0))
+    w.pods.terminate(ordinal(w, 2))  # both exit 3 s later
+    w.env.run(until=200)
+    assert [s for s in w.rec.workloads["default/db"].series if s[0] >= 100] == series
+    assert sorted(p.name for p in w.workloads["default/db"].pods) == ["db-0", "db-1", "db-2"]
+
+
+@pytest.mark.parametrize("policy, left, series", [
+    # db-1's node crashed (NotReady at 140 s, db-1 not Ready, Terminating for good after its toleration):
+    # OrderedReady never recreates db-2 past it; Parallel does once db-2 is gone (153 s), Ready at 158 s
+    ("OrderedReady", ["db-0", "db-1"], [(140.0, 2, 3), (150, 1, 3)]),
+    ("Parallel", ["db-0", "db-1", "db-2"], [(140.0, 2, 3), (150, 1, 3), (158.0, 2, 3)]),
+], ids=["ordered-ready-waits-behind-a-not-ready-pod", "parallel-does-not"])
+def test_an_ordered_stateful_set_creates_nothing_past_a_pod_that_is_not_ready(policy, left, series):
+    w = world(SET % policy)
+    w.env.run(until=100)
+    w.node_ops.crash(w.nodes["general-2"], None)  # db-1's
+    w.env.run(until=150)
+    w.pods.terminate(ordinal(w, 2))
+    w.env.run(until=1000)
+    assert sorted(p.name for p in w.workloads["default/db"].pods) == left
+    assert (ordinal(w, 1).state, ordinal(w, 1).node.name) == ("Terminating", "general-2")
+    assert [s for s in w.rec.workloads["default/db"].series if s[0] >= 100] == series
+
+
+# -- 8. the node-monitor grace period is the leading controller-manager's -------------------------
+
+def not_ready(w, name):
+    return [t for t, text in events(w, f"node {name} NotReady")]
+
+
+@pytest.mark.parametrize("controller_managers, expected", [
+    ("1.31.4", [140.0]),  # apiservers at 1.32, controller-managers still 1.31: its 40 s, not 1.32's 50 s
+    ("1.32.2", [150.0]),
+], ids=["apiservers-1.32-controller-manager-1.31-40s", "controller-manager-1.32-50s"])
+def test_the_grace_period_is_the_controller_managers_default_not_the_apiservers(controller_managers, expected):
+    w = world("cluster.version=1.31.4", "target=1.32.2", "timing.controllerInstance=10s")
+    for i in range(3):
+        w.cp.upgrade(f"kube-apiserver-{i}", V("1.32.2"), surge=True)
+    if controller_managers == "1.32.2":
+        for i in range(3):
+            w.cp.upgrade(f"kube-controller-manager-{i}", V("1.32.2"), surge=True)
+    w.env.run(until=100)
+    assert str(w.cp.oldest_apiserver()) == "1.32.2"
+    w.node_ops.crash(w.nodes["general-2"], None)
+    w.env.run(until=300)
+    assert not_ready(w, "general-2") == expected
+
+
+@pytest.mark.parametrize("upgrade_at, expected", [
+    (120, [175.0]),  # leader gone at 120 s, kube-controller-manager-1 leads at 135 s (lease 15 s): 135 + 40
+    (139, [194.0]),  # a second before the old leader would have marked it: 154 + 40
+], ids=["failover-restarts-the-count", "failover-just-before-the-deadline"])
+def test_a_new_controller_manager_leader_counts_the_grace_period_from_its_start(upgrade_at, expected):
+    # tryUpdateNodeHealth: "Missing timestamp for Node. Assuming now as a timestamp" (probeTimestamp: nc.now())
+    w = world()
+    w.env.run(until=100)
+    w.node_ops.crash(w.nodes["general-2"], None)
+    w.env.run(until=upgrade_at)
+    w.cp.upgrade("kube-controller-manager-0", V("1.31.2"))
+    w.env.run(until=600)
+    assert (not_ready(w, "general-2"), w.cp.leaders["kube-controller-manager"]) == (expected, "kube-controller-manager-1")
+
+
+# -- 9. CrashLoopBackOff as the kubelet backs off --------------------------------------------------
+
+def test_the_crash_back_off_sequence():
+    from sim.world.pods import crash_backoff_s
+    assert [crash_backoff_s(n) for n in range(1, 10)] == [0.0, 10.0, 20.0, 40.0, 80.0, 160.0, 300.0, 300.0, 300.0]
+
+
+@pytest.mark.parametrize("startup, starts", [
+    # fails 5 s after each start: restarted at once, then after 10, 20, 40, 80, 160, 300, 300 s
+    (5, [50, 55, 70, 95, 140, 225, 390, 695, 1000]),
+    # fails after 700 s of running: more than 10 min since the back-off last moved, so it starts over each time
+    (700, [50, 750, 1450, 2150, 2850]),
+], ids=["doubling-to-5-min", "reset-after-10-min-running"])
+def test_a_crash_looping_container_is_restarted_as_the_kubelet_backs_off(startup, starts):
+    w = world("faults=[{type: pod-startup-failure, probability: 1.0, target: workload/web}]",
+              f"workloads[0].startupSeconds={startup}")
+    w.env.run(until=50)
+    w.pods.terminate(min(w.workloads["default/web"].pods))  # its replacement, web-4, is created at 50 s
+    seen = []
+    create = w.pods._create_containers
+
+    def spy(pod, attempt, gen):
+        if pod.name == "web-4":
+            seen.append(w.env.now)
+        create(pod, attempt, gen)
+
+    w.pods._create_containers = spy
+    w.env.run(until=starts[-1] + 1)
+    assert seen == starts

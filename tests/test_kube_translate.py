@@ -8,7 +8,7 @@ import pytest
 from models.quantity import IntOrPercent
 from models.state import PDB, Resources
 from sim.adapters.kube_state import DumpError, build_state, group_dump
-from sim.adapters.kube_translate import container_version, image_version, translate_node, translate_pod
+from sim.adapters.kube_translate import container_version, image_version, translate_node, translate_pod, translate_workload
 
 DUMP = json.loads(open("tests/data/kubectl-dump.json").read())
 
@@ -54,8 +54,8 @@ def test_workloads_pdbs_and_owners(state):
     assert checkout.pdb == PDB(min_available=IntOrPercent(60, percent=True))
     assert (checkout.status.ready, checkout.status.disruptions_allowed) == (3, 1)
     redis = by_key["shop/redis"]
-    assert (redis.kind, redis.local_storage, redis.pdb, redis.status.ready) == (
-        "StatefulSet", True, PDB(max_unavailable=IntOrPercent(0)), 0)
+    assert (redis.kind, redis.local_storage, redis.pdb, redis.status.ready, redis.pod_management) == (
+        "StatefulSet", True, PDB(max_unavailable=IntOrPercent(0)), 0, "OrderedReady")
     scratch = by_key["shop/scratch"]
     assert (scratch.kind, scratch.local_storage) == ("Pod", True)
     assert "kube-system/kube-proxy" not in by_key and "kube-system/calico-node" not in by_key
@@ -262,3 +262,14 @@ def test_add_ons_static_pods_and_node_proxies_read_every_container():
     assert str(state.node("n-1").kubelet) == "1.29.3-eks-036c24b" and state.node("n-1").kubelet == image_version(
         "x:v1.29.3")  # a vendor build is the release it builds
     assert [(i.name, str(i.version)) for i in state.control_plane.instances] == [("kube-apiserver-cp", "1.29.3")]
+
+
+@pytest.mark.parametrize("policy, expected", [(None, "OrderedReady"), ("OrderedReady", "OrderedReady"),
+                                              ("Parallel", "Parallel")])
+def test_a_stateful_sets_pod_management_policy_is_read(policy, expected):
+    spec = {"replicas": 3, "template": {"spec": {"containers": []}}}
+    if policy:
+        spec["podManagementPolicy"] = policy
+    w = translate_workload({"metadata": {"name": "db", "namespace": "data"}, "spec": spec, "status": {}},
+                           "StatefulSet", [], None)
+    assert w.pod_management == expected

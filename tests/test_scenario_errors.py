@@ -30,7 +30,7 @@ CASES = [
     ("unknown-field", edit("    replicas: 6", "    replica: 6"),
      ["s.yaml:21: workloads[0].replica: unknown field 'replica'; did you mean 'replicas'? valid fields here: "
       "name, kind, namespace, replicas, cpu, memory, pdb, startupSeconds, imagePullSeconds, localStorage, phase, pool, "
-      "gracePeriodSeconds, preStopSeconds, labels, nodeSelector, affinity, tolerations, topologySpreadConstraints, "
+      "gracePeriodSeconds, preStopSeconds, podManagementPolicy, labels, nodeSelector, affinity, tolerations, topologySpreadConstraints, "
       "priorityClassName, storage"]),
     ("wrong-type", edit("      count: 6", "      count: six"),
      ["s.yaml:9: cluster.nodePools[0].count: expected a whole number from 0 to 5000, got the text 'six'"]),

@@ -63,7 +63,13 @@ UNREACHABLE = Taint("node.kubernetes.io/unreachable", "NoExecute")
     ((Toleration(UNREACHABLE.key, "Exists", effect="NoExecute"),), None),
     ((Toleration(UNREACHABLE.key, "Exists", effect="NoExecute", toleration_seconds=-5),), 0.0),
     ((Toleration("node.kubernetes.io/not-ready", "Exists", effect="NoExecute", toleration_seconds=30),), 300.0),
-], ids=["default-seconds", "own", "shortest-of-several", "for-good", "negative-is-now", "other-key-default"])
+    # getMinTolerationTime: a toleration with seconds bounds the stay even beside one without
+    ((Toleration(operator="Exists"),
+      Toleration(UNREACHABLE.key, "Exists", effect="NoExecute", toleration_seconds=60)), 60.0),
+    ((Toleration(UNREACHABLE.key, "Exists", effect="NoExecute"),
+      Toleration(UNREACHABLE.key, "Exists", effect="NoExecute", toleration_seconds=0)), 0.0),
+], ids=["default-seconds", "own", "shortest-of-several", "for-good", "negative-is-now", "other-key-default",
+        "seconds-beat-forever", "zero-beats-forever"])
 def test_how_long_a_pod_stays_on_a_tainted_node(tolerations, seconds):
     assert seconds_tolerated(tolerations, UNREACHABLE, 300.0) == seconds
 

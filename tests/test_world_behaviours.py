@@ -226,13 +226,15 @@ def test_an_evicted_pod_is_terminating_until_the_grace_period_ends():
 # -- 6. controllers wait for the API ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("apiservers, evicted_at, api_events", [
-    (3, 350.0, []),
-    (1, 902.0, [(0, "API unavailable"), (600.0, "API available")]),
+@pytest.mark.parametrize("apiservers, not_ready_at, evicted_at, api_events", [
+    (3, 50.0, 350.0, []),
+    (1, 642.0, 942.0, [(0, "API unavailable"), (600.0, "API available")]),
 ], ids=["api-up", "api-down-during-the-only-apiserver-upgrade"])
-def test_node_lifecycle_evictions_wait_until_the_api_is_back(apiservers, evicted_at, api_events):
-    # Controllers need the API: the node lifecycle controller taints the node only once the API is back
-    # (600 s) and a leader is elected (+2 s); the 300 s toleration counts from the taint, so eviction is at 902 s.
+def test_node_lifecycle_evictions_wait_until_the_api_is_back(apiservers, not_ready_at, evicted_at, api_events):
+    # Controllers need the API: the node lifecycle controller marks the node NotReady only once the API is back
+    # (600 s) and a leader is elected (+2 s), and counts the 40 s grace period from its own start (a new leader
+    # "assumes now" as every node's heartbeat time: tryUpdateNodeHealth); the 300 s toleration counts from the
+    # taint, so eviction is at 602 + 40 + 300 = 942 s.
     w = world(f"cluster.controlPlane.apiservers={apiservers}", "timing.controlPlaneInstance=600s")
     seen = spy_on_pods(w)
     w.cp.upgrade("kube-apiserver-0", V("1.29.8"))
@@ -244,10 +246,10 @@ def test_node_lifecycle_evictions_wait_until_the_api_is_back(apiservers, evicted
     # one node of its zone: the zone is fully disrupted, the others are not, so it is tainted at once
     tainted = evicted_at - 300
     assert sorted(w.rec.events) == sorted([*api_events, (10, "node general-2 crashed"),
-                                           (50.0, "node general-2 NotReady"),
+                                           (not_ready_at, "node general-2 NotReady"),
                                            (tainted, "node general-2 tainted NoExecute by the node lifecycle controller")])
     # the ReplicaSets replace the evicted pods at once; they are Ready after the 5 s start-up
-    assert w.rec.workloads["default/web"].series[-2:] == [(50.0, 2, 3), (evicted_at + 5, 3, 3)]
+    assert w.rec.workloads["default/web"].series[-2:] == [(not_ready_at, 2, 3), (evicted_at + 5, 3, 3)]
 
 
 # -- 7. node failure ----------------------------------------------------------------------------

@@ -235,6 +235,7 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
         status=WorkloadStatus(desired, ready, match.disruptions_allowed if match else None),
         labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())), pre_stop_s=pre_stop_seconds(template),
         budgets=len(matching), scheduling=scheduling, storage=claim,
+        pod_management=str(spec.get("podManagementPolicy") or "OrderedReady") if kind == STATEFULSET else "OrderedReady",
     )
 
 

@@ -22,7 +22,7 @@ from models.constraints import ZONE
 from models.names import as_label
 from models.podspec import scheduling_json, taint_json, webhook_json
 from models.quantity import IntOrPercent, format_cpu, format_memory
-from models.state import DAEMONSET, ClusterState
+from models.state import DAEMONSET, STATEFULSET, ClusterState
 from models.version import KubeVersion
 from sim.adapters.kube_translate import CNI_DAEMONSETS
 from sim.scenario.fields import SCENARIO
@@ -115,6 +115,8 @@ def scenario_from_state(state: ClusterState, name: str, target: KubeVersion | No
             entry["labels"] = {k: _label(v, anonymize) for k, v in w.labels}
         if w.pre_stop_s:
             entry["preStopSeconds"] = w.pre_stop_s
+        if w.kind == STATEFULSET and w.pod_management != "OrderedReady":
+            entry["podManagementPolicy"] = w.pod_management
         if w.local_storage:
             entry["localStorage"] = True
         elif w.storage is not None:

@@ -109,6 +109,9 @@ WORKLOAD = Obj(name="workload", fields={
     "pool": Field(Name(example="general"), None, "node pool the pods are pinned to"),
     "gracePeriodSeconds": Field(Num(min=0), 30.0, "terminationGracePeriodSeconds"),
     "preStopSeconds": Field(Num(min=0), 0.0, "a preStop hook's sleep before SIGTERM (counts against the grace period)"),
+    "podManagementPolicy": Field(Enum(choices=("OrderedReady", "Parallel")), "OrderedReady",
+                                 "a StatefulSet's: OrderedReady recreates a pod only once every lower ordinal is "
+                                 "Running and Ready"),
     "labels": Field(MapOf(value=Str(example="web")), None, "its pods' labels (default: app: NAME)"),
     **SCHEDULING_FIELDS,
 })

@@ -58,5 +58,6 @@ def build_workloads(raw: list, ck: Checker, classes: dict[str, PriorityClass] | 
         out.append(Workload(w["name"], w["kind"], w["namespace"], replicas,
                             Resources(w["cpu"], w["memory"], 1), pdb, w["startupSeconds"], w["imagePullSeconds"],
                             is_local(w["storage"], w["localStorage"]), w["pool"], w["gracePeriodSeconds"], labels=labels,
-                            pre_stop_s=w["preStopSeconds"], phase=w["phase"], scheduling=sched, storage=claim))
+                            pre_stop_s=w["preStopSeconds"], phase=w["phase"], scheduling=sched, storage=claim,
+                            pod_management=w["podManagementPolicy"]))
     return out

@@ -22,6 +22,10 @@ class ControlPlaneSim:
         self.instances = {i.name: i for i in instances}
         self.api_up = True
         self.leaders: dict[str, str | None] = {}
+        # the controller-manager leader's term: bumps whenever that leader changes or goes; and when it began
+        # (a new leader's node lifecycle controller has no heartbeat times yet: it counts from its start)
+        self.kcm_term = 0
+        self.kcm_since = 0.0
         self._election_gen = {CONTROLLER_MANAGER: 0, SCHEDULER: 0}
         self._pending = {CONTROLLER_MANAGER: False, SCHEDULER: False}
         self._waiters: dict[str, list] = {"controllers": [], "scheduler": []}
@@ -37,6 +41,11 @@ class ControlPlaneSim:
 
     def oldest_apiserver(self):
         return min(i.version for i in self.of(APISERVER))
+
+    def controller_manager_leader(self) -> SimInstance | None:
+        """The kube-controller-manager that leads (None while there is none, or no API)."""
+        name = self.leaders.get(CONTROLLER_MANAGER) if self.api_up else None
+        return self.instances[name] if name else None
 
     def reachable(self, inst: SimInstance) -> bool:
         lb = self.world.cloud.load_balancer
@@ -86,12 +95,16 @@ class ControlPlaneSim:
             world.rec.api(world.env.now, up)
             if not up:  # nobody can renew a lease without the API
                 for component in self.leaders:
+                    if component == CONTROLLER_MANAGER and self.leaders[component] is not None:
+                        self.kcm_term += 1
                     self.leaders[component] = None
                     self._cancel(component)
         for component, leader in self.leaders.items():
             inst = self.instances.get(leader) if leader else None
             if leader is not None and not inst.running:
                 self.leaders[component] = None
+                if component == CONTROLLER_MANAGER:
+                    self.kcm_term += 1
                 self._schedule(component, world.timing.leader_lease_s)  # the old lease must expire
             elif leader is None and not self._pending[component] and self.api_up and self._candidates(component):
                 self._schedule(component, RETRY_PERIOD_S)
@@ -118,6 +131,10 @@ class ControlPlaneSim:
         candidates = self._candidates(component)
         if self.api_up and candidates:
             self.leaders[component] = candidates[0].name
+            if component == CONTROLLER_MANAGER:
+                self.kcm_term += 1
+                self.kcm_since = self.world.env.now
+                self.world.node_ops.monitor_started()
             self._release_waiters()
             self.world.touch_control_plane()
 

@@ -38,7 +38,7 @@ class SimNode:
     __slots__ = ("name", "pool", "zone", "kubelet", "kube_proxy", "runtime", "cpu", "memory", "max_pods",
                  "used_cpu", "used_memory", "used_pods", "ip", "alive", "kubelet_up", "ready", "schedulable",
                  "phase", "message", "pods", "created_at", "images", "episode", "seq", "stamp",
-                 "record", "removed", "config", "going_down", "taints", "labels", "volumes", "annotations", "tallied",
+                 "record", "removed", "config", "going_down", "quiet_since", "taints", "labels", "volumes", "annotations", "tallied",
                  "_pod_order", "as_recorded", "waited_pods", "waited_cpu", "waited_memory")
 
     def __init__(self, name, pool, zone, kubelet, kube_proxy, runtime, allocatable, ip, seq, created_at=0.0, config=None,
@@ -68,6 +68,7 @@ class SimNode:
         self.images: set[str] = set()
         self.episode = 0  # bumps on every health change, cancelling stale timers
         self.going_down = False  # a NotReady transition is pending (its grace period runs)
+        self.quiet_since = 0.0  # when its kubelet last stopped posting (while going_down)
         self.seq = seq
         self.stamp = 0  # bumps on every capacity or eligibility change (capacity index)
         self.record = None

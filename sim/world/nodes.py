@@ -3,7 +3,9 @@
 A node is healthy while its VM is alive, its kubelet runs and posts status, and its
 kubelet is not newer than the oldest apiserver (the seed's warning: a newer kubelet
 makes the node NotReady). An unhealthy node turns NotReady after the node-monitor
-grace period (40 s; 50 s from 1.32); its pods then stop being Ready. The node lifecycle
+grace period (40 s; 50 s from 1.32: the leading controller-manager's default), counted from
+when it stopped posting or, if later, from when that controller-manager became leader (none
+marks it while there is no leader); its pods then stop being Ready. The node lifecycle
 controller (``sim.world.lifecycle``) taints it and evicts its pods, at its own pace.
 
 An in-place upgrade is four steps (stop the kubelet, replace binaries and config,
@@ -55,8 +57,34 @@ class Nodes:
         return self.posting(node) and self.world.consequences.reports_ready(node)
 
     def grace_s(self) -> float:
+        """``--node-monitor-grace-period``: a kube-controller-manager flag, so the leading controller-manager's
+        default (40 s; 50 s from 1.32), whatever the apiservers run; ``timing.nodeMonitorGrace`` overrides it."""
         t = self.world.timing.node_monitor_grace_s
-        return t if t is not None else compat.node_monitor_grace_s(self.world.cp.oldest_apiserver())
+        if t is not None:
+            return t
+        leader = self.world.cp.controller_manager_leader()
+        return compat.node_monitor_grace_s(leader.version if leader else self.world.cp.oldest_apiserver())
+
+    def _watch_silence(self, node: SimNode) -> None:
+        """The node lifecycle controller (in the leading controller-manager) marks a node whose kubelet stopped
+        posting NotReady (Unknown) ``grace_s`` after the later of the last heartbeat and its own start: a new
+        leader has no heartbeat times and takes its start as every node's (KK pkg/controller/nodelifecycle
+        node_lifecycle_controller.go, ``tryUpdateNodeHealth``: "Missing timestamp for Node. Assuming now as a
+        timestamp", probeTimestamp: nc.now()). Without a leader nobody marks it."""
+        cp = self.world.cp
+        if cp.controller_manager_leader() is None:
+            return  # ``monitor_started`` starts the count when a leader is elected
+        node.episode += 1
+        due = max(node.quiet_since, cp.kcm_since) + self.grace_s()
+        self.world.env.process(self._going_not_ready(node, node.episode, max(0.0, due - self.world.env.now),
+                                                     cp.kcm_term))
+
+    def monitor_started(self) -> None:
+        """A controller-manager became leader: its node lifecycle controller counts every silent node's grace
+        period from now."""
+        for node in sorted(self.world.nodes.values(), key=lambda n: n.seq):
+            if node.going_down and not node.removed and not self.posting(node):
+                self._watch_silence(node)
 
     def refresh(self, node: SimNode) -> None:
         """Re-evaluate ``node``'s health after anything that can change it."""
@@ -78,17 +106,22 @@ class Nodes:
             # a kubelet that posts "not ready" (its network plugin failed) is NotReady at once;
             # one that stopped posting is noticed after the node-monitor grace period, counted
             # from when it stopped (a later refresh does not restart it)
-            node.episode += 1
             node.going_down = True
-            delay = 0.0 if self.posting(node) else self.grace_s()
-            world.env.process(self._going_not_ready(node, node.episode, delay))
+            if self.posting(node):  # the kubelet itself posts NotReady
+                node.episode += 1
+                world.env.process(self._going_not_ready(node, node.episode, 0.0))
+            else:
+                node.quiet_since = world.env.now
+                self._watch_silence(node)
 
-    def _going_not_ready(self, node: SimNode, episode: int, delay: float):
+    def _going_not_ready(self, node: SimNode, episode: int, delay: float, term: int | None = None):
         world = self.world
         if delay:
             yield world.env.timeout(delay)
         if node.episode != episode or node.removed:
             return
+        if term is not None and term != world.cp.kcm_term:
+            return  # the leader that counted changed or went: the next one counts again (``monitor_started``)
         node.going_down = False
         self._set_ready(node, False)
 

@@ -11,7 +11,9 @@ node's kubelet is up. A node deletion makes its pods Gone at once. A finished ba
 Controllers (ReplicaSet for Deployments, StatefulSet, DaemonSet) recreate what is
 missing, but only while the API is up and a controller-manager leader exists. A
 ReplicaSet replaces a pod as soon as it starts terminating; a StatefulSet waits until
-the old pod is gone and keeps its ordinal. A StatefulSet pod whose PersistentVolume is
+the old pod is gone and keeps its ordinal; with ``podManagementPolicy: OrderedReady``
+(the default) it creates one missing pod at a time, in ordinal order, and none while a
+lower ordinal is terminating or not Running and Ready. A StatefulSet pod whose PersistentVolume is
 pinned to a node may only run there: when that node is deleted, the claim stays bound to
 a volume whose node no longer exists, and the new pod stays Pending ("volume node
 affinity conflict", kubernetes#78756) until a person (or a node-cleanup controller)
@@ -30,6 +32,20 @@ from sim.world.steps import soon, then
 
 CRASH_BACKOFF_S = 10.0
 CRASH_BACKOFF_MAX_S = 300.0
+CRASH_BACKOFF_RESET_S = 2 * CRASH_BACKOFF_MAX_S  # client-go flowcontrol hasExpired: "ok for twice the maxDuration"
+
+
+def crash_backoff_s(failures: int) -> float:
+    """The kubelet's wait before restarting a container that exited ``failures`` times in a row: none after
+    the first (its back-off entry does not exist yet), then 10 s, doubling, at most 300 s. KK
+    pkg/kubelet/kuberuntime doBackOff restarts at once unless ``backOff.IsInBackOffSince(key, ts)``, then
+    calls ``backOff.Next(key, ts)``; client-go util/flowcontrol Backoff: IsInBackOffSince is false for an id
+    without an entry, Next creates it at the initial 10 s (kubelet backOffPeriod) and doubles it after, capped
+    at MaxContainerBackOff (300 s)."""
+    if failures <= 1:
+        return 0.0
+    return min(CRASH_BACKOFF_S * 2 ** (failures - 2), CRASH_BACKOFF_MAX_S)
+MIN_SIGTERM_S = 2.0  # the kubelet's minimumGracePeriodInSeconds
 FINISHED = "Finished"
 
 
@@ -103,9 +119,12 @@ class Pods:
     # A pod's start-up: steps chained by callbacks (``sim.world.steps``), each where a process would resume.
     def _start(self, pod: SimPod, pull: bool, attempt: int = 0) -> None:
         gen = pod.gen
-        if attempt:  # CrashLoopBackOff: 10 s, doubling, at most 5 min (the kubelet's back-off)
-            backoff = min(CRASH_BACKOFF_S * 2 ** (attempt - 1), CRASH_BACKOFF_MAX_S)
+        backoff = crash_backoff_s(attempt)  # CrashLoopBackOff: at once, then 10 s, doubling, at most 5 min
+        if backoff:
             then(self.world.env.timeout(backoff), self._backed_off, pod, pull, attempt, gen)
+            return
+        if attempt:
+            self._pull(pod, pull, attempt, gen)  # the first restart is immediate
             return
         waiting = self.world.volumes.ready(pod)
         if waiting is not None:  # its volume is not attached to this node yet
@@ -143,13 +162,15 @@ class Pods:
         pod.started = True  # containers created: Running, not Ready yet
         spec = pod.workload.spec
         start_s = spec.startup_seconds if spec.startup_seconds is not None else sample(world.timing.pod_startup, world.rng)
-        then(world.env.timeout(start_s), self._ready_check, pod, attempt, gen)
+        then(world.env.timeout(start_s), self._ready_check, pod, attempt, gen, world.env.now)
 
-    def _ready_check(self, pod: SimPod, attempt: int, gen: int) -> None:
+    def _ready_check(self, pod: SimPod, attempt: int, gen: int, created_at: float = 0.0) -> None:
         if pod.gen != gen:
             return
         if self.world.faults.pod_fails_to_start(pod):
             self.world.rec.count("pods_restarted", workload=pod.workload.key)
+            if attempt and self.world.env.now - created_at > CRASH_BACKOFF_RESET_S:
+                attempt = 0  # it ran for more than 10 min since the back-off last moved: the back-off starts over
             soon(self.world.env, self._start, pod, False, attempt + 1)
             return
         self._run(pod)
@@ -187,6 +208,8 @@ class Pods:
         pod.ready = ready
         w.ready += 1 if ready else -1
         self.world.workload_changed(w)  # (which restates it)
+        if ready and w.kind == STATEFULSET and len(w.pods) < w.spec.replicas:
+            self.changed(w)  # an OrderedReady set may create its next missing ordinal now
 
     def stop_containers(self, node: SimNode) -> None:
         """The container runtime stops (it is being replaced): every container on the node stops; the
@@ -227,9 +250,23 @@ class Pods:
 
     def exit_after(self, pod: SimPod) -> float:
         """Seconds from the start of a graceful deletion until the pod's containers have exited: the
-        preStop hook, then SIGTERM until it exits, cut off by the grace period (SIGKILL)."""
+        preStop hook (cut off by the grace period), then SIGTERM until it exits, SIGKILL when what is
+        left of the grace period ends, but never sooner than 2 s after SIGTERM. The kubelet's
+        killContainer (KK pkg/kubelet/kuberuntime/kuberuntime_container.go)::
+
+            gracePeriod = gracePeriod - m.executePreStopHook(ctx, pod, containerID, containerSpec, gracePeriod)
+            // always give containers a minimal shutdown window to avoid unnecessary SIGKILLs
+            if gracePeriod < minimumGracePeriodInSeconds {   // 2
+                gracePeriod = minimumGracePeriodInSeconds
+
+        (A grace period of 0 is left as midair had it: the containers are gone at once.)"""
         spec = pod.workload.spec
-        return min(spec.grace_period_s, spec.pre_stop_s + sample(self.world.timing.pod_termination, self.world.rng))
+        grace = spec.grace_period_s
+        if grace <= 0:
+            return 0.0
+        pre_stop = min(spec.pre_stop_s, grace)  # executePreStopHook returns when the grace period ends
+        left = max(grace - pre_stop, MIN_SIGTERM_S)
+        return pre_stop + min(left, sample(self.world.timing.pod_termination, self.world.rng))
 
     def _finish(self, pod: SimPod) -> None:
         """The containers exit ``exit_after`` from now while the kubelet is up (from when it is up again,
@@ -323,9 +360,16 @@ class Pods:
                     pod.daemon_node = node.name
                     self.bind(pod, node, instant=initial)
         elif kind == STATEFULSET:
-            taken = {p.ordinal for p in w.pods}
+            # OrderedReady (the default) is monotonic: ordinals in order, a missing one created alone, and
+            # nothing past a pod that is terminating or not Running and Ready (``ordered_blocks``). A pod of
+            # the ordinal still terminating is never replaced before it is gone.
+            ordered = w.spec.pod_management == "OrderedReady" and not initial
+            have = {p.ordinal: p for p in w.pods}
             for ordinal in range(w.spec.replicas):
-                if ordinal in taken:
+                existing = have.get(ordinal)
+                if existing is not None:
+                    if ordered and self.ordered_blocks(existing):
+                        break
                     continue
                 if not admitted():
                     break
@@ -333,6 +377,8 @@ class Pods:
                 if w.spec.local_storage:
                     pod.pinned = w.volumes.get(ordinal)  # its claim is bound: it may run only on that node
                 created.append(pod)
+                if ordered:
+                    break  # "if the set does not allow bursting, return immediately"
         else:
             active = len(w.pods) - w.terminating
             for _ in range(w.spec.replicas - active):
@@ -346,6 +392,22 @@ class Pods:
                 for pod in created:
                     self.world.sched.enqueue(pod)
         return created
+
+    @staticmethod
+    def ordered_blocks(pod: SimPod) -> bool:
+        """Does ``pod`` hold back an OrderedReady StatefulSet's higher ordinals? KK
+        pkg/controller/statefulset/stateful_set_control.go, ``processReplica`` (monotonic = OrderedReady)::
+
+            if isTerminating(replicas[i]) && monotonic {
+                logger.V(4).Info("StatefulSet is waiting for Pod to Terminate", ...)
+                return true, nil
+            }
+            if !isRunningAndReady(replicas[i]) && monotonic {
+                logger.V(4).Info("StatefulSet is waiting for Pod to be Running and Ready", ...)
+                return true, nil
+            }
+        """
+        return pod.state == TERMINATING or not pod.ready
 
     def _enqueue_after(self, pods: list[SimPod], delay: float):
         yield self.world.env.timeout(delay)
