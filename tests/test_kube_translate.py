@@ -273,3 +273,12 @@ def test_a_stateful_sets_pod_management_policy_is_read(policy, expected):
     w = translate_workload({"metadata": {"name": "db", "namespace": "data"}, "spec": spec, "status": {}},
                            "StatefulSet", [], None)
     assert w.pod_management == expected
+
+
+@pytest.mark.parametrize("spec, seconds", [({}, 30.0), ({"terminationGracePeriodSeconds": 0}, 0.0),
+                                           ({"terminationGracePeriodSeconds": 45}, 45.0)],
+                         ids=["unset-is-the-default-30", "zero-kills-at-once", "as-given"])
+def test_a_pods_grace_period_is_read_as_the_api_defaults_it(spec, seconds):
+    from sim.adapters.kube_translate import grace_period
+
+    assert grace_period(spec) == seconds

@@ -197,6 +197,12 @@ class Priorities:
         return name, value, policy
 
 
+
+def grace_period(pod_spec: dict) -> float:
+    """``terminationGracePeriodSeconds``: 30 when unset (the API's default); 0 is kept (the pod is killed at once)."""
+    seconds = pod_spec.get("terminationGracePeriodSeconds")
+    return 30.0 if seconds is None else float(seconds)
+
 def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: str | None,
                        priorities: Priorities = Priorities(), storage_of=None) -> Workload:
     """``storage_of(namespace, template_spec, claim_templates)``: the workload's network storage claim."""
@@ -230,7 +236,7 @@ def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: st
     return Workload(
         name=meta.get("name", ""), kind=kind, namespace=ns, replicas=replicas, requests=_requests(template),
         pdb=match.pdb if match else None, local_storage=local, pool=pool,
-        grace_period_s=float(template.get("terminationGracePeriodSeconds", 30) or 30),
+        grace_period_s=grace_period(template),
         system=ns == "kube-system",
         status=WorkloadStatus(desired, ready, match.disruptions_allowed if match else None),
         labels=tuple(sorted((str(k), str(v)) for k, v in labels.items())), pre_stop_s=pre_stop_seconds(template),
