@@ -203,6 +203,7 @@ def grace_period(pod_spec: dict) -> float:
     seconds = pod_spec.get("terminationGracePeriodSeconds")
     return 30.0 if seconds is None else float(seconds)
 
+
 def translate_workload(obj: dict, kind: str, pdbs: list[PDBInfo], pool_label: str | None,
                        priorities: Priorities = Priorities(), storage_of=None) -> Workload:
     """``storage_of(namespace, template_spec, claim_templates)``: the workload's network storage claim."""
