@@ -272,7 +272,7 @@ def rolled_back(reason: str | None) -> bool:
 def stop_phrase(reason: str) -> tuple[str, str]:
     """("rolled back", the reason after it) for a rollback, else ("halted", the reason)."""
     if rolled_back(reason):
-        return ROLLED_BACK, reason.removeprefix(ROLLED_BACK).removeprefix(": ")
+        return ROLLED_BACK, reason.removeprefix(ROLLED_BACK).removeprefix(":").lstrip()  # (": X", " as far as ...")
     return "halted", reason
 
 

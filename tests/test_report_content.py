@@ -128,3 +128,15 @@ def test_the_per_workload_table_shows_what_blocked_pods_where_some_run_had_it(re
     # the drained controller's replacement is refused by its own webhook, and so is every pod created after it
     assert "| policy/policy-controller | replace | 72.2 min | 72.2 min | 1 | 0 | 0 | 0 | 26 |" in part
     assert "| policy/policy-controller | inplace | 10 s | 10 s | 0 | 1 | 0 | 0 | 0 |" in part
+
+
+@pytest.mark.parametrize("reason, phrase", [
+    ("rolled back: node general-8 is NotReady", ("rolled back", "node general-8 is NotReady")),
+    ("rolled back as far as the pool's availability allows: workload default/worker has 2 Ready of the 3 it needs",
+     ("rolled back", "as far as the pool's availability allows: workload default/worker has 2 Ready of the 3 it needs")),
+    ("drain of stateful-3 did not finish within 900s", ("halted", "drain of stateful-3 did not finish within 900s")),
+], ids=["rollback", "partial-rollback", "halt"])
+def test_a_stop_is_worded_without_a_doubled_space(reason, phrase):
+    from sim.sweep import stop_phrase
+
+    assert stop_phrase(reason) == phrase
