@@ -64,8 +64,8 @@ def scale_down_room(view: ClusterState, pool, batch, old: list[Node], removing: 
 
 
 def deleting(view: ClusterState, pool: str) -> int:
-    """How many of the pool's machines are being deleted."""
-    return len(view.nodes_in(pool)) - view.live_in(pool)  # live: not being deleted
+    """How many of the pool's machines are being deleted (from the view's counts, without its node list)."""
+    return view.in_phase(pool, DELETING)
 
 
 @dataclass
@@ -150,7 +150,7 @@ class Replace(Strategy):
             actions += mark_old_nodes(old, self.params, self.surge_ready(view, pool.name, version, old, batch.surge))
             gone = {a.node for a in actions if isinstance(a, DeleteNode)}
             live_new = live_count(view, pool.name, gone, new, version)
-            machines = view.live_in(pool.name) + view.in_phase(pool.name, DELETING)  # see machines_allowed
+            machines = view.live_in(pool.name) + deleting(view, pool.name)  # see machines_allowed
             to_add = min(wanted - live_new, machines_allowed(pool.count, batch.surge, machines))
             planned: list[str] = []
             if window_closed(view, self.params) is not None:  # outside the windows: refill, but start no surge
